@@ -1,0 +1,69 @@
+import { Schema } from "effect"
+import { Fields } from "./fields.js"
+import { AccountActionId, AccountId, AccountTypeId, ActionRunId } from "./ids.js"
+import { Actor } from "./principal.js"
+
+export const ReferenceId = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "a reference id must not be empty" }),
+  Schema.maxLength(255, { message: () => "a reference id must be at most 255 characters" }),
+  Schema.pattern(/^[^\s\u0000-\u001F\u007F]+$/, { message: () => "a reference id must not contain spaces or control characters" })
+)
+
+export const Tag = Schema.String.pipe(
+  Schema.pattern(/^[^\s,\u0000-\u001F\u007F][^,\u0000-\u001F\u007F]{0,99}$/, {
+    message: () => "a tag is 1–100 characters, no commas or control characters, not starting with a space"
+  })
+)
+
+export class Account extends Schema.Class<Account>("Account")({
+  id: AccountId,
+  referenceId: Schema.NullOr(Schema.String),
+  accountTypeId: AccountTypeId,
+  accountTypeName: Schema.String,
+  status: Schema.String,
+  fields: Fields,
+  tags: Schema.Array(Schema.String),
+  /** Increments with every change; a write that expected another version is a Conflict. */
+  version: Schema.Int,
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date,
+  redactedAt: Schema.NullOr(Schema.Date),
+  /** Set on the sources of a consolidation: they live on, archived, pointing at the destination. */
+  consolidatedInto: Schema.NullOr(AccountId)
+}) {}
+
+export const ActionRunStatus = Schema.Literal("succeeded", "failed")
+
+/** One run of an account action or lifecycle operation (Persona's workflow run). */
+export class ActionRun extends Schema.Class<ActionRun>("ActionRun")({
+  id: ActionRunId,
+  accountId: AccountId,
+  /** The configured action, or null for a built-in lifecycle operation. */
+  actionId: Schema.NullOr(AccountActionId),
+  actionName: Schema.String,
+  status: ActionRunStatus,
+  actor: Actor,
+  parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  statusBefore: Schema.String,
+  statusAfter: Schema.String,
+  events: Schema.Array(Schema.Struct({ event: Schema.String, data: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })),
+  error: Schema.NullOr(Schema.String),
+  idempotencyKey: Schema.NullOr(Schema.String),
+  startedAt: Schema.Date,
+  finishedAt: Schema.Date
+}) {}
+
+/** A page of results and the cursors around it (Persona's `page[after]` / `page[before]`). */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly next: string | null
+  readonly prev: string | null
+}
+
+export const AccountIdOrReference = Schema.Union(AccountId, ReferenceId)
+
+/** An `<account>` argument: an `act_…` id when it looks like one, a reference id otherwise. */
+export type AccountRef = { readonly id: AccountId } | { readonly referenceId: string }
+export const accountRef = (text: string): AccountRef =>
+  AccountId.is(text) ? { id: text } : { referenceId: text }
+export const describeRef = (ref: AccountRef): string => ("id" in ref ? ref.id : `reference id ${ref.referenceId}`)

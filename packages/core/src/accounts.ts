@@ -1,0 +1,95 @@
+/**
+ * The Accounts port: everything an app can do to accounts. The embedded store, the HTTP client
+ * and the upstream providers each implement it; apps only ever talk to this interface.
+ */
+import { Context, type Effect } from "effect"
+import type { Account, AccountRef, ActionRun, Page } from "./account.js"
+import type { AccountAction, AccountType, LifecycleOperation } from "./catalog.js"
+import type { AccountsError } from "./errors.js"
+import type { Parameters } from "./engine.js"
+import type { ActionRunId } from "./ids.js"
+import type { Channel, Principal } from "./principal.js"
+
+export const PAGE_SIZE_DEFAULT = 10
+export const PAGE_SIZE_MAX = 100
+
+export interface PageQuery {
+  /** Opaque cursors from a previous page's `next` / `prev`. */
+  readonly after?: string | undefined
+  readonly before?: string | undefined
+  /** 1–100, default 10. */
+  readonly size?: number | undefined
+}
+
+export interface ListAccountsQuery extends PageQuery {
+  readonly referenceId?: string | undefined
+  readonly status?: string | undefined
+  readonly tag?: string | undefined
+  /** Account type id or name. */
+  readonly accountType?: string | undefined
+  /** Consolidated (archived) sources are hidden unless asked for. */
+  readonly includeArchived?: boolean | undefined
+}
+
+export interface ListRunsQuery extends PageQuery {
+  readonly account?: AccountRef | undefined
+}
+
+/** Who asks, through which app, and the request's guarantees. */
+export interface Invocation {
+  readonly principal: Principal
+  readonly channel: Channel
+  /** Same key, same request → the first result again; same key, other request → Unprocessable. */
+  readonly idempotencyKey?: string | undefined
+  /** Refuse with Conflict unless the account is still at this version (optimistic concurrency). */
+  readonly expectedVersion?: number | undefined
+  /** Free text kept in the audit trail ("customer asked by ticket #123"). */
+  readonly reason?: string | undefined
+  readonly requestId?: string | undefined
+}
+
+export interface CreateAccountInput {
+  /** Account type id or name. */
+  readonly accountType: string
+  readonly referenceId?: string | null | undefined
+  readonly status?: string | undefined
+  readonly fields?: Readonly<Record<string, unknown>> | undefined
+  readonly tags?: ReadonlyArray<string> | undefined
+}
+
+export interface UpdateAccountInput {
+  readonly referenceId?: string | null | undefined
+  readonly fields?: Readonly<Record<string, unknown>> | undefined
+}
+
+export interface RunResult {
+  readonly account: Account
+  readonly run: ActionRun
+}
+
+export type AccountsEffect<A> = Effect.Effect<A, AccountsError>
+
+export interface AccountsService {
+  readonly list: (query: ListAccountsQuery) => AccountsEffect<Page<Account>>
+  readonly get: (ref: AccountRef) => AccountsEffect<Account>
+  readonly create: (input: CreateAccountInput, invocation: Invocation) => AccountsEffect<Account>
+  readonly update: (ref: AccountRef, input: UpdateAccountInput, invocation: Invocation) => AccountsEffect<Account>
+  /** Wipes every field value and sets redacted-at; the account itself stays. Irreversible. */
+  readonly redact: (ref: AccountRef, invocation: Invocation) => AccountsEffect<Account>
+  readonly addTag: (ref: AccountRef, tag: string, invocation: Invocation) => AccountsEffect<Account>
+  readonly removeTag: (ref: AccountRef, tag: string, invocation: Invocation) => AccountsEffect<Account>
+  readonly setTags: (ref: AccountRef, tags: ReadonlyArray<string>, invocation: Invocation) => AccountsEffect<Account>
+  /** Merges the sources' fields and tags into the destination; the sources are archived. */
+  readonly consolidate: (destination: AccountRef, sources: ReadonlyArray<AccountRef>, invocation: Invocation) => AccountsEffect<Account>
+  readonly lifecycle: (ref: AccountRef, operation: LifecycleOperation, invocation: Invocation) => AccountsEffect<RunResult>
+  /** Runs a configured action, by id or by name. */
+  readonly runAction: (ref: AccountRef, action: string, parameters: Parameters, invocation: Invocation) => AccountsEffect<RunResult>
+  readonly listTypes: () => AccountsEffect<ReadonlyArray<AccountType>>
+  readonly getType: (idOrName: string) => AccountsEffect<AccountType>
+  readonly listActions: (query?: { readonly accountType?: string | undefined }) => AccountsEffect<ReadonlyArray<AccountAction>>
+  readonly getAction: (idOrName: string) => AccountsEffect<AccountAction>
+  readonly listRuns: (query: ListRunsQuery) => AccountsEffect<Page<ActionRun>>
+  readonly getRun: (id: ActionRunId) => AccountsEffect<ActionRun>
+}
+
+export class Accounts extends Context.Tag("@acct/core/Accounts")<Accounts, AccountsService>() {}

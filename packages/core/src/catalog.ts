@@ -1,0 +1,72 @@
+/**
+ * What an operator configures: account types (fields, statuses, lifecycle mapping) and account
+ * actions (parameters and steps). Loaded from a catalog file by the store.
+ */
+import { Schema } from "effect"
+import { FieldSchema } from "./fields.js"
+import { AccountActionId, AccountTypeId } from "./ids.js"
+
+const Name = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.maxLength(100, { message: () => "must be at most 100 characters" })
+)
+const Status = Schema.String.pipe(
+  Schema.pattern(/^[a-z][a-z0-9_-]{0,39}$/, { message: () => "a status is lowercase letters, digits, _ or -, starting with a letter" })
+)
+
+/** The three lifecycle states of the SoftwareOne model, and which status of a type stands for each. */
+export const LifecycleState = Schema.Literal("Active", "Enabled", "Disabled")
+export type LifecycleState = typeof LifecycleState.Type
+
+export const LifecycleMapping = Schema.Struct({
+  active: Status,
+  enabled: Status,
+  disabled: Status
+})
+export type LifecycleMapping = typeof LifecycleMapping.Type
+
+export class AccountType extends Schema.Class<AccountType>("AccountType")({
+  id: AccountTypeId,
+  name: Name,
+  description: Schema.optionalWith(Schema.String, { default: () => "" }),
+  fields: Schema.Array(FieldSchema),
+  statuses: Schema.NonEmptyArray(Status),
+  defaultStatus: Status,
+  lifecycle: LifecycleMapping,
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date
+}) {}
+
+/** A value in a step: a literal, or `{ param: "status" }` to take an action parameter. */
+export const StepValue = Schema.Union(
+  Schema.Struct({ param: Schema.String }),
+  Schema.Struct({ literal: Schema.Unknown })
+)
+export type StepValue = typeof StepValue.Type
+
+export const LifecycleOperation = Schema.Literal("enable", "disable", "activate", "deactivate")
+export type LifecycleOperation = typeof LifecycleOperation.Type
+
+export const Step = Schema.Union(
+  Schema.TaggedStruct("set-status", { status: StepValue }),
+  Schema.TaggedStruct("set-fields", { fields: Schema.Record({ key: Schema.String, value: StepValue }) }),
+  Schema.TaggedStruct("add-tags", { tags: Schema.Array(StepValue) }),
+  Schema.TaggedStruct("remove-tags", { tags: Schema.Array(StepValue) }),
+  Schema.TaggedStruct("lifecycle", { operation: LifecycleOperation }),
+  /** Recorded on the run and in the outbox, for webhooks and other listeners. */
+  Schema.TaggedStruct("emit-event", { event: Schema.String, data: Schema.optional(Schema.Record({ key: Schema.String, value: StepValue })) })
+)
+export type Step = typeof Step.Type
+
+export class AccountAction extends Schema.Class<AccountAction>("AccountAction")({
+  id: AccountActionId,
+  name: Name,
+  description: Schema.optionalWith(Schema.String, { default: () => "" }),
+  accountTypeId: AccountTypeId,
+  parameters: Schema.Array(FieldSchema),
+  steps: Schema.NonEmptyArray(Step),
+  /** Chat surfaces ask for a confirmation click before running it. */
+  confirm: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  createdAt: Schema.Date,
+  updatedAt: Schema.Date
+}) {}

@@ -1,0 +1,147 @@
+/**
+ * The action engine, pure: validate an action's parameters, then fold its steps over the account.
+ * The store wraps the result in one transaction with the run record and the audit entry.
+ */
+import { Either, Schema } from "effect"
+import { Account, Tag } from "./account.js"
+import type { AccountAction, AccountType, LifecycleOperation, Step, StepValue } from "./catalog.js"
+import { type Issue, InvalidState, Unprocessable, formatIssues } from "./errors.js"
+import { checkFields, checkValue, plainValue, type FieldValue, type Fields } from "./fields.js"
+import { statusFor, transition } from "./lifecycle.js"
+
+export type Parameters = Readonly<Record<string, unknown>>
+
+/** Checks parameters against the action's schema; answers them as plain values. */
+export const validateParameters = (
+  action: Pick<AccountAction, "name" | "parameters">,
+  input: Parameters
+): Either.Either<Parameters, Unprocessable> =>
+  checkFields(action.parameters, input, ["parameters"], "all").pipe(
+    Either.map((typed) => Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, plainValue(v)]))),
+    Either.mapLeft((issues) => invalid(`invalid parameters for action "${action.name}"`, issues))
+  )
+
+const invalid = (what: string, issues: ReadonlyArray<Issue>) =>
+  new Unprocessable({ message: `${what}: ${formatIssues(issues)}`, issues })
+
+export interface EmittedEvent {
+  readonly event: string
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+export interface Outcome {
+  readonly account: Account
+  readonly events: ReadonlyArray<EmittedEvent>
+}
+
+const MAX_TAGS = 100
+
+/** Tags as stored: trimmed, unique, in first-seen order; each checked. */
+export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<string>, Unprocessable> => {
+  const issues: Array<Issue> = []
+  const out: Array<string> = []
+  tags.forEach((tag, index) => {
+    const trimmed = typeof tag === "string" ? tag.trim() : tag
+    if (!Schema.is(Tag)(trimmed)) {
+      issues.push({ path: ["tags", index], message: `expected a tag (1–100 characters, no commas or control characters), got ${JSON.stringify(tag)}` })
+    } else if (!out.includes(trimmed)) out.push(trimmed)
+  })
+  if (out.length > MAX_TAGS) issues.push({ path: ["tags"], message: `an account holds at most ${MAX_TAGS} tags` })
+  return issues.length > 0 ? Either.left(invalid("invalid tags", issues)) : Either.right(out)
+}
+
+/** A new version of the account: bumps version and updated-at. */
+export const revise = (account: Account, changes: Partial<Pick<Account, "status" | "fields" | "tags" | "referenceId" | "redactedAt" | "consolidatedInto">>, now: Date): Account =>
+  Account.make({ ...account, ...changes, version: account.version + 1, updatedAt: now })
+
+export const applyLifecycle = (
+  type: AccountType,
+  account: Account,
+  operation: LifecycleOperation,
+  now: Date
+): Either.Either<Account, InvalidState> =>
+  transition(type, account, operation).pipe(Either.map((state) => revise(account, { status: statusFor(type, state) }, now)))
+
+const resolve = (value: StepValue, params: Parameters): unknown => ("param" in value ? params[value.param] : value.literal)
+
+const applyStep = (
+  type: AccountType,
+  state: Outcome,
+  step: Step,
+  params: Parameters,
+  now: Date
+): Either.Either<Outcome, InvalidState | Unprocessable> => {
+  const { account } = state
+  switch (step._tag) {
+    case "set-status": {
+      const status = resolve(step.status, params)
+      if (typeof status !== "string" || !type.statuses.includes(status)) {
+        return Either.left(invalid("cannot set status", [{ path: ["status"], message: `expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}` }]))
+      }
+      return Either.right({ ...state, account: revise(account, { status }, now) })
+    }
+    case "set-fields": {
+      if (account.redactedAt !== null) {
+        return Either.left(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was redacted; its fields can no longer be set` }))
+      }
+      const patch: Record<string, FieldValue> = {}
+      const issues: Array<Issue> = []
+      for (const [key, value] of Object.entries(step.fields)) {
+        const schema = type.fields.find((f) => f.key === key)
+        if (!schema) {
+          issues.push({ path: ["fields", key], message: `not a field of ${type.name}` })
+          continue
+        }
+        const checked = checkValue(schema, resolve(value, params), ["fields", key])
+        if (Either.isLeft(checked)) issues.push(...checked.left)
+        else patch[key] = checked.right
+      }
+      if (issues.length > 0) return Either.left(invalid("cannot set fields", issues))
+      return Either.right({ ...state, account: revise(account, { fields: { ...account.fields, ...patch } }, now) })
+    }
+    case "add-tags":
+    case "remove-tags": {
+      const tags = step.tags.map((t) => resolve(t, params))
+      return normalizeTags(tags).pipe(
+        Either.flatMap((named) =>
+          normalizeTags(step._tag === "add-tags" ? [...account.tags, ...named] : account.tags.filter((t) => !named.includes(t)))
+        ),
+        Either.map((next) => ({ ...state, account: revise(account, { tags: next }, now) }))
+      )
+    }
+    case "lifecycle":
+      return applyLifecycle(type, account, step.operation, now).pipe(Either.map((next) => ({ ...state, account: next })))
+    case "emit-event": {
+      const data = Object.fromEntries(Object.entries(step.data ?? {}).map(([k, v]) => [k, resolve(v, params)]))
+      return Either.right({ ...state, events: [...state.events, { event: step.event, data: { ...data, "account-id": account.id } }] })
+    }
+  }
+}
+
+/**
+ * Runs every step in order over the account; the first failing step fails the whole action and
+ * nothing is applied. The result counts as one new version, whatever the number of steps.
+ */
+export const runSteps = (
+  type: AccountType,
+  account: Account,
+  action: Pick<AccountAction, "steps">,
+  params: Parameters,
+  now: Date
+): Either.Either<Outcome, InvalidState | Unprocessable> => {
+  let state: Outcome = { account, events: [] }
+  for (const step of action.steps) {
+    const next = applyStep(type, state, step, params, now)
+    if (Either.isLeft(next)) return next
+    state = next.right
+  }
+  return Either.right({ ...state, account: Account.make({ ...state.account, version: account.version + 1, updatedAt: now }) })
+}
+
+/** Fields from user input checked against the type (create: all; update: only those given). */
+export const checkAccountFields = (
+  type: AccountType,
+  input: Readonly<Record<string, unknown>>,
+  mode: "all" | "patch"
+): Either.Either<Fields, Unprocessable> =>
+  checkFields(type.fields, input, ["fields"], mode).pipe(Either.mapLeft((issues) => invalid(`invalid fields for ${type.name}`, issues)))

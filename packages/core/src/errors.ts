@@ -1,0 +1,130 @@
+/**
+ * One tagged error per failure kind. Each knows its HTTP status and whether retrying can help,
+ * so every edge (HTTP, CLI exit code, Slack message) maps them the same way.
+ */
+import { Duration, Schema } from "effect"
+
+/** Where in the input a problem is: `["parameters", "status"]` → `parameters.status`. */
+export const Issue = Schema.Struct({
+  path: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+  message: Schema.String
+})
+export type Issue = typeof Issue.Type
+
+export const formatPath = (path: ReadonlyArray<string | number>): string =>
+  path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "")
+
+export const formatIssues = (issues: ReadonlyArray<Issue>): string =>
+  issues.map((i) => (i.path.length > 0 ? `${formatPath(i.path)}: ${i.message}` : i.message)).join("; ")
+
+/** Malformed input: a bad id, an unknown option, a value of the wrong shape. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  message: Schema.String,
+  issues: Schema.optionalWith(Schema.Array(Issue), { default: () => [] })
+}) {
+  get status() { return 400 as const }
+  get retryable() { return false }
+}
+
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  message: Schema.String
+}) {
+  get status() { return 401 as const }
+  get retryable() { return false }
+}
+
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
+  message: Schema.String,
+  missingScope: Schema.String
+}) {
+  get status() { return 403 as const }
+  get retryable() { return false }
+}
+
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  message: Schema.String,
+  entity: Schema.String,
+  ref: Schema.String
+}) {
+  get status() { return 404 as const }
+  get retryable() { return false }
+  static of(entity: string, ref: string) {
+    return new NotFound({ entity, ref, message: `${entity} ${JSON.stringify(ref)} not found` })
+  }
+}
+
+/** Someone else changed the record first, or a duplicate request is still in flight. */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
+  message: Schema.String
+}) {
+  get status() { return 409 as const }
+  get retryable() { return false }
+}
+
+/** The operation is not allowed from the account's current state (e.g. activate a disabled account). */
+export class InvalidState extends Schema.TaggedError<InvalidState>()("InvalidState", {
+  message: Schema.String,
+  currentStatus: Schema.String
+}) {
+  get status() { return 409 as const }
+  get retryable() { return false }
+}
+
+/** Well-formed but unacceptable: parameters failing the action's schema, an idempotency key reused. */
+export class Unprocessable extends Schema.TaggedError<Unprocessable>()("Unprocessable", {
+  message: Schema.String,
+  issues: Schema.optionalWith(Schema.Array(Issue), { default: () => [] })
+}) {
+  get status() { return 422 as const }
+  get retryable() { return false }
+}
+
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  message: Schema.String,
+  /** The server's hint (Retry-After or RateLimit-Reset), in seconds. */
+  retryAfterSeconds: Schema.optional(Schema.Number)
+}) {
+  get status() { return 429 as const }
+  get retryable() { return true }
+}
+
+/** A dependency (database, upstream API) cannot serve right now. */
+export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
+  message: Schema.String,
+  retryAfterSeconds: Schema.optional(Schema.Number)
+}) {
+  get status() { return 503 as const }
+  get retryable() { return true }
+}
+
+export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
+  message: Schema.String
+}) {
+  get status() { return 504 as const }
+  get retryable() { return true }
+}
+
+export const AccountsError = Schema.Union(
+  InvalidRequest,
+  Unauthorized,
+  Forbidden,
+  NotFound,
+  Conflict,
+  InvalidState,
+  Unprocessable,
+  RateLimited,
+  Unavailable,
+  Timeout
+)
+export type AccountsError = typeof AccountsError.Type
+
+export const isAccountsError = Schema.is(AccountsError)
+
+export const isRetryable = (error: unknown): boolean =>
+  isAccountsError(error) && error.retryable
+
+/** The server's hint for when to retry, if it gave one. */
+export const retryHint = (error: unknown): Duration.Duration | undefined =>
+  isAccountsError(error) && "retryAfterSeconds" in error && error.retryAfterSeconds !== undefined
+    ? Duration.seconds(error.retryAfterSeconds)
+    : undefined

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    projects: ["packages/*", "apps/*"],
+    // CLI end-to-end tests spawn processes; give them room on a 2-core machine.
+    testTimeout: 30_000,
+    hookTimeout: 60_000
+  }
+})
