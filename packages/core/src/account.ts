@@ -1,4 +1,5 @@
-import { Schema } from "effect"
+import { Either, Schema } from "effect"
+import { InvalidRequest } from "./errors.js"
 import { Fields } from "./fields.js"
 import { AccountActionId, AccountId, AccountTypeId, ActionRunId } from "./ids.js"
 import { Actor } from "./principal.js"
@@ -60,10 +61,17 @@ export interface Page<A> {
   readonly prev: string | null
 }
 
-export const AccountIdOrReference = Schema.Union(AccountId, ReferenceId)
-
 /** An `<account>` argument: an `act_…` id when it looks like one, a reference id otherwise. */
 export type AccountRef = { readonly id: AccountId } | { readonly referenceId: string }
-export const accountRef = (text: string): AccountRef =>
-  AccountId.is(text) ? { id: text } : { referenceId: text }
+
+export const parseAccountRef = (text: string): Either.Either<AccountRef, InvalidRequest> => {
+  const shown = JSON.stringify(text.slice(0, 60))
+  if (AccountId.is(text)) return Either.right({ id: text })
+  const problem = text.startsWith("act_")
+    ? `expected an account id ("act_" followed by 24–28 letters or digits) or a reference id, got ${shown}`
+    : Schema.is(ReferenceId)(text)
+      ? undefined
+      : `expected an account id or a reference id (1–255 characters, no spaces), got ${shown}`
+  return problem ? Either.left(new InvalidRequest({ message: problem, issues: [{ path: ["account"], message: problem }] })) : Either.right({ referenceId: text })
+}
 export const describeRef = (ref: AccountRef): string => ("id" in ref ? ref.id : `reference id ${ref.referenceId}`)

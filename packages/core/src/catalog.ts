@@ -37,26 +37,43 @@ export class AccountType extends Schema.Class<AccountType>("AccountType")({
   updatedAt: Schema.Date
 }) {}
 
-/** A value in a step: a literal, or `{ param: "status" }` to take an action parameter. */
+/** A value in a step: a literal (`activated`), or `{ param: status }` to take an action parameter. */
 export const StepValue = Schema.Union(
   Schema.Struct({ param: Schema.String }),
-  Schema.Struct({ literal: Schema.Unknown })
+  Schema.String,
+  Schema.Number,
+  Schema.Boolean,
+  Schema.Null
 )
 export type StepValue = typeof StepValue.Type
 
 export const LifecycleOperation = Schema.Literal("enable", "disable", "activate", "deactivate")
 export type LifecycleOperation = typeof LifecycleOperation.Type
 
+const step = <Type extends string, Fields extends Schema.Struct.Fields>(type: Type, fields: Fields) =>
+  Schema.Struct({ type: Schema.Literal(type), ...fields })
+
 export const Step = Schema.Union(
-  Schema.TaggedStruct("set-status", { status: StepValue }),
-  Schema.TaggedStruct("set-fields", { fields: Schema.Record({ key: Schema.String, value: StepValue }) }),
-  Schema.TaggedStruct("add-tags", { tags: Schema.Array(StepValue) }),
-  Schema.TaggedStruct("remove-tags", { tags: Schema.Array(StepValue) }),
-  Schema.TaggedStruct("lifecycle", { operation: LifecycleOperation }),
+  step("set-status", { status: StepValue }),
+  step("set-fields", { fields: Schema.Record({ key: Schema.String, value: StepValue }) }),
+  step("add-tags", { tags: Schema.Array(StepValue) }),
+  step("remove-tags", { tags: Schema.Array(StepValue) }),
+  step("lifecycle", { operation: LifecycleOperation }),
   /** Recorded on the run and in the outbox, for webhooks and other listeners. */
-  Schema.TaggedStruct("emit-event", { event: Schema.String, data: Schema.optional(Schema.Record({ key: Schema.String, value: StepValue })) })
+  step("emit-event", { event: Schema.String, data: Schema.optional(Schema.Record({ key: Schema.String, value: StepValue })) })
 )
 export type Step = typeof Step.Type
+
+/** Parameters a step refers to with `{ param }`. */
+export const stepParams = (s: Step): ReadonlyArray<string> => {
+  const values: ReadonlyArray<StepValue> =
+    s.type === "set-status" ? [s.status]
+      : s.type === "set-fields" ? Object.values(s.fields)
+        : s.type === "add-tags" || s.type === "remove-tags" ? s.tags
+          : s.type === "emit-event" ? Object.values(s.data ?? {})
+            : []
+  return values.flatMap((v) => (v !== null && typeof v === "object" ? [v.param] : []))
+}
 
 export class AccountAction extends Schema.Class<AccountAction>("AccountAction")({
   id: AccountActionId,

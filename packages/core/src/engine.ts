@@ -62,7 +62,8 @@ export const applyLifecycle = (
 ): Either.Either<Account, InvalidState> =>
   transition(type, account, operation).pipe(Either.map((state) => revise(account, { status: statusFor(type, state) }, now)))
 
-const resolve = (value: StepValue, params: Parameters): unknown => ("param" in value ? params[value.param] : value.literal)
+const resolve = (value: StepValue, params: Parameters): unknown =>
+  value !== null && typeof value === "object" ? params[value.param] : value
 
 const applyStep = (
   type: AccountType,
@@ -72,7 +73,7 @@ const applyStep = (
   now: Date
 ): Either.Either<Outcome, InvalidState | Unprocessable> => {
   const { account } = state
-  switch (step._tag) {
+  switch (step.type) {
     case "set-status": {
       const status = resolve(step.status, params)
       if (typeof status !== "string" || !type.statuses.includes(status)) {
@@ -104,7 +105,7 @@ const applyStep = (
       const tags = step.tags.map((t) => resolve(t, params))
       return normalizeTags(tags).pipe(
         Either.flatMap((named) =>
-          normalizeTags(step._tag === "add-tags" ? [...account.tags, ...named] : account.tags.filter((t) => !named.includes(t)))
+          normalizeTags(step.type === "add-tags" ? [...account.tags, ...named] : account.tags.filter((t) => !named.includes(t)))
         ),
         Either.map((next) => ({ ...state, account: revise(account, { tags: next }, now) }))
       )

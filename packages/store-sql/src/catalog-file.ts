@@ -1,0 +1,174 @@
+/**
+ * Catalog files: account types and actions in YAML or JSON, validated with errors that name the
+ * file, the path and the problem. Loading upserts by name, so ids stay stable across reloads.
+ */
+import {
+  AccountAction,
+  AccountActionId,
+  AccountType,
+  AccountTypeId,
+  FieldSchema,
+  formatIssues,
+  type Issue,
+  InvalidRequest,
+  LifecycleMapping,
+  Step,
+  stepParams
+} from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, Either, ParseResult, Schema } from "effect"
+import YAML from "yaml"
+import { type DefinitionRow, encodeAction, encodeType, toAction, toType } from "./rows.js"
+import { fromSqlError } from "./sql-errors.js"
+
+const TypeEntry = Schema.Struct({
+  id: Schema.optional(AccountTypeId),
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
+  description: Schema.optional(Schema.String),
+  fields: Schema.Array(FieldSchema),
+  statuses: Schema.NonEmptyArray(Schema.String),
+  defaultStatus: Schema.String,
+  lifecycle: LifecycleMapping
+})
+
+const ActionEntry = Schema.Struct({
+  id: Schema.optional(AccountActionId),
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
+  description: Schema.optional(Schema.String),
+  accountType: Schema.String,
+  parameters: Schema.optionalWith(Schema.Array(FieldSchema), { default: () => [] }),
+  steps: Schema.NonEmptyArray(Step),
+  confirm: Schema.optional(Schema.Boolean)
+})
+
+export const CatalogFile = Schema.Struct({
+  accountTypes: Schema.optionalWith(Schema.Array(TypeEntry), { default: () => [] }),
+  actions: Schema.optionalWith(Schema.Array(ActionEntry), { default: () => [] })
+})
+export type CatalogFile = typeof CatalogFile.Type
+export type CatalogInput = typeof CatalogFile.Encoded
+
+const catalogError = (source: string, issues: ReadonlyArray<Issue>) =>
+  new InvalidRequest({ message: `${source}: invalid catalog: ${formatIssues(issues)}`, issues })
+
+/** Rules a schema cannot see: statuses that exist, unique names, steps that refer to real parameters. */
+const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): ReadonlyArray<Issue> => {
+  const issues: Array<Issue> = []
+  const typeNames = catalog.accountTypes.map((t) => t.name)
+  catalog.accountTypes.forEach((type, i) => {
+    const at = (...path: Array<string | number>) => ["accountTypes", i, ...path]
+    if (typeNames.indexOf(type.name) !== i) issues.push({ path: at("name"), message: `duplicate account type name ${JSON.stringify(type.name)}` })
+    if (!type.statuses.includes(type.defaultStatus)) issues.push({ path: at("defaultStatus"), message: `${JSON.stringify(type.defaultStatus)} is not one of statuses` })
+    for (const [state, status] of Object.entries(type.lifecycle)) {
+      if (!type.statuses.includes(status)) issues.push({ path: at("lifecycle", state), message: `${JSON.stringify(status)} is not one of statuses` })
+    }
+    const keys = type.fields.map((f) => f.key)
+    keys.forEach((k, j) => keys.indexOf(k) !== j && issues.push({ path: at("fields", j, "key"), message: `duplicate field key ${JSON.stringify(k)}` }))
+  })
+  const actionNames = catalog.actions.map((a) => a.name)
+  catalog.actions.forEach((action, i) => {
+    const at = (...path: Array<string | number>) => ["actions", i, ...path]
+    if (actionNames.indexOf(action.name) !== i) issues.push({ path: at("name"), message: `duplicate action name ${JSON.stringify(action.name)}` })
+    const type = catalog.accountTypes.find((t) => t.name === action.accountType)
+    if (!type && !knownTypes.includes(action.accountType)) {
+      issues.push({ path: at("accountType"), message: `unknown account type ${JSON.stringify(action.accountType)}` })
+    }
+    const params = action.parameters.map((p) => p.key)
+    action.steps.forEach((step, j) => {
+      for (const param of stepParams(step)) {
+        if (!params.includes(param)) issues.push({ path: at("steps", j), message: `refers to parameter ${JSON.stringify(param)}, which the action does not declare (${params.join(", ") || "none"})` })
+      }
+      if (type && step.type === "set-status" && typeof step.status === "string" && !type.statuses.includes(step.status)) {
+        issues.push({ path: at("steps", j, "status"), message: `${JSON.stringify(step.status)} is not a status of ${type.name}` })
+      }
+      if (type && step.type === "set-fields") {
+        for (const key of Object.keys(step.fields)) {
+          if (!type.fields.some((f) => f.key === key)) issues.push({ path: at("steps", j, "fields", key), message: `not a field of ${type.name}` })
+        }
+      }
+    })
+  })
+  return issues
+}
+
+/** Parses and validates a catalog's text; `source` names the file in every message. */
+export const parseCatalog = (text: string, source: string, format: "yaml" | "json" = source.endsWith(".json") ? "json" : "yaml"): Either.Either<CatalogFile, InvalidRequest> => {
+  let raw: unknown
+  try {
+    raw = format === "json" ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true })
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "unreadable"
+    return Either.left(new InvalidRequest({ message: `${source}: not valid ${format.toUpperCase()}: ${message}`, issues: [{ path: [], message }] }))
+  }
+  return Schema.decodeUnknownEither(CatalogFile, { errors: "all", onExcessProperty: "error" })(raw).pipe(
+    Either.mapLeft((error) =>
+      catalogError(
+        source,
+        ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }))
+      )
+    )
+  )
+}
+
+export interface LoadedCatalog {
+  readonly accountTypes: ReadonlyArray<AccountType>
+  readonly actions: ReadonlyArray<AccountAction>
+}
+
+/** Writes a validated catalog in one transaction: all of it, or nothing. */
+export const loadCatalog = (catalog: CatalogFile, source: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const now = new Date(yield* Clock.currentTimeMillis)
+    const existingTypes = (yield* sql<DefinitionRow>`SELECT definition FROM account_types`).map(toType)
+    const issues = crossCheck(catalog, existingTypes.map((t) => t.name))
+    if (issues.length > 0) return yield* catalogError(source, issues)
+    const existingActions = (yield* sql<DefinitionRow>`SELECT definition FROM account_actions`).map(toAction)
+
+    const types: Array<AccountType> = []
+    for (const entry of catalog.accountTypes) {
+      const previous = existingTypes.find((t) => t.name === entry.name || t.id === entry.id)
+      const type = AccountType.make({
+        id: entry.id ?? previous?.id ?? AccountTypeId.make(),
+        name: entry.name,
+        description: entry.description ?? "",
+        fields: entry.fields,
+        statuses: entry.statuses,
+        defaultStatus: entry.defaultStatus,
+        lifecycle: entry.lifecycle,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now
+      })
+      if (previous) {
+        yield* sql`UPDATE account_types SET ${sql.update({ id: type.id, name: type.name, definition: encodeType(type), updated_at: now.toISOString() })} WHERE id = ${previous.id}`
+      } else {
+        yield* sql`INSERT INTO account_types ${sql.insert({ id: type.id, name: type.name, definition: encodeType(type), created_at: now.toISOString(), updated_at: now.toISOString() })}`
+      }
+      types.push(type)
+    }
+    const allTypes = [...types, ...existingTypes.filter((t) => !types.some((n) => n.id === t.id))]
+    const actions: Array<AccountAction> = []
+    for (const entry of catalog.actions) {
+      const type = allTypes.find((t) => t.name === entry.accountType)!
+      const previous = existingActions.find((a) => a.name === entry.name || a.id === entry.id)
+      const action = AccountAction.make({
+        id: entry.id ?? previous?.id ?? AccountActionId.make(),
+        name: entry.name,
+        description: entry.description ?? "",
+        accountTypeId: type.id,
+        parameters: entry.parameters,
+        steps: entry.steps,
+        confirm: entry.confirm ?? false,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now
+      })
+      const row = { id: action.id, name: action.name, account_type_id: type.id, definition: encodeAction(action), updated_at: now.toISOString() }
+      if (previous) yield* sql`UPDATE account_actions SET ${sql.update(row)} WHERE id = ${previous.id}`
+      else yield* sql`INSERT INTO account_actions ${sql.insert({ ...row, created_at: now.toISOString() })}`
+      actions.push(action)
+    }
+    return { accountTypes: types, actions } satisfies LoadedCatalog
+  }).pipe(
+    (effect) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect)),
+    Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e)))
+  )

@@ -1,0 +1,5 @@
+export * from "./catalog-file.js"
+export * from "./demo.js"
+export * from "./migrations.js"
+export * from "./sql-accounts.js"
+export * from "./sqlite.js"

@@ -1,0 +1,111 @@
+/**
+ * Schema migrations, written once for SQLite and Postgres: only the auto-increment column
+ * differs. Timestamps are ISO-8601 text (sortable, same on both); JSON documents are text.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = sql.onDialectOrElse({
+    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  yield* sql`CREATE TABLE account_types (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`
+  yield* sql`CREATE TABLE account_actions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    account_type_id TEXT NOT NULL REFERENCES account_types(id),
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`
+  yield* sql`CREATE TABLE accounts (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    reference_id TEXT UNIQUE,
+    account_type_id TEXT NOT NULL REFERENCES account_types(id),
+    status TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    redacted_at TEXT,
+    consolidated_into TEXT REFERENCES accounts(id)
+  )`
+  yield* sql`CREATE INDEX accounts_status ON accounts(status, seq)`
+  // Tags are also kept here, one row each, so `--tag x` filters use an index.
+  yield* sql`CREATE TABLE account_tags (
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (account_id, tag)
+  )`
+  yield* sql`CREATE INDEX account_tags_tag ON account_tags(tag, account_id)`
+  yield* sql`CREATE TABLE action_runs (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    action_id TEXT,
+    action_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    status_before TEXT NOT NULL,
+    status_after TEXT NOT NULL,
+    events TEXT NOT NULL,
+    error TEXT,
+    idempotency_key TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX action_runs_account ON action_runs(account_id, seq)`
+  yield* sql`CREATE TABLE audit_log (
+    seq ${serial},
+    at TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    account_id TEXT,
+    run_id TEXT,
+    status_before TEXT,
+    status_after TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    request_id TEXT
+  )`
+  yield* sql`CREATE INDEX audit_log_account ON audit_log(account_id, seq)`
+  yield* sql`CREATE TABLE idempotency_keys (
+    principal_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (principal_id, idempotency_key)
+  )`
+  yield* sql`CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at)`
+  // Events emitted by action steps, waiting for delivery (webhooks, queues).
+  yield* sql`CREATE TABLE outbox (
+    seq ${serial},
+    run_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+  )`
+})
+
+export const migrations = Migrator.fromRecord({ "0001_initial": initial })
+
+export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

@@ -1,0 +1,44 @@
+/**
+ * Database failures as domain errors: busy/locked/serialization/dropped connection are
+ * retryable (Unavailable), constraint violations are Conflicts; nothing becomes a defect.
+ */
+import { Conflict, Unavailable } from "@acct/core"
+import type { SqlError } from "@effect/sql/SqlError"
+
+const codeOf = (error: SqlError): string => {
+  const cause = error.cause as { code?: unknown } | undefined
+  return typeof cause?.code === "string" ? cause.code : ""
+}
+
+const RETRYABLE = new Set([
+  // SQLite
+  "SQLITE_BUSY",
+  "SQLITE_BUSY_SNAPSHOT",
+  "SQLITE_BUSY_RECOVERY",
+  "SQLITE_LOCKED",
+  "SQLITE_LOCKED_SHAREDCACHE",
+  // Postgres: serialization failure, deadlock, statement timeout, connection errors
+  "40001",
+  "40P01",
+  "57014",
+  "57P01",
+  "08000",
+  "08003",
+  "08006",
+  "ECONNREFUSED",
+  "ECONNRESET"
+])
+
+export const isUniqueViolation = (error: SqlError): boolean => {
+  const code = codeOf(error)
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505"
+}
+
+export const fromSqlError = (error: SqlError): Conflict | Unavailable => {
+  const code = codeOf(error)
+  if (code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23")) {
+    return new Conflict({ message: "the change conflicts with the stored data (a uniqueness or reference rule); nothing was changed" })
+  }
+  if (RETRYABLE.has(code)) return new Unavailable({ message: `the database is busy (${code}); try again` })
+  return new Unavailable({ message: `database error${code ? ` (${code})` : ""}` })
+}

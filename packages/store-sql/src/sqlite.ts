@@ -1,0 +1,49 @@
+/**
+ * The embedded default: one SQLite file, WAL journal, a busy timeout so concurrent processes
+ * wait for each other instead of failing, foreign keys enforced, migrations run at start.
+ */
+import { type Accounts, RetryPolicy } from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Effect, Layer } from "effect"
+import { mkdirSync } from "node:fs"
+import path from "node:path"
+import { runMigrations } from "./migrations.js"
+import { SqlAccountsLive } from "./sql-accounts.js"
+import { Unavailable } from "@acct/core"
+
+export interface SqliteOptions {
+  /** A file path, or `:memory:`. */
+  readonly filename: string
+}
+
+const prepare = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`PRAGMA busy_timeout = 5000`
+  yield* sql`PRAGMA foreign_keys = ON`
+  yield* sql`PRAGMA synchronous = NORMAL`
+  yield* runMigrations
+})
+
+/** SqliteClient with pragmas set and migrations applied. */
+export const sqliteClientLayer = (options: SqliteOptions) =>
+  Layer.effectDiscard(prepare).pipe(
+    Layer.provideMerge(
+      Layer.unwrapEffect(
+        Effect.try({
+          try: () => {
+            if (options.filename !== ":memory:") mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true })
+            return SqliteClient.layer({ filename: options.filename })
+          },
+          catch: (e) => new Unavailable({ message: `cannot create the database directory for ${options.filename}: ${(e as Error).message}` })
+        })
+      )
+    ),
+    Layer.mapError((e) =>
+      e instanceof Unavailable ? e : new Unavailable({ message: `cannot open database ${options.filename}: ${"message" in (e as object) ? (e as Error).message : String(e)}` })
+    )
+  )
+
+/** Accounts on an SQLite file: the store, its client and a retry policy for busy databases. */
+export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | SqlClient.SqlClient, Unavailable> =>
+  SqlAccountsLive.pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
