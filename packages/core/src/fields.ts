@@ -19,7 +19,12 @@ export const FieldType = Schema.Literal(
   "email-address",
   "choices",
   "file"
-)
+).annotations({
+  message: (issue) => ({
+    message: `expected a field type (string, hash, array, date, datetime, number, integer, boolean, email-address, choices, file), got ${JSON.stringify(issue.actual)}`,
+    override: true
+  })
+})
 export type FieldType = typeof FieldType.Type
 
 export interface FieldSchema {

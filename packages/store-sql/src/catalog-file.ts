@@ -42,8 +42,8 @@ const ActionEntry = Schema.Struct({
 })
 
 export const CatalogFile = Schema.Struct({
-  accountTypes: Schema.optionalWith(Schema.Array(TypeEntry), { default: () => [] }),
-  actions: Schema.optionalWith(Schema.Array(ActionEntry), { default: () => [] })
+  accountTypes: Schema.optional(Schema.Array(TypeEntry)),
+  actions: Schema.optional(Schema.Array(ActionEntry))
 })
 export type CatalogFile = typeof CatalogFile.Type
 export type CatalogInput = typeof CatalogFile.Encoded
@@ -54,8 +54,10 @@ const catalogError = (source: string, issues: ReadonlyArray<Issue>) =>
 /** Rules a schema cannot see: statuses that exist, unique names, steps that refer to real parameters. */
 const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): ReadonlyArray<Issue> => {
   const issues: Array<Issue> = []
-  const typeNames = catalog.accountTypes.map((t) => t.name)
-  catalog.accountTypes.forEach((type, i) => {
+  const accountTypes = catalog.accountTypes ?? []
+  const catalogActions = catalog.actions ?? []
+  const typeNames = accountTypes.map((t) => t.name)
+  accountTypes.forEach((type, i) => {
     const at = (...path: Array<string | number>) => ["accountTypes", i, ...path]
     if (typeNames.indexOf(type.name) !== i) issues.push({ path: at("name"), message: `duplicate account type name ${JSON.stringify(type.name)}` })
     if (!type.statuses.includes(type.defaultStatus)) issues.push({ path: at("defaultStatus"), message: `${JSON.stringify(type.defaultStatus)} is not one of statuses` })
@@ -65,11 +67,11 @@ const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): Re
     const keys = type.fields.map((f) => f.key)
     keys.forEach((k, j) => keys.indexOf(k) !== j && issues.push({ path: at("fields", j, "key"), message: `duplicate field key ${JSON.stringify(k)}` }))
   })
-  const actionNames = catalog.actions.map((a) => a.name)
-  catalog.actions.forEach((action, i) => {
+  const actionNames = catalogActions.map((a) => a.name)
+  catalogActions.forEach((action, i) => {
     const at = (...path: Array<string | number>) => ["actions", i, ...path]
     if (actionNames.indexOf(action.name) !== i) issues.push({ path: at("name"), message: `duplicate action name ${JSON.stringify(action.name)}` })
-    const type = catalog.accountTypes.find((t) => t.name === action.accountType)
+    const type = accountTypes.find((t) => t.name === action.accountType)
     if (!type && !knownTypes.includes(action.accountType)) {
       issues.push({ path: at("accountType"), message: `unknown account type ${JSON.stringify(action.accountType)}` })
     }
@@ -101,12 +103,15 @@ export const parseCatalog = (text: string, source: string, format: "yaml" | "jso
     return Either.left(new InvalidRequest({ message: `${source}: not valid ${format.toUpperCase()}: ${message}`, issues: [{ path: [], message }] }))
   }
   return Schema.decodeUnknownEither(CatalogFile, { errors: "all", onExcessProperty: "error" })(raw).pipe(
-    Either.mapLeft((error) =>
-      catalogError(
-        source,
-        ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }))
-      )
-    )
+    Either.mapLeft((error) => {
+      const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({
+        path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+        message: i.message
+      }))
+      // An optional key fails as "Expected undefined" beside the real problem inside it: drop that echo.
+      const real = issues.filter((i) => !i.message.startsWith("Expected undefined, actual"))
+      return catalogError(source, real.length > 0 ? real : issues)
+    })
   )
 }
 
@@ -126,7 +131,7 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
     const existingActions = (yield* sql<DefinitionRow>`SELECT definition FROM account_actions`).map(toAction)
 
     const types: Array<AccountType> = []
-    for (const entry of catalog.accountTypes) {
+    for (const entry of catalog.accountTypes ?? []) {
       const previous = existingTypes.find((t) => t.name === entry.name || t.id === entry.id)
       const type = AccountType.make({
         id: entry.id ?? previous?.id ?? AccountTypeId.make(),
@@ -148,7 +153,7 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
     }
     const allTypes = [...types, ...existingTypes.filter((t) => !types.some((n) => n.id === t.id))]
     const actions: Array<AccountAction> = []
-    for (const entry of catalog.actions) {
+    for (const entry of catalog.actions ?? []) {
       const type = allTypes.find((t) => t.name === entry.accountType)!
       const previous = existingActions.find((a) => a.name === entry.name || a.id === entry.id)
       const action = AccountAction.make({

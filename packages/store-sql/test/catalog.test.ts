@@ -1,0 +1,86 @@
+import { Accounts } from "@acct/core"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import { loadCatalog, parseCatalog } from "../src/index.js"
+import { demoStore } from "./harness.js"
+
+const problem = (text: string, file = "catalog.yaml") => {
+  const result = parseCatalog(text, file)
+  return Either.isLeft(result) ? result.left.message : "ok"
+}
+
+describe("catalog files", () => {
+  it("reports YAML syntax errors with the file name", () => {
+    expect(problem("accountTypes: [\n  name: x")).toMatch(/^catalog\.yaml: not valid YAML/)
+    expect(problem("{", "c.json")).toMatch(/^c\.json: not valid JSON/)
+  })
+
+  it("reports schema problems with their path", () => {
+    const message = problem(`
+accountTypes:
+  - name: Org
+    fields: [{ key: size, type: weird }]
+    statuses: [on]
+    defaultStatus: on
+    lifecycle: { active: on, enabled: on, disabled: on }
+`)
+    expect(message).toContain("catalog.yaml: invalid catalog")
+    expect(message).toContain('accountTypes[0].fields[0].type: expected a field type (string, hash, array, date, datetime, number, integer, boolean, email-address, choices, file), got "weird"')
+    expect(message).not.toContain("Expected undefined")
+  })
+
+  it.effect("reports cross-reference problems and loads nothing", () =>
+    Effect.gen(function* () {
+      const catalog = Either.getOrThrow(
+        parseCatalog(
+          `
+accountTypes:
+  - name: Org
+    fields: [{ key: size, type: integer }]
+    statuses: [on, off]
+    defaultStatus: maybe
+    lifecycle: { active: on, enabled: on, disabled: gone }
+actions:
+  - name: Bad
+    accountType: Org
+    steps:
+      - { type: set-status, status: { param: nope } }
+      - { type: set-fields, fields: { colour: red } }
+  - name: Orphan
+    accountType: Ghost
+    steps: [{ type: add-tags, tags: [x] }]
+`,
+          "org.yaml"
+        )
+      )
+      const error = yield* Effect.flip(loadCatalog(catalog, "org.yaml"))
+      expect(error.message).toContain("org.yaml: invalid catalog")
+      expect(error.message).toContain('accountTypes[0].defaultStatus: "maybe" is not one of statuses')
+      expect(error.message).toContain('accountTypes[0].lifecycle.disabled: "gone" is not one of statuses')
+      expect(error.message).toContain('actions[0].steps[0]: refers to parameter "nope"')
+      expect(error.message).toContain("actions[0].steps[1].fields.colour: not a field of Org")
+      expect(error.message).toContain('actions[1].accountType: unknown account type "Ghost"')
+      const accounts = yield* Accounts
+      expect((yield* accounts.listTypes()).map((t) => t.name)).toEqual(["User"])
+    }).pipe(Effect.provide(demoStore()))
+  )
+
+  it.effect("reloading keeps ids stable", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const before = yield* accounts.getAction("Set status")
+      const text = `
+actions:
+  - name: Set status
+    description: changed
+    accountType: User
+    parameters: [{ key: status, type: choices, required: true, options: [activated, disabled] }]
+    steps: [{ type: set-status, status: { param: status } }]
+`
+      yield* loadCatalog(Either.getOrThrow(parseCatalog(text, "c.yaml")), "c.yaml")
+      const after = yield* accounts.getAction("Set status")
+      expect(after.id).toBe(before.id)
+      expect(after.description).toBe("changed")
+    }).pipe(Effect.provide(demoStore()))
+  )
+})
