@@ -74,4 +74,3 @@ export const parseAccountRef = (text: string): Either.Either<AccountRef, Invalid
       : `expected an account id or a reference id (1–255 characters, no spaces), got ${shown}`
   return problem ? Either.left(new InvalidRequest({ message: problem, issues: [{ path: ["account"], message: problem }] })) : Either.right({ referenceId: text })
 }
-export const describeRef = (ref: AccountRef): string => ("id" in ref ? ref.id : `reference id ${ref.referenceId}`)

@@ -18,7 +18,6 @@ import {
   applyLifecycle,
   checkAccountFields,
   Conflict,
-  describeRef,
   type EmittedEvent,
   InvalidRequest,
   InvalidState,
@@ -90,7 +89,10 @@ export const makeSqlAccounts = Effect.gen(function* () {
       "id" in ref
         ? sql<AccountRow>`${accountSelect} WHERE a.id = ${ref.id}`
         : sql<AccountRow>`${accountSelect} WHERE a.reference_id = ${ref.referenceId}`,
-      (rows) => (rows[0] ? Effect.succeed(toAccount(rows[0])) : Effect.fail(NotFound.of("account", describeRef(ref))))
+      (rows) =>
+        rows[0]
+          ? Effect.succeed(toAccount(rows[0]))
+          : Effect.fail("id" in ref ? NotFound.of("account", ref.id) : new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)}` }))
     )
 
   const findType = (idOrName: string) =>

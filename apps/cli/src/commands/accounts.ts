@@ -1,0 +1,177 @@
+import { Accounts, Conflict, InvalidRequest } from "@acct/core"
+import { Args, Command, Options } from "@effect/cli"
+import { Effect, Either, Option } from "effect"
+import { assign } from "../assignments.js"
+import { accountArg, common, invocation, mutation, output, withStore } from "../context.js"
+import { accountDetails, accountTable, json } from "../render.js"
+
+const accountName = Args.text({ name: "account" }).pipe(Args.withDescription("an act_… id or a reference id"))
+const assignments = Args.text({ name: "field=value" }).pipe(
+  Args.withDescription("field values; dotted keys reach into hashes (name.first=Jane), JSON for arrays"),
+  Args.repeated
+)
+const fromEither = <A, E>(e: Either.Either<A, E>) => Either.match(e, { onLeft: Effect.fail, onRight: Effect.succeed })
+
+const list = Command.make(
+  "list",
+  {
+    ...common,
+    status: Options.text("status").pipe(Options.withDescription("only accounts with this status"), Options.optional),
+    tag: Options.text("tag").pipe(Options.withDescription("only accounts with this tag"), Options.optional),
+    type: Options.text("type").pipe(Options.withDescription("only accounts of this type (id or name)"), Options.optional),
+    referenceId: Options.text("reference-id").pipe(Options.withDescription("the account with this reference id"), Options.optional),
+    size: Options.integer("size").pipe(Options.withDescription("page size, 1–100"), Options.withDefault(10)),
+    after: Options.text("after").pipe(Options.withDescription("the page after this account id (from `next`)"), Options.optional),
+    before: Options.text("before").pipe(Options.withDescription("the page before this account id (from `prev`)"), Options.optional),
+    all: Options.boolean("all").pipe(Options.withDescription("follow `next` to the end and print every account")),
+    includeArchived: Options.boolean("include-archived").pipe(Options.withDescription("include consolidated (archived) sources"))
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const query = {
+        status: Option.getOrUndefined(o.status),
+        tag: Option.getOrUndefined(o.tag),
+        accountType: Option.getOrUndefined(o.type),
+        referenceId: Option.getOrUndefined(o.referenceId),
+        size: o.size,
+        after: Option.getOrUndefined(o.after),
+        before: Option.getOrUndefined(o.before),
+        includeArchived: o.includeArchived
+      }
+      let page = yield* accounts.list(query)
+      if (o.all) {
+        const items = [...page.items]
+        while (page.next) {
+          page = yield* accounts.list({ ...query, after: page.next, before: undefined, size: 100 })
+          items.push(...page.items)
+        }
+        page = { items, next: null, prev: null }
+      }
+      yield* output(o.json, () => json.page(page, json.account), () =>
+        page.items.length === 0
+          ? "No accounts match."
+          : [accountTable(page.items), ...(page.next ? [`\nMore: acct accounts list --after ${page.next}`] : [])].join("\n")
+      )
+    })
+).pipe(Command.withDescription("List accounts, newest first, a page at a time (filters combine).\n\nExamples:\n  acct accounts list --status disabled\n  acct accounts list --tag vip --json\n  acct accounts list --all --json > accounts.json"))
+
+const get = Command.make("get", { ...common, account: accountName }, (o) =>
+  Effect.gen(function* () {
+    const account = yield* Effect.flatMap(accountArg(o.account), (ref) => Effect.flatMap(Accounts, (a) => a.get(ref)))
+    yield* output(o.json, () => json.account(account), () => accountDetails(account))
+  })
+).pipe(Command.withDescription("Show one account.\n\nExamples:\n  acct accounts get abc-123\n  acct accounts get act_hpNqyAbEG4HeVjZoBRNCMKkA --json"))
+
+const create = Command.make(
+  "create",
+  {
+    ...mutation,
+    type: Options.text("type").pipe(Options.withDescription("account type (id or name)")),
+    referenceId: Options.text("reference-id").pipe(Options.withDescription("the external id"), Options.optional),
+    status: Options.text("status").pipe(Options.withDescription("initial status (default: the type's default)"), Options.optional),
+    tags: Options.text("tag").pipe(Options.withDescription("a tag (repeat for more)"), Options.repeated),
+    fields: assignments
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const type = yield* accounts.getType(o.type)
+      const fields = yield* fromEither(assign(type.fields, o.fields))
+      const account = yield* accounts.create(
+        { accountType: type.id, referenceId: Option.getOrUndefined(o.referenceId), status: Option.getOrUndefined(o.status), tags: o.tags, fields },
+        invocation(o)
+      )
+      yield* output(o.json, () => json.account(account), () => `Created ${account.id}.\n\n${accountDetails(account)}`)
+    })
+).pipe(Command.withDescription("Create an account; fields are checked against its type.\n\nExample:\n  acct accounts create --type User --reference-id u-42 --tag beta name.first=Ada name.last=Lovelace email_address=ada@example.com"))
+
+const update = Command.make(
+  "update",
+  {
+    ...mutation,
+    account: accountName,
+    referenceId: Options.text("reference-id").pipe(Options.withDescription("set the external id ('' to clear)"), Options.optional),
+    fields: assignments
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const ref = yield* accountArg(o.account)
+      const current = yield* accounts.get(ref)
+      const type = yield* accounts.getType(current.accountTypeId)
+      const fields = yield* fromEither(assign(type.fields, o.fields))
+      if (Option.isNone(o.referenceId) && o.fields.length === 0) {
+        return yield* new InvalidRequest({ message: "nothing to update: give --reference-id or field=value pairs" })
+      }
+      const referenceId = Option.map(o.referenceId, (r) => (r === "" ? null : r))
+      const account = yield* accounts.update(ref, { fields, ...(Option.isSome(referenceId) ? { referenceId: referenceId.value } : {}) }, invocation(o))
+      yield* output(o.json, () => json.account(account), () => `Updated ${account.id} (version ${account.version}).\n\n${accountDetails(account)}`)
+    })
+).pipe(Command.withDescription("Change an account's fields or reference id.\n\nExample:\n  acct accounts update abc-123 phone_number=555-0100 address.city=Oakland"))
+
+const redact = Command.make(
+  "redact",
+  { ...mutation, account: accountName, yes: Options.boolean("yes").pipe(Options.withDescription("confirm: redaction is irreversible")) },
+  (o) =>
+    Effect.gen(function* () {
+      if (!o.yes) {
+        return yield* new InvalidRequest({ message: `redaction wipes every field of ${o.account} for good; run again with --yes to confirm` })
+      }
+      const ref = yield* accountArg(o.account)
+      const account = yield* Effect.flatMap(Accounts, (a) => a.redact(ref, invocation(o)))
+      yield* output(o.json, () => json.account(account), () => `Redacted ${account.id}: personal data wiped at ${account.redactedAt?.toISOString()}.`)
+    })
+).pipe(Command.withDescription("Wipe an account's personal data (every field value). The account stays, marked redacted. Irreversible: needs --yes.\n\nExample:\n  acct accounts redact abc-123 --yes --reason 'GDPR erasure request #881'"))
+
+const tagCommand = (name: "tag" | "untag", describe: string) =>
+  Command.make(name, { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.atLeast(1)) }, (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const ref = yield* accountArg(o.account)
+      const inv = invocation(o)
+      let account = yield* accounts.get(ref)
+      for (const [i, tag] of o.tags.entries()) {
+        // One key per tag keeps a repeated command idempotent as a whole.
+        const perTag = inv.idempotencyKey !== undefined ? { ...inv, idempotencyKey: `${inv.idempotencyKey}:${i}` } : inv
+        account = yield* (name === "tag" ? accounts.addTag(ref, tag, perTag) : accounts.removeTag(ref, tag, perTag))
+      }
+      yield* output(o.json, () => json.account(account), () => `${account.id} tags: ${account.tags.join(", ") || "(none)"}`)
+    })
+  ).pipe(Command.withDescription(describe))
+
+const setTags = Command.make("set-tags", { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.repeated) }, (o) =>
+  Effect.gen(function* () {
+    const ref = yield* accountArg(o.account)
+    const account = yield* Effect.flatMap(Accounts, (a) => a.setTags(ref, o.tags, invocation(o)))
+    yield* output(o.json, () => json.account(account), () => `${account.id} tags: ${account.tags.join(", ") || "(none)"}`)
+  })
+).pipe(Command.withDescription("Replace all tags of an account (none given: remove all).\n\nExample:\n  acct accounts set-tags abc-123 vip beta"))
+
+const consolidate = Command.make(
+  "consolidate",
+  { ...mutation, destination: Args.text({ name: "destination" }), sources: Args.text({ name: "source" }).pipe(Args.atLeast(1)) },
+  (o) =>
+    Effect.gen(function* () {
+      const destination = yield* accountArg(o.destination)
+      const sources = yield* Effect.forEach(o.sources, accountArg)
+      if (sources.length !== new Set(o.sources).size) return yield* new Conflict({ message: "a source is named twice" })
+      const account = yield* Effect.flatMap(Accounts, (a) => a.consolidate(destination, sources, invocation(o)))
+      yield* output(o.json, () => json.account(account), () => `Consolidated ${sources.length} account(s) into ${account.id}.\n\n${accountDetails(account)}`)
+    })
+).pipe(Command.withDescription("Merge source accounts into a destination: its values win, sources fill gaps, tags are united; sources are archived.\n\nExample:\n  acct accounts consolidate abc-123 act_Dup1… act_Dup2…"))
+
+export const accountsCommand = Command.make("accounts").pipe(
+  Command.withDescription("Look up and change accounts."),
+  Command.withSubcommands([
+    list.pipe(withStore),
+    get.pipe(withStore),
+    create.pipe(withStore),
+    update.pipe(withStore),
+    redact.pipe(withStore),
+    tagCommand("tag", "Add tags to an account.\n\nExample:\n  acct accounts tag abc-123 vip beta").pipe(withStore),
+    tagCommand("untag", "Remove tags from an account.\n\nExample:\n  acct accounts untag abc-123 beta").pipe(withStore),
+    setTags.pipe(withStore),
+    consolidate.pipe(withStore)
+  ])
+)

@@ -1,0 +1,149 @@
+/**
+ * `acct bulk`: one operation over many accounts. Each account gets an idempotency key derived
+ * from the batch, the operation, its parameters and the account, so re-running the same command
+ * after an interruption replays what was done and only does what was not.
+ */
+import { Accounts, type AccountsError, InvalidRequest, isAccountsError, LifecycleOperation, parseAccountRef, type RunResult } from "@acct/core"
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Either, Option, Ref, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { readFileSync, writeFileSync } from "node:fs"
+import { assign } from "../assignments.js"
+import { ExitCode } from "../exit-codes.js"
+import { cliPrincipal, common, reason, withStore } from "../context.js"
+
+/** Ids or reference ids, one per line; blank lines and `#` comments skipped, duplicates dropped. */
+export const parseIdList = (text: string): ReadonlyArray<string> => [
+  ...new Set(
+    text
+      .split(/\r?\n/)
+      .map((line) => line.replace(/#.*/, "").trim())
+      .filter((line) => line.length > 0)
+  )
+]
+
+const bulkKey = (batch: string, operation: string, parameters: unknown, account: string) =>
+  `bulk-${createHash("sha256").update(JSON.stringify([batch, operation, parameters, account])).digest("hex").slice(0, 40)}`
+
+interface Failure {
+  readonly account: string
+  readonly error: string
+  readonly message: string
+}
+
+const progressLine = (done: number, total: number, failed: number, startedAt: number) => {
+  const width = 24
+  const filled = Math.round((done / Math.max(total, 1)) * width)
+  const elapsed = (Date.now() - startedAt) / 1000
+  const rate = done / Math.max(elapsed, 0.001)
+  const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0
+  return `\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}  failed ${failed}  ${rate.toFixed(1)}/s  ETA ${eta}s `
+}
+
+export const bulkCommand = Command.make(
+  "bulk",
+  {
+    ...common,
+    reason,
+    operation: Args.text({ name: "operation" }).pipe(Args.withDescription("enable | disable | activate | deactivate, or an action id or name")),
+    ids: Options.text("ids").pipe(Options.withDescription("file with one account id or reference id per line, or - for standard input")),
+    concurrency: Options.integer("concurrency").pipe(Options.withDescription("accounts in flight at once (1–64)"), Options.withDefault(4)),
+    report: Options.text("report").pipe(Options.withDescription("where to write failures as JSON lines (default: acct-bulk-<time>.failures.jsonl)"), Options.optional),
+    batch: Options.text("batch").pipe(Options.withDescription("name this batch; the same batch re-run replays instead of repeating (default: derived from the operation)"), Options.withDefault("")),
+    parameters: Args.text({ name: "param=value" }).pipe(Args.withDescription("action parameters, as for `acct run`"), Args.repeated)
+  },
+  (o) =>
+    Effect.gen(function* () {
+      if (!Number.isInteger(o.concurrency) || o.concurrency < 1 || o.concurrency > 64) {
+        return yield* new InvalidRequest({ message: `--concurrency must be 1–64, got ${o.concurrency}` })
+      }
+      const accounts = yield* Accounts
+      const lifecycle = Schema.is(LifecycleOperation)(o.operation) ? o.operation : undefined
+      const action = lifecycle ? undefined : yield* accounts.getAction(o.operation)
+      const parameters = action ? yield* Either.match(assign(action.parameters, o.parameters), { onLeft: Effect.fail, onRight: Effect.succeed }) : {}
+      if (lifecycle && o.parameters.length > 0) return yield* new InvalidRequest({ message: `${lifecycle} takes no parameters` })
+
+      const text = yield* Effect.try({
+        try: () => readFileSync(o.ids === "-" ? 0 : o.ids, "utf8"),
+        catch: (e) => new InvalidRequest({ message: `--ids ${o.ids}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` })
+      })
+      const ids = parseIdList(text)
+      if (ids.length === 0) return yield* new InvalidRequest({ message: `--ids ${o.ids}: no account ids found` })
+
+      const operationName = lifecycle ?? action!.id
+      const tty = process.stderr.isTTY === true && !o.json
+      const startedAt = Date.now()
+      const done = yield* Ref.make(0)
+      const failures = yield* Ref.make<ReadonlyArray<Failure>>([])
+      let lastDraw = 0
+
+      const one = (text: string) =>
+        Effect.gen(function* () {
+          const ref = yield* Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+          const invocation = {
+            principal: cliPrincipal,
+            channel: "cli" as const,
+            idempotencyKey: bulkKey(o.batch, operationName, parameters, text),
+            reason: Option.getOrUndefined(o.reason)
+          }
+          const result: RunResult = lifecycle
+            ? yield* accounts.lifecycle(ref, lifecycle, invocation)
+            : yield* accounts.runAction(ref, action!.id, parameters, invocation)
+          return result
+        }).pipe(
+          Effect.catchAll((error: AccountsError) =>
+            Ref.update(failures, (list) => [...list, { account: text, error: error._tag, message: error.message }])
+          ),
+          Effect.catchAllDefect((defect) =>
+            Ref.update(failures, (list) => [...list, { account: text, error: "Defect", message: isAccountsError(defect) ? defect.message : String(defect) }])
+          ),
+          Effect.zipRight(Ref.updateAndGet(done, (n) => n + 1)),
+          Effect.tap((n) =>
+            Effect.gen(function* () {
+              if (!tty || (Date.now() - lastDraw < 100 && n < ids.length)) return
+              lastDraw = Date.now()
+              const failed = (yield* Ref.get(failures)).length
+              process.stderr.write(progressLine(n, ids.length, failed, startedAt))
+            })
+          )
+        )
+
+      yield* Effect.forEach(ids, one, { concurrency: o.concurrency, discard: true })
+      if (tty) process.stderr.write("\n")
+
+      const failed = yield* Ref.get(failures)
+      const durationMs = Date.now() - startedAt
+      let reportPath: string | null = null
+      if (failed.length > 0) {
+        reportPath = Option.getOrElse(o.report, () => `acct-bulk-${new Date(startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.failures.jsonl`)
+        const path = reportPath
+        yield* Effect.try({
+          try: () => writeFileSync(path, failed.map((f) => JSON.stringify(f)).join("\n") + "\n"),
+          catch: (e) => new InvalidRequest({ message: `cannot write the report ${path}: ${String(e)}` })
+        })
+      }
+      const summary = {
+        operation: lifecycle ?? action!.name,
+        total: ids.length,
+        succeeded: ids.length - failed.length,
+        failed: failed.length,
+        durationMs,
+        perSecond: Number((ids.length / Math.max(durationMs / 1000, 0.001)).toFixed(1)),
+        report: reportPath
+      }
+      yield* o.json
+        ? Console.log(JSON.stringify(summary, null, 2))
+        : Console.log(
+            [
+              `${summary.operation}: ${summary.succeeded} of ${summary.total} succeeded, ${summary.failed} failed in ${(durationMs / 1000).toFixed(1)}s (${summary.perSecond}/s).`,
+              ...(reportPath ? [`Failures written to ${reportPath}. Fix them and run the same command again: completed accounts are replayed, not repeated.`] : [])
+            ].join("\n")
+          )
+      if (failed.length > 0) process.exitCode = ExitCode.partial
+    })
+).pipe(
+  Command.withDescription(
+    "Run a lifecycle operation or an action over many accounts, with a progress bar on a terminal and a failure report. Safe to re-run: each account carries an idempotency key, so accounts already done are replayed, not repeated. Exits 7 when some accounts failed.\n\nExamples:\n  acct bulk disable --ids churned.txt --reason 'Q3 churn'\n  cat ids.txt | acct bulk 'Set status' --ids - status=activated --concurrency 8"
+  ),
+  withStore
+)

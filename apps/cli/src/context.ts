@@ -1,0 +1,71 @@
+/**
+ * What every command shares: the `--db` and `--json` options, the store layer (imported lazily
+ * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
+ */
+import { type Accounts, type AccountsError, type Invocation, parseAccountRef, Principal } from "@acct/core"
+import { Command, Options } from "@effect/cli"
+import type { SqlClient } from "@effect/sql"
+import { Config, Console, Effect, Either, Layer, Option } from "effect"
+import { userInfo } from "node:os"
+
+export const DEFAULT_DB = ".acct/acct.db"
+
+export const db = Options.text("db").pipe(
+  Options.withDescription(`SQLite database file (env ACCT_DATABASE; default ${DEFAULT_DB})`),
+  Options.withFallbackConfig(Config.string("ACCT_DATABASE")),
+  Options.withDefault(DEFAULT_DB)
+)
+
+export const json = Options.boolean("json").pipe(Options.withDescription("print JSON (for scripts) instead of tables"))
+
+export const idempotencyKey = Options.text("idempotency-key").pipe(
+  Options.withDescription("run at most once: repeating the command with the same key replays the first result"),
+  Options.optional
+)
+export const reason = Options.text("reason").pipe(Options.withDescription("why, for the audit trail"), Options.optional)
+export const expectVersion = Options.integer("expect-version").pipe(
+  Options.withDescription("refuse (exit 4) unless the account is still at this version"),
+  Options.optional
+)
+
+/** Options shared by every command that reads or changes accounts. */
+export const common = { db, json }
+/** Options of every command that changes an account. */
+export const mutation = { db, json, idempotencyKey, reason, expectVersion }
+
+/** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
+export const store = (db: string): Layer.Layer<Accounts | SqlClient.SqlClient, AccountsError> =>
+  Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.SqliteStore({ filename: db }))))
+
+/** Gives a command the store named by its `--db` option. */
+export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, (options: A) => store(options.db))
+
+const osUser = (() => {
+  try {
+    return userInfo().username
+  } catch {
+    return process.env.USER ?? "unknown"
+  }
+})()
+
+/** Whoever runs the CLI on a local database owns the file: they act as admin. */
+export const cliPrincipal = Principal.make({ actor: { kind: "cli", id: osUser, name: osUser }, scopes: ["admin"] })
+
+export const invocation = (options: {
+  readonly idempotencyKey: Option.Option<string>
+  readonly reason: Option.Option<string>
+  readonly expectVersion: Option.Option<number>
+}): Invocation => ({
+  principal: cliPrincipal,
+  channel: "cli",
+  idempotencyKey: Option.getOrUndefined(options.idempotencyKey),
+  reason: Option.getOrUndefined(options.reason),
+  expectedVersion: Option.getOrUndefined(options.expectVersion)
+})
+
+export const accountArg = (text: string) => Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+
+/** Prints JSON for `--json`, text otherwise. */
+export const output = (asJson: boolean, data: () => unknown, text: () => string) =>
+  asJson ? Console.log(JSON.stringify(data(), null, 2)) : Console.log(text())

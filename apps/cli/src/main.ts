@@ -1,0 +1,57 @@
+/**
+ * The `acct` command: parses argv with @effect/cli, runs the command, and turns typed errors
+ * into a message on stderr (JSON with --json) and a documented exit code.
+ */
+import { isAccountsError, formatIssues } from "@acct/core"
+import { Command, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import { accountsCommand } from "./commands/accounts.js"
+import { bulkCommand } from "./commands/bulk.js"
+import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
+import { initCommand } from "./commands/init.js"
+import { lifecycleCommands } from "./commands/lifecycle.js"
+import { runCommand } from "./commands/run.js"
+import { ExitCode, exitCodeFor, exitCodeHelp } from "./exit-codes.js"
+import { VERSION } from "./version.js"
+
+const root = Command.make("acct").pipe(
+  Command.withDescription(
+    `Run actions on customer accounts: look them up, enable, disable, activate, deactivate, tag, redact, and run configured account actions.
+
+Start with:
+  acct init --demo                                  create ./.acct/acct.db with demo data
+  acct accounts list                                see the accounts
+  acct run 'Set status' abc-123 status=activated    run an action on Jane Doe (reference id abc-123)
+  acct runs list --account abc-123                  what happened to her account
+
+<account> is an act_… id or a reference id. Every command takes --json and --db (env ACCT_DATABASE).
+
+${exitCodeHelp}`
+  ),
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand])
+)
+
+const cli = Command.run(root, { name: "acct", version: VERSION })
+const wantsJson = process.argv.includes("--json")
+
+const fail = (code: number, error: { _tag: string; message: string; issues?: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }> }) =>
+  Effect.sync(() => {
+    if (wantsJson) {
+      process.stderr.write(`${JSON.stringify({ error: { type: error._tag, message: error.message, issues: error.issues ?? [] } })}\n`)
+    } else {
+      const issues = error.issues && error.issues.length > 1 ? `\n  ${formatIssues(error.issues).split("; ").join("\n  ")}` : ""
+      process.stderr.write(`acct: ${error.message}${issues}\n`)
+    }
+    process.exitCode = code
+  })
+
+const program = cli(process.argv).pipe(
+  Effect.catchIf(isAccountsError, (error) => fail(exitCodeFor(error), error)),
+  // @effect/cli has already printed what was wrong with the command line.
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = ExitCode.usage))),
+  Effect.catchAllDefect((defect) => fail(ExitCode.failure, { _tag: "Failure", message: `unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}` })),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(program as Effect.Effect<void>, { disableErrorReporting: true })

@@ -1,0 +1,114 @@
+/** How domain objects look to people (tables, details) and to scripts (`--json`). */
+import { Account, AccountAction, AccountType, ActionRun, type FieldValue, type Page, plainValue } from "@acct/core"
+import { Schema } from "effect"
+import { details, table } from "./table.js"
+
+const date = (d: Date | null) => (d === null ? "-" : d.toISOString().replace(".000Z", "Z"))
+
+const shortValue = (field: FieldValue | undefined): string => {
+  if (field === undefined || field.value === null) return "-"
+  const plain = plainValue(field)
+  if (field.type === "hash" && plain && typeof plain === "object") {
+    return Object.values(plain as Record<string, unknown>).filter((v) => v !== null && v !== "").join(" ")
+  }
+  return typeof plain === "string" ? plain : JSON.stringify(plain)
+}
+
+export const displayName = (account: Account): string => {
+  const name = shortValue(account.fields.name)
+  return name === "-" ? "" : name
+}
+
+export const accountTable = (accounts: ReadonlyArray<Account>) =>
+  table(
+    ["ID", "REFERENCE", "TYPE", "STATUS", "NAME", "TAGS"],
+    accounts.map((a) => [a.id, a.referenceId ?? "-", a.accountTypeName, a.status, displayName(a) || "-", a.tags.join(",") || "-"])
+  )
+
+export const accountDetails = (a: Account) =>
+  [
+    details([
+      ["id", a.id],
+      ["reference id", a.referenceId ?? "-"],
+      ["type", `${a.accountTypeName} (${a.accountTypeId})`],
+      ["status", a.status],
+      ["tags", a.tags.join(", ") || "-"],
+      ["version", String(a.version)],
+      ["created", date(a.createdAt)],
+      ["updated", date(a.updatedAt)],
+      ...(a.redactedAt ? [["redacted", date(a.redactedAt)] as const] : []),
+      ...(a.consolidatedInto ? [["consolidated into", a.consolidatedInto] as const] : [])
+    ]),
+    "",
+    "fields:",
+    ...Object.entries(a.fields).map(([k, v]) => `  ${k}: ${shortValue(v)}`)
+  ].join("\n")
+
+export const runTable = (runs: ReadonlyArray<ActionRun>) =>
+  table(
+    ["RUN", "ACCOUNT", "ACTION", "CHANGE", "ACTOR", "AT"],
+    runs.map((r) => [r.id, r.accountId, r.actionName, `${r.statusBefore} → ${r.statusAfter}`, `${r.actor.kind}:${r.actor.name}`, date(r.finishedAt)])
+  )
+
+export const runDetails = (r: ActionRun) =>
+  details([
+    ["run", r.id],
+    ["account", r.accountId],
+    ["action", r.actionId ? `${r.actionName} (${r.actionId})` : r.actionName],
+    ["status", r.status],
+    ["change", `${r.statusBefore} → ${r.statusAfter}`],
+    ["actor", `${r.actor.kind}:${r.actor.id} (${r.actor.name})`],
+    ["parameters", JSON.stringify(r.parameters)],
+    ["events", r.events.map((e) => e.event).join(", ") || "-"],
+    ["idempotency key", r.idempotencyKey ?? "-"],
+    ["started", date(r.startedAt)],
+    ["finished", date(r.finishedAt)]
+  ])
+
+export const typeTable = (types: ReadonlyArray<AccountType>) =>
+  table(["ID", "NAME", "STATUSES", "FIELDS"], types.map((t) => [t.id, t.name, t.statuses.join(","), t.fields.map((f) => f.key).join(",")]), 60)
+
+export const typeDetails = (t: AccountType) =>
+  [
+    details([
+      ["id", t.id],
+      ["name", t.name],
+      ["description", t.description || "-"],
+      ["statuses", t.statuses.join(", ")],
+      ["default status", t.defaultStatus],
+      ["lifecycle", `Active=${t.lifecycle.active} Enabled=${t.lifecycle.enabled} Disabled=${t.lifecycle.disabled}`]
+    ]),
+    "",
+    "fields:",
+    ...t.fields.map((f) => `  ${f.key} (${f.type}${f.fields ? `: ${f.fields.map((s) => s.key).join(", ")}` : ""}${f.pii ? ", personal data" : ""})`)
+  ].join("\n")
+
+const paramSummary = (a: AccountAction) =>
+  a.parameters.map((p) => `${p.key}${p.required ? "" : "?"}:${p.type === "choices" ? (p.options ?? []).join("|") : p.type}`).join(" ") || "-"
+
+export const actionTable = (actions: ReadonlyArray<AccountAction>) =>
+  table(["ID", "NAME", "PARAMETERS", "DESCRIPTION"], actions.map((a) => [a.id, a.name, paramSummary(a), a.description || "-"]), 60)
+
+export const actionDetails = (a: AccountAction) =>
+  [
+    details([
+      ["id", a.id],
+      ["name", a.name],
+      ["account type", a.accountTypeId],
+      ["description", a.description || "-"],
+      ["parameters", paramSummary(a)],
+      ["needs confirmation", a.confirm ? "yes" : "no"]
+    ]),
+    "",
+    "steps:",
+    ...a.steps.map((s, i) => `  ${i + 1}. ${s.type} ${JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "type")))}`)
+  ].join("\n")
+
+/** JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). */
+export const json = {
+  account: (a: Account) => Schema.encodeSync(Account)(a),
+  run: (r: ActionRun) => Schema.encodeSync(ActionRun)(r),
+  type: (t: AccountType) => Schema.encodeSync(AccountType)(t),
+  action: (a: AccountAction) => Schema.encodeSync(AccountAction)(a),
+  page: <A, I>(page: Page<A>, encode: (a: A) => I) => ({ data: page.items.map(encode), next: page.next, prev: page.prev })
+}
