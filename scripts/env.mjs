@@ -13,8 +13,6 @@ export const pnpmEnv = () => {
   const env = { ...process.env }
   const nodedir = env.npm_config_nodedir ?? nodeHeadersDir()
   if (nodedir) env.npm_config_nodedir = nodedir
-  // Keep pnpm from trying to switch versions through corepack.
-  env.COREPACK_ENABLE_STRICT = "0"
-  env.npm_config_manage_package_manager_versions = "false"
+  env.TURBO_TELEMETRY_DISABLED = "1"
   return env
 }

@@ -7,10 +7,12 @@ import { Actor } from "./principal.js"
 export const ReferenceId = Schema.String.pipe(
   Schema.minLength(1, { message: () => "a reference id must not be empty" }),
   Schema.maxLength(255, { message: () => "a reference id must be at most 255 characters" }),
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   Schema.pattern(/^[^\s\u0000-\u001F\u007F]+$/, { message: () => "a reference id must not contain spaces or control characters" })
 )
 
 export const Tag = Schema.String.pipe(
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   Schema.pattern(/^[^\s,\u0000-\u001F\u007F][^,\u0000-\u001F\u007F]{0,99}$/, {
     message: () => "a tag is 1–100 characters, no commas or control characters, not starting with a space"
   })

@@ -3,7 +3,7 @@ import { Duration, Effect, Fiber, Random, Ref, TestClock } from "effect"
 import { backoffDelay, defaultRetryConfig, InvalidRequest, RateLimited, RetryPolicy, Unavailable } from "../src/index.js"
 
 /** An effect that fails `failures` times with `error`, then succeeds; counts its attempts. */
-const flaky = (failures: number, error: () => unknown) =>
+const flaky = <E>(failures: number, error: () => E) =>
   Effect.gen(function* () {
     const attempts = yield* Ref.make(0)
     const effect = Ref.updateAndGet(attempts, (n) => n + 1).pipe(

@@ -1,0 +1,34 @@
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const BIN = fileURLToPath(new URL("../dist/acct.mjs", import.meta.url))
+
+if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npm run build, or npm test which builds)`)
+
+export interface Result {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a subprocess's JSON, asserted field by field
+  readonly json: () => any
+}
+
+/** Runs the built `acct` in a temp directory of its own with its own database. */
+export const workspace = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "acct-cli-"))
+  const db = path.join(dir, "acct.db")
+  const acct = (args: ReadonlyArray<string>, input?: string): Result => {
+    const run = spawnSync(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      input,
+      encoding: "utf8",
+      env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1" },
+      timeout: 20_000
+    })
+    return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) }
+  }
+  return { dir, db, acct }
+}
