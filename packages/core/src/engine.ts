@@ -50,9 +50,12 @@ export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<Reado
   return issues.length > 0 ? Either.left(invalid("invalid tags", issues)) : Either.right(out)
 }
 
-/** A new version of the account: bumps version and updated-at. */
+/**
+ * A new version of the account: bumps version and updated-at. Every change passed in was checked
+ * by the engine already, so the constructor skips re-validating the whole account (a hot path).
+ */
 export const revise = (account: Account, changes: Partial<Pick<Account, "status" | "fields" | "tags" | "referenceId" | "redactedAt" | "consolidatedInto">>, now: Date): Account =>
-  Account.make({ ...account, ...changes, version: account.version + 1, updatedAt: now })
+  new Account({ ...account, ...changes, version: account.version + 1, updatedAt: now }, true)
 
 export const applyLifecycle = (
   type: AccountType,
@@ -136,7 +139,7 @@ export const runSteps = (
     if (Either.isLeft(next)) return next
     state = next.right
   }
-  return Either.right({ ...state, account: Account.make({ ...state.account, version: account.version + 1, updatedAt: now }) })
+  return Either.right({ ...state, account: new Account({ ...state.account, version: account.version + 1, updatedAt: now }, true) })
 }
 
 /** Fields from user input checked against the type (create: all; update: only those given). */

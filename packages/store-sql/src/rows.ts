@@ -1,5 +1,18 @@
-/** Database rows and their mapping to domain objects. JSON columns are text on both dialects. */
-import { Account, AccountAction, AccountType, ActionRun } from "@acct/core"
+/**
+ * Database rows and their mapping to domain objects. JSON columns are text on both dialects.
+ * Rows are written only by this store, after validation, so reading them back builds domain
+ * objects without decoding them through their schemas again (the store's hot path).
+ */
+import {
+  Account,
+  AccountAction,
+  type AccountActionId,
+  type AccountId,
+  AccountType,
+  type AccountTypeId,
+  ActionRun,
+  type ActionRunId
+} from "@acct/core"
 import { Schema } from "effect"
 
 export interface AccountRow {
@@ -18,21 +31,26 @@ export interface AccountRow {
   readonly consolidated_into: string | null
 }
 
+const date = (iso: string) => new Date(iso)
+
 export const toAccount = (row: AccountRow): Account =>
-  Schema.decodeUnknownSync(Account)({
-    id: row.id,
-    referenceId: row.reference_id,
-    accountTypeId: row.account_type_id,
-    accountTypeName: row.type_name,
-    status: row.status,
-    fields: JSON.parse(row.fields),
-    tags: JSON.parse(row.tags),
-    version: Number(row.version),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    redactedAt: row.redacted_at,
-    consolidatedInto: row.consolidated_into
-  })
+  new Account(
+    {
+      id: row.id as AccountId,
+      referenceId: row.reference_id,
+      accountTypeId: row.account_type_id as AccountTypeId,
+      accountTypeName: row.type_name,
+      status: row.status,
+      fields: JSON.parse(row.fields),
+      tags: JSON.parse(row.tags),
+      version: Number(row.version),
+      createdAt: date(row.created_at),
+      updatedAt: date(row.updated_at),
+      redactedAt: row.redacted_at === null ? null : date(row.redacted_at),
+      consolidatedInto: row.consolidated_into as AccountId | null
+    },
+    true
+  )
 
 export interface RunRow {
   readonly seq: number
@@ -53,29 +71,50 @@ export interface RunRow {
 }
 
 export const toRun = (row: RunRow): ActionRun =>
-  Schema.decodeUnknownSync(ActionRun)({
-    id: row.id,
-    accountId: row.account_id,
-    actionId: row.action_id,
-    actionName: row.action_name,
-    status: row.status,
-    actor: JSON.parse(row.actor),
-    parameters: JSON.parse(row.parameters),
-    statusBefore: row.status_before,
-    statusAfter: row.status_after,
-    events: JSON.parse(row.events),
-    error: row.error,
-    idempotencyKey: row.idempotency_key,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at
-  })
+  new ActionRun(
+    {
+      id: row.id as ActionRunId,
+      accountId: row.account_id as AccountId,
+      actionId: row.action_id as AccountActionId | null,
+      actionName: row.action_name,
+      status: row.status as ActionRun["status"],
+      actor: JSON.parse(row.actor),
+      parameters: JSON.parse(row.parameters),
+      statusBefore: row.status_before,
+      statusAfter: row.status_after,
+      events: JSON.parse(row.events),
+      error: row.error,
+      idempotencyKey: row.idempotency_key,
+      startedAt: date(row.started_at),
+      finishedAt: date(row.finished_at)
+    },
+    true
+  )
 
 export interface DefinitionRow {
   readonly definition: string
 }
 
-export const toType = (row: DefinitionRow): AccountType => Schema.decodeUnknownSync(AccountType)(JSON.parse(row.definition))
-export const toAction = (row: DefinitionRow): AccountAction => Schema.decodeUnknownSync(AccountAction)(JSON.parse(row.definition))
+/**
+ * Catalog definitions are decoded through their schemas (they hold nested field schemas and
+ * steps), and memoized by their text: the same text always decodes to the same value, so the
+ * cache can never be stale, even when another process reloads the catalog.
+ */
+const memoByText = <A>(decode: (text: string) => A) => {
+  const cache = new Map<string, A>()
+  return (row: DefinitionRow): A => {
+    let value = cache.get(row.definition)
+    if (value === undefined) {
+      if (cache.size >= 1000) cache.clear()
+      value = decode(row.definition)
+      cache.set(row.definition, value)
+    }
+    return value
+  }
+}
+
+export const toType = memoByText((text) => Schema.decodeUnknownSync(AccountType)(JSON.parse(text)))
+export const toAction = memoByText((text) => Schema.decodeUnknownSync(AccountAction)(JSON.parse(text)))
 
 export const encodeType = (type: AccountType): string => JSON.stringify(Schema.encodeSync(AccountType)(type))
 export const encodeAction = (action: AccountAction): string => JSON.stringify(Schema.encodeSync(AccountAction)(action))

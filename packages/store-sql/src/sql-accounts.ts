@@ -82,17 +82,21 @@ export const makeSqlAccounts = Effect.gen(function* () {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  const accountSelect = sql`SELECT a.*, t.name AS type_name FROM accounts a JOIN account_types t ON t.id = a.account_type_id`
+  const accountSelect = sql.literal("SELECT a.*, t.name AS type_name FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
+  // For changes: the account and its type's definition in one round trip.
+  const accountWithTypeSelect = sql.literal("SELECT a.*, t.name AS type_name, t.definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
+
+  const notFound = (ref: AccountRef) =>
+    "id" in ref
+      ? NotFound.of("account", ref.id)
+      : new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)}` })
 
   const findAccount = (ref: AccountRef) =>
     Effect.flatMap(
       "id" in ref
         ? sql<AccountRow>`${accountSelect} WHERE a.id = ${ref.id}`
         : sql<AccountRow>`${accountSelect} WHERE a.reference_id = ${ref.referenceId}`,
-      (rows) =>
-        rows[0]
-          ? Effect.succeed(toAccount(rows[0]))
-          : Effect.fail("id" in ref ? NotFound.of("account", ref.id) : new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)}` }))
+      (rows) => (rows[0] ? Effect.succeed(toAccount(rows[0])) : Effect.fail(notFound(ref)))
     )
 
   const findType = (idOrName: string) =>
@@ -325,17 +329,23 @@ export const makeSqlAccounts = Effect.gen(function* () {
       })
     )
 
-    const attempt = once.pipe(
-      // A stale read without a pinned version is someone else's commit landing first: read again.
-      Effect.retry({ times: 5, while: (e) => e._tag === "StaleRead" && invocation.expectedVersion === undefined }),
-      Effect.retry({ times: 1, while: (e) => e._tag === "KeyRace" }),
-      Effect.catchTags({
-        StaleRead: (e) =>
-          Effect.fail(new Conflict({ message: `account ${e.accountId} was changed by someone else (expected version ${invocation.expectedVersion ?? "current"}); read it again and retry` })),
-        KeyRace: () => Effect.fail(new Conflict({ message: `a request with idempotency key ${JSON.stringify(key)} is in flight; retry shortly` })),
-        SqlError: (e) => Effect.fail(fromSqlError(e))
-      })
-    )
+    // A stale read without a pinned version is someone else's commit landing first: read again
+    // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
+    // Plain recursion rather than Effect.retry: this is the hot path and usually never fails.
+    const attempt = (staleReads: number, keyRaces: number): Effect.Effect<A, AccountsError> =>
+      once.pipe(
+        Effect.catchTags({
+          StaleRead: (e) =>
+            invocation.expectedVersion === undefined && staleReads < 5
+              ? attempt(staleReads + 1, keyRaces)
+              : Effect.fail(new Conflict({ message: `account ${e.accountId} was changed by someone else (expected version ${invocation.expectedVersion ?? "current"}); read it again and retry` })),
+          KeyRace: () =>
+            keyRaces < 1
+              ? attempt(staleReads, keyRaces + 1)
+              : Effect.fail(new Conflict({ message: `a request with idempotency key ${JSON.stringify(key)} is in flight; retry shortly` })),
+          SqlError: (e) => Effect.fail(fromSqlError(e))
+        })
+      )
 
     const recordRefusal = (error: AccountsError) =>
       now.pipe(
@@ -349,18 +359,25 @@ export const makeSqlAccounts = Effect.gen(function* () {
         const bad = checkIdempotencyKey(key)
         if (bad) return yield* bad
       }
-      return yield* retryPolicy.retry(attempt)
+      return yield* retryPolicy.retry(attempt(0, 0))
     }).pipe(Effect.tapError(recordRefusal))
   }
 
-  /** Loads the account for a change and checks the pinned version, if any. */
-  const loadForChange = (ref: AccountRef, invocation: Invocation): Effect.Effect<Account, AccountsError | SqlError> =>
-    Effect.flatMap(findAccount(ref), (account): Effect.Effect<Account, AccountsError> =>
-      invocation.expectedVersion !== undefined && invocation.expectedVersion !== account.version
-        ? Effect.fail(new Conflict({ message: `account ${account.id} is at version ${account.version}, not ${invocation.expectedVersion}; read it again and retry` }))
-        : account.consolidatedInto !== null
-          ? Effect.fail(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was consolidated into ${account.consolidatedInto} and is archived; act on that account instead` }))
-          : Effect.succeed(account)
+  /** Loads the account (and its type) for a change, and checks the pinned version, if any. */
+  const loadForChange = (ref: AccountRef, invocation: Invocation): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
+    Effect.flatMap(
+      "id" in ref
+        ? sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.id = ${ref.id}`
+        : sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.reference_id = ${ref.referenceId}`,
+      (rows): Effect.Effect<{ account: Account; type: AccountType }, AccountsError> => {
+        if (!rows[0]) return Effect.fail(notFound(ref))
+        const account = toAccount(rows[0])
+        return invocation.expectedVersion !== undefined && invocation.expectedVersion !== account.version
+          ? Effect.fail(new Conflict({ message: `account ${account.id} is at version ${account.version}, not ${invocation.expectedVersion}; read it again and retry` }))
+          : account.consolidatedInto !== null
+            ? Effect.fail(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was consolidated into ${account.consolidatedInto} and is archived; act on that account instead` }))
+            : Effect.succeed({ account, type: toType(rows[0]) })
+      }
     )
 
   const accountOp = (
@@ -369,7 +386,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
     ref: AccountRef,
     request: unknown,
     invocation: Invocation,
-    change: (account: Account, now: Date) => Effect.Effect<Account, AccountsError | SqlError>
+    change: (account: Account, type: AccountType, now: Date) => Effect.Effect<Account, AccountsError | SqlError>
   ) =>
     mutate(invocation, {
       name,
@@ -379,8 +396,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
       accountIdOf: (a) => a.id,
       work: (at) =>
         Effect.gen(function* () {
-          const before = yield* loadForChange(ref, invocation)
-          const after = yield* change(before, at)
+          const { account: before, type } = yield* loadForChange(ref, invocation)
+          const after = yield* change(before, type, at)
           if (after === before) return before
           yield* writeAccount(before, after)
           yield* writeAudit(invocation, { operation: name, accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
@@ -407,10 +424,10 @@ export const makeSqlAccounts = Effect.gen(function* () {
       accountIdOf: (r) => r.account.id,
       work: (at) =>
         Effect.gen(function* () {
-          const before = yield* loadForChange(ref, invocation)
-          const type = yield* findType(before.accountTypeId)
+          const { account: before, type } = yield* loadForChange(ref, invocation)
           const outcome = yield* change(before, type, at)
-          const run = ActionRun.make({
+          // Built from the validated account and parameters: no need to validate again.
+          const run = new ActionRun({
             id: ActionRunId.make(),
             accountId: before.id,
             actionId: describe.actionId,
@@ -425,7 +442,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             idempotencyKey: invocation.idempotencyKey ?? null,
             startedAt: at,
             finishedAt: yield* now
-          })
+          }, true)
           yield* writeAccount(before, outcome.account)
           yield* writeRun(run)
           yield* writeAudit(invocation, { operation: name, accountId: before.id, runId: run.id, before: before.status, after: outcome.account.status, outcome: "ok" }, at)
@@ -498,9 +515,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
       }),
 
     update: (ref, input, invocation) =>
-      accountOp("update", "account.write", ref, input, invocation, (account, at) =>
+      accountOp("update", "account.write", ref, input, invocation, (account, type, at) =>
         Effect.gen(function* () {
-          const type = yield* findType(account.accountTypeId)
           if (input.fields !== undefined && Object.keys(input.fields).length > 0 && account.redactedAt !== null) {
             return yield* new InvalidState({ currentStatus: account.status, message: `account ${account.id} was redacted; its fields can no longer be set` })
           }
@@ -521,21 +537,21 @@ export const makeSqlAccounts = Effect.gen(function* () {
       ),
 
     redact: (ref, invocation) =>
-      accountOp("redact", "account.redact", ref, {}, invocation, (account, at) =>
+      accountOp("redact", "account.redact", ref, {}, invocation, (account, _type, at) =>
         // Redacting twice changes nothing and is not an error: the data is gone either way.
         Effect.succeed(account.redactedAt !== null ? account : revise(account, { fields: redactFields(account.fields), redactedAt: at }, at))
       ),
 
     addTag: (ref, tag, invocation) =>
-      accountOp("add-tag", "account.write", ref, { tag }, invocation, (account, at) =>
+      accountOp("add-tag", "account.write", ref, { tag }, invocation, (account, _type, at) =>
         Effect.map(fromEither(normalizeTags([...account.tags, tag])), (tags) => (tags.length === account.tags.length ? account : revise(account, { tags }, at)))
       ),
     removeTag: (ref, tag, invocation) =>
-      accountOp("remove-tag", "account.write", ref, { tag }, invocation, (account, at) =>
+      accountOp("remove-tag", "account.write", ref, { tag }, invocation, (account, _type, at) =>
         Effect.succeed(account.tags.includes(tag.trim()) ? revise(account, { tags: account.tags.filter((t) => t !== tag.trim()) }, at) : account)
       ),
     setTags: (ref, tags, invocation) =>
-      accountOp("set-tags", "account.write", ref, { tags }, invocation, (account, at) =>
+      accountOp("set-tags", "account.write", ref, { tags }, invocation, (account, _type, at) =>
         Effect.map(fromEither(normalizeTags(tags)), (next) => revise(account, { tags: next }, at))
       ),
 
@@ -551,7 +567,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             if (sources.length === 0) {
               return yield* new Unprocessable({ message: "consolidate needs at least one source account", issues: [{ path: ["sources"], message: "empty" }] })
             }
-            const target = yield* loadForChange(destination, { ...invocation })
+            const { account: target } = yield* loadForChange(destination, invocation)
             let merged = target
             const seen = new Set<string>([target.id])
             for (const ref of sources) {
@@ -570,7 +586,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               const fields = { ...merged.fields }
               for (const [k, v] of Object.entries(source.fields)) if (fields[k] === undefined || fields[k]!.value === null) fields[k] = v
               const tags = yield* fromEither(normalizeTags([...merged.tags, ...source.tags]))
-              merged = Account.make({ ...merged, fields, tags })
+              merged = new Account({ ...merged, fields, tags }, true)
               yield* writeAccount(source, revise(source, { consolidatedInto: target.id }, at))
               yield* writeAudit(invocation, { operation: "consolidate-source", accountId: source.id, before: source.status, after: source.status, outcome: "ok" }, at)
             }
