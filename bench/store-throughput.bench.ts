@@ -2,10 +2,14 @@
  * Store throughput: `runAction` ("Set status") on an SQLite file, as a ratio to raw
  * better-sqlite3 doing the same reads and writes per run (look up account, type and action;
  * versioned update; run record; audit entry; one transaction) in the same process. Goal ≥ 0.3×.
+ *
+ * A third line runs the very same statements through @effect/sql with none of acct's logic:
+ * the floor any store built on @effect/sql has, which separates library cost from ours.
  */
 import { Accounts, Principal } from "@acct/core"
 import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, SqliteStore } from "@acct/store-sql"
 import Database from "better-sqlite3"
+import { SqlClient } from "@effect/sql"
 import { Effect, Either, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync } from "node:fs"
@@ -55,14 +59,17 @@ const raw = (): number => {
   return (N / elapsed) * 1000
 }
 
-const acct = (): Promise<number> => {
-  const principal = Principal.make({ actor: { kind: "cli", id: "bench", name: "bench" }, scopes: ["admin"] })
-  const setup = Layer.effectDiscard(
+/** The acct store on a fresh file, with the demo catalog and accounts. */
+const storeWithDemo = (file: string) =>
+  Layer.effectDiscard(
     Effect.gen(function* () {
       yield* loadCatalog(Either.getOrThrow(parseCatalog(JSON.stringify(demoCatalog), "demo", "json")), "demo")
       yield* seedDemoAccounts
     })
-  ).pipe(Layer.provideMerge(SqliteStore({ filename: path.join(dir, "acct.db") })))
+  ).pipe(Layer.provideMerge(SqliteStore({ filename: path.join(dir, file) })))
+
+const acct = (): Promise<number> => {
+  const principal = Principal.make({ actor: { kind: "cli", id: "bench", name: "bench" }, scopes: ["admin"] })
   const program = Effect.gen(function* () {
     const accounts = yield* Accounts
     const run = (i: number) => accounts.runAction({ referenceId: "abc-123" }, "Set status", { status: statuses[i % 2] }, { principal, channel: "cli" })
@@ -71,12 +78,41 @@ const acct = (): Promise<number> => {
     for (let i = 0; i < N; i++) yield* run(i)
     return (N / (performance.now() - start)) * 1000
   })
-  return Effect.runPromise(program.pipe(Effect.provide(setup), Effect.orDie))
+  return Effect.runPromise(program.pipe(Effect.provide(storeWithDemo("acct.db")), Effect.orDie))
+}
+
+/** The statements of one run-action, through @effect/sql, without acct's validation, engine or framing. */
+const floor = (): Promise<number> => {
+  const program = Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const now = () => new Date().toISOString()
+    const run = (i: number) =>
+      Effect.gen(function* () {
+        yield* sql`SELECT definition FROM account_actions WHERE name = ${"Set status"}`
+        yield* sql.withTransaction(
+          Effect.gen(function* () {
+            const [a] = yield* sql<{ id: string; version: number; fields: string; tags: string }>`SELECT a.*, t.name AS type_name, t.definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE a.reference_id = ${"abc-123"}`
+            const at = now()
+            yield* sql`UPDATE accounts SET ${sql.update({ status: statuses[i % 2]!, fields: a!.fields, tags: a!.tags, version: a!.version + 1, updated_at: at })} WHERE id = ${a!.id} AND version = ${a!.version} RETURNING id`
+            const runId = `wfr_${randomUUID()}`
+            yield* sql`INSERT INTO action_runs ${sql.insert({ id: runId, account_id: a!.id, action_id: null, action_name: "Set status", status: "succeeded", actor: "{}", parameters: "{}", status_before: "x", status_after: "y", events: "[]", error: null, idempotency_key: null, started_at: at, finished_at: at })}`
+            yield* sql`INSERT INTO audit_log ${sql.insert({ at, actor_kind: "cli", actor_id: "bench", actor_name: "bench", channel: "cli", operation: "run-action", account_id: a!.id, run_id: runId, status_before: "x", status_after: "y", outcome: "ok", reason: null, request_id: null })}`
+          })
+        )
+      })
+    for (let i = 0; i < 200; i++) yield* run(i)
+    const start = performance.now()
+    for (let i = 0; i < N; i++) yield* run(i)
+    return (N / (performance.now() - start)) * 1000
+  })
+  return Effect.runPromise(program.pipe(Effect.provide(storeWithDemo("floor.db")), Effect.orDie))
 }
 
 const rawRate = raw()
+const floorRate = await floor()
 const acctRate = await acct()
 const ratio = acctRate / rawRate
 console.log(`run-action, ${N} sequential runs on an SQLite file (WAL, synchronous=NORMAL)`)
 console.log(`raw better-sqlite3   ${rawRate.toFixed(0).padStart(7)} runs/s`)
-console.log(`acct store           ${acctRate.toFixed(0).padStart(7)} runs/s   ${ratio.toFixed(2)}× raw   goal ≥ 0.3×  ${ratio >= 0.3 ? "ok" : "MISSED"}`)
+console.log(`@effect/sql floor    ${floorRate.toFixed(0).padStart(7)} runs/s   ${(floorRate / rawRate).toFixed(2)}× raw   (same statements, no acct logic)`)
+console.log(`acct store           ${acctRate.toFixed(0).padStart(7)} runs/s   ${ratio.toFixed(2)}× raw   ${(acctRate / floorRate).toFixed(2)}× floor   goal ≥ 0.3× raw  ${ratio >= 0.3 ? "ok" : "MISSED"}`)
