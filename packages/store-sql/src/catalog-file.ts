@@ -144,11 +144,9 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
         createdAt: previous?.createdAt ?? now,
         updatedAt: now
       })
-      if (previous) {
-        yield* sql`UPDATE account_types SET ${sql.update({ id: type.id, name: type.name, definition: encodeType(type), updated_at: now.toISOString() })} WHERE id = ${previous.id}`
-      } else {
-        yield* sql`INSERT INTO account_types ${sql.insert({ id: type.id, name: type.name, definition: encodeType(type), created_at: now.toISOString(), updated_at: now.toISOString() })}`
-      }
+      const row = { id: type.id, name: type.name, definition: encodeType(type), updated_at: now.toISOString() }
+      if (previous) yield* sql`UPDATE account_types SET ${sql.update(row)} WHERE id = ${previous.id}`
+      else yield* sql`INSERT INTO account_types ${sql.insert({ ...row, created_at: now.toISOString() })}`
       types.push(type)
     }
     const allTypes = [...types, ...existingTypes.filter((t) => !types.some((n) => n.id === t.id))]

@@ -99,21 +99,16 @@ export const makeSqlAccounts = Effect.gen(function* () {
       (rows) => (rows[0] ? Effect.succeed(toAccount(rows[0])) : Effect.fail(notFound(ref)))
     )
 
-  const findType = (idOrName: string) =>
-    Effect.flatMap(
-      AccountTypeId.is(idOrName)
-        ? sql<DefinitionRow>`SELECT definition FROM account_types WHERE id = ${idOrName}`
-        : sql<DefinitionRow>`SELECT definition FROM account_types WHERE name = ${idOrName}`,
-      (rows) => (rows[0] ? Effect.succeed(toType(rows[0])) : Effect.fail(NotFound.of("account type", idOrName)))
-    )
-
-  const findAction = (idOrName: string) =>
-    Effect.flatMap(
-      AccountActionId.is(idOrName)
-        ? sql<DefinitionRow>`SELECT definition FROM account_actions WHERE id = ${idOrName}`
-        : sql<DefinitionRow>`SELECT definition FROM account_actions WHERE name = ${idOrName}`,
-      (rows) => (rows[0] ? Effect.succeed(toAction(rows[0])) : Effect.fail(NotFound.of("account action", idOrName)))
-    )
+  /** A catalog entry by id (when the text looks like one) or by name. */
+  const findDefinition =
+    <A>(table: "account_types" | "account_actions", entity: string, isId: (s: string) => boolean, decode: (row: DefinitionRow) => A) =>
+    (idOrName: string) =>
+      Effect.flatMap(
+        sql<DefinitionRow>`SELECT definition FROM ${sql(table)} WHERE ${sql(isId(idOrName) ? "id" : "name")} = ${idOrName}`,
+        (rows) => (rows[0] ? Effect.succeed(decode(rows[0])) : Effect.fail(NotFound.of(entity, idOrName)))
+      )
+  const findType = findDefinition("account_types", "account type", AccountTypeId.is, toType)
+  const findAction = findDefinition("account_actions", "account action", AccountActionId.is, toAction)
 
   const pageSize = (query: PageQuery) =>
     query.size === undefined
