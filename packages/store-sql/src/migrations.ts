@@ -106,6 +106,20 @@ const initial = Effect.gen(function* () {
   )`
 })
 
-export const migrations = Migrator.fromRecord({ "0001_initial": initial })
+const apiKeys = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // Only the SHA-256 of a key is stored; the secret is shown once, at creation.
+  yield* sql`CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  )`
+})
+
+export const migrations = Migrator.fromRecord({ "0001_initial": initial, "0002_api_keys": apiKeys })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

@@ -2,13 +2,14 @@
  * The embedded default: one SQLite file, WAL journal, a busy timeout so concurrent processes
  * wait for each other instead of failing, foreign keys enforced, migrations run at start.
  */
-import { type Accounts, RetryPolicy } from "@acct/core"
+import { type Accounts, type ApiKeys, RetryPolicy } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import path from "node:path"
 import { runMigrations } from "./migrations.js"
+import { SqlApiKeysLive } from "./api-keys.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
 import { Unavailable } from "@acct/core"
 
@@ -44,6 +45,6 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
     )
   )
 
-/** Accounts on an SQLite file: the store, its client and a retry policy for busy databases. */
-export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | SqlClient.SqlClient, Unavailable> =>
-  SqlAccountsLive.pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
+/** Accounts and API keys on an SQLite file, with its client and a retry policy for busy databases. */
+export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
+  Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))

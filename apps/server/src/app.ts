@@ -1,0 +1,54 @@
+/**
+ * The service as layers: the HttpApi with its handlers, authentication, error mapping, the
+ * OpenAPI document and interactive docs, served behind the edge middleware, on the store.
+ */
+import { AcctApi } from "@acct/api"
+import { Accounts, ApiKeys } from "@acct/core"
+import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, SqliteStore } from "@acct/store-sql"
+import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Either, Layer, Option, Redacted } from "effect"
+import { createServer } from "node:http"
+import { AuthenticationLive } from "./auth.js"
+import type { ServerConfig } from "./config.js"
+import { apiErrors, edge } from "./edge.js"
+import { OpsLive } from "./ops.js"
+import { PersonaLive } from "./persona.js"
+
+const ApiLive = HttpApiBuilder.api(AcctApi).pipe(Layer.provide([PersonaLive, OpsLive]), Layer.provide(AuthenticationLive))
+
+/** First-start work: the bootstrap admin key, and the demo data in a new database. */
+const prepareStore = (config: ServerConfig) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      if (Option.isSome(config.bootstrapKey)) {
+        const keys = yield* ApiKeys
+        yield* keys.ensure({ secret: Redacted.value(config.bootstrapKey.value), name: "bootstrap admin", scopes: ["admin"] })
+      }
+      if (config.seedDemo) {
+        const accounts = yield* Accounts
+        if ((yield* accounts.listTypes()).length === 0) {
+          yield* loadCatalog(Either.getOrThrow(parseCatalog(JSON.stringify(demoCatalog), "demo catalog", "json")), "demo catalog")
+          const created = yield* seedDemoAccounts
+          yield* Effect.logInfo("seeded the demo catalog").pipe(Effect.annotateLogs({ accounts: created }))
+        }
+      }
+    })
+  )
+
+/** Everything but the listening socket: provide an HttpServer (real or test) to run it. */
+export const appLayer = (config: ServerConfig) =>
+  HttpApiBuilder.serve(edge(config.maxBodyBytes)).pipe(
+    Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(apiErrors),
+    Layer.provide(ApiLive),
+    Layer.provide(prepareStore(config)),
+    Layer.provideMerge(SqliteStore({ filename: config.database }))
+  )
+
+export const serverLayer = (config: ServerConfig) =>
+  appLayer(config).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+  )

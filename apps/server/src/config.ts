@@ -1,0 +1,15 @@
+/** The service's configuration, from the environment. */
+import { Config } from "effect"
+
+export const ServerConfig = Config.all({
+  port: Config.integer("PORT").pipe(Config.withDefault(8080)),
+  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+  database: Config.string("ACCT_DATABASE").pipe(Config.withDefault(".acct/acct.db")),
+  /** Registered as an admin key at start, if absent. */
+  bootstrapKey: Config.option(Config.redacted("ACCT_BOOTSTRAP_KEY")),
+  /** Load the demo catalog and accounts when the database has no account types. */
+  seedDemo: Config.boolean("ACCT_SEED_DEMO").pipe(Config.withDefault(true)),
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
+})
+export type ServerConfig = Config.Config.Success<typeof ServerConfig>

@@ -1,0 +1,181 @@
+/** Handlers of the Persona-compatible surface: wire → Accounts port → wire. */
+import {
+  AcctApi,
+  CurrentPrincipal,
+  PersonaErrors,
+  toAccountActionResource,
+  toAccountResource,
+  toAccountTypeResource,
+  toAccountTypeWithMeta,
+  toWorkflowRunResource
+} from "@acct/api"
+import { Accounts, type AccountsError, type Invocation, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { Effect, Either, FiberRef } from "effect"
+import { currentRequest } from "./request-context.js"
+
+/** The caller, the channel and the request id, for the store's audit trail. */
+const invocation = Effect.gen(function* () {
+  const principal = yield* CurrentPrincipal
+  const request = yield* FiberRef.get(currentRequest)
+  return { principal, channel: "http", requestId: request?.id } satisfies Invocation
+})
+
+const canRead = (scope: Scope = "account.read") =>
+  Effect.flatMap(CurrentPrincipal, (principal) => {
+    const denied = requireScope(principal, scope, "read accounts")
+    return denied ? Effect.fail(denied) : Effect.void
+  })
+
+/** Runs a use of the port and answers its failures in Persona's error format. */
+const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
+
+/** `links.prev` / `links.next` for a page: the same query, another cursor. */
+const pageLink = (request: HttpServerRequest.HttpServerRequest, cursor: { readonly after?: string; readonly before?: string } | null) => {
+  if (cursor === null) return null
+  const url = new URL(request.url, "http://acct")
+  url.searchParams.delete("page[after]")
+  url.searchParams.delete("page[before]")
+  if (cursor.after !== undefined) url.searchParams.set("page[after]", cursor.after)
+  if (cursor.before !== undefined) url.searchParams.set("page[before]", cursor.before)
+  return `${url.pathname}?${url.searchParams.toString()}`
+}
+
+export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =>
+  Effect.gen(function* () {
+    const accounts = yield* Accounts
+    return handlers
+      .handle("listAccounts", ({ urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* canRead()
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const page = yield* accounts.list({
+              after: urlParams["page[after]"],
+              before: urlParams["page[before]"],
+              size: urlParams["page[size]"],
+              referenceId: urlParams["filter[reference-id]"],
+              status: urlParams["filter[account-status]"],
+              tag: urlParams["filter[tag]"],
+              accountType: urlParams["filter[account-type-id]"]
+            })
+            return {
+              data: page.items.map(toAccountResource),
+              links: {
+                prev: pageLink(request, page.prev === null ? null : { before: page.prev }),
+                next: pageLink(request, page.next === null ? null : { after: page.next })
+              }
+            }
+          })
+        )
+      )
+      .handle("createAccount", ({ payload }) =>
+        persona(
+          Effect.gen(function* () {
+            const a = payload.data.attributes
+            const account = yield* accounts.create(
+              { accountType: a["account-type-id"], referenceId: a["reference-id"], status: a["account-status"], fields: a.fields, tags: a.tags ?? undefined },
+              yield* invocation
+            )
+            return { data: toAccountResource(account) }
+          })
+        )
+      )
+      .handle("getAccount", ({ path }) =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: toAccountResource(yield* accounts.get({ id: path.accountId })) }
+        }))
+      )
+      .handle("updateAccount", ({ path, payload }) =>
+        persona(
+          Effect.gen(function* () {
+            const a = payload.data.attributes
+            const account = yield* accounts.update({ id: path.accountId }, { referenceId: a["reference-id"], fields: a.fields }, yield* invocation)
+            return { data: toAccountResource(account) }
+          })
+        )
+      )
+      .handle("redactAccount", ({ path }) =>
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => ({ data: toAccountResource(a) })))
+      )
+      .handle("addTag", ({ path, payload }) =>
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.addTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      )
+      .handle("removeTag", ({ path, payload }) =>
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.removeTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      )
+      .handle("setTags", ({ path, payload }) =>
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.setTags({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      )
+      .handle("consolidateAccounts", ({ path, payload }) =>
+        persona(
+          Effect.gen(function* () {
+            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => Either.match(parseAccountRef(id), { onLeft: Effect.fail, onRight: Effect.succeed }))
+            const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
+            return { data: toAccountResource(account) }
+          })
+        )
+      )
+      .handle("runAction", ({ path, payload }) =>
+        persona(
+          Effect.gen(function* () {
+            const { account, run } = yield* accounts.runAction({ id: path.accountId }, payload.data["account-action-id"], payload.data.parameters ?? {}, yield* invocation)
+            return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+          })
+        )
+      )
+      .handle("getAccountType", ({ path }) =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: toAccountTypeResource(yield* accounts.getType(path.accountTypeId)) }
+        }))
+      )
+      .handle("listAccountTypes", () =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: (yield* accounts.listTypes()).map(toAccountTypeWithMeta) }
+        }))
+      )
+      .handle("listAccountActions", ({ urlParams }) =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: (yield* accounts.listActions({ accountType: urlParams["filter[account-type-id]"] })).map(toAccountActionResource) }
+        }))
+      )
+      .handle("getAccountAction", ({ path }) =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: toAccountActionResource(yield* accounts.getAction(path.accountActionId)) }
+        }))
+      )
+      .handle("listWorkflowRuns", ({ urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* canRead()
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const account = urlParams["filter[account-id]"]
+            const page = yield* accounts.listRuns({
+              after: urlParams["page[after]"],
+              before: urlParams["page[before]"],
+              size: urlParams["page[size]"],
+              account: account === undefined ? undefined : yield* Either.match(parseAccountRef(account), { onLeft: Effect.fail, onRight: Effect.succeed })
+            })
+            return {
+              data: page.items.map(toWorkflowRunResource),
+              links: {
+                prev: pageLink(request, page.prev === null ? null : { before: page.prev }),
+                next: pageLink(request, page.next === null ? null : { after: page.next })
+              }
+            }
+          })
+        )
+      )
+      .handle("getWorkflowRun", ({ path }) =>
+        persona(Effect.gen(function* () {
+          yield* canRead()
+          return { data: toWorkflowRunResource(yield* accounts.getRun(path.workflowRunId)) }
+        }))
+      )
+  })
+)

@@ -1,0 +1,6 @@
+export * from "./api.js"
+export * from "./ops.js"
+export * from "./persona/api.js"
+export * as PersonaErrors from "./persona/errors.js"
+export * from "./persona/resources.js"
+export * from "./security.js"

@@ -1,0 +1,166 @@
+/**
+ * The Persona-compatible surface under /api/v1, following Persona's 2025-12-08 OpenAPI file,
+ * plus acct's extensions in the same style (types and actions lists, workflow runs).
+ */
+import { AccountActionId, AccountId, AccountTypeId, ActionRunId } from "@acct/core"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Authentication } from "../security.js"
+import { schemas } from "./errors.js"
+
+const { Conflict, NotFound, Unprocessable } = schemas
+import {
+  AccountActionResource,
+  AccountDocument,
+  AccountList,
+  AccountTypeResource,
+  AccountTypeWithMeta,
+  ConsolidateBody,
+  CreateAccountBody,
+  RunActionBody,
+  RunActionDocument,
+  SetTagsBody,
+  TagBody,
+  UpdateAccountBody,
+  WorkflowRunResource
+} from "./resources.js"
+
+const accountId = HttpApiSchema.param("accountId", AccountId)
+
+const PageSize = Schema.NumberFromString.pipe(
+  Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
+  Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
+)
+
+/** Persona's deep-object query parameters, as flat keys. */
+export const ListAccountsParams = Schema.Struct({
+  "page[after]": Schema.optional(Schema.String),
+  "page[before]": Schema.optional(Schema.String),
+  "page[size]": Schema.optional(PageSize),
+  "filter[reference-id]": Schema.optional(Schema.String),
+  "filter[account-status]": Schema.optional(Schema.String),
+  "filter[tag]": Schema.optional(Schema.String),
+  "filter[account-type-id]": Schema.optional(Schema.String)
+})
+
+export const ListPageParams = Schema.Struct({
+  "page[after]": Schema.optional(Schema.String),
+  "page[before]": Schema.optional(Schema.String),
+  "page[size]": Schema.optional(PageSize),
+  "filter[account-id]": Schema.optional(Schema.String),
+  "filter[account-type-id]": Schema.optional(Schema.String)
+})
+
+const AccountPath = Schema.Struct({ accountId: AccountId })
+
+const accountChange = <const Name extends string, P extends Schema.Schema.Any>(name: Name, path: `/accounts/:accountId/${string}`, payload: P, summary: string) =>
+  HttpApiEndpoint.post(name, path)
+    .setPath(AccountPath)
+    .setPayload(payload)
+    .addSuccess(AccountDocument)
+    .addError(NotFound)
+    .addError(Conflict)
+    .addError(Unprocessable)
+    .annotate(OpenApi.Summary, summary)
+
+export class PersonaApi extends HttpApiGroup.make("persona")
+  .add(
+    HttpApiEndpoint.get("listAccounts", "/accounts")
+      .setUrlParams(ListAccountsParams)
+      .addSuccess(AccountList)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "List accounts")
+      .annotate(OpenApi.Description, "Newest first. Cursor pagination with page[after] / page[before] (account ids) and page[size] 1–100 (default 10); links.next / links.prev give the neighbouring pages.")
+  )
+  .add(
+    HttpApiEndpoint.post("createAccount", "/accounts")
+      .setPayload(CreateAccountBody)
+      .addSuccess(AccountDocument, { status: 201 })
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Create an account")
+  )
+  .add(HttpApiEndpoint.get("getAccount")`/accounts/${accountId}`.addSuccess(AccountDocument).addError(NotFound).annotate(OpenApi.Summary, "Retrieve an account"))
+  .add(
+    HttpApiEndpoint.patch("updateAccount")`/accounts/${accountId}`
+      .setPayload(UpdateAccountBody)
+      .addSuccess(AccountDocument)
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Update an account")
+  )
+  .add(
+    HttpApiEndpoint.del("redactAccount")`/accounts/${accountId}`
+      .addSuccess(AccountDocument)
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(OpenApi.Summary, "Redact an account")
+      .annotate(OpenApi.Description, "Permanently wipes the account's personal data (every field value) and sets redacted-at. The account itself stays.")
+  )
+  .add(accountChange("addTag", "/accounts/:accountId/add-tag", TagBody, "Add a tag"))
+  .add(accountChange("removeTag", "/accounts/:accountId/remove-tag", TagBody, "Remove a tag"))
+  .add(accountChange("setTags", "/accounts/:accountId/set-tags", SetTagsBody, "Set all tags"))
+  .add(
+    HttpApiEndpoint.post("consolidateAccounts")`/accounts/${accountId}/consolidate`
+      .setPayload(ConsolidateBody)
+      .addSuccess(AccountDocument, { status: 202 })
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Consolidate accounts into this one")
+  )
+  .add(
+    HttpApiEndpoint.post("runAction")`/accounts/${accountId}/run-action`
+      .setPayload(RunActionBody)
+      .addSuccess(RunActionDocument)
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Run an account action")
+      .annotate(OpenApi.Description, "Runs a configured account action; answers the updated account and meta.workflow-run-id. Account change, run record and audit entry are written together or not at all.")
+  )
+  .add(
+    HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId)}`
+      .addSuccess(Schema.Struct({ data: AccountTypeResource }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Retrieve an account type")
+  )
+  .add(
+    HttpApiEndpoint.get("listAccountTypes", "/account-types")
+      .addSuccess(Schema.Struct({ data: Schema.Array(AccountTypeWithMeta) }))
+      .annotate(OpenApi.Summary, "List account types (acct extension)")
+  )
+  .add(
+    HttpApiEndpoint.get("listAccountActions", "/account-actions")
+      .setUrlParams(Schema.Struct({ "filter[account-type-id]": Schema.optional(Schema.String) }))
+      .addSuccess(Schema.Struct({ data: Schema.Array(AccountActionResource) }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "List account actions (acct extension)")
+  )
+  .add(
+    HttpApiEndpoint.get("getAccountAction")`/account-actions/${HttpApiSchema.param("accountActionId", AccountActionId)}`
+      .addSuccess(Schema.Struct({ data: AccountActionResource }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Retrieve an account action (acct extension)")
+  )
+  .add(
+    HttpApiEndpoint.get("listWorkflowRuns", "/workflow-runs")
+      .setUrlParams(ListPageParams)
+      .addSuccess(Schema.Struct({ data: Schema.Array(WorkflowRunResource), links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) }) }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "List workflow runs (acct extension)")
+  )
+  .add(
+    HttpApiEndpoint.get("getWorkflowRun")`/workflow-runs/${HttpApiSchema.param("workflowRunId", ActionRunId)}`
+      .addSuccess(Schema.Struct({ data: WorkflowRunResource }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Retrieve a workflow run (acct extension)")
+  )
+  .prefix("/api/v1")
+  .middleware(Authentication)
+  .addError(schemas.Forbidden)
+  .addError(schemas.TooManyRequests)
+  .addError(schemas.Unavailable)
+  .annotate(OpenApi.Title, "Persona-compatible accounts API") {}

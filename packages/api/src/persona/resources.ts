@@ -1,0 +1,227 @@
+/**
+ * Persona's JSON:API documents: kebab-case keys, `{ type, id, attributes, relationships }`
+ * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
+ * turn domain objects into exactly those shapes.
+ */
+import { type Account, type AccountAction, type AccountType, type ActionRun, type FieldSchema, FieldValue } from "@acct/core"
+import { Schema } from "effect"
+
+const iso = (d: Date) => d.toISOString()
+
+export const AccountAttributes = Schema.Struct({
+  "reference-id": Schema.NullOr(Schema.String),
+  "account-type-name": Schema.String,
+  "created-at": Schema.String,
+  "updated-at": Schema.String,
+  "redacted-at": Schema.NullOr(Schema.String),
+  fields: Schema.Record({ key: Schema.String, value: FieldValue }),
+  tags: Schema.Array(Schema.String),
+  "account-status": Schema.String
+})
+
+export const AccountResource = Schema.Struct({
+  type: Schema.Literal("account"),
+  id: Schema.String,
+  attributes: AccountAttributes,
+  relationships: Schema.Struct({
+    "account-type": Schema.Struct({ data: Schema.Struct({ type: Schema.Literal("account-type"), id: Schema.String }) })
+  })
+})
+export type AccountResource = typeof AccountResource.Type
+
+export const toAccountResource = (a: Account): AccountResource => ({
+  type: "account",
+  id: a.id,
+  attributes: {
+    "reference-id": a.referenceId,
+    "account-type-name": a.accountTypeName,
+    "created-at": iso(a.createdAt),
+    "updated-at": iso(a.updatedAt),
+    "redacted-at": a.redactedAt ? iso(a.redactedAt) : null,
+    fields: a.fields,
+    tags: a.tags,
+    "account-status": a.status
+  },
+  relationships: { "account-type": { data: { type: "account-type", id: a.accountTypeId } } }
+})
+
+export const AccountDocument = Schema.Struct({ data: AccountResource })
+export const AccountList = Schema.Struct({
+  data: Schema.Array(AccountResource),
+  links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) })
+})
+export const RunActionDocument = Schema.Struct({
+  data: AccountResource,
+  meta: Schema.Struct({ "workflow-run-id": Schema.String })
+})
+
+/** Persona's field-schema objects: `{ type, key, label, config }`. */
+export interface PersonaFieldSchema {
+  readonly type: string
+  readonly key: string
+  readonly label: string | null
+  readonly config: Readonly<Record<string, unknown>>
+}
+export const PersonaFieldSchema: Schema.Schema<PersonaFieldSchema> = Schema.Struct({
+  type: Schema.String,
+  key: Schema.String,
+  label: Schema.NullOr(Schema.String),
+  config: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
+export const toPersonaFieldSchema = (f: FieldSchema): PersonaFieldSchema => ({
+  type: f.type,
+  key: f.key,
+  label: f.label ?? null,
+  config: {
+    required: f.required ?? false,
+    ...(f.options ? { options: f.options } : {}),
+    ...(f.fields ? { "item-schemas": f.fields.map(toPersonaFieldSchema) } : {}),
+    ...(f.items ? { "item-schema": toPersonaFieldSchema(f.items) } : {})
+  }
+})
+
+export const AccountTypeResource = Schema.Struct({
+  type: Schema.Literal("account-type"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    name: Schema.String,
+    "created-at": Schema.String,
+    "updated-at": Schema.NullOr(Schema.String),
+    "field-schemas": Schema.Array(PersonaFieldSchema)
+  })
+})
+export type AccountTypeResource = typeof AccountTypeResource.Type
+
+export const toAccountTypeResource = (t: AccountType): AccountTypeResource => ({
+  type: "account-type",
+  id: t.id,
+  attributes: { name: t.name, "created-at": iso(t.createdAt), "updated-at": iso(t.updatedAt), "field-schemas": t.fields.map(toPersonaFieldSchema) }
+})
+
+/**
+ * acct's own view of a type (extension endpoint `GET /account-types`): Persona's resource plus a
+ * `meta` with the statuses and the lifecycle mapping, which Persona's resource cannot carry.
+ */
+export const AccountTypeWithMeta = Schema.Struct({
+  ...AccountTypeResource.fields,
+  meta: Schema.Struct({
+    statuses: Schema.Array(Schema.String),
+    "default-status": Schema.String,
+    lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String })
+  })
+})
+export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
+  ...toAccountTypeResource(t),
+  meta: { statuses: t.statuses, "default-status": t.defaultStatus, lifecycle: t.lifecycle }
+})
+
+export const AccountActionResource = Schema.Struct({
+  type: Schema.Literal("account-action"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    name: Schema.String,
+    description: Schema.String,
+    "account-type-id": Schema.String,
+    "parameter-schemas": Schema.Array(PersonaFieldSchema),
+    steps: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    "requires-confirmation": Schema.Boolean,
+    "created-at": Schema.String,
+    "updated-at": Schema.String
+  })
+})
+export const toAccountActionResource = (a: AccountAction): typeof AccountActionResource.Type => ({
+  type: "account-action",
+  id: a.id,
+  attributes: {
+    name: a.name,
+    description: a.description,
+    "account-type-id": a.accountTypeId,
+    "parameter-schemas": a.parameters.map(toPersonaFieldSchema),
+    steps: a.steps as ReadonlyArray<Record<string, unknown>>,
+    "requires-confirmation": a.confirm,
+    "created-at": iso(a.createdAt),
+    "updated-at": iso(a.updatedAt)
+  }
+})
+
+export const WorkflowRunResource = Schema.Struct({
+  type: Schema.Literal("workflow-run"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    status: Schema.String,
+    "account-id": Schema.String,
+    "account-action-id": Schema.NullOr(Schema.String),
+    "action-name": Schema.String,
+    actor: Schema.Struct({ kind: Schema.String, id: Schema.String, name: Schema.String }),
+    parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    "status-before": Schema.String,
+    "status-after": Schema.String,
+    events: Schema.Array(Schema.Struct({ event: Schema.String, data: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })),
+    "idempotency-key": Schema.NullOr(Schema.String),
+    "started-at": Schema.String,
+    "finished-at": Schema.String
+  })
+})
+export const toWorkflowRunResource = (r: ActionRun): typeof WorkflowRunResource.Type => ({
+  type: "workflow-run",
+  id: r.id,
+  attributes: {
+    status: r.status,
+    "account-id": r.accountId,
+    "account-action-id": r.actionId,
+    "action-name": r.actionName,
+    actor: r.actor,
+    parameters: r.parameters,
+    "status-before": r.statusBefore,
+    "status-after": r.statusAfter,
+    events: r.events,
+    "idempotency-key": r.idempotencyKey,
+    "started-at": iso(r.startedAt),
+    "finished-at": iso(r.finishedAt)
+  }
+})
+
+// ---- request bodies ------------------------------------------------------------------------
+
+const Strict = { onExcessProperty: "error" } as const
+
+export const CreateAccountBody = Schema.Struct({
+  data: Schema.Struct({
+    attributes: Schema.Struct({
+      "account-type-id": Schema.String,
+      "account-status": Schema.optional(Schema.String),
+      "reference-id": Schema.optional(Schema.String),
+      tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+      fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+    }).annotations({ parseOptions: Strict })
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const UpdateAccountBody = Schema.Struct({
+  data: Schema.Struct({
+    attributes: Schema.Struct({
+      "reference-id": Schema.optional(Schema.String),
+      fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+    }).annotations({ parseOptions: Strict })
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const TagBody = Schema.Struct({
+  meta: Schema.Struct({ "tag-name": Schema.String }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const SetTagsBody = Schema.Struct({
+  meta: Schema.Struct({ "tag-name": Schema.Array(Schema.String) }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const ConsolidateBody = Schema.Struct({
+  meta: Schema.Struct({ "source-account-ids": Schema.Array(Schema.String) }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const RunActionBody = Schema.Struct({
+  data: Schema.Struct({
+    "account-action-id": Schema.String,
+    parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })

@@ -1,0 +1,21 @@
+/** Bearer-key authentication, shared by every authenticated group; provides the caller. */
+import { Principal } from "@acct/core"
+import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
+import { Context } from "effect"
+import { schemas } from "./persona/errors.js"
+
+/** The authenticated caller of the current request. */
+export class CurrentPrincipal extends Context.Tag("@acct/api/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
+
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
+  failure: schemas.Unauthenticated,
+  provides: CurrentPrincipal,
+  security: {
+    bearer: HttpApiSecurity.bearer.pipe(
+      HttpApiSecurity.annotate(
+        OpenApi.Description,
+        "An acct API key: `Authorization: Bearer acct_…` (create one with `acct keys create`)."
+      )
+    )
+  }
+}) {}

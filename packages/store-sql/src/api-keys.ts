@@ -1,0 +1,106 @@
+/** API keys on @effect/sql: SHA-256 of the secret stored, compared in constant time. */
+import { ApiKeyInfo, ApiKeys, type ApiKeysService, NotFound, Principal, randomAlphanumeric, type Scope, Unauthorized, Unavailable } from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect, Layer } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { fromSqlError } from "./sql-errors.js"
+
+const PREFIX_LENGTH = 12
+
+const hash = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex")
+
+interface KeyRow {
+  readonly id: string
+  readonly name: string
+  readonly prefix: string
+  readonly secret_hash: string
+  readonly scopes: string
+  readonly created_at: string
+  readonly revoked_at: string | null
+}
+
+const toInfo = (row: KeyRow) =>
+  new ApiKeyInfo(
+    {
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      scopes: JSON.parse(row.scopes),
+      createdAt: new Date(row.created_at),
+      revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at)
+    },
+    true
+  )
+
+const unauthorized = new Unauthorized({ message: "Token is invalid" })
+
+/** Any database failure here means the key store cannot answer now. */
+const db = <A, E, R>(effect: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, Exclude<E, SqlError> | Unavailable, R> =>
+  Effect.catchIf(
+    effect,
+    (e): e is SqlError => (e as { _tag?: string })._tag === "SqlError",
+    (e) => Effect.fail(new Unavailable({ message: fromSqlError(e).message }))
+  ) as Effect.Effect<A, Exclude<E, SqlError> | Unavailable, R>
+
+export const makeSqlApiKeys = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+  const insert = (secret: string, name: string, scopes: ReadonlyArray<Scope>) =>
+    Effect.gen(function* () {
+      const row: KeyRow = {
+        id: `key_${randomAlphanumeric(24)}`,
+        name,
+        prefix: secret.slice(0, PREFIX_LENGTH),
+        secret_hash: hash(secret),
+        scopes: JSON.stringify(scopes),
+        created_at: yield* now,
+        revoked_at: null
+      }
+      yield* sql`INSERT INTO api_keys ${sql.insert({ ...row })}`
+      return toInfo(row)
+    })
+
+  const service: ApiKeysService = {
+    create: ({ name, scopes }) =>
+      Effect.gen(function* () {
+        const secret = `acct_${randomAlphanumeric(40)}`
+        return { secret, key: yield* insert(secret, name, scopes) }
+      }).pipe(db),
+    ensure: ({ secret, name, scopes }) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${hash(secret)}`
+        return rows[0] ? toInfo(rows[0]) : yield* insert(secret, name, scopes)
+      }).pipe(db),
+    list: () =>
+      sql<KeyRow>`SELECT * FROM api_keys ORDER BY created_at, id`.pipe(
+        Effect.map((rows) => rows.map(toInfo)),
+        db
+      ),
+    revoke: (idOrPrefix) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE id = ${idOrPrefix} OR prefix = ${idOrPrefix}`
+        if (rows.length !== 1) return yield* NotFound.of("API key", idOrPrefix)
+        const at = yield* now
+        yield* sql`UPDATE api_keys SET revoked_at = ${at} WHERE id = ${rows[0]!.id} AND revoked_at IS NULL`
+        return toInfo({ ...rows[0]!, revoked_at: rows[0]!.revoked_at ?? at })
+      }).pipe(db),
+    verify: (secret) =>
+      Effect.gen(function* () {
+        if (secret.length < 8 || secret.length > 200) return yield* unauthorized
+        const presented = hash(secret)
+        const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${presented}`
+        const row = rows[0]
+        // The lookup is by hash already; compare again in constant time so no timing difference
+        // can tell how much of a guessed hash matched.
+        if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), Buffer.from(presented, "hex")) || row.revoked_at !== null) {
+          return yield* unauthorized
+        }
+        return Principal.make({ actor: { kind: "api-key", id: row.id, name: row.name }, scopes: JSON.parse(row.scopes) })
+      }).pipe(db)
+  }
+  return service
+})
+
+export const SqlApiKeysLive: Layer.Layer<ApiKeys, never, SqlClient.SqlClient> = Layer.effect(ApiKeys, makeSqlApiKeys)
