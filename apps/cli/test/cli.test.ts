@@ -124,7 +124,8 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
     expect(stale.code).toBe(4)
     const redacted = acct(["accounts", "redact", "cli-1", "--yes", "--json"]).json()
     expect(redacted.redactedAt).not.toBeNull()
-    expect(redacted.fields.name.value).toBeNull()
+    expect(redacted.fields.name.value.first.value).toBeNull()
+    expect(redacted.fields.phone_number.value).toBeNull()
   })
 
   it("consolidates duplicates into one account", () => {

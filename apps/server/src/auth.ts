@@ -18,8 +18,8 @@ export const AuthenticationLive = Layer.effect(
           const principal = yield* keys.verify(secret).pipe(
             Effect.catchTags({
               Unauthorized: () => Effect.fail(new PersonaErrors.Unauthenticated({ errors: [{ title: "Token is invalid" }] })),
-              // The key store cannot answer: say so, rather than calling a good key bad.
-              Unavailable: (e) => Effect.die(e)
+              // The key store cannot answer: say so (503), rather than calling a good key bad.
+              Unavailable: (e) => Effect.fail(new PersonaErrors.Unavailable({ errors: [{ title: "Service unavailable", details: e.message }] }))
             })
           )
           const request = yield* FiberRef.get(currentRequest)

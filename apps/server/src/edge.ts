@@ -4,80 +4,100 @@
  * duration, request id, principal; never bodies, keys or personal data), and a JSON error body
  * for anything the API layer did not answer itself — never a stack trace.
  */
-import { isAccountsError, randomAlphanumeric } from "@acct/core"
-import { HttpApiBuilder, HttpApiError, type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Option } from "effect"
+import { randomAlphanumeric } from "@acct/core"
+import { HttpApiBuilder, HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Cause, Effect, Exit, Option } from "effect"
 import { AcctApi, PersonaErrors } from "@acct/api"
 import { currentRequest, type RequestContext } from "./request-context.js"
 
 const persona = (status: number, title: string, details?: string) =>
   HttpServerResponse.unsafeJson({ errors: [{ title, ...(details !== undefined ? { details } : {}) }] }, { status })
 
-/** What to answer for a failure no handler turned into a response. */
-const responseFor = (cause: Cause.Cause<unknown>, request: HttpServerRequest.HttpServerRequest, ctx: RequestContext) => {
-  const error = Cause.squash(cause) as { _tag?: string; reason?: string; message?: string; cause?: unknown } | undefined
-  const described = String((error as { cause?: { message?: string } })?.cause?.message ?? error?.message ?? "")
-  if (error?._tag === "RouteNotFound") return persona(404, "Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
-  if (error?._tag === "RequestError") {
-    if (/max(imum)?\s*body|too large|exceed/i.test(described)) return persona(413, "Payload Too Large", "the request body is larger than this service accepts")
-    return persona(400, "Bad Request", `the request body is not valid JSON${described ? ` (${described.slice(0, 120)})` : ""}`)
-  }
-  if (isAccountsError(error) && error.retryable) return persona(503, "Service unavailable", error.message)
-  return persona(500, "Internal error", `something went wrong on our side; quote request id ${ctx.id}`)
-}
-
 /**
  * The router answers some failures itself with an empty body (a body that is not JSON, an
- * unknown route, a body over the limit): give those the same JSON error body as the rest.
+ * unknown route, a body over the limit, an unexpected defect): give those the same JSON error
+ * body as the rest. A 500 says which request id to quote, never what broke.
  */
-const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, request: HttpServerRequest.HttpServerRequest) => {
+const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, request: HttpServerRequest.HttpServerRequest, id: string) => {
   if (response.status < 400 || response.body._tag !== "Empty") return response
   switch (response.status) {
     case 400:
       return persona(400, "Bad Request", "the request body is not valid JSON")
     case 404:
       return persona(404, "Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
+    case 405:
+      return persona(405, "Method Not Allowed", `${request.method} is not supported here`)
     case 413:
       return persona(413, "Payload Too Large", "the request body is larger than this service accepts")
+    case 500:
+      return persona(500, "Internal error", `something went wrong on our side; quote request id ${id}`)
     default:
       return persona(response.status, "Error")
   }
 }
 
+/** Beyond this much, an oversized upload is cut off instead of drained. */
+const DRAIN_LIMIT = 16 * 1024 * 1024
+
+/**
+ * Reads and discards an upload we refuse. Closing a socket with unread data makes the kernel
+ * send a reset, which can destroy our 413 before the client reads it; draining avoids that.
+ */
+const drain = (request: HttpServerRequest.HttpServerRequest) =>
+  Effect.async<void>((resume) => {
+    const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+    let seen = 0
+    const done = () => resume(Effect.void)
+    incoming.on("data", (chunk: Buffer) => {
+      seen += chunk.length
+      if (seen > DRAIN_LIMIT) incoming.destroy()
+    })
+    incoming.once("end", done)
+    incoming.once("close", done)
+    incoming.once("error", done)
+    incoming.resume()
+  })
+
+interface Exchange extends RequestContext {
+  status: number
+}
+
+/**
+ * Runs every request. Response shaping happens in a pre-response handler because the platform
+ * writes a successful response before outer middleware regains control.
+ */
 export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.Default =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const ctx: RequestContext = { id: `req_${randomAlphanumeric(24)}`, principal: undefined }
+    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0 }
     const started = performance.now()
-    let failure: Cause.Cause<unknown> | undefined
-    const response = yield* app.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
-      Effect.locally(currentRequest, ctx),
-      Effect.catchAllCause((cause) => {
-        failure = cause
-        return Effect.succeed(responseFor(cause, request, ctx))
-      })
-    )
-    const answered = emptyErrorBodies(response, request)
+    const shape = (req: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => {
+      const shaped = HttpServerResponse.setHeader(emptyErrorBodies(response, req, exchange.id), "request-id", exchange.id)
+      exchange.status = shaped.status
+      return shaped
+    }
+    yield* HttpApp.appendPreResponseHandler((req, response) => Effect.sync(() => shape(req, response)))
+    const declared = Number(request.headers["content-length"] ?? 0)
+    const exit =
+      declared > maxBodyBytes
+        ? yield* Effect.exit(Effect.as(drain(request), shape(request, HttpServerResponse.empty({ status: 413 }))))
+        : yield* app.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), Effect.exit)
     const annotations = {
       method: request.method,
       path: request.url.split("?")[0],
-      status: answered.status,
+      status: exchange.status,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
-      requestId: ctx.id,
-      principal: ctx.principal ?? null
+      requestId: exchange.id,
+      principal: exchange.principal ?? null
     }
-    yield* (answered.status >= 500
-      ? Effect.logError("request failed", ...(failure ? [Cause.pretty(failure)] : []))
+    yield* (exchange.status >= 500 && Exit.isFailure(exit)
+      ? Effect.logError("request failed", Cause.pretty(exit.cause))
       : Effect.logInfo("request")
     ).pipe(Effect.annotateLogs(annotations))
-    return HttpServerResponse.setHeader(answered, "request-id", ctx.id)
+    return yield* exit
   })
 
-/**
- * Inside the API layer: schema failures become Persona's 400 body naming the field, and a
- * body that is not JSON is refused before decoding.
- */
 export const apiErrors = HttpApiBuilder.middleware(AcctApi, (app) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest

@@ -1,14 +1,14 @@
 /** Bearer-key authentication, shared by every authenticated group; provides the caller. */
 import { Principal } from "@acct/core"
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
-import { Context } from "effect"
+import { Context, Schema } from "effect"
 import { schemas } from "./persona/errors.js"
 
 /** The authenticated caller of the current request. */
 export class CurrentPrincipal extends Context.Tag("@acct/api/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
-  failure: schemas.Unauthenticated,
+  failure: Schema.Union(schemas.Unauthenticated, schemas.Unavailable),
   provides: CurrentPrincipal,
   security: {
     bearer: HttpApiSecurity.bearer.pipe(

@@ -6,7 +6,7 @@ import { Either, Schema } from "effect"
 import { Account, Tag } from "./account.js"
 import type { AccountAction, AccountType, LifecycleOperation, Step, StepValue } from "./catalog.js"
 import { type Issue, InvalidState, Unprocessable, formatIssues } from "./errors.js"
-import { checkFields, checkValue, plainValue, type FieldValue, type Fields } from "./fields.js"
+import { checkFields, checkValue, plainValue, textProblem, type FieldValue, type Fields } from "./fields.js"
 import { statusFor, transition } from "./lifecycle.js"
 
 export type Parameters = Readonly<Record<string, unknown>>
@@ -42,7 +42,10 @@ export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<Reado
   const out: Array<string> = []
   tags.forEach((tag, index) => {
     const trimmed = typeof tag === "string" ? tag.trim() : tag
-    if (!Schema.is(Tag)(trimmed)) {
+    const problem = typeof trimmed === "string" ? textProblem(trimmed, 100) : undefined
+    if (problem) {
+      issues.push({ path: ["tags", index], message: `tag ${problem}` })
+    } else if (!Schema.is(Tag)(trimmed)) {
       issues.push({ path: ["tags", index], message: `expected a tag (1–100 characters, no commas or control characters), got ${JSON.stringify(tag)}` })
     } else if (!out.includes(trimmed)) out.push(trimmed)
   })

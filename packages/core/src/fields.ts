@@ -185,7 +185,11 @@ export const checkValue = (schema: FieldSchema, input: unknown, path: ReadonlyAr
     raw = input.value
   }
   if (raw === undefined || raw === null) {
-    return schema.required ? fail(path, "is required") : ok(schema.type, null)
+    if (schema.required) return fail(path, "is required")
+    // Persona never sends a null hash or array: a hash keeps its keys (each null), an array is empty.
+    if (schema.type === "hash") return checkHash(schema, {}, path)
+    if (schema.type === "array") return ok("array", [])
+    return ok(schema.type, null)
   }
   switch (schema.type) {
     case "number":
@@ -254,9 +258,23 @@ export const checkFields = (
   return issues.length > 0 ? Either.left(issues) : Either.right(out)
 }
 
-/** Redaction keeps each field's type and drops its value. */
+/** Drops a value but keeps its shape: a hash keeps its keys (each wiped), an array empties. */
+const redactValue = (field: FieldValue): FieldValue =>
+  field.type === "hash" && isPlainObject(field.value)
+    ? { type: "hash", value: Object.fromEntries(Object.entries(field.value).map(([k, v]) => [k, redactValue(v as FieldValue)])) }
+    : field.type === "array"
+      ? { type: "array", value: [] }
+      : { type: field.type, value: null }
+
+/** Redaction keeps each field's type and shape and drops every value. */
 export const redactFields = (fields: Fields): Fields =>
-  Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, { type: field.type, value: null }]))
+  Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, redactValue(field)]))
+
+/** True when no value is left anywhere in the field (as after redaction). */
+export const isEmptyValue = (field: FieldValue): boolean =>
+  field.value === null ||
+  (Array.isArray(field.value) && field.value.length === 0) ||
+  (isPlainObject(field.value) && Object.values(field.value).every((v) => isEmptyValue(v as FieldValue)))
 
 /** Unwraps typed values into plain JSON (`{type:"string", value:"Jane"}` → `"Jane"`). */
 export const plainValue = (field: FieldValue): unknown => {

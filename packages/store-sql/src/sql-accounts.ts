@@ -21,6 +21,7 @@ import {
   type EmittedEvent,
   InvalidRequest,
   InvalidState,
+  isEmptyValue,
   type Invocation,
   type ListAccountsQuery,
   type ListRunsQuery,
@@ -579,7 +580,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               }
               // The destination keeps its own values; sources only fill what it lacks.
               const fields = { ...merged.fields }
-              for (const [k, v] of Object.entries(source.fields)) if (fields[k] === undefined || fields[k]!.value === null) fields[k] = v
+              for (const [k, v] of Object.entries(source.fields)) if (fields[k] === undefined || isEmptyValue(fields[k]!)) fields[k] = v
               const tags = yield* fromEither(normalizeTags([...merged.tags, ...source.tags]))
               merged = new Account({ ...merged, fields, tags }, true)
               yield* writeAccount(source, revise(source, { consolidatedInto: target.id }, at))

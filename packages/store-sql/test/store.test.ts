@@ -1,4 +1,4 @@
-import { type Account, Accounts, type AccountRef, type Page } from "@acct/core"
+import { type Account, Accounts, type AccountRef, isEmptyValue, type Page } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Exit } from "effect"
@@ -123,8 +123,12 @@ describe("accounts store (SQLite)", () => {
       const accounts = yield* Accounts
       const redacted = yield* accounts.redact(jane, as())
       expect(redacted.redactedAt).toBeInstanceOf(Date)
-      expect(Object.values(redacted.fields).every((f) => f.value === null)).toBe(true)
-      expect(redacted.fields.name).toEqual({ type: "hash", value: null })
+      expect(Object.values(redacted.fields).every(isEmptyValue)).toBe(true)
+      expect(redacted.fields.name).toEqual({
+        type: "hash",
+        value: { first: { type: "string", value: null }, middle: { type: "string", value: null }, last: { type: "string", value: null } }
+      })
+      expect(redacted.fields.identification_numbers).toEqual({ type: "array", value: [] })
       expect(redacted.referenceId).toBe("abc-123")
       const refused = yield* Effect.flip(accounts.update(jane, { fields: { phone_number: "555" } }, as()))
       expect(refused._tag).toBe("InvalidState")
