@@ -2,7 +2,7 @@
  * What every command shares: the `--db` and `--json` options, the store layer (imported lazily
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
-import { type Accounts, type AccountsError, type Invocation, parseAccountRef, Principal } from "@acct/core"
+import { type Accounts, type AccountsError, type ApiKeys, type Invocation, parseAccountRef, Principal } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
@@ -34,7 +34,7 @@ export const common = { db, json }
 export const mutation = { db, json, idempotencyKey, reason, expectVersion }
 
 /** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
-export const store = (db: string): Layer.Layer<Accounts | SqlClient.SqlClient, AccountsError> =>
+export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
   Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.SqliteStore({ filename: db }))))
 
 /** Gives a command the store named by its `--db` option. */

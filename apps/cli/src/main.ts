@@ -10,6 +10,7 @@ import { accountsCommand } from "./commands/accounts.js"
 import { bulkCommand } from "./commands/bulk.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
 import { initCommand } from "./commands/init.js"
+import { keysCommand } from "./commands/keys.js"
 import { lifecycleCommands } from "./commands/lifecycle.js"
 import { runCommand } from "./commands/run.js"
 import { ExitCode, exitCodeFor, exitCodeHelp } from "./exit-codes.js"
@@ -29,7 +30,7 @@ Start with:
 
 ${exitCodeHelp}`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, keysCommand])
 )
 
 const cli = Command.run(root, { name: "acct", version: VERSION })

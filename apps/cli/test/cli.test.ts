@@ -161,6 +161,22 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
     expect(acct(["actions", "show", "Set status"]).stdout).toContain("status:pending|activated|deactivated|disabled")
   })
 
+  it("creates, lists and revokes API keys; the secret is shown once and never listed", () => {
+    const created = acct(["keys", "create", "--name", "support-bot", "--scope", "account.read", "--scope", "account.action", "--json"])
+    expect(created.code).toBe(0)
+    const key = created.json()
+    expect(key.secret).toMatch(/^acct_[A-Za-z0-9]{40}$/)
+    expect(key.scopes).toEqual(["account.read", "account.action"])
+    const listed = acct(["keys", "list", "--json"]).json().data
+    expect(listed.some((k: { id: string }) => k.id === key.id)).toBe(true)
+    expect(JSON.stringify(listed)).not.toContain(key.secret)
+    expect(acct(["keys", "revoke", key.id, "--json"]).json().revokedAt).not.toBeNull()
+    const bad = acct(["keys", "create", "--name", "x", "--scope", "everything"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("unknown scope everything")
+    expect(acct(["keys", "revoke", "key_nope"]).code).toBe(3)
+  })
+
   it("prints shell completions", () => {
     const result = acct(["--completions", "bash"])
     expect(result.code).toBe(0)
