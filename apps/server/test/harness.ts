@@ -49,7 +49,7 @@ export const startServer = async () => {
   return { base, runtime, key, admin, call, close: () => runtime.dispose() }
 }
 
-const specPath = new URL("../../../../shared/specs/persona-api-2025-12-08.openapi.json", import.meta.url)
+const specPath = new URL("../../../specs/persona-api-2025-12-08.openapi.json", import.meta.url)
 const spec = JSON.parse(readFileSync(specPath, "utf8"))
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true })
