@@ -7,8 +7,10 @@
 import { randomAlphanumeric } from "@acct/core"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
+import type { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Option } from "effect"
 import { AcctApi, PersonaErrors } from "@acct/api"
+import { claim, readBody } from "./idempotency.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
 
 const persona = (status: number, title: string, details?: string) =>
@@ -67,7 +69,7 @@ interface Exchange extends RequestContext {
  * Runs every request. Response shaping happens in a pre-response handler because the platform
  * writes a successful response before outer middleware regains control.
  */
-export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.Default =>
+export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0 }
@@ -77,12 +79,23 @@ export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.De
       exchange.status = shaped.status
       return shaped
     }
-    yield* HttpApp.appendPreResponseHandler((req, response) => Effect.sync(() => shape(req, response)))
-    const declared = Number(request.headers["content-length"] ?? 0)
-    const exit =
-      declared > maxBodyBytes
-        ? yield* Effect.exit(Effect.as(drain(request), shape(request, HttpServerResponse.empty({ status: 413 }))))
-        : yield* app.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), Effect.exit)
+    // What to do with the final response once known (record it for its idempotency key).
+    let settle: (response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void> = () => Effect.void
+    yield* HttpApp.appendPreResponseHandler((req, response) =>
+      Effect.sync(() => shape(req, response)).pipe(Effect.tap((shaped) => settle(shaped)))
+    )
+    const run = Effect.gen(function* () {
+      if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
+        yield* drain(request)
+        return shape(request, HttpServerResponse.empty({ status: 413 }))
+      }
+      const body = yield* readBody(request)
+      const claimed = yield* claim(request, Option.getOrElse(body, () => ""))
+      if (claimed._tag === "Answer") return shape(request, claimed.response)
+      if (claimed._tag === "Run") settle = claimed.settle
+      return yield* app.pipe(Effect.onInterrupt(() => (claimed._tag === "Run" ? claimed.release : Effect.void)))
+    })
+    const exit = yield* run.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), Effect.exit)
     const annotations = {
       method: request.method,
       path: request.url.split("?")[0],

@@ -5,7 +5,7 @@
 import { ApiKeys, type Scope } from "@acct/core"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
 import { readFileSync, mkdtempSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
@@ -14,18 +14,18 @@ import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
 import { appLayer } from "../src/app.js"
 
-export const startServer = async () => {
-  const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
-  const layer = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024 }).pipe(
+export const startServer = async (options: { readonly database?: string; readonly adminKey?: string } = {}) => {
+  const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
+  const layer = Logger.minimumLogLevel(LogLevel.Warning).pipe(Layer.provideMerge(appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024 }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
-  )
+  ))
   const runtime = ManagedRuntime.make(layer)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
   const base = `http://127.0.0.1:${address.port}`
   const key = (scopes: ReadonlyArray<Scope>, name = scopes.join("+")) =>
     runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name, scopes })))
-  const admin = (await key(["admin"])).secret
+  const admin = options.adminKey ?? (await key(["admin"])).secret
   const call = async (method: string, url: string, options: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...options.headers }
     const token = options.key === undefined ? admin : options.key
@@ -46,7 +46,7 @@ export const startServer = async () => {
     }
     return { status: response.status, headers: response.headers, text, json }
   }
-  return { base, runtime, key, admin, call, close: () => runtime.dispose() }
+  return { base, database, runtime, key, admin, call, close: () => runtime.dispose() }
 }
 
 const specPath = new URL("../../../specs/persona-api-2025-12-08.openapi.json", import.meta.url)

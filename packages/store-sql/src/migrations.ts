@@ -120,6 +120,24 @@ const apiKeys = Effect.gen(function* () {
   )`
 })
 
-export const migrations = Migrator.fromRecord({ "0001_initial": initial, "0002_api_keys": apiKeys })
+const httpIdempotency = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // The HTTP service's Idempotency-Key records: the first response (status and body) of a
+  // request, per caller (hash of its bearer token) and key; `pending` while it runs.
+  yield* sql`CREATE TABLE http_idempotency (
+    caller TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status INTEGER,
+    body TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (caller, idempotency_key)
+  )`
+  yield* sql`CREATE INDEX http_idempotency_expiry ON http_idempotency(expires_at)`
+})
+
+export const migrations = Migrator.fromRecord({ "0001_initial": initial, "0002_api_keys": apiKeys, "0003_http_idempotency": httpIdempotency })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

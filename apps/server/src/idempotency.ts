@@ -1,0 +1,102 @@
+/**
+ * `Idempotency-Key` for POST, PATCH and DELETE, as Persona and Stripe define it: the first
+ * response to a key (status and body) is kept 24 hours per caller and replayed to every repeat
+ * with `Idempotent-Replayed: true`; the key on a different request is a 422; a repeat arriving
+ * while the first is still running is a 409. Records live in the database, so they survive
+ * restarts. Responses that say the request never ran (400, 401, 403, 413, 429, 5xx) are not kept,
+ * so a corrected or later retry can still go through.
+ */
+import { randomAlphanumeric } from "@acct/core"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { Effect, Option } from "effect"
+import { createHash } from "node:crypto"
+
+const TTL_MS = 24 * 60 * 60 * 1000
+/** A pending record older than this belongs to a request that died; it no longer blocks. */
+const STALE_PENDING_MS = 60 * 1000
+const KEY = /^[\x21-\x7E]{1,255}$/
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
+
+const persona = (status: number, title: string, details: string) => HttpServerResponse.unsafeJson({ errors: [{ title, details }] }, { status })
+
+/** Success, or a refusal by the operation itself (not found, conflict, unprocessable). */
+export const isStored = (status: number) => (status >= 200 && status < 400) || status === 404 || status === 409 || status === 422
+
+interface Row {
+  readonly request_hash: string
+  readonly state: string
+  readonly status: number | null
+  readonly body: string | null
+  readonly created_at: string
+  readonly expires_at: string
+}
+
+export type Claim =
+  /** No key, or not a method that needs one: run as usual. */
+  | { readonly _tag: "None" }
+  /** Answer this without running the request. */
+  | { readonly _tag: "Answer"; readonly response: HttpServerResponse.HttpServerResponse }
+  /** Run the request; then `settle` its response. */
+  | { readonly _tag: "Run"; readonly settle: (response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void>; readonly release: Effect.Effect<void> }
+
+export const claim = (request: HttpServerRequest.HttpServerRequest, body: string) =>
+  Effect.gen(function* () {
+    const key = request.headers["idempotency-key"]
+    if (key === undefined || !["POST", "PATCH", "DELETE"].includes(request.method)) return { _tag: "None" } as Claim
+    if (!KEY.test(key)) {
+      return { _tag: "Answer", response: persona(400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters") } as Claim
+    }
+    const authorization = request.headers.authorization
+    if (authorization === undefined) return { _tag: "None" } as Claim // refused as unauthenticated anyway
+    const sql = yield* SqlClient.SqlClient
+    const caller = sha256(authorization)
+    const hash = sha256(`${request.method} ${request.url}\n${body}`)
+    const now = Date.now()
+
+    const existing = (yield* sql<Row>`SELECT * FROM http_idempotency WHERE caller = ${caller} AND idempotency_key = ${key}`)[0]
+    if (existing && existing.expires_at > new Date(now).toISOString()) {
+      if (existing.request_hash !== hash) {
+        return { _tag: "Answer", response: persona(422, "Unprocessable entity", `Idempotency-Key ${JSON.stringify(key)} was already used with a different request; use a new key for a new request`) } as Claim
+      }
+      if (existing.state === "done") {
+        const replay = HttpServerResponse.text(existing.body ?? "", { status: existing.status ?? 200, contentType: "application/json" }).pipe(
+          HttpServerResponse.setHeader("idempotent-replayed", "true")
+        )
+        return { _tag: "Answer", response: replay } as Claim
+      }
+      if (now - Date.parse(existing.created_at) < STALE_PENDING_MS) {
+        return { _tag: "Answer", response: persona(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`) } as Claim
+      }
+    }
+    const token = randomAlphanumeric(16)
+    const createdAt = new Date(now).toISOString()
+    // Insert, or take over an expired or stale record; the primary key makes concurrent claims race safely.
+    const claimed = yield* sql<{ caller: string }>`
+      INSERT INTO http_idempotency (caller, idempotency_key, request_hash, state, status, body, created_at, expires_at)
+      VALUES (${caller}, ${key}, ${hash}, ${`pending:${token}`}, NULL, NULL, ${createdAt}, ${new Date(now + TTL_MS).toISOString()})
+      ON CONFLICT (caller, idempotency_key) DO UPDATE SET
+        request_hash = excluded.request_hash, state = excluded.state, status = NULL, body = NULL,
+        created_at = excluded.created_at, expires_at = excluded.expires_at
+      WHERE http_idempotency.expires_at <= ${createdAt} OR (http_idempotency.state LIKE 'pending:%' AND http_idempotency.created_at <= ${new Date(now - STALE_PENDING_MS).toISOString()})
+      RETURNING caller`
+    if (claimed.length === 0) {
+      return { _tag: "Answer", response: persona(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`) } as Claim
+    }
+    const mine = sql`caller = ${caller} AND idempotency_key = ${key} AND state = ${`pending:${token}`}`
+    const release = sql`DELETE FROM http_idempotency WHERE ${mine}`.pipe(Effect.ignore)
+    const settle = (response: HttpServerResponse.HttpServerResponse) =>
+      isStored(response.status) && response.body._tag === "Uint8Array"
+        ? sql`UPDATE http_idempotency SET state = 'done', status = ${response.status}, body = ${new TextDecoder().decode(response.body.body)} WHERE ${mine}`.pipe(Effect.ignore)
+        : release
+    return { _tag: "Run", settle, release } as Claim
+  }).pipe(
+    // If the record store fails, answer 503 rather than run a request we could not make safe.
+    Effect.catchTag("SqlError", () =>
+      Effect.succeed({ _tag: "Answer", response: persona(503, "Service unavailable", "idempotency records are unavailable; retry shortly") } as Claim)
+    )
+  )
+
+export const readBody = (request: HttpServerRequest.HttpServerRequest) =>
+  request.headers["idempotency-key"] === undefined ? Effect.succeed(Option.none<string>()) : Effect.option(request.text)
