@@ -5,6 +5,7 @@
 import { AcctApi } from "@acct/api"
 import { Accounts, ApiKeys } from "@acct/core"
 import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, SqliteStore } from "@acct/store-sql"
+import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
@@ -38,13 +39,15 @@ const prepareStore = (config: ServerConfig) =>
 
 /** Everything but the listening socket: provide an HttpServer (real or test) to run it. */
 export const appLayer = (config: ServerConfig) =>
-  HttpApiBuilder.serve(edge(config.maxBodyBytes)).pipe(
+  HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit })).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(apiErrors),
     Layer.provide(ApiLive),
     Layer.provide(prepareStore(config)),
-    Layer.provideMerge(SqliteStore({ filename: config.database }))
+    Layer.provideMerge(SqliteStore({ filename: config.database })),
+    // In-process counters: right for one server. Several replicas need a shared store (Redis or SQL).
+    Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory)))
   )
 
 export const serverLayer = (config: ServerConfig) =>

@@ -9,6 +9,8 @@ export const ServerConfig = Config.all({
   bootstrapKey: Config.option(Config.redacted("ACCT_BOOTSTRAP_KEY")),
   /** Load the demo catalog and accounts when the database has no account types. */
   seedDemo: Config.boolean("ACCT_SEED_DEMO").pipe(Config.withDefault(true)),
+  /** Requests per minute per API key (RateLimit-* headers on every response, 429 past it). */
+  rateLimit: Config.integer("ACCT_RATE_LIMIT").pipe(Config.withDefault(300)),
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
 })

@@ -8,7 +8,9 @@ import { randomAlphanumeric } from "@acct/core"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Option } from "effect"
+import { RateLimiter } from "@effect/experimental"
+import { Cause, Duration, Effect, Exit, Option } from "effect"
+import { sha256 } from "./hash.js"
 import { AcctApi, PersonaErrors } from "@acct/api"
 import { claim, readBody } from "./idempotency.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
@@ -63,19 +65,41 @@ const drain = (request: HttpServerRequest.HttpServerRequest) =>
 
 interface Exchange extends RequestContext {
   status: number
+  /** The caller's rate-limit state, for the RateLimit-* headers. */
+  limit: { readonly limit: number; readonly remaining: number; readonly resetSeconds: number } | undefined
 }
+
+/** Endpoints that load balancers and people's browsers poll: never rate limited. */
+const unmetered = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
+
+const withRateLimitHeaders = (response: HttpServerResponse.HttpServerResponse, limit: Exchange["limit"]) =>
+  limit === undefined
+    ? response
+    : HttpServerResponse.setHeaders(response, {
+        "ratelimit-limit": String(limit.limit),
+        "ratelimit-remaining": String(limit.remaining),
+        "ratelimit-reset": String(limit.resetSeconds)
+      })
 
 /**
  * Runs every request. Response shaping happens in a pre-response handler because the platform
  * writes a successful response before outer middleware regains control.
  */
-export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient> =>
+export interface EdgeOptions {
+  readonly maxBodyBytes: number
+  /** Requests per minute per caller. */
+  readonly rateLimit: number
+}
+
+export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient | RateLimiter.RateLimiter> =>
   Effect.gen(function* () {
+    const { maxBodyBytes } = options
     const request = yield* HttpServerRequest.HttpServerRequest
-    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0 }
+    const limiter = yield* RateLimiter.RateLimiter
+    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0, limit: undefined }
     const started = performance.now()
     const shape = (req: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => {
-      const shaped = HttpServerResponse.setHeader(emptyErrorBodies(response, req, exchange.id), "request-id", exchange.id)
+      const shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, req, exchange.id), "request-id", exchange.id), exchange.limit)
       exchange.status = shaped.status
       return shaped
     }
@@ -85,6 +109,25 @@ export const edge = (maxBodyBytes: number) => (app: HttpApp.Default): HttpApp.De
       Effect.sync(() => shape(req, response)).pipe(Effect.tap((shaped) => settle(shaped)))
     )
     const run = Effect.gen(function* () {
+      const path = request.url.split("?")[0]!
+      if (!unmetered.has(path)) {
+        // Per caller: the bearer token's hash (unauthenticated requests share their address's budget).
+        const caller = request.headers.authorization ? sha256(request.headers.authorization) : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
+        const verdict = yield* Effect.either(limiter.consume({ key: `acct:${caller}`, limit: options.rateLimit, window: "1 minute", algorithm: "fixed-window", onExceeded: "fail" }))
+        if (verdict._tag === "Left") {
+          const error = verdict.left
+          const retryAfter = error.reason === "Exceeded" ? Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter))) : 1
+          exchange.limit = { limit: options.rateLimit, remaining: 0, resetSeconds: retryAfter }
+          return shape(
+            request,
+            HttpServerResponse.unsafeJson(
+              { errors: [{ title: "Rate limit exceeded", details: `this API key may make ${options.rateLimit} requests per minute; retry in ${retryAfter} s` }] },
+              { status: 429, headers: { "retry-after": String(retryAfter) } }
+            )
+          )
+        }
+        exchange.limit = { limit: verdict.right.limit, remaining: verdict.right.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(verdict.right.resetAfter))) }
+      }
       if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
         yield* drain(request)
         return shape(request, HttpServerResponse.empty({ status: 413 }))

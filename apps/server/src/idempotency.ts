@@ -10,14 +10,12 @@ import { randomAlphanumeric } from "@acct/core"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { createHash } from "node:crypto"
+import { sha256 } from "./hash.js"
 
 const TTL_MS = 24 * 60 * 60 * 1000
 /** A pending record older than this belongs to a request that died; it no longer blocks. */
 const STALE_PENDING_MS = 60 * 1000
 const KEY = /^[\x21-\x7E]{1,255}$/
-
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
 
 const persona = (status: number, title: string, details: string) => HttpServerResponse.unsafeJson({ errors: [{ title, details }] }, { status })
 

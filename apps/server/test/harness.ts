@@ -14,11 +14,13 @@ import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
 import { appLayer } from "../src/app.js"
 
-export const startServer = async (options: { readonly database?: string; readonly adminKey?: string } = {}) => {
+export const startServer = async (options: { readonly database?: string; readonly adminKey?: string; readonly rateLimit?: number } = {}) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
-  const layer = Logger.minimumLogLevel(LogLevel.Warning).pipe(Layer.provideMerge(appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024 }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
-  ))
+  const app = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024, rateLimit: options.rateLimit ?? 10_000 })
+  const layer = app.pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
+  )
   const runtime = ManagedRuntime.make(layer)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
