@@ -10,13 +10,17 @@ import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
-import { AuthenticationLive } from "./auth.js"
+import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
 import type { ServerConfig } from "./config.js"
 import { apiErrors, edge } from "./edge.js"
 import { OpsLive } from "./ops.js"
 import { PersonaLive } from "./persona.js"
+import { SoftwareOneLive } from "./softwareone.js"
 
-const ApiLive = HttpApiBuilder.api(AcctApi).pipe(Layer.provide([PersonaLive, OpsLive]), Layer.provide(AuthenticationLive))
+const ApiLive = HttpApiBuilder.api(AcctApi).pipe(
+  Layer.provide([PersonaLive, SoftwareOneLive, OpsLive]),
+  Layer.provide([AuthenticationLive, ProblemAuthenticationLive])
+)
 
 /** First-start work: the bootstrap admin key, and the demo data in a new database. */
 const prepareStore = (config: ServerConfig) =>

@@ -9,14 +9,12 @@ import { HttpApiBuilder, HttpApiError, HttpApp, HttpIncomingMessage, HttpServerR
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { RateLimiter } from "@effect/experimental"
-import { Cause, Duration, Effect, Exit, Option } from "effect"
+import { Cause, Duration, Effect, Exit, FiberRef, Option } from "effect"
 import { sha256 } from "./hash.js"
-import { AcctApi, PersonaErrors } from "@acct/api"
+import { AcctApi, PersonaErrors, SoftwareOneErrors } from "@acct/api"
+import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { claim, readBody } from "./idempotency.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
-
-const persona = (status: number, title: string, details?: string) =>
-  HttpServerResponse.unsafeJson({ errors: [{ title, ...(details !== undefined ? { details } : {}) }] }, { status })
 
 /**
  * The router answers some failures itself with an empty body (a body that is not JSON, an
@@ -25,19 +23,20 @@ const persona = (status: number, title: string, details?: string) =>
  */
 const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, request: HttpServerRequest.HttpServerRequest, id: string) => {
   if (response.status < 400 || response.body._tag !== "Empty") return response
+  const answer = (title: string, detail?: string) => errorResponse(request.url, id, response.status, title, detail)
   switch (response.status) {
     case 400:
-      return persona(400, "Bad Request", "the request body is not valid JSON")
+      return answer("Bad Request", "the request body is not valid JSON")
     case 404:
-      return persona(404, "Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
+      return answer("Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
     case 405:
-      return persona(405, "Method Not Allowed", `${request.method} is not supported here`)
+      return answer("Method Not Allowed", `${request.method} is not supported here`)
     case 413:
-      return persona(413, "Payload Too Large", "the request body is larger than this service accepts")
+      return answer("Payload Too Large", "the request body is larger than this service accepts")
     case 500:
-      return persona(500, "Internal error", `something went wrong on our side; quote request id ${id}`)
+      return answer("Internal error", `something went wrong on our side; quote request id ${id}`)
     default:
-      return persona(response.status, "Error")
+      return answer("Error")
   }
 }
 
@@ -118,13 +117,8 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
           const error = verdict.left
           const retryAfter = error.reason === "Exceeded" ? Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter))) : 1
           exchange.limit = { limit: options.rateLimit, remaining: 0, resetSeconds: retryAfter }
-          return shape(
-            request,
-            HttpServerResponse.unsafeJson(
-              { errors: [{ title: "Rate limit exceeded", details: `this API key may make ${options.rateLimit} requests per minute; retry in ${retryAfter} s` }] },
-              { status: 429, headers: { "retry-after": String(retryAfter) } }
-            )
-          )
+          const refused = errorResponse(request.url, exchange.id, 429, "Rate limit exceeded", `this API key may make ${options.rateLimit} requests per minute; retry in ${retryAfter} s`)
+          return shape(request, HttpServerResponse.setHeader(refused, "retry-after", String(retryAfter)))
         }
         exchange.limit = { limit: verdict.right.limit, remaining: verdict.right.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(verdict.right.resetAfter))) }
       }
@@ -133,7 +127,7 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
         return shape(request, HttpServerResponse.empty({ status: 413 }))
       }
       const body = yield* readBody(request)
-      const claimed = yield* claim(request, Option.getOrElse(body, () => ""))
+      const claimed = yield* claim(request, Option.getOrElse(body, () => ""), exchange.id)
       if (claimed._tag === "Answer") return shape(request, claimed.response)
       if (claimed._tag === "Run") settle = claimed.settle
       return yield* app.pipe(Effect.onInterrupt(() => (claimed._tag === "Run" ? claimed.release : Effect.void)))
@@ -157,23 +151,27 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
 export const apiErrors = HttpApiBuilder.middleware(AcctApi, (app) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if ((request.method === "POST" || request.method === "PATCH") && request.headers["content-length"] !== "0") {
+    const badRequest = (detail: string) =>
+      Effect.flatMap(FiberRef.get(currentRequest), (ctx) =>
+        Effect.fail(
+          isSoftwareOnePath(request.url)
+            ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", detail, ctx?.id))
+            : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: detail }] })
+        )
+      )
+    if ((request.method === "POST" || request.method === "PATCH") && (request.headers["content-length"] ?? "0") !== "0") {
       const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
       if (type !== "application/json" && type !== "application/vnd.api+json") {
-        return yield* Effect.fail(badRequest(`Content-Type must be application/json, got ${JSON.stringify(type || "none")}`))
+        return yield* badRequest(`Content-Type must be application/json, got ${JSON.stringify(type || "none")}`)
       }
     }
-    return yield* app
-  }).pipe(
-    // The API layer's own schema failures, typed `never` by HttpApp but real at run time.
-    Effect.catchAll((error: unknown) =>
-      Effect.fail(
+    return yield* app.pipe(
+      // The API layer's own schema failures, typed `never` by HttpApp but real at run time.
+      Effect.catchAll((error: unknown) =>
         error instanceof HttpApiError.HttpApiDecodeError
           ? badRequest(error.issues.map((i) => `${i.path.length > 0 ? `${i.path.map(String).join(".")}: ` : ""}${i.message}`).join("; "))
-          : (error as PersonaErrors.BadRequest)
+          : Effect.fail(error as PersonaErrors.BadRequest)
       )
     )
-  )
+  })
 )
-
-const badRequest = (details: string) => new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details }] })

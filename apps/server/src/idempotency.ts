@@ -10,14 +10,13 @@ import { randomAlphanumeric } from "@acct/core"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
+import { errorResponse } from "./error-body.js"
 import { sha256 } from "./hash.js"
 
 const TTL_MS = 24 * 60 * 60 * 1000
 /** A pending record older than this belongs to a request that died; it no longer blocks. */
 const STALE_PENDING_MS = 60 * 1000
 const KEY = /^[\x21-\x7E]{1,255}$/
-
-const persona = (status: number, title: string, details: string) => HttpServerResponse.unsafeJson({ errors: [{ title, details }] }, { status })
 
 /** Success, or a refusal by the operation itself (not found, conflict, unprocessable). */
 export const isStored = (status: number) => (status >= 200 && status < 400) || status === 404 || status === 409 || status === 422
@@ -39,12 +38,13 @@ export type Claim =
   /** Run the request; then `settle` its response. */
   | { readonly _tag: "Run"; readonly settle: (response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void>; readonly release: Effect.Effect<void> }
 
-export const claim = (request: HttpServerRequest.HttpServerRequest, body: string) =>
+export const claim = (request: HttpServerRequest.HttpServerRequest, body: string, requestId: string) =>
   Effect.gen(function* () {
+    const refuse = (status: number, title: string, detail: string): Claim => ({ _tag: "Answer", response: errorResponse(request.url, requestId, status, title, detail) })
     const key = request.headers["idempotency-key"]
     if (key === undefined || !["POST", "PATCH", "DELETE"].includes(request.method)) return { _tag: "None" } as Claim
     if (!KEY.test(key)) {
-      return { _tag: "Answer", response: persona(400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters") } as Claim
+      return refuse(400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
     }
     const authorization = request.headers.authorization
     if (authorization === undefined) return { _tag: "None" } as Claim // refused as unauthenticated anyway
@@ -56,7 +56,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
     const existing = (yield* sql<Row>`SELECT * FROM http_idempotency WHERE caller = ${caller} AND idempotency_key = ${key}`)[0]
     if (existing && existing.expires_at > new Date(now).toISOString()) {
       if (existing.request_hash !== hash) {
-        return { _tag: "Answer", response: persona(422, "Unprocessable entity", `Idempotency-Key ${JSON.stringify(key)} was already used with a different request; use a new key for a new request`) } as Claim
+        return refuse(422, "Unprocessable entity", `Idempotency-Key ${JSON.stringify(key)} was already used with a different request; use a new key for a new request`)
       }
       if (existing.state === "done") {
         const replay = HttpServerResponse.text(existing.body ?? "", { status: existing.status ?? 200, contentType: "application/json" }).pipe(
@@ -65,7 +65,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
         return { _tag: "Answer", response: replay } as Claim
       }
       if (now - Date.parse(existing.created_at) < STALE_PENDING_MS) {
-        return { _tag: "Answer", response: persona(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`) } as Claim
+        return refuse(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`)
       }
     }
     const token = randomAlphanumeric(16)
@@ -80,7 +80,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
       WHERE http_idempotency.expires_at <= ${createdAt} OR (http_idempotency.state LIKE 'pending:%' AND http_idempotency.created_at <= ${new Date(now - STALE_PENDING_MS).toISOString()})
       RETURNING caller`
     if (claimed.length === 0) {
-      return { _tag: "Answer", response: persona(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`) } as Claim
+      return refuse(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`)
     }
     const mine = sql`caller = ${caller} AND idempotency_key = ${key} AND state = ${`pending:${token}`}`
     const release = sql`DELETE FROM http_idempotency WHERE ${mine}`.pipe(Effect.ignore)
@@ -92,7 +92,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
   }).pipe(
     // If the record store fails, answer 503 rather than run a request we could not make safe.
     Effect.catchTag("SqlError", () =>
-      Effect.succeed({ _tag: "Answer", response: persona(503, "Service unavailable", "idempotency records are unavailable; retry shortly") } as Claim)
+      Effect.succeed<Claim>({ _tag: "Answer", response: errorResponse(request.url, requestId, 503, "Service unavailable", "idempotency records are unavailable; retry shortly") })
     )
   )
 

@@ -11,6 +11,7 @@ import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { Ajv2020 } from "ajv/dist/2020.js"
+import { Ajv } from "ajv"
 import addFormats from "ajv-formats"
 import { appLayer } from "../src/app.js"
 
@@ -73,4 +74,17 @@ export const validatePersona = (method: string, specPathTemplate: string, status
   const validate = ajv.getSchema(`persona${ref}/content/application~1json/schema`)
   if (!validate) throw new Error(`no schema at ${ref}`)
   return validate(body) ? null : ajv.errorsText(validate.errors, { separator: "\n" })
+}
+
+const softwareOneSpec = JSON.parse(readFileSync(new URL("../../../specs/softwareone-marketplace-accounts.openapi.json", import.meta.url), "utf8"))
+// OpenAPI 3.0 schemas are draft-07-ish with `nullable`, which Ajv's default class understands.
+const ajv07 = new Ajv({ strict: false, allErrors: true })
+addFormats.default(ajv07)
+ajv07.addSchema(softwareOneSpec, "softwareone")
+
+/** Validates a body against a component schema of SoftwareOne's spec, e.g. "AccountQueryModel". */
+export const validateSoftwareOne = (component: string, body: unknown): string | null => {
+  const validate = ajv07.getSchema(`softwareone#/components/schemas/${component}`)
+  if (!validate) throw new Error(`no component ${component}`)
+  return validate(body) ? null : ajv07.errorsText(validate.errors, { separator: "\n" })
 }

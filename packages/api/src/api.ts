@@ -1,12 +1,17 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { OpsApi } from "./ops.js"
 import { schemas } from "./persona/errors.js"
+import { SoftwareOneApi } from "./softwareone/api.js"
+import { schemas as problems } from "./softwareone/errors.js"
 import { PersonaApi } from "./persona/api.js"
 
 export class AcctApi extends HttpApi.make("acct")
   .add(PersonaApi)
+  .add(SoftwareOneApi)
   .add(OpsApi)
-  // Any request may be malformed (a body that is not JSON, an unknown field): 400 everywhere.
+  // Any request may be malformed (a body that is not JSON, an unknown field): 400 everywhere,
+  // in the format of the surface it was for.
   .addError(schemas.BadRequest)
+  .addError(problems.BadRequest)
   .annotate(OpenApi.Title, "acct")
-  .annotate(OpenApi.Description, "Run actions on customer accounts. Persona-compatible under /api/v1.") {}
+  .annotate(OpenApi.Description, "Run actions on customer accounts. Persona-compatible under /api/v1, SoftwareOne-compatible under /v1/accounts/accounts.") {}

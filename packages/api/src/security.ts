@@ -3,6 +3,7 @@ import { Principal } from "@acct/core"
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
 import { Context, Schema } from "effect"
 import { schemas } from "./persona/errors.js"
+import { schemas as problems } from "./softwareone/errors.js"
 
 /** The authenticated caller of the current request. */
 export class CurrentPrincipal extends Context.Tag("@acct/api/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
@@ -18,4 +19,11 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Aut
       )
     )
   }
+}) {}
+
+/** The same bearer keys, answering failures as RFC 7807 problems (the SoftwareOne surface). */
+export class ProblemAuthentication extends HttpApiMiddleware.Tag<ProblemAuthentication>()("ProblemAuthentication", {
+  failure: Schema.Union(problems.Unauthenticated, problems.Unavailable),
+  provides: CurrentPrincipal,
+  security: { bearer: HttpApiSecurity.bearer }
 }) {}

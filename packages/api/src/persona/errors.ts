@@ -3,9 +3,9 @@
  * title only). One class per status, because HttpApi maps a schema to one status; the encoded
  * form of each class is the body, with no tag of ours in it.
  */
-import { HttpApiSchema } from "@effect/platform"
 import type { AccountsError } from "@acct/core"
 import { Schema } from "effect"
+import { wireError } from "../wire-error.js"
 
 const ErrorItem = Schema.Struct({ title: Schema.String, details: Schema.optional(Schema.String) })
 type ErrorItem = typeof ErrorItem.Type
@@ -26,21 +26,17 @@ export class Unprocessable extends PersonaErrorBase {}
 export class TooManyRequests extends PersonaErrorBase {}
 export class Unavailable extends PersonaErrorBase {}
 
-/**
- * The wire schema of one error class. Its type side is an `instanceof` check, so when HttpApi
- * picks which schema encodes a failure it picks by class, not by (identical) shape.
- */
 const wire = <C extends PersonaErrorBase>(
   Ctor: new (args: { readonly errors: ReadonlyArray<ErrorItem> }) => C,
   status: number,
   description: string,
   item: Schema.Schema<ErrorItem> = ErrorItem
 ) =>
-  Schema.transform(Schema.Struct({ errors: Schema.Array(item) }), Schema.declare((u: unknown): u is C => u instanceof Ctor), {
-    strict: true,
-    decode: (body) => new Ctor(body),
-    encode: (error) => ({ errors: error.errors })
-  }).annotations({ ...HttpApiSchema.annotations({ status, description }), identifier: `PersonaError${status}` })
+  wireError(Ctor, Schema.Struct({ errors: Schema.Array(item) }), { decode: (body) => new Ctor(body), encode: (error) => ({ errors: error.errors }) }, {
+    status,
+    description,
+    identifier: `PersonaError${status}`
+  })
 
 export const schemas = {
   BadRequest: wire(BadRequest, 400, "The request was unacceptable, often due to invalid parameters."),

@@ -1,0 +1,19 @@
+/**
+ * Errors the service answers outside the handlers (rate limits, idempotency, body limits,
+ * unknown routes) in the format of the surface the request was for: Persona's
+ * `{"errors":[{title, details}]}` under /api/v1, RFC 7807 problem details under /v1.
+ */
+import { HttpServerResponse } from "@effect/platform"
+
+export const isSoftwareOnePath = (url: string) => url.startsWith("/v1/")
+
+export const problem = (status: number, title: string, detail: string, traceId: string) =>
+  HttpServerResponse.unsafeJson(
+    { type: `https://httpstatuses.io/${status}`, title, status, detail, traceId },
+    { status, contentType: "application/problem+json" }
+  )
+
+export const errorResponse = (url: string, requestId: string, status: number, title: string, detail?: string) =>
+  isSoftwareOnePath(url)
+    ? problem(status, title, detail ?? title, requestId)
+    : HttpServerResponse.unsafeJson({ errors: [{ title, ...(detail !== undefined ? { details: detail } : {}) }] }, { status })
