@@ -9,7 +9,7 @@ import {
   toAccountTypeWithMeta,
   toWorkflowRunResource
 } from "@acct/api"
-import { Accounts, type AccountsError, type Invocation, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { type AccountId, Accounts, type AccountsError, type Invocation, type LifecycleOperation, parseAccountRef, requireScope, type Scope } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
 import { currentRequest } from "./request-context.js"
@@ -44,6 +44,13 @@ const pageLink = (request: HttpServerRequest.HttpServerRequest, cursor: { readon
 export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const lifecycle = (operation: LifecycleOperation) => ({ path }: { readonly path: { readonly accountId: AccountId } }) =>
+      persona(
+        Effect.gen(function* () {
+          const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
+          return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+        })
+      )
     return handlers
       .handle("listAccounts", ({ urlParams }) =>
         persona(
@@ -125,6 +132,10 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           })
         )
       )
+      .handle("enable", lifecycle("enable"))
+      .handle("disable", lifecycle("disable"))
+      .handle("activate", lifecycle("activate"))
+      .handle("deactivate", lifecycle("deactivate"))
       .handle("getAccountType", ({ path }) =>
         persona(Effect.gen(function* () {
           yield* canRead()

@@ -27,6 +27,13 @@ import {
 
 const accountId = HttpApiSchema.param("accountId", AccountId)
 
+/** Declared on every mutating endpoint: documents it, and lets the typed client send it. */
+export const MutationHeaders = Schema.Struct({
+  "idempotency-key": Schema.optional(
+    Schema.String.annotations({ description: "Repeat the request safely: the first response is replayed for 24 hours (Idempotent-Replayed: true)." })
+  )
+})
+
 const PageSize = Schema.NumberFromString.pipe(
   Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
   Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
@@ -56,12 +63,24 @@ const AccountPath = Schema.Struct({ accountId: AccountId })
 const accountChange = <const Name extends string, P extends Schema.Schema.Any>(name: Name, path: `/accounts/:accountId/${string}`, payload: P, summary: string) =>
   HttpApiEndpoint.post(name, path)
     .setPath(AccountPath)
+    .setHeaders(MutationHeaders)
     .setPayload(payload)
     .addSuccess(AccountDocument)
     .addError(NotFound)
     .addError(Conflict)
     .addError(Unprocessable)
     .annotate(OpenApi.Summary, summary)
+
+/** acct extension: a lifecycle operation, answered like run-action (the account + its run id). */
+const lifecycle = <const Name extends "enable" | "disable" | "activate" | "deactivate">(name: Name, rule: string) =>
+  HttpApiEndpoint.post(name, `/accounts/:accountId/${name}`)
+    .setPath(AccountPath)
+    .setHeaders(MutationHeaders)
+    .addSuccess(RunActionDocument)
+    .addError(NotFound)
+    .addError(Conflict)
+    .annotate(OpenApi.Summary, `${name[0]!.toUpperCase()}${name.slice(1)} an account (acct extension)`)
+    .annotate(OpenApi.Description, `${rule} From any other state: 409 with a detail that says why.`)
 
 export class PersonaApi extends HttpApiGroup.make("persona")
   .add(
@@ -74,6 +93,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.post("createAccount", "/accounts")
+      .setHeaders(MutationHeaders)
       .setPayload(CreateAccountBody)
       .addSuccess(AccountDocument, { status: 201 })
       .addError(NotFound)
@@ -84,6 +104,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(HttpApiEndpoint.get("getAccount")`/accounts/${accountId}`.addSuccess(AccountDocument).addError(NotFound).annotate(OpenApi.Summary, "Retrieve an account"))
   .add(
     HttpApiEndpoint.patch("updateAccount")`/accounts/${accountId}`
+      .setHeaders(MutationHeaders)
       .setPayload(UpdateAccountBody)
       .addSuccess(AccountDocument)
       .addError(NotFound)
@@ -93,6 +114,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.del("redactAccount")`/accounts/${accountId}`
+      .setHeaders(MutationHeaders)
       .addSuccess(AccountDocument)
       .addError(NotFound)
       .addError(Conflict)
@@ -104,6 +126,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(accountChange("setTags", "/accounts/:accountId/set-tags", SetTagsBody, "Set all tags"))
   .add(
     HttpApiEndpoint.post("consolidateAccounts")`/accounts/${accountId}/consolidate`
+      .setHeaders(MutationHeaders)
       .setPayload(ConsolidateBody)
       .addSuccess(AccountDocument, { status: 202 })
       .addError(NotFound)
@@ -113,6 +136,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.post("runAction")`/accounts/${accountId}/run-action`
+      .setHeaders(MutationHeaders)
       .setPayload(RunActionBody)
       .addSuccess(RunActionDocument)
       .addError(NotFound)
@@ -121,6 +145,10 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .annotate(OpenApi.Summary, "Run an account action")
       .annotate(OpenApi.Description, "Runs a configured account action; answers the updated account and meta.workflow-run-id. Account change, run record and audit entry are written together or not at all.")
   )
+  .add(lifecycle("enable", "Disabled → Active with a reference (external) id, else Enabled."))
+  .add(lifecycle("disable", "Active or Enabled → Disabled."))
+  .add(lifecycle("activate", "Enabled → Active; needs a reference (external) id."))
+  .add(lifecycle("deactivate", "Active → Enabled."))
   .add(
     HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId)}`
       .addSuccess(Schema.Struct({ data: AccountTypeResource }))

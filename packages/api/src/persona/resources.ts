@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { type Account, type AccountAction, type AccountType, type ActionRun, type FieldSchema, FieldValue } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, type FieldSchema, FieldValue } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -225,3 +225,81 @@ export const RunActionBody = Schema.Struct({
     parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
+
+// ---- wire → domain (for clients) -----------------------------------------------------------
+
+const date = (iso: string) => new Date(iso)
+
+/** Persona's resource carries no version or consolidation link: a remote account has version 0. */
+export const fromAccountResource = (r: AccountResource): Account =>
+  Account.make({
+    id: r.id as Account["id"],
+    referenceId: r.attributes["reference-id"],
+    accountTypeId: r.relationships["account-type"].data.id as Account["accountTypeId"],
+    accountTypeName: r.attributes["account-type-name"],
+    status: r.attributes["account-status"],
+    fields: r.attributes.fields,
+    tags: r.attributes.tags,
+    version: 0,
+    createdAt: date(r.attributes["created-at"]),
+    updatedAt: date(r.attributes["updated-at"]),
+    redactedAt: r.attributes["redacted-at"] === null ? null : date(r.attributes["redacted-at"]),
+    consolidatedInto: null
+  })
+
+export const fromPersonaFieldSchema = (f: PersonaFieldSchema): FieldSchema => {
+  const config = f.config as { required?: boolean; options?: ReadonlyArray<string>; "item-schemas"?: ReadonlyArray<PersonaFieldSchema>; "item-schema"?: PersonaFieldSchema }
+  return {
+    key: f.key,
+    type: f.type as FieldSchema["type"],
+    ...(f.label !== null ? { label: f.label } : {}),
+    ...(config.required ? { required: true } : {}),
+    ...(config.options ? { options: config.options } : {}),
+    ...(config["item-schemas"] ? { fields: config["item-schemas"].map(fromPersonaFieldSchema) } : {}),
+    ...(config["item-schema"] ? { items: fromPersonaFieldSchema(config["item-schema"]) } : {})
+  }
+}
+
+export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): AccountType =>
+  AccountType.make({
+    id: r.id as AccountType["id"],
+    name: r.attributes.name,
+    description: "",
+    fields: r.attributes["field-schemas"].map(fromPersonaFieldSchema),
+    statuses: r.meta.statuses as unknown as AccountType["statuses"],
+    defaultStatus: r.meta["default-status"],
+    lifecycle: r.meta.lifecycle,
+    createdAt: date(r.attributes["created-at"]),
+    updatedAt: date(r.attributes["updated-at"] ?? r.attributes["created-at"])
+  })
+
+export const fromAccountActionResource = (r: typeof AccountActionResource.Type): AccountAction =>
+  Schema.decodeUnknownSync(AccountAction)({
+    id: r.id,
+    name: r.attributes.name,
+    description: r.attributes.description,
+    accountTypeId: r.attributes["account-type-id"],
+    parameters: r.attributes["parameter-schemas"].map(fromPersonaFieldSchema),
+    steps: r.attributes.steps,
+    confirm: r.attributes["requires-confirmation"],
+    createdAt: r.attributes["created-at"],
+    updatedAt: r.attributes["updated-at"]
+  })
+
+export const fromWorkflowRunResource = (r: typeof WorkflowRunResource.Type): ActionRun =>
+  Schema.decodeUnknownSync(ActionRun)({
+    id: r.id,
+    accountId: r.attributes["account-id"],
+    actionId: r.attributes["account-action-id"],
+    actionName: r.attributes["action-name"],
+    status: r.attributes.status,
+    actor: r.attributes.actor,
+    parameters: r.attributes.parameters,
+    statusBefore: r.attributes["status-before"],
+    statusAfter: r.attributes["status-after"],
+    events: r.attributes.events,
+    error: null,
+    idempotencyKey: r.attributes["idempotency-key"],
+    startedAt: r.attributes["started-at"],
+    finishedAt: r.attributes["finished-at"]
+  })

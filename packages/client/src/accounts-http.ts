@@ -1,0 +1,232 @@
+/**
+ * The Accounts port over HTTP to an acct server. The same commands and guarantees as the local
+ * store: typed errors, RetryPolicy on retryable failures (429 with its hint, 502/503/504,
+ * connection errors, timeouts), and one Idempotency-Key per logical operation, reused across
+ * its retries, so a retried run-action never runs twice.
+ */
+import {
+  AcctApi,
+  fromAccountActionResource,
+  fromAccountResource,
+  fromAccountTypeWithMeta,
+  fromWorkflowRunResource
+} from "@acct/api"
+import {
+  AccountActionId,
+  type AccountRef,
+  Accounts,
+  type AccountsError,
+  type AccountsService,
+  AccountTypeId,
+  type Invocation,
+  InvalidRequest,
+  isAccountsError,
+  NotFound,
+  randomAlphanumeric,
+  RetryPolicy,
+  Timeout,
+  Unavailable
+} from "@acct/core"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Duration, Effect, Layer, Redacted } from "effect"
+import { fromResponse } from "./wire-errors.js"
+
+export interface AccountsHttpOptions {
+  /** The server, e.g. http://127.0.0.1:8080 */
+  readonly baseUrl: string
+  readonly apiKey: string | Redacted.Redacted<string>
+  /** Per attempt; default 10 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+const cursor = (link: string | null, name: "after" | "before") => (link === null ? null : new URL(link, "http://acct").searchParams.get(`page[${name}]`))
+
+export const makeAccountsHttp = (options: AccountsHttpOptions) =>
+  Effect.gen(function* () {
+    const retryPolicy = yield* RetryPolicy
+    const apiKey = typeof options.apiKey === "string" ? options.apiKey : Redacted.value(options.apiKey)
+    const timeout = Duration.decode(options.timeout ?? "10 seconds")
+    const client = yield* HttpApiClient.make(AcctApi, {
+      baseUrl: options.baseUrl,
+      // The generated client is typed for HttpClientError only; our typed errors travel through
+      // its error channel unchanged and are sorted out by `classify` below.
+      transformClient: (http) =>
+        http.pipe(
+          HttpClient.mapRequest(HttpClientRequest.bearerToken(apiKey)),
+          // Error responses become typed errors here, with the headers (retry hints, request id)
+          // that the generated client would otherwise drop.
+          HttpClient.transformResponse(
+            Effect.flatMap((response) =>
+              response.status < 400
+                ? Effect.succeed(response)
+                : Effect.flatMap(Effect.orElseSucceed(response.json, () => undefined), (body) => Effect.fail(fromResponse(response.status, body, response.headers)))
+            )
+          )
+        ) as unknown as HttpClient.HttpClient
+    })
+
+    const classify = (error: unknown): AccountsError => {
+      if (isAccountsError(error)) return error
+      const e = error as { _tag?: string; reason?: string; message?: string }
+      if (e._tag === "RequestError") return new Unavailable({ message: `cannot reach acct at ${options.baseUrl} (${e.reason ?? "transport"}: ${e.message ?? ""})` })
+      return new Unavailable({ message: `unexpected answer from acct at ${options.baseUrl}: ${e.message ?? String(error)}` })
+    }
+
+    /** One logical call: a bounded attempt, retried under the policy. */
+    const call = <A>(attempt: Effect.Effect<A, unknown>): Effect.Effect<A, AccountsError> =>
+      retryPolicy.retry(
+        attempt.pipe(
+          Effect.timeoutFail({ duration: timeout, onTimeout: () => new Timeout({ message: `acct at ${options.baseUrl} did not answer within ${Duration.format(timeout)}` }) }),
+          Effect.mapError(classify)
+        )
+      )
+
+    /** The caller's key, or one of our own for this operation: the same across its retries. */
+    const keyFor = (invocation: Invocation) => {
+      if (invocation.expectedVersion !== undefined) {
+        return Effect.fail(new InvalidRequest({ message: "--expect-version is not available against a server yet (the Persona wire format carries no version)" }))
+      }
+      return Effect.succeed({ "idempotency-key": invocation.idempotencyKey ?? `acct-client-${randomAlphanumeric(24)}` })
+    }
+
+    const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id) : Effect.map(service.get(ref), (a) => a.id))
+
+    const withRun = (document: { readonly data: Parameters<typeof fromAccountResource>[0]; readonly meta: { readonly "workflow-run-id": string } }) =>
+      Effect.map(service.getRun(document.meta["workflow-run-id"] as never), (run) => ({ account: fromAccountResource(document.data), run }))
+
+    const service: AccountsService = {
+      list: (q) =>
+        call(
+          client.persona.listAccounts({
+            urlParams: {
+              "page[after]": q.after,
+              "page[before]": q.before,
+              "page[size]": q.size,
+              "filter[reference-id]": q.referenceId,
+              "filter[account-status]": q.status,
+              "filter[tag]": q.tag,
+              "filter[account-type-id]": q.accountType
+            }
+          })
+        ).pipe(Effect.map((page) => ({ items: page.data.map(fromAccountResource), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") }))),
+      get: (ref) =>
+        "id" in ref
+          ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id } })), (d) => fromAccountResource(d.data))
+          : Effect.flatMap(call(client.persona.listAccounts({ urlParams: { "filter[reference-id]": ref.referenceId } })), (page) =>
+              page.data[0]
+                ? Effect.succeed(fromAccountResource(page.data[0]))
+                : Effect.fail(new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)}` }))
+            ),
+      create: (input, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const typeId = AccountTypeId.is(input.accountType) ? input.accountType : (yield* service.getType(input.accountType)).id
+          const document = yield* call(
+            client.persona.createAccount({
+              headers,
+              payload: {
+                data: {
+                  attributes: {
+                    "account-type-id": typeId,
+                    ...(input.referenceId ? { "reference-id": input.referenceId } : {}),
+                    ...(input.status !== undefined ? { "account-status": input.status } : {}),
+                    ...(input.tags !== undefined ? { tags: input.tags } : {}),
+                    ...(input.fields !== undefined ? { fields: input.fields } : {})
+                  }
+                }
+              }
+            })
+          )
+          return fromAccountResource(document.data)
+        }),
+      update: (ref, input, invocation) =>
+        Effect.gen(function* () {
+          if (input.referenceId === null) return yield* new InvalidRequest({ message: "clearing a reference id is not available against a server" })
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          const attributes = { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) }
+          return fromAccountResource((yield* call(client.persona.updateAccount({ path: { accountId }, headers, payload: { data: { attributes } } }))).data)
+        }),
+      redact: (ref, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          return fromAccountResource((yield* call(client.persona.redactAccount({ path: { accountId }, headers }))).data)
+        }),
+      addTag: (ref, tag, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          return fromAccountResource((yield* call(client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } }))).data)
+        }),
+      removeTag: (ref, tag, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          return fromAccountResource((yield* call(client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } }))).data)
+        }),
+      setTags: (ref, tags, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          return fromAccountResource((yield* call(client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } }))).data)
+        }),
+      consolidate: (destination, sources, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(destination)
+          const ids = yield* Effect.forEach(sources, resolveId)
+          return fromAccountResource((yield* call(client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } }))).data)
+        }),
+      lifecycle: (ref, operation, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          return yield* withRun(yield* call(client.persona[operation]({ path: { accountId }, headers })))
+        }),
+      runAction: (ref, action, parameters, invocation) =>
+        Effect.gen(function* () {
+          const headers = yield* keyFor(invocation)
+          const accountId = yield* resolveId(ref)
+          const actionId = AccountActionId.is(action) ? action : (yield* service.getAction(action)).id
+          return yield* withRun(yield* call(client.persona.runAction({ path: { accountId }, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
+        }),
+      listTypes: () => Effect.map(call(client.persona.listAccountTypes()), (d) => d.data.map(fromAccountTypeWithMeta)),
+      getType: (idOrName) =>
+        Effect.flatMap(service.listTypes(), (types) => {
+          const type = types.find((t) => t.id === idOrName || t.name === idOrName)
+          return type ? Effect.succeed(type) : Effect.fail(NotFound.of("account type", idOrName))
+        }),
+      listActions: (query) =>
+        Effect.gen(function* () {
+          const type = query?.accountType !== undefined ? yield* service.getType(query.accountType) : undefined
+          const d = yield* call(client.persona.listAccountActions({ urlParams: { "filter[account-type-id]": type?.id } }))
+          return d.data.map(fromAccountActionResource)
+        }),
+      getAction: (idOrName) =>
+        AccountActionId.is(idOrName)
+          ? Effect.map(call(client.persona.getAccountAction({ path: { accountActionId: idOrName } })), (d) => fromAccountActionResource(d.data))
+          : Effect.flatMap(service.listActions(), (actions) => {
+              const action = actions.find((a) => a.name === idOrName)
+              return action ? Effect.succeed(action) : Effect.fail(NotFound.of("account action", idOrName))
+            }),
+      listRuns: (q) =>
+        Effect.gen(function* () {
+          const accountId = q.account ? yield* resolveId(q.account) : undefined
+          const page = yield* call(
+            client.persona.listWorkflowRuns({ urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[account-id]": accountId } })
+          )
+          return { items: page.data.map(fromWorkflowRunResource), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") }
+        }),
+      getRun: (id) => Effect.map(call(client.persona.getWorkflowRun({ path: { workflowRunId: id } })), (d) => fromWorkflowRunResource(d.data))
+    }
+    return service
+  })
+
+export const AccountsHttp = {
+  /** Needs an HttpClient and a RetryPolicy. */
+  layer: (options: AccountsHttpOptions): Layer.Layer<Accounts, never, HttpClient.HttpClient | RetryPolicy> => Layer.effect(Accounts, makeAccountsHttp(options)),
+  /** With the platform's fetch client and the default retry policy. */
+  layerFetch: (options: AccountsHttpOptions): Layer.Layer<Accounts> =>
+    Layer.effect(Accounts, makeAccountsHttp(options)).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default]))
+}
