@@ -2,7 +2,7 @@
  * What every command shares: the `--db` and `--json` options, the store layer (imported lazily
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
-import { type Accounts, type AccountsError, type ApiKeys, type Invocation, parseAccountRef, Principal } from "@acct/core"
+import { type Accounts, type AccountsError, type ApiKeys, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
@@ -18,6 +18,12 @@ export const db = Options.text("db").pipe(
 
 export const json = Options.boolean("json").pipe(Options.withDescription("print JSON (for scripts) instead of tables"))
 
+export const remote = Options.text("remote").pipe(
+  Options.withDescription("use the acct server at this URL instead of a local file (env ACCT_URL; the key comes from env ACCT_API_KEY)"),
+  Options.withFallbackConfig(Config.string("ACCT_URL")),
+  Options.optional
+)
+
 export const idempotencyKey = Options.text("idempotency-key").pipe(
   Options.withDescription("run at most once: repeating the command with the same key replays the first result"),
   Options.optional
@@ -28,10 +34,12 @@ export const expectVersion = Options.integer("expect-version").pipe(
   Options.optional
 )
 
-/** Options shared by every command that reads or changes accounts. */
-export const common = { db, json }
+/** Options of commands that work on a local database only (init, keys). */
+export const local = { db, json }
+/** Options shared by every command that reads or changes accounts, locally or on a server. */
+export const common = { db, json, remote }
 /** Options of every command that changes an account. */
-export const mutation = { db, json, idempotencyKey, reason, expectVersion }
+export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
 /** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
 export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
@@ -40,6 +48,28 @@ export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.Sq
 /** Gives a command the store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => store(options.db))
+
+/**
+ * The Accounts of `--remote` (an acct server) or else of the local `--db` file: the same
+ * commands, the same output. The HTTP client is loaded only when used.
+ */
+export const backend = (options: { readonly db: string; readonly remote: Option.Option<string> }): Layer.Layer<Accounts, AccountsError> =>
+  Option.match(options.remote, {
+    onNone: () => store(options.db),
+    onSome: (baseUrl) =>
+      Layer.unwrapEffect(
+        Effect.gen(function* () {
+          const apiKey = process.env.ACCT_API_KEY
+          if (!apiKey) return yield* new InvalidRequest({ message: `--remote ${baseUrl} needs an API key in the environment variable ACCT_API_KEY (create one with \`acct keys create\`)` })
+          if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) return yield* new InvalidRequest({ message: `--remote must be an http(s) URL, got ${JSON.stringify(baseUrl)}` })
+          const { AccountsHttp } = yield* Effect.promise(() => import("@acct/client"))
+          return AccountsHttp.layerFetch({ baseUrl: baseUrl.replace(/\/+$/, ""), apiKey })
+        })
+      )
+  })
+
+export const withBackend = <Name extends string, R, E, A extends { readonly db: string; readonly remote: Option.Option<string> }>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, (options: A) => backend(options))
 
 const osUser = (() => {
   try {

@@ -20,12 +20,12 @@ export interface Result {
 export const workspace = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "acct-cli-"))
   const db = path.join(dir, "acct.db")
-  const acct = (args: ReadonlyArray<string>, input?: string): Result => {
+  const acct = (args: ReadonlyArray<string>, input?: string, env: Record<string, string> = {}): Result => {
     const run = spawnSync(process.execPath, [BIN, ...args], {
       cwd: dir,
       input,
       encoding: "utf8",
-      env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1" },
+      env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ...env },
       timeout: 20_000
     })
     return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) }

@@ -11,6 +11,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
+import { drainOnShutdown, InFlight } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiErrors, edge } from "./edge.js"
 import { OpsLive } from "./ops.js"
@@ -43,7 +44,9 @@ const prepareStore = (config: ServerConfig) =>
 
 /** Everything but the listening socket: provide an HttpServer (real or test) to run it. */
 export const appLayer = (config: ServerConfig) =>
-  HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit })).pipe(
+  drainOnShutdown("10 seconds").pipe(
+    // Built after (so released before) the server: see drain.ts.
+    Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit }))),
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(apiErrors),
@@ -51,7 +54,8 @@ export const appLayer = (config: ServerConfig) =>
     Layer.provide(prepareStore(config)),
     Layer.provideMerge(SqliteStore({ filename: config.database })),
     // In-process counters: right for one server. Several replicas need a shared store (Redis or SQL).
-    Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory)))
+    Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))),
+    Layer.provideMerge(InFlight.layer)
   )
 
 export const serverLayer = (config: ServerConfig) =>

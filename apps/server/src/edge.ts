@@ -12,6 +12,7 @@ import { RateLimiter } from "@effect/experimental"
 import { Cause, Duration, Effect, Exit, FiberRef, Option } from "effect"
 import { sha256 } from "./hash.js"
 import { AcctApi, PersonaErrors, SoftwareOneErrors } from "@acct/api"
+import { InFlight, tracked } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { claim, readBody } from "./idempotency.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
@@ -90,7 +91,7 @@ export interface EdgeOptions {
   readonly rateLimit: number
 }
 
-export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient | RateLimiter.RateLimiter> =>
+export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient | RateLimiter.RateLimiter | InFlight> =>
   Effect.gen(function* () {
     const { maxBodyBytes } = options
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -132,7 +133,7 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
       if (claimed._tag === "Run") settle = claimed.settle
       return yield* app.pipe(Effect.onInterrupt(() => (claimed._tag === "Run" ? claimed.release : Effect.void)))
     })
-    const exit = yield* run.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), Effect.exit)
+    const exit = yield* run.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), tracked, Effect.exit)
     const annotations = {
       method: request.method,
       path: request.url.split("?")[0],

@@ -1,18 +1,23 @@
 import { AcctApi, NotReady } from "@acct/api"
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Ref } from "effect"
+import { InFlight } from "./drain.js"
 
 export const OpsLive = HttpApiBuilder.group(AcctApi, "ops", (handlers) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const { draining } = yield* InFlight
     return handlers
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
-        sql`SELECT 1`.pipe(
+        Effect.flatMap(Ref.get(draining), (isDraining) =>
+          isDraining ? Effect.fail(new NotReady({ status: "unavailable", reason: "shutting down" })) : Effect.void
+        ).pipe(
+          Effect.zipRight(sql`SELECT 1`),
           Effect.timeout("2 seconds"),
           Effect.as({ status: "ready" as const }),
-          Effect.mapError(() => new NotReady({ status: "unavailable", reason: "the database does not answer" }))
+          Effect.mapError((e) => (e instanceof NotReady ? e : new NotReady({ status: "unavailable", reason: "the database does not answer" })))
         )
       )
   })

@@ -2,7 +2,7 @@ import { Accounts, Conflict, InvalidRequest } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
 import { assign } from "../assignments.js"
-import { accountArg, common, invocation, mutation, output, withStore } from "../context.js"
+import { accountArg, common, invocation, mutation, output, withBackend } from "../context.js"
 import { accountDetails, accountTable, json } from "../render.js"
 
 const accountName = Args.text({ name: "account" }).pipe(Args.withDescription("an act_… id or a reference id"))
@@ -164,14 +164,14 @@ const consolidate = Command.make(
 export const accountsCommand = Command.make("accounts").pipe(
   Command.withDescription("Look up and change accounts."),
   Command.withSubcommands([
-    list.pipe(withStore),
-    get.pipe(withStore),
-    create.pipe(withStore),
-    update.pipe(withStore),
-    redact.pipe(withStore),
-    tagCommand("tag", "Add tags to an account.\n\nExample:\n  acct accounts tag abc-123 vip beta").pipe(withStore),
-    tagCommand("untag", "Remove tags from an account.\n\nExample:\n  acct accounts untag abc-123 beta").pipe(withStore),
-    setTags.pipe(withStore),
-    consolidate.pipe(withStore)
+    list.pipe(withBackend),
+    get.pipe(withBackend),
+    create.pipe(withBackend),
+    update.pipe(withBackend),
+    redact.pipe(withBackend),
+    tagCommand("tag", "Add tags to an account.\n\nExample:\n  acct accounts tag abc-123 vip beta").pipe(withBackend),
+    tagCommand("untag", "Remove tags from an account.\n\nExample:\n  acct accounts untag abc-123 beta").pipe(withBackend),
+    setTags.pipe(withBackend),
+    consolidate.pipe(withBackend)
   ])
 )

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import { assign } from "../assignments.js"
 import { ExitCode } from "../exit-codes.js"
-import { cliPrincipal, common, reason, withStore } from "../context.js"
+import { cliPrincipal, common, reason, withBackend } from "../context.js"
 
 /** Ids or reference ids, one per line; blank lines and `#` comments skipped, duplicates dropped. */
 export const parseIdList = (text: string): ReadonlyArray<string> => [
@@ -145,5 +145,5 @@ export const bulkCommand = Command.make(
   Command.withDescription(
     "Run a lifecycle operation or an action over many accounts, with a progress bar on a terminal and a failure report. Safe to re-run: each account carries an idempotency key, so accounts already done are replayed, not repeated. Exits 7 when some accounts failed.\n\nExamples:\n  acct bulk disable --ids churned.txt --reason 'Q3 churn'\n  cat ids.txt | acct bulk 'Set status' --ids - status=activated --concurrency 8"
   ),
-  withStore
+  withBackend
 )

@@ -1,7 +1,7 @@
 import { Accounts, type ActionRunId } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { accountArg, common, output, withStore } from "../context.js"
+import { accountArg, common, output, withBackend } from "../context.js"
 import { actionDetails, actionTable, json, runDetails, runTable, typeDetails, typeTable } from "../render.js"
 
 const typesList = Command.make("list", common, (o) =>
@@ -9,14 +9,14 @@ const typesList = Command.make("list", common, (o) =>
     const types = yield* Effect.flatMap(Accounts, (a) => a.listTypes())
     yield* output(o.json, () => ({ data: types.map(json.type) }), () => (types.length > 0 ? typeTable(types) : "No account types. Load a catalog: acct init --catalog FILE (or --demo)."))
   })
-).pipe(Command.withDescription("List account types."), withStore)
+).pipe(Command.withDescription("List account types."), withBackend)
 
 const typesShow = Command.make("show", { ...common, type: Args.text({ name: "type" }).pipe(Args.withDescription("id (acttp_…) or name")) }, (o) =>
   Effect.gen(function* () {
     const type = yield* Effect.flatMap(Accounts, (a) => a.getType(o.type))
     yield* output(o.json, () => json.type(type), () => typeDetails(type))
   })
-).pipe(Command.withDescription("Show an account type: fields, statuses and the lifecycle mapping.\n\nExample:\n  acct types show User"), withStore)
+).pipe(Command.withDescription("Show an account type: fields, statuses and the lifecycle mapping.\n\nExample:\n  acct types show User"), withBackend)
 
 const actionsList = Command.make(
   "list",
@@ -26,14 +26,14 @@ const actionsList = Command.make(
       const actions = yield* Effect.flatMap(Accounts, (a) => a.listActions({ accountType: Option.getOrUndefined(o.type) }))
       yield* output(o.json, () => ({ data: actions.map(json.action) }), () => (actions.length > 0 ? actionTable(actions) : "No actions."))
     })
-).pipe(Command.withDescription("List account actions with their parameters (name:type, ? = optional)."), withStore)
+).pipe(Command.withDescription("List account actions with their parameters (name:type, ? = optional)."), withBackend)
 
 const actionsShow = Command.make("show", { ...common, action: Args.text({ name: "action" }).pipe(Args.withDescription("id (accac_…) or name")) }, (o) =>
   Effect.gen(function* () {
     const action = yield* Effect.flatMap(Accounts, (a) => a.getAction(o.action))
     yield* output(o.json, () => json.action(action), () => actionDetails(action))
   })
-).pipe(Command.withDescription("Show an account action: parameters and steps.\n\nExample:\n  acct actions show 'Set status'"), withStore)
+).pipe(Command.withDescription("Show an account action: parameters and steps.\n\nExample:\n  acct actions show 'Set status'"), withBackend)
 
 const runsList = Command.make(
   "list",
@@ -54,14 +54,14 @@ const runsList = Command.make(
         page.items.length === 0 ? "No runs." : [runTable(page.items), ...(page.next ? [`\nMore: acct runs list --after ${page.next}`] : [])].join("\n")
       )
     })
-).pipe(Command.withDescription("List action and lifecycle runs, newest first.\n\nExample:\n  acct runs list --account abc-123"), withStore)
+).pipe(Command.withDescription("List action and lifecycle runs, newest first.\n\nExample:\n  acct runs list --account abc-123"), withBackend)
 
 const runsShow = Command.make("show", { ...common, run: Args.text({ name: "run" }).pipe(Args.withDescription("a wfr_… id")) }, (o) =>
   Effect.gen(function* () {
     const run = yield* Effect.flatMap(Accounts, (a) => a.getRun(o.run as ActionRunId))
     yield* output(o.json, () => json.run(run), () => runDetails(run))
   })
-).pipe(Command.withDescription("Show one run: actor, parameters, status change, events, timing."), withStore)
+).pipe(Command.withDescription("Show one run: actor, parameters, status change, events, timing."), withBackend)
 
 export const typesCommand = Command.make("types").pipe(Command.withDescription("Account types in the catalog."), Command.withSubcommands([typesList, typesShow]))
 export const actionsCommand = Command.make("actions").pipe(Command.withDescription("Account actions in the catalog."), Command.withSubcommands([actionsList, actionsShow]))

@@ -2,12 +2,12 @@ import { Accounts, InvalidRequest } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option } from "effect"
 import { readFileSync } from "node:fs"
-import { common, withStore } from "../context.js"
+import { local, withStore } from "../context.js"
 
 export const initCommand = Command.make(
   "init",
   {
-    ...common,
+    ...local,
     demo: Options.boolean("demo").pipe(Options.withDescription("load the demo catalog (type User, actions incl. 'Set status') and demo accounts")),
     catalog: Options.text("catalog").pipe(Options.withDescription("load account types and actions from a YAML or JSON file"), Options.optional)
   },

@@ -2,7 +2,7 @@
 import { type ApiKeyInfo, ApiKeys, InvalidRequest, Scope } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Schema } from "effect"
-import { common, output, withStore } from "../context.js"
+import { local, output, withStore } from "../context.js"
 import { table } from "../table.js"
 
 const info = (k: ApiKeyInfo) => ({ id: k.id, name: k.name, prefix: k.prefix, scopes: k.scopes, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })
@@ -10,7 +10,7 @@ const info = (k: ApiKeyInfo) => ({ id: k.id, name: k.name, prefix: k.prefix, sco
 const create = Command.make(
   "create",
   {
-    ...common,
+    ...local,
     name: Options.text("name").pipe(Options.withDescription("who or what uses the key, e.g. billing-sync")),
     scopes: Options.text("scope").pipe(Options.withDescription(`a scope (repeat): ${Scope.literals.join(", ")}`), Options.repeated)
   },
@@ -27,7 +27,7 @@ const create = Command.make(
     })
 ).pipe(Command.withDescription("Create an API key for the HTTP service. The secret is printed once.\n\nExample:\n  acct keys create --name support-bot --scope account.read --scope account.action"), withStore)
 
-const list = Command.make("list", common, (o) =>
+const list = Command.make("list", local, (o) =>
   Effect.gen(function* () {
     const keys = yield* Effect.flatMap(ApiKeys, (k) => k.list())
     yield* output(o.json, () => ({ data: keys.map(info) }), () =>
@@ -38,7 +38,7 @@ const list = Command.make("list", common, (o) =>
   })
 ).pipe(Command.withDescription("List API keys (never their secrets)."), withStore)
 
-const revoke = Command.make("revoke", { ...common, key: Args.text({ name: "key" }).pipe(Args.withDescription("key id (key_…) or the prefix shown by `keys list`")) }, (o) =>
+const revoke = Command.make("revoke", { ...local, key: Args.text({ name: "key" }).pipe(Args.withDescription("key id (key_…) or the prefix shown by `keys list`")) }, (o) =>
   Effect.gen(function* () {
     const key = yield* Effect.flatMap(ApiKeys, (k) => k.revoke(o.key))
     yield* o.json ? Console.log(JSON.stringify(info(key), null, 2)) : Console.log(`Revoked ${key.id} (${key.name}).`)

@@ -1,7 +1,7 @@
 import { Accounts, type LifecycleOperation } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect } from "effect"
-import { accountArg, invocation, mutation, output, withStore } from "../context.js"
+import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
 import { json } from "../render.js"
 
 const rules: Record<LifecycleOperation, string> = {
@@ -24,7 +24,7 @@ const lifecycleCommand = (operation: LifecycleOperation) =>
     })
   ).pipe(
     Command.withDescription(`${operation[0]!.toUpperCase()}${operation.slice(1)} an account: ${rules[operation]} From any other state it is refused (exit 4) and nothing changes.\n\nExample:\n  acct ${operation} abc-123 --reason 'ticket #4521'`),
-    withStore
+    withBackend
   )
 
 export const lifecycleCommands = (["enable", "disable", "activate", "deactivate"] as const).map(lifecycleCommand)

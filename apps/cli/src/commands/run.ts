@@ -2,7 +2,7 @@ import { Accounts } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect, Either } from "effect"
 import { assign } from "../assignments.js"
-import { accountArg, invocation, mutation, output, withStore } from "../context.js"
+import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
 import { json } from "../render.js"
 
 export const runCommand = Command.make(
@@ -34,5 +34,5 @@ export const runCommand = Command.make(
   Command.withDescription(
     "Run a configured account action on one account. See `acct actions list` for actions and their parameters.\n\nExamples:\n  acct run 'Set status' abc-123 status=activated\n  acct run 'Suspend for review' abc-123 reason='chargeback' --idempotency-key ticket-4521"
   ),
-  withStore
+  withBackend
 )

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { workspace } from "./cli.js"
+
+const SERVER = fileURLToPath(new URL("../../server/dist/server.mjs", import.meta.url))
+const KEY = "acct_remote_test_key_0123456789abcdef"
+
+describe("acct CLI --remote (a real acct server as a subprocess)", () => {
+  const { acct, db } = workspace()
+  let server: ChildProcess
+  let url = ""
+  const remote = (args: ReadonlyArray<string>, input?: string, key = KEY) => acct(args, input, { ACCT_URL: url, ACCT_API_KEY: key })
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY }, stdio: ["ignore", "pipe", "pipe"] })
+    url = await new Promise<string>((resolve, reject) => {
+      let out = ""
+      server.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk
+        const found = /Listening on (http:\/\/[\d.:]+)/.exec(out)
+        if (found) resolve(found[1]!)
+      })
+      server.once("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
+      setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000)
+    })
+  })
+  afterAll(() => {
+    server.kill("SIGTERM")
+  })
+
+  const withoutVersion = (account: Record<string, unknown>) => ({ ...account, version: undefined })
+
+  it("answers like the local database it serves", () => {
+    const local = acct(["accounts", "get", "abc-123", "--json"]).json()
+    const viaServer = remote(["accounts", "get", "abc-123", "--json"]).json()
+    expect(withoutVersion(viaServer)).toEqual(withoutVersion(local))
+    expect(remote(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id)).toEqual(acct(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id))
+    expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
+  })
+
+  it("runs actions and lifecycle operations, recorded as the key's actor", () => {
+    const { account, run } = remote(["run", "Set status", "abc-123", "status=activated", "--json"]).json()
+    expect(account.status).toBe("activated")
+    expect(acct(["runs", "show", run.id, "--json"]).json().actor).toMatchObject({ kind: "api-key", name: "bootstrap admin" })
+    expect(remote(["enable", "ghi-789", "--json"]).json().account.status).toBe("activated")
+  })
+
+  it("keeps exit codes and messages", () => {
+    expect(remote(["accounts", "get", "nobody"]).code).toBe(3)
+    const invalid = remote(["activate", "ghi-789"])
+    expect(invalid.code).toBe(4)
+    expect(invalid.stderr).toMatch(/it is Active; activate applies to Enabled accounts \(request req_/)
+    expect(remote(["run", "Set status", "abc-123", "status=sideways"]).code).toBe(2)
+    expect(remote(["accounts", "list"], undefined, "acct_wrong_key_00000000").code).toBe(5)
+    const noKey = acct(["accounts", "list"], undefined, { ACCT_URL: url, ACCT_API_KEY: "" })
+    expect(noKey.code).toBe(2)
+    expect(noKey.stderr).toContain("needs an API key in the environment variable ACCT_API_KEY")
+    const down = acct(["accounts", "list", "--remote", "http://127.0.0.1:9"], undefined, { ACCT_API_KEY: KEY })
+    expect(down.code).toBe(6)
+    expect(down.stderr).toContain("cannot reach acct at http://127.0.0.1:9")
+  })
+
+  it("bulk through the server, safe to re-run", () => {
+    const ids = ["def-456", "abc-123", "nobody"].join("\n")
+    const first = remote(["bulk", "Mark VIP", "--ids", "-", "--json", "--report", "r.jsonl"], ids)
+    expect(first.code).toBe(7)
+    expect(first.json()).toMatchObject({ total: 3, succeeded: 2, failed: 1 })
+    const runs = acct(["runs", "list", "--size", "100", "--json"]).json().data.length
+    expect(remote(["bulk", "Mark VIP", "--ids", "-", "--json"], "def-456\nabc-123").json()).toMatchObject({ succeeded: 2, failed: 0 })
+    expect(acct(["runs", "list", "--size", "100", "--json"]).json().data.length).toBe(runs)
+  })
+})
