@@ -1,0 +1,74 @@
+// HTTP service: GET an account and POST run-action at 32 connections (autocannon), against acct
+// and against a raw node:http + better-sqlite3 server running the same SQL on the same database,
+// one after the other in this run. Goals: ≥ 0.5× the baseline's throughput, p99 ≤ 25 ms.
+// BENCH_SECONDS (default 10) sets each run's duration.
+import autocannon from "autocannon"
+import { spawn, spawnSync } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const connections = 32
+const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
+const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-http-bench-")), "acct.db")
+const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
+const raw = fileURLToPath(new URL("./raw-server.mjs", import.meta.url))
+
+const start = (file, port, extraEnv = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", LOG_LEVEL: "Warning", ...extraEnv },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (c) => {
+      out += c
+      if (out.includes("Listening on")) resolve(child)
+    })
+    child.once("exit", (code) => reject(new Error(`${file} exited ${code}: ${out}`)))
+  })
+
+const stop = (child) => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM") })
+
+const load = (url, options) =>
+  new Promise((resolve, reject) =>
+    autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, ...options }, (error, result) =>
+      error ? reject(error) : resolve(result)
+    )
+  )
+
+const get = async (port, url) => (await fetch(`http://127.0.0.1:${port}${url}`, { headers: { authorization: `Bearer ${KEY}` } })).json()
+
+// acct creates and seeds the database; the baseline then serves the same file.
+let child = await start(server, 18901, { LOG_LEVEL: "Info" })
+const jane = (await get(18901, "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0].id
+const action = (await get(18901, "/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status").id
+const routes = {
+  "GET account": { path: `/api/v1/accounts/${jane}`, method: "GET" },
+  "POST run-action": { path: `/api/v1/accounts/${jane}/run-action`, method: "POST", body: JSON.stringify({ data: { "account-action-id": action, parameters: { status: "activated" } } }) }
+}
+
+const results = {}
+for (const [name, route] of Object.entries(routes)) {
+  const r = await load(`http://127.0.0.1:18901${route.path}`, route)
+  results[name] = { acct: r }
+}
+await stop(child)
+child = await start(raw, 18902)
+for (const [name, route] of Object.entries(routes)) {
+  results[name].raw = await load(`http://127.0.0.1:18902${route.path}`, route)
+}
+await stop(child)
+
+const cores = spawnSync("nproc", { encoding: "utf8" }).stdout.trim()
+console.log(`${connections} connections, ${seconds} s per run, SQLite file, ${cores} cores (load generator on the same machine)`)
+console.log("route              server   req/s    p50 ms  p99 ms  non-2xx")
+for (const [name, { acct, raw: base }] of Object.entries(results)) {
+  for (const [label, r] of [["raw", base], ["acct", acct]]) {
+    console.log(`${name.padEnd(18)} ${label.padEnd(6)} ${r.requests.average.toFixed(0).padStart(7)}  ${String(r.latency.p50).padStart(6)}  ${String(r.latency.p99).padStart(6)}  ${String(r.non2xx).padStart(7)}`)
+  }
+  const ratio = acct.requests.average / base.requests.average
+  console.log(`${"".padEnd(18)} acct/raw ${ratio.toFixed(2)}× (goal ≥ 0.5×) ${ratio >= 0.5 ? "ok" : "MISSED"}, p99 ${acct.latency.p99} ms (goal ≤ 25 ms) ${acct.latency.p99 <= 25 ? "ok" : "MISSED"}`)
+}
