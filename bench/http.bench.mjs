@@ -15,6 +15,7 @@ const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-http-bench-")), "acct.db")
 const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
 const raw = fileURLToPath(new URL("./raw-server.mjs", import.meta.url))
+const floor = fileURLToPath(new URL("./effect-floor-server.mjs", import.meta.url))
 
 const start = (file, port, extraEnv = {}) =>
   new Promise((resolve, reject) => {
@@ -61,6 +62,9 @@ for (const [name, route] of Object.entries(routes)) {
   results[name].raw = await load(`http://127.0.0.1:18902${route.path}`, route)
 }
 await stop(child)
+child = await start(floor, 18903)
+const floorResult = await load("http://127.0.0.1:18903/healthz", { method: "GET" })
+await stop(child)
 
 const cores = spawnSync("nproc", { encoding: "utf8" }).stdout.trim()
 console.log(`${connections} connections, ${seconds} s per run, SQLite file, ${cores} cores (load generator on the same machine)`)
@@ -72,3 +76,5 @@ for (const [name, { acct, raw: base }] of Object.entries(results)) {
   const ratio = acct.requests.average / base.requests.average
   console.log(`${"".padEnd(18)} acct/raw ${ratio.toFixed(2)}× (goal ≥ 0.5×) ${ratio >= 0.5 ? "ok" : "MISSED"}, p99 ${acct.latency.p99} ms (goal ≤ 25 ms) ${acct.latency.p99 <= 25 ? "ok" : "MISSED"}`)
 }
+const f = floorResult
+console.log(`framework floor: @effect/platform-node, one constant response, no work: ${f.requests.average.toFixed(0)} req/s, p99 ${f.latency.p99} ms = ${(f.requests.average / results["GET account"].raw.requests.average).toFixed(2)}× raw GET`)
