@@ -31,14 +31,16 @@ const canRead = (scope: Scope = "account.read") =>
 const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
 
 /** `links.prev` / `links.next` for a page: the same query, another cursor. */
-const pageLink = (request: HttpServerRequest.HttpServerRequest, cursor: { readonly after?: string; readonly before?: string } | null) => {
-  if (cursor === null) return null
-  const url = new URL(request.url, "http://acct")
-  url.searchParams.delete("page[after]")
-  url.searchParams.delete("page[before]")
-  if (cursor.after !== undefined) url.searchParams.set("page[after]", cursor.after)
-  if (cursor.before !== undefined) url.searchParams.set("page[before]", cursor.before)
-  return `${url.pathname}?${url.searchParams.toString()}`
+const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
+  const link = (name: "after" | "before", cursor: string | null) => {
+    if (cursor === null) return null
+    const url = new URL(request.url, "http://acct")
+    url.searchParams.delete("page[after]")
+    url.searchParams.delete("page[before]")
+    url.searchParams.set(`page[${name}]`, cursor)
+    return `${url.pathname}?${url.searchParams.toString()}`
+  }
+  return { prev: link("before", page.prev), next: link("after", page.next) }
 }
 
 export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =>
@@ -66,13 +68,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               tag: urlParams["filter[tag]"],
               accountType: urlParams["filter[account-type-id]"]
             })
-            return {
-              data: page.items.map(toAccountResource),
-              links: {
-                prev: pageLink(request, page.prev === null ? null : { before: page.prev }),
-                next: pageLink(request, page.next === null ? null : { after: page.next })
-              }
-            }
+            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
           })
         )
       )
@@ -172,13 +168,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               size: urlParams["page[size]"],
               account: account === undefined ? undefined : yield* Either.match(parseAccountRef(account), { onLeft: Effect.fail, onRight: Effect.succeed })
             })
-            return {
-              data: page.items.map(toWorkflowRunResource),
-              links: {
-                prev: pageLink(request, page.prev === null ? null : { before: page.prev }),
-                next: pageLink(request, page.next === null ? null : { after: page.next })
-              }
-            }
+            return { data: page.items.map(toWorkflowRunResource), links: pageLinks(request, page) }
           })
         )
       )

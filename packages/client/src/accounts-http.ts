@@ -5,6 +5,7 @@
  * its retries, so a retried run-action never runs twice.
  */
 import {
+  type AccountResource,
   AcctApi,
   fromAccountActionResource,
   fromAccountResource,
@@ -13,6 +14,7 @@ import {
 } from "@acct/api"
 import {
   AccountActionId,
+  type AccountId,
   type AccountRef,
   Accounts,
   type AccountsError,
@@ -91,6 +93,18 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
 
     const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id) : Effect.map(service.get(ref), (a) => a.id))
 
+    /** A change to one account: its idempotency key, its id, one retried call, the account back. */
+    const changeAccount = (
+      ref: AccountRef,
+      invocation: Invocation,
+      send: (accountId: AccountId, headers: { readonly "idempotency-key": string }) => Effect.Effect<{ readonly data: AccountResource }, unknown>
+    ) =>
+      Effect.gen(function* () {
+        const headers = yield* keyFor(invocation)
+        const accountId = yield* resolveId(ref)
+        return fromAccountResource((yield* call(send(accountId, headers))).data)
+      })
+
     const withRun = (document: { readonly data: Parameters<typeof fromAccountResource>[0]; readonly meta: { readonly "workflow-run-id": string } }) =>
       Effect.map(service.getRun(document.meta["workflow-run-id"] as never), (run) => ({ account: fromAccountResource(document.data), run }))
 
@@ -139,45 +153,24 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           )
           return fromAccountResource(document.data)
         }),
-      update: (ref, input, invocation) =>
-        Effect.gen(function* () {
-          if (input.referenceId === null) return yield* new InvalidRequest({ message: "clearing a reference id is not available against a server" })
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(ref)
-          const attributes = { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) }
-          return fromAccountResource((yield* call(client.persona.updateAccount({ path: { accountId }, headers, payload: { data: { attributes } } }))).data)
-        }),
-      redact: (ref, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(ref)
-          return fromAccountResource((yield* call(client.persona.redactAccount({ path: { accountId }, headers }))).data)
-        }),
+      update: (ref, input, invocation) => {
+        if (input.referenceId === null) return Effect.fail(new InvalidRequest({ message: "clearing a reference id is not available against a server" }))
+        const attributes = { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) }
+        return changeAccount(ref, invocation, (accountId, headers) => client.persona.updateAccount({ path: { accountId }, headers, payload: { data: { attributes } } }))
+      },
+      redact: (ref, invocation) => changeAccount(ref, invocation, (accountId, headers) => client.persona.redactAccount({ path: { accountId }, headers })),
       addTag: (ref, tag, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(ref)
-          return fromAccountResource((yield* call(client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } }))).data)
-        }),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
       removeTag: (ref, tag, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(ref)
-          return fromAccountResource((yield* call(client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } }))).data)
-        }),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
       setTags: (ref, tags, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(ref)
-          return fromAccountResource((yield* call(client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } }))).data)
-        }),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } })),
       consolidate: (destination, sources, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
-          const accountId = yield* resolveId(destination)
-          const ids = yield* Effect.forEach(sources, resolveId)
-          return fromAccountResource((yield* call(client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } }))).data)
-        }),
+        Effect.flatMap(Effect.forEach(sources, resolveId), (ids) =>
+          changeAccount(destination, invocation, (accountId, headers) =>
+            client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } })
+          )
+        ),
       lifecycle: (ref, operation, invocation) =>
         Effect.gen(function* () {
           const headers = yield* keyFor(invocation)
