@@ -1,13 +1,17 @@
-// The framework floor for http.bench.mjs: @effect/platform-node serving one constant JSON
-// response — no auth, no SQL, no schemas. Nothing built on it can be faster.
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+// The framework floor for http.bench.mjs: an @effect/platform HttpApi endpoint answering a
+// constant — no middleware, no auth, no SQL. Nothing built on HttpApi can be faster.
+import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { createServer } from "node:http"
 
-const app = HttpRouter.empty.pipe(HttpRouter.get("*", HttpServerResponse.json({ data: { type: "account" } })))
+class Floor extends HttpApiGroup.make("floor").add(HttpApiEndpoint.get("get", "/healthz").addSuccess(Schema.Struct({ status: Schema.String }))) {}
+class Api extends HttpApi.make("floor").add(Floor) {}
+const FloorLive = HttpApiBuilder.group(Api, "floor", (handlers) => handlers.handle("get", () => Effect.succeed({ status: "ok" })))
+const server = HttpApiBuilder.serve().pipe(
+  Layer.provide(HttpApiBuilder.api(Api).pipe(Layer.provide(FloorLive))),
+  Layer.provide(NodeHttpServer.layer(createServer, { port: Number(process.env.PORT), host: "127.0.0.1" }))
+)
 NodeRuntime.runMain(
-  Layer.launch(HttpServer.serve(app).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: Number(process.env.PORT), host: "127.0.0.1" })))).pipe(
-    Effect.zipLeft(Effect.sync(() => console.log(`Listening on http://127.0.0.1:${process.env.PORT}`)), { concurrent: true })
-  )
+  Layer.launch(server).pipe(Effect.zipLeft(Effect.sync(() => console.log(`Listening on http://127.0.0.1:${process.env.PORT}`)), { concurrent: true }))
 )

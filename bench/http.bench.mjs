@@ -77,4 +77,4 @@ for (const [name, { acct, raw: base }] of Object.entries(results)) {
   console.log(`${"".padEnd(18)} acct/raw ${ratio.toFixed(2)}× (goal ≥ 0.5×) ${ratio >= 0.5 ? "ok" : "MISSED"}, p99 ${acct.latency.p99} ms (goal ≤ 25 ms) ${acct.latency.p99 <= 25 ? "ok" : "MISSED"}`)
 }
 const f = floorResult
-console.log(`framework floor: @effect/platform-node, one constant response, no work: ${f.requests.average.toFixed(0)} req/s, p99 ${f.latency.p99} ms = ${(f.requests.average / results["GET account"].raw.requests.average).toFixed(2)}× raw GET`)
+console.log(`framework floor: an HttpApi endpoint answering a constant, no work: ${f.requests.average.toFixed(0)} req/s, p99 ${f.latency.p99} ms = ${(f.requests.average / results["GET account"].raw.requests.average).toFixed(2)}× raw GET`)

@@ -43,8 +43,16 @@ const db = <A, E, R>(effect: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A
     (e) => Effect.fail(new Unavailable({ message: fromSqlError(e).message }))
   ) as Effect.Effect<A, Exclude<E, SqlError> | Unavailable, R>
 
+/**
+ * Verified keys are remembered this long, sparing a query per request. A revocation clears the
+ * entry at once in its own process; other processes (a running server after `acct keys revoke`)
+ * honour it within this time.
+ */
+export const VERIFIED_KEY_TTL_MS = 5_000
+
 export const makeSqlApiKeys = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const verified = new Map<string, { readonly principal: Principal; readonly until: number }>()
   const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
   const insert = (secret: string, name: string, scopes: ReadonlyArray<Scope>) =>
@@ -84,12 +92,16 @@ export const makeSqlApiKeys = Effect.gen(function* () {
         if (rows.length !== 1) return yield* NotFound.of("API key", idOrPrefix)
         const at = yield* now
         yield* sql`UPDATE api_keys SET revoked_at = ${at} WHERE id = ${rows[0]!.id} AND revoked_at IS NULL`
+        verified.delete(rows[0]!.secret_hash)
         return toInfo({ ...rows[0]!, revoked_at: rows[0]!.revoked_at ?? at })
       }).pipe(db),
     verify: (secret) =>
       Effect.gen(function* () {
         if (secret.length < 8 || secret.length > 200) return yield* unauthorized
         const presented = hash(secret)
+        const now = yield* Clock.currentTimeMillis
+        const remembered = verified.get(presented)
+        if (remembered && remembered.until > now) return remembered.principal
         const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${presented}`
         const row = rows[0]
         // The lookup is by hash already; compare again in constant time so no timing difference
@@ -97,7 +109,10 @@ export const makeSqlApiKeys = Effect.gen(function* () {
         if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), Buffer.from(presented, "hex")) || row.revoked_at !== null) {
           return yield* unauthorized
         }
-        return Principal.make({ actor: { kind: "api-key", id: row.id, name: row.name }, scopes: JSON.parse(row.scopes) })
+        const principal = Principal.make({ actor: { kind: "api-key", id: row.id, name: row.name }, scopes: JSON.parse(row.scopes) })
+        if (verified.size >= 10_000) verified.clear()
+        verified.set(presented, { principal, until: now + VERIFIED_KEY_TTL_MS })
+        return principal
       }).pipe(db)
   }
   return service
