@@ -11,7 +11,7 @@ import { userInfo } from "node:os"
 export const DEFAULT_DB = ".acct/acct.db"
 
 export const db = Options.text("db").pipe(
-  Options.withDescription(`SQLite database file (env ACCT_DATABASE; default ${DEFAULT_DB})`),
+  Options.withDescription(`SQLite database file, or a postgres:// URL (env ACCT_DATABASE; default ${DEFAULT_DB})`),
   Options.withFallbackConfig(Config.string("ACCT_DATABASE")),
   Options.withDefault(DEFAULT_DB)
 )
@@ -43,7 +43,7 @@ export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
 /** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
 export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
-  Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.SqliteStore({ filename: db }))))
+  Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.storeFor(db))))
 
 /** Gives a command the store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>

@@ -4,7 +4,7 @@
  */
 import { AcctApi } from "@acct/api"
 import { Accounts, ApiKeys } from "@acct/core"
-import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, SqliteStore } from "@acct/store-sql"
+import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, storeFor } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -52,7 +52,7 @@ export const appLayer = (config: ServerConfig) =>
     Layer.provide(apiErrors),
     Layer.provide(ApiLive),
     Layer.provide(prepareStore(config)),
-    Layer.provideMerge(SqliteStore({ filename: config.database })),
+    Layer.provideMerge(storeFor(config.database)),
     // In-process counters: right for one server. Several replicas need a shared store (Redis or SQL).
     Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))),
     Layer.provideMerge(InFlight.layer)

@@ -4,6 +4,7 @@ import { Config } from "effect"
 export const ServerConfig = Config.all({
   port: Config.integer("PORT").pipe(Config.withDefault(8080)),
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+  /** An SQLite file, or a postgres:// URL for several servers sharing one database. */
   database: Config.string("ACCT_DATABASE").pipe(Config.withDefault(".acct/acct.db")),
   /** Registered as an admin key at start, if absent. */
   bootstrapKey: Config.option(Config.redacted("ACCT_BOOTSTRAP_KEY")),

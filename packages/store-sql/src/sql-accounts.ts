@@ -86,6 +86,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const accountSelect = sql.literal("SELECT a.*, t.name AS type_name FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
   // For changes: the account and its type's definition in one round trip.
   const accountWithTypeSelect = sql.literal("SELECT a.*, t.name AS type_name, t.definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
+  // On Postgres, lock the row for the transaction so concurrent writers queue rather than race
+  // on the version (SQLite already admits one writer at a time).
+  const lockForChange = sql.onDialectOrElse({ pg: () => sql.literal(" FOR UPDATE OF a"), orElse: () => sql.literal("") })
 
   const notFound = (ref: AccountRef) =>
     "id" in ref
@@ -363,8 +366,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const loadForChange = (ref: AccountRef, invocation: Invocation): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
     Effect.flatMap(
       "id" in ref
-        ? sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.id = ${ref.id}`
-        : sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.reference_id = ${ref.referenceId}`,
+        ? sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.id = ${ref.id}${lockForChange}`
+        : sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.reference_id = ${ref.referenceId}${lockForChange}`,
       (rows): Effect.Effect<{ account: Account; type: AccountType }, AccountsError> => {
         if (!rows[0]) return Effect.fail(notFound(ref))
         const account = toAccount(rows[0])

@@ -2,7 +2,10 @@ import { Accounts } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { loadCatalog, parseCatalog } from "../src/index.js"
-import { demoStore } from "./harness.js"
+import { afterAll } from "vitest"
+import { backends, dropDatabases, onFreshStore } from "./harness.js"
+
+afterAll(dropDatabases)
 
 const problem = (text: string, file = "catalog.yaml") => {
   const result = parseCatalog(text, file)
@@ -62,7 +65,7 @@ actions:
       expect(error.message).toContain('actions[1].accountType: unknown account type "Ghost"')
       const accounts = yield* Accounts
       expect((yield* accounts.listTypes()).map((t) => t.name)).toEqual(["User"])
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backends[backends.length - 1]!, test))
   )
 
   it.effect("reloading keeps ids stable", () =>
@@ -81,6 +84,6 @@ actions:
       const after = yield* accounts.getAction("Set status")
       expect(after.id).toBe(before.id)
       expect(after.description).toBe("changed")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backends[backends.length - 1]!, test))
   )
 })

@@ -2,9 +2,12 @@ import { type Account, Accounts, type AccountRef, isEmptyValue, type Page } from
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Exit } from "effect"
-import { as, demoStore, jane, tempDb } from "./harness.js"
+import { afterAll } from "vitest"
+import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
 
-describe("accounts store (SQLite)", () => {
+afterAll(dropDatabases)
+
+describe.each(backends)("accounts store ($name)", (backend) => {
   it.effect("seeds the demo accounts, Jane first by reference id", () =>
     Effect.gen(function* () {
       const accounts = yield* Accounts
@@ -18,7 +21,7 @@ describe("accounts store (SQLite)", () => {
       const all = yield* accounts.list({ size: 100 })
       expect(all.items.length).toBe(6)
       expect(all.items.filter((a) => a.referenceId === null).length).toBe(3)
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("runs Set status: account change, run record and audit entry together", () =>
@@ -32,7 +35,7 @@ describe("accounts store (SQLite)", () => {
       expect((yield* accounts.getRun(run.id)).accountId).toBe(account.id)
       const audit = yield* sql<{ operation: string; run_id: string; actor_id: string; channel: string; status_before: string; status_after: string }>`SELECT * FROM audit_log WHERE account_id = ${account.id} AND operation = 'run-action'`
       expect(audit).toMatchObject([{ run_id: run.id, actor_id: "tester", channel: "cli", status_before: "deactivated", status_after: "activated" }])
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("applies nothing when a step of an action fails", () =>
@@ -50,7 +53,7 @@ describe("accounts store (SQLite)", () => {
       expect((yield* accounts.listRuns({ account: { id: wei.id } })).items.length).toBe(runsBefore)
       const refused = yield* sql<{ outcome: string }>`SELECT outcome FROM audit_log WHERE operation = 'run-action'`
       expect(refused).toEqual([{ outcome: "refused:InvalidState" }])
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("checks permissions per operation before touching anything", () =>
@@ -61,7 +64,7 @@ describe("accounts store (SQLite)", () => {
       expect(denied).toMatchObject({ _tag: "Forbidden", missingScope: "account.action" })
       expect((yield* Effect.flip(accounts.redact(jane, as(["account.write"]))))).toMatchObject({ _tag: "Forbidden", missingScope: "account.redact" })
       expect((yield* accounts.get(jane)).status).toBe("deactivated")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("idempotency: the same key replays the first result, another request with it is refused", () =>
@@ -79,7 +82,7 @@ describe("accounts store (SQLite)", () => {
       // Keys are per principal: another actor's key-1 is a separate request.
       const other = yield* accounts.runAction(jane, "Set status", { status: "disabled" }, { ...as(["admin"], "someone-else"), idempotencyKey: "key-1" })
       expect(other.account.status).toBe("disabled")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("two writers holding the same version: one wins, the other gets a Conflict", () =>
@@ -99,17 +102,18 @@ describe("accounts store (SQLite)", () => {
       const after = yield* accounts.get(jane)
       expect(after.version).toBe(seen.version + 1)
       expect(after.tags.filter((t) => t.startsWith("writer-")).length).toBe(1)
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("two connections writing the same account without pinned versions lose no update", () => {
-    const file = tempDb()
+    let file = ""
     const writer = (tag: string) =>
       Effect.gen(function* () {
         const accounts = yield* Accounts
         for (let i = 0; i < 20; i++) yield* accounts.addTag(jane, `${tag}-${i}`, as())
       }).pipe(Effect.provide(demoStore(file, false)))
     return Effect.gen(function* () {
+      file = yield* Effect.promise(() => backend.fresh())
       yield* Effect.provide(Effect.void, demoStore(file))
       yield* Effect.all([writer("a"), writer("b")], { concurrency: 2 })
       const after = yield* Effect.flatMap(Accounts, (a) => a.get(jane)).pipe(Effect.provide(demoStore(file, false)))
@@ -134,7 +138,7 @@ describe("accounts store (SQLite)", () => {
       expect(refused._tag).toBe("InvalidState")
       expect(refused.message).toContain("was redacted")
       expect(yield* accounts.redact(jane, as())).toEqual(redacted)
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("consolidation merges into the destination and archives the sources", () =>
@@ -154,7 +158,7 @@ describe("accounts store (SQLite)", () => {
       expect(again.message).toContain("was consolidated into")
       const self = yield* Effect.flip(accounts.consolidate(jane, [jane], as()))
       expect(self._tag).toBe("Unprocessable")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("validates create input field by field and changes nothing", () =>
@@ -171,7 +175,7 @@ describe("accounts store (SQLite)", () => {
       const dup = yield* Effect.flip(accounts.create({ accountType: "User", referenceId: "abc-123" }, as()))
       expect(dup._tag).toBe("Conflict")
       expect((yield* Effect.flip(accounts.create({ accountType: "Robot" }, as())))._tag).toBe("NotFound")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("pagination walks 250 accounts forward and back: no duplicates, none missing", () =>
@@ -206,7 +210,7 @@ describe("accounts store (SQLite)", () => {
       const bad = yield* Effect.flip(accounts.list({ size: 101 }))
       expect(bad.message).toContain("page size must be an integer from 1 to 100")
       expect((yield* Effect.flip(accounts.list({ after: "act_nopenopenopenopenopenope" }))).message).toContain("page[after]")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("filters by reference id, status, tag and type", () =>
@@ -218,7 +222,7 @@ describe("accounts store (SQLite)", () => {
       expect((yield* accounts.list({ status: "disabled" })).items.length).toBe(2)
       expect((yield* accounts.list({ accountType: "User", size: 100 })).items.length).toBe(6)
       expect((yield* Effect.flip(accounts.list({ accountType: "Nope" })))._tag).toBe("NotFound")
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 
   it.effect("lifecycle through the store records a run per operation", () =>
@@ -231,6 +235,6 @@ describe("accounts store (SQLite)", () => {
       expect(refused.message).toContain("it is Enabled; deactivate applies to Active accounts")
       const runs = yield* accounts.listRuns({ account: ref })
       expect(runs.items.map((r) => r.actionName)).toEqual(["deactivate", "enable"])
-    }).pipe(Effect.provide(demoStore()))
+    }).pipe((test) => onFreshStore(backend, test))
   )
 })

@@ -13,7 +13,7 @@ export const initCommand = Command.make(
   },
   (o) =>
     Effect.gen(function* () {
-      const { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts } = yield* Effect.promise(() => import("@acct/store-sql"))
+      const { demoCatalog, loadCatalog, parseCatalog, redactUrl, seedDemoAccounts } = yield* Effect.promise(() => import("@acct/store-sql"))
       const load = (text: string, source: string, format?: "json") =>
         Either.match(parseCatalog(text, source, format), { onLeft: Effect.fail, onRight: (c) => loadCatalog(c, source) })
       let seeded = 0
@@ -32,12 +32,12 @@ export const initCommand = Command.make(
       const accounts = yield* Accounts
       const types = yield* accounts.listTypes()
       const actions = yield* accounts.listActions()
-      const summary = { database: o.db, accountTypes: types.length, actions: actions.length, demoAccountsCreated: seeded }
+      const summary = { database: redactUrl(o.db), accountTypes: types.length, actions: actions.length, demoAccountsCreated: seeded }
       yield* o.json
         ? Console.log(JSON.stringify(summary, null, 2))
         : Console.log(
             [
-              `Database ${o.db} is ready: ${types.length} account type(s), ${actions.length} action(s)${o.demo ? `, ${seeded} demo account(s) created` : ""}.`,
+              `Database ${summary.database} is ready: ${types.length} account type(s), ${actions.length} action(s)${o.demo ? `, ${seeded} demo account(s) created` : ""}.`,
               ...(types.length === 0 ? ["Load a catalog with `acct init --catalog FILE`, or try `acct init --demo`."] : ["Next: acct accounts list · acct actions list · acct run 'Set status' abc-123 status=activated"])
             ].join("\n")
           )

@@ -1,0 +1,55 @@
+/**
+ * The store on PostgreSQL, for several servers sharing one database: the same queries and
+ * migrations as SQLite. Migrations run in one transaction holding an advisory lock, so
+ * replicas that start together migrate exactly once.
+ */
+import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
+import { SqlApiKeysLive } from "./api-keys.js"
+import { runMigrations } from "./migrations.js"
+import { SqlAccountsLive } from "./sql-accounts.js"
+
+export interface PostgresOptions {
+  /** postgres://user@host:5432/database */
+  readonly url: string
+  readonly maxConnections?: number | undefined
+}
+
+const MIGRATION_LOCK = 0x61636374 // "acct"
+
+/**
+ * The migrator serializes migrations itself (it locks its table), but creating that table on a
+ * first start can race between replicas: create it here, under an advisory lock, first.
+ */
+const prepare = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.withTransaction(
+    Effect.zipRight(
+      sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`,
+      sql`CREATE TABLE IF NOT EXISTS acct_migrations (
+        migration_id integer primary key,
+        created_at timestamp with time zone not null default now(),
+        name text not null
+      )`
+    )
+  )
+  yield* runMigrations
+})
+
+/** Where a connection URL shows up in messages: without its password. */
+export const redactUrl = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")
+
+export const postgresClientLayer = (options: PostgresOptions) =>
+  Layer.effectDiscard(prepare).pipe(
+    Layer.provideMerge(PgClient.layer({ url: Redacted.make(options.url), maxConnections: options.maxConnections ?? 10, applicationName: "acct" })),
+    Layer.mapError((e) => {
+      const error = e as { message?: string; cause?: { message?: string } }
+      const detail = [error.message, error.cause?.message].filter(Boolean).join(": ")
+      return new Unavailable({ message: `cannot use Postgres at ${redactUrl(options.url)}: ${detail || String(e)}` })
+    })
+  )
+
+export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
+  Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(postgresClientLayer(options)), Layer.provide(RetryPolicy.Default))
