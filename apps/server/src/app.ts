@@ -4,7 +4,7 @@
  */
 import { AcctApi } from "@acct/api"
 import { Accounts, ApiKeys } from "@acct/core"
-import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, storeFor } from "@acct/store-sql"
+import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, storeFor, withStartupLock } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -26,7 +26,7 @@ const ApiLive = HttpApiBuilder.api(AcctApi).pipe(
 /** First-start work: the bootstrap admin key, and the demo data in a new database. */
 const prepareStore = (config: ServerConfig) =>
   Layer.effectDiscard(
-    Effect.gen(function* () {
+    withStartupLock(Effect.gen(function* () {
       if (Option.isSome(config.bootstrapKey)) {
         const keys = yield* ApiKeys
         yield* keys.ensure({ secret: Redacted.value(config.bootstrapKey.value), name: "bootstrap admin", scopes: ["admin"] })
@@ -39,14 +39,14 @@ const prepareStore = (config: ServerConfig) =>
           yield* Effect.logInfo("seeded the demo catalog").pipe(Effect.annotateLogs({ accounts: created }))
         }
       }
-    })
+    }))
   )
 
 /** Everything but the listening socket: provide an HttpServer (real or test) to run it. */
 export const appLayer = (config: ServerConfig) =>
   drainOnShutdown("10 seconds").pipe(
     // Built after (so released before) the server: see drain.ts.
-    Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit }))),
+    Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }))),
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(apiErrors),

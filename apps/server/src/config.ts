@@ -12,6 +12,8 @@ export const ServerConfig = Config.all({
   seedDemo: Config.boolean("ACCT_SEED_DEMO").pipe(Config.withDefault(true)),
   /** Requests per minute per API key (RateLimit-* headers on every response, 429 past it). */
   rateLimit: Config.integer("ACCT_RATE_LIMIT").pipe(Config.withDefault(300)),
+  /** Seconds an unfinished Idempotency-Key blocks retries (after a crash) before they may run. */
+  idempotencyStaleSeconds: Config.integer("ACCT_IDEMPOTENCY_STALE_SECONDS").pipe(Config.withDefault(30)),
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
 })

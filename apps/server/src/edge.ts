@@ -89,6 +89,8 @@ export interface EdgeOptions {
   readonly maxBodyBytes: number
   /** Requests per minute per caller. */
   readonly rateLimit: number
+  /** How long an unfinished Idempotency-Key record blocks its retries. */
+  readonly idempotencyStaleMs: number
 }
 
 export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient | RateLimiter.RateLimiter | InFlight> =>
@@ -128,7 +130,7 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
         return shape(request, HttpServerResponse.empty({ status: 413 }))
       }
       const body = yield* readBody(request)
-      const claimed = yield* claim(request, Option.getOrElse(body, () => ""), exchange.id)
+      const claimed = yield* claim(request, Option.getOrElse(body, () => ""), exchange.id, options.idempotencyStaleMs)
       if (claimed._tag === "Answer") return shape(request, claimed.response)
       if (claimed._tag === "Run") settle = claimed.settle
       return yield* app.pipe(Effect.onInterrupt(() => (claimed._tag === "Run" ? claimed.release : Effect.void)))

@@ -14,8 +14,11 @@ import { errorResponse } from "./error-body.js"
 import { sha256 } from "./hash.js"
 
 const TTL_MS = 24 * 60 * 60 * 1000
-/** A pending record older than this belongs to a request that died; it no longer blocks. */
-const STALE_PENDING_MS = 60 * 1000
+/**
+ * A pending record older than this (ACCT_IDEMPOTENCY_STALE_SECONDS) belongs to a request whose
+ * server died; it stops blocking retries. Re-running is then safe: the store keeps the same key
+ * in the same transaction as the change, so a change that did commit is replayed, not repeated.
+ */
 const KEY = /^[\x21-\x7E]{1,255}$/
 
 /** Success, or a refusal by the operation itself (not found, conflict, unprocessable). */
@@ -38,7 +41,7 @@ export type Claim =
   /** Run the request; then `settle` its response. */
   | { readonly _tag: "Run"; readonly settle: (response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void>; readonly release: Effect.Effect<void> }
 
-export const claim = (request: HttpServerRequest.HttpServerRequest, body: string, requestId: string) =>
+export const claim = (request: HttpServerRequest.HttpServerRequest, body: string, requestId: string, staleAfterMs: number) =>
   Effect.gen(function* () {
     const refuse = (status: number, title: string, detail: string): Claim => ({ _tag: "Answer", response: errorResponse(request.url, requestId, status, title, detail) })
     const key = request.headers["idempotency-key"]
@@ -64,7 +67,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
         )
         return { _tag: "Answer", response: replay } as Claim
       }
-      if (now - Date.parse(existing.created_at) < STALE_PENDING_MS) {
+      if (now - Date.parse(existing.created_at) < staleAfterMs) {
         return refuse(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`)
       }
     }
@@ -77,7 +80,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
       ON CONFLICT (caller, idempotency_key) DO UPDATE SET
         request_hash = excluded.request_hash, state = excluded.state, status = NULL, body = NULL,
         created_at = excluded.created_at, expires_at = excluded.expires_at
-      WHERE http_idempotency.expires_at <= ${createdAt} OR (http_idempotency.state LIKE 'pending:%' AND http_idempotency.created_at <= ${new Date(now - STALE_PENDING_MS).toISOString()})
+      WHERE http_idempotency.expires_at <= ${createdAt} OR (http_idempotency.state LIKE 'pending:%' AND http_idempotency.created_at <= ${new Date(now - staleAfterMs).toISOString()})
       RETURNING caller`
     if (claimed.length === 0) {
       return refuse(409, "Conflict", `a request with Idempotency-Key ${JSON.stringify(key)} is still in flight; retry shortly`)

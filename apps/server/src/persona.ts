@@ -9,17 +9,12 @@ import {
   toAccountTypeWithMeta,
   toWorkflowRunResource
 } from "@acct/api"
-import { type AccountId, Accounts, type AccountsError, type Invocation, type LifecycleOperation, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef, requireScope, type Scope } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
-import { Effect, Either, FiberRef } from "effect"
-import { currentRequest } from "./request-context.js"
+import { Effect, Either } from "effect"
+import { httpInvocation } from "./request-context.js"
 
-/** The caller, the channel and the request id, for the store's audit trail. */
-const invocation = Effect.gen(function* () {
-  const principal = yield* CurrentPrincipal
-  const request = yield* FiberRef.get(currentRequest)
-  return { principal, channel: "http", requestId: request?.id } satisfies Invocation
-})
+const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
 
 const canRead = (scope: Scope = "account.read") =>
   Effect.flatMap(CurrentPrincipal, (principal) => {

@@ -2,7 +2,9 @@
  * Per-request facts the access log needs from deeper layers (who the caller turned out to be).
  * Set by the request-log middleware for the whole request fiber; filled in by authentication.
  */
-import { FiberRef } from "effect"
+import type { Invocation, Principal } from "@acct/core"
+import { HttpServerRequest } from "@effect/platform"
+import { Effect, FiberRef } from "effect"
 
 export interface RequestContext {
   readonly id: string
@@ -10,3 +12,21 @@ export interface RequestContext {
 }
 
 export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)
+
+/**
+ * The store's view of an HTTP request: who, through which channel, the request id for the
+ * audit trail, and the Idempotency-Key. The store records the key in the same transaction as
+ * the change, so even if a server dies after committing and before answering, a retry of the
+ * key (on any replica) replays the result instead of repeating the change.
+ */
+export const httpInvocation = (principal: Principal) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const context = yield* FiberRef.get(currentRequest)
+    return {
+      principal,
+      channel: "http",
+      requestId: context?.id,
+      idempotencyKey: request.headers["idempotency-key"]
+    } satisfies Invocation
+  })

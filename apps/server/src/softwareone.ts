@@ -3,7 +3,7 @@ import { AcctApi, CurrentPrincipal, SoftwareOneErrors, toSoftwareOneAccount } fr
 import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef, requireScope } from "@acct/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
-import { currentRequest } from "./request-context.js"
+import { currentRequest, httpInvocation } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */
 const problems = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
@@ -23,9 +23,8 @@ export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (han
     const transition = (operation: LifecycleOperation) => ({ path }: { readonly path: { readonly id: string } }) =>
       problems(
         Effect.gen(function* () {
-          const principal = yield* CurrentPrincipal
-          const request = yield* FiberRef.get(currentRequest)
-          const { account } = yield* accounts.lifecycle(yield* refOf(path.id), operation, { principal, channel: "http", requestId: request?.id })
+          const invocation = yield* Effect.flatMap(CurrentPrincipal, httpInvocation)
+          const { account } = yield* accounts.lifecycle(yield* refOf(path.id), operation, invocation)
           return yield* withType(account)
         })
       )

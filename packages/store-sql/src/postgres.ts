@@ -53,3 +53,19 @@ export const postgresClientLayer = (options: PostgresOptions) =>
 
 export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(postgresClientLayer(options)), Layer.provide(RetryPolicy.Default))
+
+const STARTUP_LOCK = 0x61637374 // "acst"
+
+/**
+ * Runs first-start work (bootstrap key, demo data) as one transaction that, on Postgres, holds
+ * an advisory lock: replicas starting together do it once, the others then find it done.
+ */
+export const withStartupLock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.withTransaction(
+      Effect.zipRight(
+        sql.onDialectOrElse({ pg: () => Effect.asVoid(sql`SELECT pg_advisory_xact_lock(${STARTUP_LOCK})`), orElse: () => Effect.void }),
+        effect
+      )
+    )
+  )
