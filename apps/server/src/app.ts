@@ -4,7 +4,16 @@
  */
 import { AcctApi } from "@acct/api"
 import { Accounts, ApiKeys } from "@acct/core"
-import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, storeFor, withStartupLock } from "@acct/store-sql"
+import {
+  demoCatalog,
+  isPostgresUrl,
+  loadCatalog,
+  parseCatalog,
+  seedDemoAccounts,
+  SqlRateLimiterStore,
+  storeFor,
+  withStartupLock
+} from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -52,9 +61,9 @@ export const appLayer = (config: ServerConfig) =>
     Layer.provide(apiErrors),
     Layer.provide(ApiLive),
     Layer.provide(prepareStore(config)),
+    // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
+    Layer.provide(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(config.database) ? SqlRateLimiterStore : RateLimiter.layerStoreMemory))),
     Layer.provideMerge(storeFor(config.database)),
-    // In-process counters: right for one server. Several replicas need a shared store (Redis or SQL).
-    Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))),
     Layer.provideMerge(InFlight.layer)
   )
 

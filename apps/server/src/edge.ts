@@ -116,14 +116,17 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
         // Per caller: the bearer token's hash (unauthenticated requests share their address's budget).
         const caller = request.headers.authorization ? sha256(request.headers.authorization) : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
         const verdict = yield* Effect.either(limiter.consume({ key: `acct:${caller}`, limit: options.rateLimit, window: "1 minute", algorithm: "fixed-window", onExceeded: "fail" }))
-        if (verdict._tag === "Left") {
-          const error = verdict.left
-          const retryAfter = error.reason === "Exceeded" ? Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter))) : 1
+        if (verdict._tag === "Right") {
+          exchange.limit = { limit: verdict.right.limit, remaining: verdict.right.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(verdict.right.resetAfter))) }
+        } else if (verdict.left.reason === "Exceeded") {
+          const retryAfter = Math.max(1, Math.ceil(Duration.toSeconds(verdict.left.retryAfter)))
           exchange.limit = { limit: options.rateLimit, remaining: 0, resetSeconds: retryAfter }
           const refused = errorResponse(request.url, exchange.id, 429, "Rate limit exceeded", `this API key may make ${options.rateLimit} requests per minute; retry in ${retryAfter} s`)
           return shape(request, HttpServerResponse.setHeader(refused, "retry-after", String(retryAfter)))
+        } else {
+          // Counters unavailable: serve without limiting rather than refuse everyone.
+          yield* Effect.logWarning("rate-limit counters unavailable; request not limited").pipe(Effect.annotateLogs({ requestId: exchange.id }))
         }
-        exchange.limit = { limit: verdict.right.limit, remaining: verdict.right.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(verdict.right.resetAfter))) }
       }
       if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
         yield* drain(request)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startServer, validatePersona } from "./harness.js"
+import { freshDatabase, postgresReachable } from "./postgres.js"
 
 let server: Awaited<ReturnType<typeof startServer>>
 beforeAll(async () => {
@@ -35,5 +36,25 @@ describe("rate limits per API key", () => {
     expect((await server.call("GET", "/api/v1/accounts", { key: a })).status).toBe(429)
     expect((await server.call("GET", "/api/v1/accounts", { key: b })).status).toBe(200)
     for (let i = 0; i < 10; i++) expect((await server.call("GET", "/healthz", { key: null })).status).toBe(200)
+  })
+})
+
+describe.runIf(postgresReachable)("rate limits shared by replicas on one Postgres", () => {
+  it("counts a key's requests on every replica against one budget", async () => {
+    const database = await freshDatabase("acct_ratelimit")
+    const a = await startServer({ database: database.url, rateLimit: 6 })
+    const b = await startServer({ database: database.url, rateLimit: 6, adminKey: a.admin })
+    try {
+      // Spend one key's budget alternating between the two replicas.
+      const statuses: Array<number> = []
+      for (let i = 0; i < 7; i++) statuses.push((await (i % 2 ? b : a).call("GET", "/api/v1/accounts")).status)
+      expect(statuses.filter((s) => s === 200)).toHaveLength(6)
+      expect(statuses[6]).toBe(429)
+      expect((await b.call("GET", "/api/v1/accounts")).headers.get("ratelimit-remaining")).toBe("0")
+    } finally {
+      await a.close()
+      await b.close()
+      await database.drop()
+    }
   })
 })

@@ -138,6 +138,22 @@ const httpIdempotency = Effect.gen(function* () {
   yield* sql`CREATE INDEX http_idempotency_expiry ON http_idempotency(expires_at)`
 })
 
-export const migrations = Migrator.fromRecord({ "0001_initial": initial, "0002_api_keys": apiKeys, "0003_http_idempotency": httpIdempotency })
+const rateLimits = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // Rate-limit counters shared by every replica (see rate-limiter-store.ts).
+  yield* sql`CREATE TABLE rate_limits (
+    limit_key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    rejected INTEGER NOT NULL
+  )`
+})
+
+export const migrations = Migrator.fromRecord({
+  "0001_initial": initial,
+  "0002_api_keys": apiKeys,
+  "0003_http_idempotency": httpIdempotency,
+  "0004_rate_limits": rateLimits
+})
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })
