@@ -63,7 +63,7 @@ export const appLayer = (config: ServerConfig) =>
     Layer.provide(prepareStore(config)),
     // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
     Layer.provide(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(config.database) ? SqlRateLimiterStore : RateLimiter.layerStoreMemory))),
-    Layer.provideMerge(storeFor(config.database)),
+    Layer.provideMerge(storeFor(config.database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })),
     Layer.provideMerge(InFlight.layer)
   )
 

@@ -12,6 +12,9 @@ export const ServerConfig = Config.all({
   seedDemo: Config.boolean("ACCT_SEED_DEMO").pipe(Config.withDefault(true)),
   /** Requests per minute per API key (RateLimit-* headers on every response, 429 past it). */
   rateLimit: Config.integer("ACCT_RATE_LIMIT").pipe(Config.withDefault(300)),
+  /** Postgres only: connections per server, and the longest a statement may run. */
+  dbPoolSize: Config.integer("ACCT_DB_POOL_SIZE").pipe(Config.withDefault(10)),
+  dbStatementTimeoutMs: Config.integer("ACCT_DB_STATEMENT_TIMEOUT_MS").pipe(Config.withDefault(5000)),
   /** Seconds an unfinished Idempotency-Key blocks retries (after a crash) before they may run. */
   idempotencyStaleSeconds: Config.integer("ACCT_IDEMPOTENCY_STALE_SECONDS").pipe(Config.withDefault(30)),
   /** Largest request body accepted, in bytes. */

@@ -12,7 +12,7 @@ import path from "node:path"
 
 export const startAcct = async () => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-client-")), "acct.db")
-  const layer = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, rateLimit: 100_000, idempotencyStaleSeconds: 30 }).pipe(
+  const layer = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, rateLimit: 100_000, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
   )

@@ -14,7 +14,18 @@ import { SqlAccountsLive } from "./sql-accounts.js"
 export interface PostgresOptions {
   /** postgres://user@host:5432/database */
   readonly url: string
+  /** Connections in the pool (default 10). */
   readonly maxConnections?: number | undefined
+  /** Statements running longer are cancelled by the server (default 5000 ms; 0 = no limit). */
+  readonly statementTimeoutMs?: number | undefined
+}
+
+/** The URL with the statement timeout as a connection option, unless the URL sets options itself. */
+const withStatementTimeout = (url: string, ms: number) => {
+  const parsed = new URL(url)
+  if (ms <= 0 || parsed.searchParams.has("options")) return url
+  parsed.searchParams.set("options", `-c statement_timeout=${ms}`)
+  return parsed.toString()
 }
 
 const MIGRATION_LOCK = 0x61636374 // "acct"
@@ -43,7 +54,13 @@ export const redactUrl = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, "/
 
 export const postgresClientLayer = (options: PostgresOptions) =>
   Layer.effectDiscard(prepare).pipe(
-    Layer.provideMerge(PgClient.layer({ url: Redacted.make(options.url), maxConnections: options.maxConnections ?? 10, applicationName: "acct" })),
+    Layer.provideMerge(
+      PgClient.layer({
+        url: Redacted.make(withStatementTimeout(options.url, options.statementTimeoutMs ?? 5000)),
+        maxConnections: options.maxConnections ?? 10,
+        applicationName: "acct"
+      })
+    ),
     Layer.mapError((e) => {
       const error = e as { message?: string; cause?: { message?: string } }
       const detail = [error.message, error.cause?.message].filter(Boolean).join(": ")

@@ -449,25 +449,30 @@ export const makeSqlAccounts = Effect.gen(function* () {
         })
     })
 
+  /** Reads retried too: a busy database or a dropped connection is worth another try. */
+  const read = <A>(effect: Effect.Effect<A, AccountsError>) => retryPolicy.retry(effect)
+
   const service: AccountsService = {
-    list,
-    get: (ref) => findAccount(ref).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e)))),
-    listTypes: () => db(sql<DefinitionRow>`SELECT definition FROM account_types ORDER BY name`.pipe(Effect.map((rows) => rows.map(toType)))),
-    getType: (idOrName) => findType(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e)))),
+    list: (query) => read(list(query)),
+    get: (ref) => read(findAccount(ref).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+    listTypes: () => read(db(sql<DefinitionRow>`SELECT definition FROM account_types ORDER BY name`.pipe(Effect.map((rows) => rows.map(toType))))),
+    getType: (idOrName) => read(findType(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
     listActions: (query) =>
-      Effect.gen(function* () {
+      read(Effect.gen(function* () {
         const type = query?.accountType !== undefined ? yield* findType(query.accountType) : undefined
         const rows = type
           ? yield* sql<DefinitionRow>`SELECT definition FROM account_actions WHERE account_type_id = ${type.id} ORDER BY name`
           : yield* sql<DefinitionRow>`SELECT definition FROM account_actions ORDER BY name`
         return rows.map(toAction)
-      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e)))),
-    getAction: (idOrName) => findAction(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e)))),
-    listRuns,
+      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+    getAction: (idOrName) => read(findAction(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+    listRuns: (query) => read(listRuns(query)),
     getRun: (id) =>
-      sql<RunRow>`SELECT * FROM action_runs WHERE id = ${id}`.pipe(
-        Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))),
-        Effect.flatMap((rows) => (rows[0] ? Effect.succeed(toRun(rows[0])) : Effect.fail(NotFound.of("workflow run", id))))
+      read(
+        sql<RunRow>`SELECT * FROM action_runs WHERE id = ${id}`.pipe(
+          Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))),
+          Effect.flatMap((rows) => (rows[0] ? Effect.succeed(toRun(rows[0])) : Effect.fail(NotFound.of("workflow run", id))))
+        )
       ),
 
     create: (input, invocation) =>
