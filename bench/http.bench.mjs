@@ -1,8 +1,11 @@
 // HTTP service: GET an account and POST run-action at 32 connections (autocannon), against acct
-// and against a raw node:http + better-sqlite3 server running the same SQL on the same database,
-// one after the other in this run. Goals: ≥ 0.5× the baseline's throughput, p99 ≤ 25 ms.
-// BENCH_SECONDS (default 10) sets each run's duration.
+// and against a raw node:http server running the same SQL on the same database, one after the
+// other in this run: on SQLite (raw: better-sqlite3), and on Postgres with 1 and 3 replicas
+// (raw: pg), when a Postgres is reachable (BENCH_POSTGRES_URL, default
+// postgres://postgres@127.0.0.1:5432/postgres). Goals: ≥ 0.5× the baseline's throughput,
+// p99 ≤ 25 ms. BENCH_SECONDS (default 10) sets each run's duration.
 import autocannon from "autocannon"
+import pg from "pg"
 import { spawn, spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,6 +18,7 @@ const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-http-bench-")), "acct.db")
 const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
 const raw = fileURLToPath(new URL("./raw-server.mjs", import.meta.url))
+const rawPg = fileURLToPath(new URL("./raw-pg-server.mjs", import.meta.url))
 const floor = fileURLToPath(new URL("./effect-floor-server.mjs", import.meta.url))
 
 const start = (file, port, extraEnv = {}) =>
@@ -31,7 +35,16 @@ const start = (file, port, extraEnv = {}) =>
     child.once("exit", (code) => reject(new Error(`${file} exited ${code}: ${out}`)))
   })
 
-const stop = (child) => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM") })
+/** SIGTERM, and SIGKILL if the server has not exited within 20 s. */
+const stop = (child) =>
+  new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 20_000)
+    child.once("exit", () => {
+      clearTimeout(force)
+      resolve()
+    })
+    child.kill("SIGTERM")
+  })
 
 const load = (url, options) =>
   new Promise((resolve, reject) =>
@@ -78,3 +91,66 @@ for (const [name, { acct, raw: base }] of Object.entries(results)) {
 }
 const f = floorResult
 console.log(`framework floor: an HttpApi endpoint answering a constant, no work: ${f.requests.average.toFixed(0)} req/s, p99 ${f.latency.p99} ms = ${(f.requests.average / results["GET account"].raw.requests.average).toFixed(2)}× raw GET`)
+
+// ---- Postgres: 1 and 3 replicas ------------------------------------------------------------
+
+/** Load split over several servers at once: summed throughput, worst percentiles. */
+const loadAll = async (urls, route) => {
+  const each = await Promise.all(
+    urls.map((base, i) =>
+      new Promise((resolve, reject) =>
+        autocannon(
+          { url: `${base}${route.path}`, connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0), duration: seconds, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, method: route.method, body: route.body },
+          (error, result) => (error ? reject(error) : resolve(result))
+        )
+      )
+    )
+  )
+  return {
+    rps: each.reduce((n, r) => n + r.requests.average, 0),
+    p50: Math.max(...each.map((r) => r.latency.p50)),
+    p99: Math.max(...each.map((r) => r.latency.p99)),
+    non2xx: each.reduce((n, r) => n + r.non2xx, 0)
+  }
+}
+
+const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+const admin = new pg.Client({ connectionString: adminUrl })
+const reachable = await admin.connect().then(() => true, () => false)
+if (!reachable) {
+  console.log(`\nPostgres: skipped (no Postgres at ${adminUrl}; set BENCH_POSTGRES_URL)`)
+} else {
+  const name = `acct_bench_${Math.random().toString(36).slice(2, 10)}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  const pgUrl = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString()
+  const onPg = { ACCT_DATABASE: pgUrl }
+  try {
+    const first = await start(server, 18911, { ...onPg, LOG_LEVEL: "Info" })
+    const pgJane = (await get(18911, "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0].id
+    const pgAction = (await get(18911, "/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status").id
+    const pgRoutes = {
+      "GET account": { path: `/api/v1/accounts/${pgJane}`, method: "GET" },
+      "POST run-action": { path: `/api/v1/accounts/${pgJane}/run-action`, method: "POST", body: JSON.stringify({ data: { "account-action-id": pgAction, parameters: { status: "activated" } } }) }
+    }
+    const table = {}
+    for (const [name, route] of Object.entries(pgRoutes)) table[name] = { "acct ×1": await loadAll(["http://127.0.0.1:18911"], route) }
+    const more = [await start(server, 18912, { ...onPg, LOG_LEVEL: "Info" }), await start(server, 18913, { ...onPg, LOG_LEVEL: "Info" })]
+    for (const [name, route] of Object.entries(pgRoutes)) table[name]["acct ×3"] = await loadAll(["http://127.0.0.1:18911", "http://127.0.0.1:18912", "http://127.0.0.1:18913"], route)
+    for (const child of [first, ...more]) await stop(child)
+    const rawServer = await start(rawPg, 18914, onPg)
+    for (const [name, route] of Object.entries(pgRoutes)) table[name].raw = await loadAll(["http://127.0.0.1:18914"], route)
+    await stop(rawServer)
+
+    console.log(`\nPostgres (same machine), ${connections} connections split across the replicas`)
+    console.log("route              server    req/s    p50 ms  p99 ms  non-2xx  ratio to raw")
+    for (const [name, rows] of Object.entries(table)) {
+      for (const label of ["raw", "acct ×1", "acct ×3"]) {
+        const r = rows[label]
+        console.log(`${name.padEnd(18)} ${label.padEnd(8)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.non2xx).padStart(7)}  ${(r.rps / rows.raw.rps).toFixed(2)}×`)
+      }
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined)
+    await admin.end()
+  }
+}

@@ -51,9 +51,12 @@ const prepareStore = (config: ServerConfig) =>
     }))
   )
 
-/** Everything but the listening socket: provide an HttpServer (real or test) to run it. */
-export const appLayer = (config: ServerConfig) =>
-  drainOnShutdown("10 seconds").pipe(
+/**
+ * Everything but the listening socket: provide an HttpServer (real or test) to run it.
+ * `closeConnections` is called if requests are still open when the shutdown grace runs out.
+ */
+export const appLayer = (config: ServerConfig, closeConnections?: () => void) =>
+  drainOnShutdown("10 seconds", closeConnections).pipe(
     // Built after (so released before) the server: see drain.ts.
     Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }))),
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
@@ -67,8 +70,10 @@ export const appLayer = (config: ServerConfig) =>
     Layer.provideMerge(InFlight.layer)
   )
 
-export const serverLayer = (config: ServerConfig) =>
-  appLayer(config).pipe(
+export const serverLayer = (config: ServerConfig) => {
+  const server = createServer()
+  return appLayer(config, () => server.closeAllConnections()).pipe(
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    Layer.provide(NodeHttpServer.layer(() => server, { port: config.port, host: config.host }))
   )
+}
