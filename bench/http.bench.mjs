@@ -46,53 +46,7 @@ const stop = (child) =>
     child.kill("SIGTERM")
   })
 
-const load = (url, options) =>
-  new Promise((resolve, reject) =>
-    autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, ...options }, (error, result) =>
-      error ? reject(error) : resolve(result)
-    )
-  )
-
 const get = async (port, url) => (await fetch(`http://127.0.0.1:${port}${url}`, { headers: { authorization: `Bearer ${KEY}` } })).json()
-
-// acct creates and seeds the database; the baseline then serves the same file.
-let child = await start(server, 18901, { LOG_LEVEL: "Info" })
-const jane = (await get(18901, "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0].id
-const action = (await get(18901, "/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status").id
-const routes = {
-  "GET account": { path: `/api/v1/accounts/${jane}`, method: "GET" },
-  "POST run-action": { path: `/api/v1/accounts/${jane}/run-action`, method: "POST", body: JSON.stringify({ data: { "account-action-id": action, parameters: { status: "activated" } } }) }
-}
-
-const results = {}
-for (const [name, route] of Object.entries(routes)) {
-  const r = await load(`http://127.0.0.1:18901${route.path}`, route)
-  results[name] = { acct: r }
-}
-await stop(child)
-child = await start(raw, 18902)
-for (const [name, route] of Object.entries(routes)) {
-  results[name].raw = await load(`http://127.0.0.1:18902${route.path}`, route)
-}
-await stop(child)
-child = await start(floor, 18903)
-const floorResult = await load("http://127.0.0.1:18903/healthz", { method: "GET" })
-await stop(child)
-
-const cores = spawnSync("nproc", { encoding: "utf8" }).stdout.trim()
-console.log(`${connections} connections, ${seconds} s per run, SQLite file, ${cores} cores (load generator on the same machine)`)
-console.log("route              server   req/s    p50 ms  p99 ms  non-2xx")
-for (const [name, { acct, raw: base }] of Object.entries(results)) {
-  for (const [label, r] of [["raw", base], ["acct", acct]]) {
-    console.log(`${name.padEnd(18)} ${label.padEnd(6)} ${r.requests.average.toFixed(0).padStart(7)}  ${String(r.latency.p50).padStart(6)}  ${String(r.latency.p99).padStart(6)}  ${String(r.non2xx).padStart(7)}`)
-  }
-  const ratio = acct.requests.average / base.requests.average
-  console.log(`${"".padEnd(18)} acct/raw ${ratio.toFixed(2)}× (goal ≥ 0.5×) ${ratio >= 0.5 ? "ok" : "MISSED"}, p99 ${acct.latency.p99} ms (goal ≤ 25 ms) ${acct.latency.p99 <= 25 ? "ok" : "MISSED"}`)
-}
-const f = floorResult
-console.log(`framework floor: an HttpApi endpoint answering a constant, no work: ${f.requests.average.toFixed(0)} req/s, p99 ${f.latency.p99} ms = ${(f.requests.average / results["GET account"].raw.requests.average).toFixed(2)}× raw GET`)
-
-// ---- Postgres: 1 and 3 replicas ------------------------------------------------------------
 
 /** Load split over several servers at once: summed throughput, worst percentiles. */
 const loadAll = async (urls, route) => {
@@ -113,6 +67,44 @@ const loadAll = async (urls, route) => {
     non2xx: each.reduce((n, r) => n + r.non2xx, 0)
   }
 }
+
+// acct creates and seeds the database; the baseline then serves the same file.
+let child = await start(server, 18901, { LOG_LEVEL: "Info" })
+const jane = (await get(18901, "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0].id
+const action = (await get(18901, "/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status").id
+const routes = {
+  "GET account": { path: `/api/v1/accounts/${jane}`, method: "GET" },
+  "POST run-action": { path: `/api/v1/accounts/${jane}/run-action`, method: "POST", body: JSON.stringify({ data: { "account-action-id": action, parameters: { status: "activated" } } }) }
+}
+
+const results = {}
+for (const [name, route] of Object.entries(routes)) {
+  results[name] = { acct: await loadAll(["http://127.0.0.1:18901"], route) }
+}
+await stop(child)
+child = await start(raw, 18902)
+for (const [name, route] of Object.entries(routes)) {
+  results[name].raw = await loadAll(["http://127.0.0.1:18902"], route)
+}
+await stop(child)
+child = await start(floor, 18903)
+const floorResult = await loadAll(["http://127.0.0.1:18903"], { path: "/healthz", method: "GET" })
+await stop(child)
+
+const cores = spawnSync("nproc", { encoding: "utf8" }).stdout.trim()
+console.log(`${connections} connections, ${seconds} s per run, SQLite file, ${cores} cores (load generator on the same machine)`)
+console.log("route              server   req/s    p50 ms  p99 ms  non-2xx")
+for (const [name, { acct, raw: base }] of Object.entries(results)) {
+  for (const [label, r] of [["raw", base], ["acct", acct]]) {
+    console.log(`${name.padEnd(18)} ${label.padEnd(6)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.non2xx).padStart(7)}`)
+  }
+  const ratio = acct.rps / base.rps
+  console.log(`${"".padEnd(18)} acct/raw ${ratio.toFixed(2)}× (goal ≥ 0.5×) ${ratio >= 0.5 ? "ok" : "MISSED"}, p99 ${acct.p99} ms (goal ≤ 25 ms) ${acct.p99 <= 25 ? "ok" : "MISSED"}`)
+}
+const f = floorResult
+console.log(`framework floor: an HttpApi endpoint answering a constant, no work: ${f.rps.toFixed(0)} req/s, p99 ${f.p99} ms = ${(f.rps / results["GET account"].raw.rps).toFixed(2)}× raw GET`)
+
+// ---- Postgres: 1 and 3 replicas ------------------------------------------------------------
 
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const admin = new pg.Client({ connectionString: adminUrl })

@@ -2,25 +2,11 @@
 // two benchmarked routes, no framework (compare raw-server.mjs, its SQLite twin).
 import { createHash, randomBytes } from "node:crypto"
 import { createServer } from "node:http"
+import { resource, send } from "./raw-common.mjs"
 import pg from "pg"
 
 const pool = new pg.Pool({ connectionString: process.env.ACCT_DATABASE, max: Number(process.env.ACCT_DB_POOL_SIZE ?? 10) })
 
-const resource = (row) => ({
-  type: "account",
-  id: row.id,
-  attributes: {
-    "reference-id": row.reference_id,
-    "account-type-name": row.type_name,
-    "created-at": row.created_at,
-    "updated-at": row.updated_at,
-    "redacted-at": row.redacted_at,
-    fields: JSON.parse(row.fields),
-    tags: JSON.parse(row.tags),
-    "account-status": row.status
-  },
-  relationships: { "account-type": { data: { type: "account-type", id: row.account_type_id } } }
-})
 const SELECT = "SELECT a.*, t.name AS type_name, t.definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE a.id = $1"
 
 const runAction = async (accountId, actionId, status, key) => {
@@ -51,10 +37,6 @@ const runAction = async (accountId, actionId, status, key) => {
   }
 }
 
-const send = (res, status, body) => {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text)
-}
 
 createServer(async (req, res) => {
   try {

@@ -4,6 +4,7 @@
 import Database from "better-sqlite3"
 import { createHash, randomBytes } from "node:crypto"
 import { createServer } from "node:http"
+import { resource, send } from "./raw-common.mjs"
 
 const db = new Database(process.env.ACCT_DATABASE)
 db.pragma("journal_mode = WAL")
@@ -21,21 +22,6 @@ const insertAudit = db.prepare(
   "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, channel, operation, account_id, run_id, status_before, status_after, outcome) VALUES (?, 'api-key', ?, ?, 'http', 'run-action', ?, ?, ?, ?, 'ok')"
 )
 
-const resource = (row) => ({
-  type: "account",
-  id: row.id,
-  attributes: {
-    "reference-id": row.reference_id,
-    "account-type-name": row.type_name,
-    "created-at": row.created_at,
-    "updated-at": row.updated_at,
-    "redacted-at": row.redacted_at,
-    fields: JSON.parse(row.fields),
-    tags: JSON.parse(row.tags),
-    "account-status": row.status
-  },
-  relationships: { "account-type": { data: { type: "account-type", id: row.account_type_id } } }
-})
 
 const runAction = db.transaction((accountId, actionId, status, key) => {
   JSON.parse(actionById.get(actionId).definition)
@@ -49,10 +35,6 @@ const runAction = db.transaction((accountId, actionId, status, key) => {
   return { data: resource({ ...row, status, updated_at: now }), meta: { "workflow-run-id": runId } }
 })
 
-const send = (res, status, body) => {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text)
-}
 
 createServer((req, res) => {
   const token = (req.headers.authorization ?? "").replace(/^Bearer /, "")
