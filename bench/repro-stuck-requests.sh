@@ -3,7 +3,7 @@
 # ~20–30 requests stay "in flight" forever (no database activity, low CPU; new requests are
 # served). Usage: bench/repro-stuck-requests.sh GET|POST (needs the built server and Postgres).
 M=$1
-HERE="$(cd "$HERE" && pwd)"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS acct_stuck WITH (FORCE)" -qc "CREATE DATABASE acct_stuck" 2>/dev/null
 mkdir -p /tmp/hb && cd /tmp/hb && (PORT=18931 ACCT_DATABASE=postgres://postgres@127.0.0.1:5432/acct_stuck ACCT_BOOTSTRAP_KEY=acct_bench_key_0123456789abcdefghijklmnop ACCT_RATE_LIMIT=1000000000 node "$HERE/../apps/server/dist/server.mjs" > st.log 2>&1 & echo $! > st.pid); sleep 3
 K=acct_bench_key_0123456789abcdefghijklmnop
