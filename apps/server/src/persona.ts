@@ -9,18 +9,12 @@ import {
   toAccountTypeWithMeta,
   toWorkflowRunResource
 } from "@acct/api"
-import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect, Either } from "effect"
-import { httpInvocation } from "./request-context.js"
+import { httpInvocation, requireRead } from "./request-context.js"
 
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
-
-const canRead = (scope: Scope = "account.read") =>
-  Effect.flatMap(CurrentPrincipal, (principal) => {
-    const denied = requireScope(principal, scope, "read accounts")
-    return denied ? Effect.fail(denied) : Effect.void
-  })
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
 const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
@@ -52,7 +46,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("listAccounts", ({ urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* canRead()
+            yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const page = yield* accounts.list({
               after: urlParams["page[after]"],
@@ -81,7 +75,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccount", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: toAccountResource(yield* accounts.get({ id: path.accountId })) }
         }))
       )
@@ -129,32 +123,32 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("deactivate", lifecycle("deactivate"))
       .handle("getAccountType", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: toAccountTypeResource(yield* accounts.getType(path.accountTypeId)) }
         }))
       )
       .handle("listAccountTypes", () =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: (yield* accounts.listTypes()).map(toAccountTypeWithMeta) }
         }))
       )
       .handle("listAccountActions", ({ urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: (yield* accounts.listActions({ accountType: urlParams["filter[account-type-id]"] })).map(toAccountActionResource) }
         }))
       )
       .handle("getAccountAction", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: toAccountActionResource(yield* accounts.getAction(path.accountActionId)) }
         }))
       )
       .handle("listWorkflowRuns", ({ urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* canRead()
+            yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const account = urlParams["filter[account-id]"]
             const page = yield* accounts.listRuns({
@@ -169,7 +163,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getWorkflowRun", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* canRead()
+          yield* requireRead
           return { data: toWorkflowRunResource(yield* accounts.getRun(path.workflowRunId)) }
         }))
       )

@@ -2,7 +2,8 @@
  * Per-request facts the access log needs from deeper layers (who the caller turned out to be).
  * Set by the request-log middleware for the whole request fiber; filled in by authentication.
  */
-import type { Invocation, Principal } from "@acct/core"
+import { CurrentPrincipal } from "@acct/api"
+import { type Invocation, type Principal, requireScope } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
 
@@ -30,3 +31,9 @@ export const httpInvocation = (principal: Principal) =>
       idempotencyKey: request.headers["idempotency-key"]
     } satisfies Invocation
   })
+
+/** Reads need `account.read` (or admin); both surfaces check it the same way. */
+export const requireRead = Effect.flatMap(CurrentPrincipal, (principal) => {
+  const denied = requireScope(principal, "account.read", "read accounts")
+  return denied ? Effect.fail(denied) : Effect.void
+})

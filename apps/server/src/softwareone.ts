@@ -1,9 +1,9 @@
 /** Handlers of the SoftwareOne-compatible surface. */
 import { AcctApi, CurrentPrincipal, SoftwareOneErrors, toSoftwareOneAccount } from "@acct/api"
-import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef, requireScope } from "@acct/core"
+import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
-import { currentRequest, httpInvocation } from "./request-context.js"
+import { currentRequest, httpInvocation, requireRead } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */
 const problems = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
@@ -12,10 +12,6 @@ const problems = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
 export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
-    const canRead = Effect.flatMap(CurrentPrincipal, (principal) => {
-      const denied = requireScope(principal, "account.read", "read accounts")
-      return denied ? Effect.fail(denied) : Effect.void
-    })
     const withType = (account: Parameters<typeof toSoftwareOneAccount>[0]) =>
       Effect.map(accounts.getType(account.accountTypeId), (type) => toSoftwareOneAccount(account, type))
     const refOf = (id: string) => Either.match(parseAccountRef(id), { onLeft: Effect.fail, onRight: Effect.succeed })
@@ -33,7 +29,7 @@ export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (han
       .handle("list", ({ urlParams }) =>
         problems(
           Effect.gen(function* () {
-            yield* canRead
+            yield* requireRead
             const limit = urlParams.limit ?? 10
             const offset = urlParams.offset ?? 0
             // The store pages by cursor; walk to the offset a page at a time.
@@ -52,7 +48,7 @@ export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (han
       )
       .handle("get", ({ path }) =>
         problems(Effect.gen(function* () {
-          yield* canRead
+          yield* requireRead
           return yield* withType(yield* accounts.get(yield* refOf(path.id)))
         }))
       )

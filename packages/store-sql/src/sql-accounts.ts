@@ -18,6 +18,7 @@ import {
   applyLifecycle,
   checkAccountFields,
   Conflict,
+  type Unavailable,
   type EmittedEvent,
   InvalidRequest,
   InvalidState,
@@ -68,7 +69,6 @@ interface Operation<A, I> {
   /** What the idempotency hash covers: the operation's target and inputs. */
   readonly request: unknown
   readonly result: Schema.Schema<A, I>
-  readonly accountIdOf: (a: A) => string
   readonly work: (now: Date) => Effect.Effect<A, AccountsError | StaleRead | SqlError>
 }
 
@@ -79,7 +79,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const retryPolicy = yield* RetryPolicy
 
   const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
-  const db = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, AccountsError> => Effect.mapError(effect, fromSqlError)
+  /** Database failures as domain errors (busy → Unavailable, constraint → Conflict). */
+  const db = <A, E>(effect: Effect.Effect<A, E | SqlError>): Effect.Effect<A, Exclude<E, SqlError> | Conflict | Unavailable> =>
+    Effect.catchIf(effect, (e): e is SqlError => (e as { _tag?: unknown })._tag === "SqlError", (e) => Effect.fail(fromSqlError(e)))
 
   // ---- reads ---------------------------------------------------------------------------------
 
@@ -181,7 +183,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         }
       )
       return { items: page.rows.map(toAccount), next: page.next, prev: page.prev }
-    }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))
+    }).pipe(db)
 
   const listRuns = (query: ListRunsQuery): Effect.Effect<Page<ActionRun>, AccountsError> =>
     Effect.gen(function* () {
@@ -198,7 +200,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         }
       )
       return { items: page.rows.map(toRun), next: page.next, prev: page.prev }
-    }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))
+    }).pipe(db)
 
   // ---- writes --------------------------------------------------------------------------------
 
@@ -310,7 +312,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
         if (replayed) return replayed.value
         const at = yield* now
         const result = yield* op.work(at)
-        const account = op.accountIdOf(result)
         if (key !== undefined) {
           const response = JSON.stringify(yield* Schema.encode(op.result)(result).pipe(Effect.orDie))
           yield* sql`INSERT INTO idempotency_keys ${sql.insert({
@@ -323,7 +324,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
             expires_at: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString()
           })}`.pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace())))
         }
-        void account
         return result
       })
     )
@@ -392,7 +392,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
       scope,
       request: { ref, ...((request as object | undefined) ?? {}) },
       result: Account,
-      accountIdOf: (a) => a.id,
       work: (at) =>
         Effect.gen(function* () {
           const { account: before, type } = yield* loadForChange(ref, invocation)
@@ -420,7 +419,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
       scope: "account.action",
       request: { ref, ...(request as object) },
       result: RunResultSchema,
-      accountIdOf: (r) => r.account.id,
       work: (at) =>
         Effect.gen(function* () {
           const { account: before, type } = yield* loadForChange(ref, invocation)
@@ -454,9 +452,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
 
   const service: AccountsService = {
     list: (query) => read(list(query)),
-    get: (ref) => read(findAccount(ref).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+    get: (ref) => read(findAccount(ref).pipe(db)),
     listTypes: () => read(db(sql<DefinitionRow>`SELECT definition FROM account_types ORDER BY name`.pipe(Effect.map((rows) => rows.map(toType))))),
-    getType: (idOrName) => read(findType(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+    getType: (idOrName) => read(findType(idOrName).pipe(db)),
     listActions: (query) =>
       read(Effect.gen(function* () {
         const type = query?.accountType !== undefined ? yield* findType(query.accountType) : undefined
@@ -464,13 +462,13 @@ export const makeSqlAccounts = Effect.gen(function* () {
           ? yield* sql<DefinitionRow>`SELECT definition FROM account_actions WHERE account_type_id = ${type.id} ORDER BY name`
           : yield* sql<DefinitionRow>`SELECT definition FROM account_actions ORDER BY name`
         return rows.map(toAction)
-      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
-    getAction: (idOrName) => read(findAction(idOrName).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))),
+      }).pipe(db)),
+    getAction: (idOrName) => read(findAction(idOrName).pipe(db)),
     listRuns: (query) => read(listRuns(query)),
     getRun: (id) =>
       read(
         sql<RunRow>`SELECT * FROM action_runs WHERE id = ${id}`.pipe(
-          Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))),
+          db,
           Effect.flatMap((rows) => (rows[0] ? Effect.succeed(toRun(rows[0])) : Effect.fail(NotFound.of("workflow run", id))))
         )
       ),
@@ -481,7 +479,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
         scope: "account.write",
         request: input,
         result: Account,
-        accountIdOf: (a) => a.id,
         work: (at) =>
           Effect.gen(function* () {
             const type = yield* findType(input.accountType)
@@ -565,7 +562,6 @@ export const makeSqlAccounts = Effect.gen(function* () {
         scope: "account.write",
         request: { destination, sources },
         result: Account,
-        accountIdOf: (a) => a.id,
         work: (at) =>
           Effect.gen(function* () {
             if (sources.length === 0) {
@@ -608,7 +604,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
 
     runAction: (ref, actionRef, parameters, invocation) =>
       Effect.gen(function* () {
-        const action: AccountAction = yield* findAction(actionRef).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(e))))
+        const action: AccountAction = yield* findAction(actionRef).pipe(db)
         const params = yield* fromEither(validateParameters(action, parameters))
         return yield* runOp("run-action", ref, { action: action.id, parameters }, invocation, { actionId: action.id, actionName: action.name, parameters: params }, (account, type, at) =>
           account.accountTypeId !== action.accountTypeId

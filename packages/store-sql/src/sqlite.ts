@@ -2,7 +2,7 @@
  * The embedded default: one SQLite file, WAL journal, a busy timeout so concurrent processes
  * wait for each other instead of failing, foreign keys enforced, migrations run at start.
  */
-import { type Accounts, type ApiKeys, RetryPolicy } from "@acct/core"
+import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
@@ -11,7 +11,6 @@ import path from "node:path"
 import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
-import { Unavailable } from "@acct/core"
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
