@@ -41,6 +41,20 @@ const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, reque
   }
 }
 
+/** nginx's status for "the client closed the connection before the answer": only ever logged. */
+const CLIENT_CLOSED = 499
+
+/**
+ * Whether the caller hung up. Then the answer must have no body: the platform writes a body with
+ * `end(body, callback)` and waits for the callback, which Node never calls on a closed socket,
+ * and it does so in an uninterruptible region (after the handler was already interrupted by the
+ * hang-up), so the request would stay in flight forever and block a graceful shutdown.
+ */
+const clientGone = (request: HttpServerRequest.HttpServerRequest) => {
+  const response = NodeHttpServerRequest.toServerResponse(request)
+  return response.destroyed || response.socket?.destroyed === true
+}
+
 /** Beyond this much, an oversized upload is cut off instead of drained. */
 const DRAIN_LIMIT = 16 * 1024 * 1024
 
@@ -101,6 +115,10 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
     const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0, limit: undefined }
     const started = performance.now()
     const shape = (req: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => {
+      if (clientGone(req)) {
+        exchange.status = CLIENT_CLOSED
+        return HttpServerResponse.empty({ status: CLIENT_CLOSED })
+      }
       const shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, req, exchange.id), "request-id", exchange.id), exchange.limit)
       exchange.status = shaped.status
       return shaped
