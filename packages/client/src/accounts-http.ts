@@ -17,20 +17,17 @@ import {
   type AccountId,
   type AccountRef,
   Accounts,
-  type AccountsError,
   type AccountsService,
   AccountTypeId,
   type Invocation,
   InvalidRequest,
-  isAccountsError,
   NotFound,
   randomAlphanumeric,
-  RetryPolicy,
-  Timeout,
-  Unavailable
+  RetryPolicy
 } from "@acct/core"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Layer, Redacted } from "effect"
+import { retried } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 
 export interface AccountsHttpOptions {
@@ -67,21 +64,8 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         ) as unknown as HttpClient.HttpClient
     })
 
-    const classify = (error: unknown): AccountsError => {
-      if (isAccountsError(error)) return error
-      const e = error as { _tag?: string; reason?: string; message?: string }
-      if (e._tag === "RequestError") return new Unavailable({ message: `cannot reach acct at ${options.baseUrl} (${e.reason ?? "transport"}: ${e.message ?? ""})` })
-      return new Unavailable({ message: `unexpected answer from acct at ${options.baseUrl}: ${e.message ?? String(error)}` })
-    }
-
     /** One logical call: a bounded attempt, retried under the policy. */
-    const call = <A>(attempt: Effect.Effect<A, unknown>): Effect.Effect<A, AccountsError> =>
-      retryPolicy.retry(
-        attempt.pipe(
-          Effect.timeoutFail({ duration: timeout, onTimeout: () => new Timeout({ message: `acct at ${options.baseUrl} did not answer within ${Duration.format(timeout)}` }) }),
-          Effect.mapError(classify)
-        )
-      )
+    const call = retried(retryPolicy, "acct", options.baseUrl, timeout)
 
     /** The caller's key, or one of our own for this operation: the same across its retries. */
     const keyFor = (invocation: Invocation) => {

@@ -31,6 +31,8 @@ export const startAcct = async () => {
 export type Fault =
   | { readonly kind: "pass" }
   | { readonly kind: "status"; readonly status: number; readonly headers?: Record<string, string> }
+  /** Answer with exactly this body (e.g. a malformed one). */
+  | { readonly kind: "raw"; readonly status: number; readonly body: string }
   | { readonly kind: "reset" }
   | { readonly kind: "reset-after-forward" }
   | { readonly kind: "delay"; readonly ms: number }
@@ -39,17 +41,21 @@ export interface Seen {
   readonly method: string
   readonly url: string
   readonly headers: IncomingHttpHeaders
+  /** The request body, once read. */
+  body: string
 }
 
 export const startProxy = async (targetPort: number, plan: (n: number, seen: Seen) => Fault) => {
   const seen: Array<Seen> = []
   const server: Server = createServer((req, res) => {
-    const entry = { method: req.method ?? "", url: req.url ?? "", headers: req.headers }
+    const entry: Seen = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" }
     seen.push(entry)
     const fault = plan(seen.length, entry)
     const chunks: Array<Buffer> = []
     req.on("data", (c: Buffer) => chunks.push(c))
     req.on("end", () => {
+      entry.body = Buffer.concat(chunks).toString("utf8")
+      if (fault.kind === "raw") return void res.writeHead(fault.status, { "content-type": "application/json" }).end(fault.body)
       if (fault.kind === "status") {
         const body = JSON.stringify({ errors: [{ title: "Injected", details: `injected ${fault.status}` }] })
         res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(body)

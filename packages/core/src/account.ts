@@ -35,7 +35,8 @@ export class Account extends Schema.Class<Account>("Account")({
   consolidatedInto: Schema.NullOr(AccountId)
 }) {}
 
-export const ActionRunStatus = Schema.Literal("succeeded", "failed")
+/** `running`: accepted by an upstream (Persona runs actions as asynchronous workflows) and not finished yet. */
+export const ActionRunStatus = Schema.Literal("succeeded", "failed", "running")
 
 /** One run of an account action or lifecycle operation (Persona's workflow run). */
 export class ActionRun extends Schema.Class<ActionRun>("ActionRun")({

@@ -1,0 +1,245 @@
+/**
+ * The Accounts port on Persona's REST API (version 2025-12-08): accounts, tags, redaction,
+ * consolidation and account actions. Persona has no lifecycle operations of its own, so
+ * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
+ * answers are read leniently (Persona may add attributes); its errors become typed errors.
+ */
+import { fromAccountResource } from "@acct/api"
+import {
+  AccountActionId,
+  type AccountRef,
+  Accounts,
+  type AccountsService,
+  ActionRun,
+  FieldValue,
+  type Invocation,
+  InvalidRequest,
+  type LifecycleOperation,
+  NotFound,
+  randomAlphanumeric,
+  type RetryPolicy
+} from "@acct/core"
+import type { HttpClient } from "@effect/platform"
+import { type Duration, Effect, Layer, Schema } from "effect"
+import { makeUpstream } from "./transport.js"
+
+export const PERSONA_API = "https://api.withpersona.com/api/v1"
+export const PERSONA_VERSION = "2025-12-08"
+
+/** An account action (and its fixed parameters) standing in for a lifecycle operation. */
+export interface ActionMapping {
+  readonly action: string
+  readonly parameters?: Readonly<Record<string, unknown>> | undefined
+}
+
+export interface PersonaOptions {
+  /** Default Persona's production API, https://api.withpersona.com/api/v1 */
+  readonly baseUrl?: string | undefined
+  readonly apiKey: string
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Account action names → `accac_…` ids, so commands can name actions. */
+  readonly actions?: Readonly<Record<string, string>> | undefined
+  /** Which account action carries out each lifecycle operation. */
+  readonly lifecycle?: { readonly [K in LifecycleOperation]?: ActionMapping | undefined } | undefined
+}
+
+// ---- Persona's documents, read leniently --------------------------------------------------
+
+const Nullable = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(Schema.NullOr(schema), { default: () => null })
+
+const PersonaAccount = Schema.Struct({
+  type: Schema.Literal("account"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    "reference-id": Nullable(Schema.String),
+    "account-type-name": Schema.optionalWith(Schema.String, { default: () => "" }),
+    "created-at": Schema.String,
+    "updated-at": Schema.NullishOr(Schema.String),
+    "redacted-at": Nullable(Schema.String),
+    fields: Schema.optionalWith(Schema.Record({ key: Schema.String, value: FieldValue }), { default: () => ({}) }),
+    tags: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+    "account-status": Schema.optionalWith(Schema.String, { default: () => "" })
+  }),
+  relationships: Schema.Struct({
+    "account-type": Schema.Struct({ data: Schema.Struct({ type: Schema.Literal("account-type"), id: Schema.String }) })
+  })
+})
+const AccountDocument = Schema.Struct({ data: PersonaAccount })
+const AccountPage = Schema.Struct({
+  data: Schema.Array(PersonaAccount),
+  links: Schema.optionalWith(Schema.Struct({ prev: Nullable(Schema.String), next: Nullable(Schema.String) }), { default: () => ({ prev: null, next: null }) })
+})
+const RunActionDocument = Schema.Struct({ data: PersonaAccount, meta: Schema.Struct({ "workflow-run-id": Schema.String }) })
+const WorkflowRunDocument = Schema.Struct({
+  data: Schema.Struct({
+    id: Schema.String,
+    attributes: Schema.Struct({
+      status: Schema.String,
+      "created-at": Schema.optional(Schema.String),
+      "completed-at": Schema.NullishOr(Schema.String)
+    })
+  })
+})
+/** An answer whose content is not needed (Persona's 202 to a consolidation). */
+const Anything = Schema.Unknown
+
+const toAccount = (r: typeof PersonaAccount.Type) =>
+  fromAccountResource({ ...r, attributes: { ...r.attributes, "updated-at": r.attributes["updated-at"] ?? r.attributes["created-at"] } })
+
+/** The `page[after]` / `page[before]` cursor in one of Persona's `links`. */
+const cursor = (link: string | null, name: "after" | "before") => (link === null ? null : new URL(link, "https://persona").searchParams.get(`page[${name}]`))
+
+/** Persona's workflow-run statuses in acct's terms; anything not finished is `running`. */
+const runStatus = (status: string): ActionRun["status"] =>
+  ["completed", "succeeded", "approved"].includes(status) ? "succeeded" : ["failed", "canceled", "cancelled", "errored", "declined"].includes(status) ? "failed" : "running"
+
+const notOnPersona = (what: string) =>
+  Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
+
+export const makePersonaAccounts = (options: PersonaOptions) =>
+  Effect.gen(function* () {
+    const persona = yield* makeUpstream({
+      name: "Persona",
+      baseUrl: options.baseUrl ?? PERSONA_API,
+      token: options.apiKey,
+      timeout: options.timeout,
+      headers: { "persona-version": PERSONA_VERSION, "key-inflection": "kebab" }
+    })
+    const keyOf = (invocation: Invocation) => invocation.idempotencyKey ?? `acct-${randomAlphanumeric(24)}`
+    const accountPath = (id: string) => `/accounts/${encodeURIComponent(id)}`
+
+    const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id as string) : Effect.map(service.get(ref), (a) => a.id as string))
+
+    const change = (ref: AccountRef, invocation: Invocation, method: "POST" | "PATCH" | "DELETE", suffix: string, body?: unknown) =>
+      Effect.gen(function* () {
+        if (invocation.expectedVersion !== undefined) return yield* new InvalidRequest({ message: "--expect-version is not available on Persona (its accounts carry no version)" })
+        const id = yield* resolveId(ref)
+        const document = yield* persona.request({ method, path: `${accountPath(id)}${suffix}`, body, idempotencyKey: keyOf(invocation), schema: AccountDocument })
+        return toAccount(document.data)
+      })
+
+    const actionIdOf = (action: string) => {
+      if (AccountActionId.is(action)) return Effect.succeed(action)
+      const id = options.actions?.[action]
+      return id !== undefined && AccountActionId.is(id)
+        ? Effect.succeed(id)
+        : Effect.fail(new InvalidRequest({ message: `no account action named ${JSON.stringify(action)} in this profile; use its accac_… id, or add it under \`actions\`` }))
+    }
+
+    const runAction: AccountsService["runAction"] = (ref, action, parameters, invocation) =>
+      Effect.gen(function* () {
+        const actionId = yield* actionIdOf(action)
+        const accountId = yield* resolveId(ref)
+        const idempotencyKey = keyOf(invocation)
+        const started = new Date()
+        const document = yield* persona.request({
+          method: "POST",
+          path: `${accountPath(accountId)}/run-action`,
+          body: { data: { "account-action-id": actionId, parameters } },
+          idempotencyKey,
+          schema: RunActionDocument
+        })
+        const account = toAccount(document.data)
+        const workflowRun = yield* persona.request({ method: "GET", path: `/workflow-runs/${encodeURIComponent(document.meta["workflow-run-id"])}`, schema: WorkflowRunDocument })
+        const attributes = workflowRun.data.attributes
+        const run = Schema.decodeUnknownSync(ActionRun)({
+          id: workflowRun.data.id,
+          accountId: account.id,
+          actionId,
+          actionName: action,
+          status: runStatus(attributes.status),
+          actor: invocation.principal.actor,
+          parameters,
+          statusBefore: "",
+          statusAfter: account.status,
+          events: [],
+          error: null,
+          idempotencyKey,
+          startedAt: attributes["created-at"] ?? started.toISOString(),
+          finishedAt: attributes["completed-at"] ?? new Date().toISOString()
+        })
+        return { account, run }
+      })
+
+    const service: AccountsService = {
+      list: (q) =>
+        q.status !== undefined || q.tag !== undefined || q.accountType !== undefined
+          ? Effect.fail(new InvalidRequest({ message: "Persona filters accounts by reference id only (not by status, tag or type)" }))
+          : Effect.map(
+              persona.request({
+                method: "GET",
+                path: "/accounts",
+                urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[reference-id]": q.referenceId },
+                schema: AccountPage
+              }),
+              (page) => ({ items: page.data.map(toAccount), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") })
+            ),
+      get: (ref) =>
+        "id" in ref
+          ? Effect.map(persona.request({ method: "GET", path: accountPath(ref.id), schema: AccountDocument }), (d) => toAccount(d.data))
+          : Effect.flatMap(persona.request({ method: "GET", path: "/accounts", urlParams: { "filter[reference-id]": ref.referenceId }, schema: AccountPage }), (page) =>
+              page.data[0]
+                ? Effect.succeed(toAccount(page.data[0]))
+                : Effect.fail(new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)} on Persona` }))
+            ),
+      create: (input, invocation) =>
+        Effect.gen(function* () {
+          if (!input.accountType.startsWith("acttp_")) return yield* new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(input.accountType)}` })
+          const document = yield* persona.request({
+            method: "POST",
+            path: "/accounts",
+            body: {
+              data: {
+                attributes: {
+                  "account-type-id": input.accountType,
+                  ...(input.referenceId ? { "reference-id": input.referenceId } : {}),
+                  ...(input.status !== undefined ? { "account-status": input.status } : {}),
+                  ...(input.tags !== undefined ? { tags: input.tags } : {}),
+                  ...(input.fields !== undefined ? { fields: input.fields } : {})
+                }
+              }
+            },
+            idempotencyKey: keyOf(invocation),
+            schema: AccountDocument
+          })
+          return toAccount(document.data)
+        }),
+      update: (ref, input, invocation) =>
+        input.referenceId === null
+          ? Effect.fail(new InvalidRequest({ message: "Persona cannot clear a reference id" }))
+          : change(ref, invocation, "PATCH", "", {
+              data: { attributes: { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) } }
+            }),
+      redact: (ref, invocation) => change(ref, invocation, "DELETE", ""),
+      addTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/add-tag", { meta: { "tag-name": tag } }),
+      removeTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/remove-tag", { meta: { "tag-name": tag } }),
+      setTags: (ref, tags, invocation) => change(ref, invocation, "POST", "/set-tags", { meta: { "tag-name": tags } }),
+      consolidate: (destination, sources, invocation) =>
+        Effect.gen(function* () {
+          const ids = yield* Effect.forEach(sources, resolveId)
+          const id = yield* resolveId(destination)
+          // Persona answers 202: the merge happens in the background; read the destination after.
+          yield* persona.request({ method: "POST", path: `${accountPath(id)}/consolidate`, body: { meta: { "source-account-ids": ids } }, idempotencyKey: keyOf(invocation), schema: Anything })
+          return yield* service.get({ id: id as never })
+        }),
+      lifecycle: (ref, operation, invocation) => {
+        const mapping = options.lifecycle?.[operation]
+        return mapping === undefined
+          ? Effect.fail(new InvalidRequest({ message: `Persona has no "${operation}" operation; map it to an account action in the profile (lifecycle.${operation}.action)` }))
+          : runAction(ref, mapping.action, mapping.parameters ?? {}, invocation)
+      },
+      runAction,
+      listTypes: () => notOnPersona("listing account types"),
+      getType: () => notOnPersona("reading the account-type catalog"),
+      listActions: () => notOnPersona("listing account actions"),
+      getAction: () => notOnPersona("reading an account action's definition"),
+      listRuns: () => notOnPersona("an account's run history"),
+      getRun: () => notOnPersona("reading a past run")
+    }
+    return service
+  })
+
+export const PersonaAccounts = {
+  /** Needs an HttpClient and a RetryPolicy. */
+  layer: (options: PersonaOptions): Layer.Layer<Accounts, never, HttpClient.HttpClient | RetryPolicy> => Layer.effect(Accounts, makePersonaAccounts(options))
+}
