@@ -6,6 +6,7 @@ import { type Accounts, type AccountsError, type ApiKeys, InvalidRequest, type I
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
+import { existsSync } from "node:fs"
 import { userInfo } from "node:os"
 
 export const DEFAULT_DB = ".acct/acct.db"
@@ -24,6 +25,11 @@ export const remote = Options.text("remote").pipe(
   Options.optional
 )
 
+export const profile = Options.text("profile").pipe(
+  Options.withDescription("where the accounts live: a profile from acct.config.yaml (local, remote, persona or softwareone); env ACCT_PROVIDER covers the simple case"),
+  Options.optional
+)
+
 export const idempotencyKey = Options.text("idempotency-key").pipe(
   Options.withDescription("run at most once: repeating the command with the same key replays the first result"),
   Options.optional
@@ -37,7 +43,7 @@ export const expectVersion = Options.integer("expect-version").pipe(
 /** Options of commands that work on a local database only (init, keys). */
 export const local = { db, json }
 /** Options shared by every command that reads or changes accounts, locally or on a server. */
-export const common = { db, json, remote }
+export const common = { db, json, remote, profile }
 /** Options of every command that changes an account. */
 export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
@@ -49,26 +55,40 @@ export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.Sq
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => store(options.db))
 
-/**
- * The Accounts of `--remote` (an acct server) or else of the local `--db` file: the same
- * commands, the same output. The HTTP client is loaded only when used.
- */
-export const backend = (options: { readonly db: string; readonly remote: Option.Option<string> }): Layer.Layer<Accounts, AccountsError> =>
-  Option.match(options.remote, {
-    onNone: () => store(options.db),
-    onSome: (baseUrl) =>
-      Layer.unwrapEffect(
-        Effect.gen(function* () {
-          const apiKey = process.env.ACCT_API_KEY
-          if (!apiKey) return yield* new InvalidRequest({ message: `--remote ${baseUrl} needs an API key in the environment variable ACCT_API_KEY (create one with \`acct keys create\`)` })
-          if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) return yield* new InvalidRequest({ message: `--remote must be an http(s) URL, got ${JSON.stringify(baseUrl)}` })
-          const { AccountsHttp } = yield* Effect.promise(() => import("@acct/client"))
-          return AccountsHttp.layerFetch({ baseUrl: baseUrl.replace(/\/+$/, ""), apiKey })
-        })
-      )
-  })
+interface BackendOptions {
+  readonly db: string
+  readonly remote: Option.Option<string>
+  readonly profile: Option.Option<string>
+}
 
-export const withBackend = <Name extends string, R, E, A extends { readonly db: string; readonly remote: Option.Option<string> }>(command: Command.Command<Name, R, E, A>) =>
+/**
+ * Where a command's accounts live: `--remote` (an acct server), else `--profile` / ACCT_PROVIDER
+ * / the config file's default (acct, Persona, SoftwareOne or a local file), else the local `--db`
+ * file. Same commands, same output. The HTTP clients are loaded only when used.
+ */
+export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const client = () => Effect.promise(() => import("@acct/client"))
+      if (Option.isSome(options.remote)) {
+        const baseUrl = options.remote.value
+        const apiKey = process.env.ACCT_API_KEY
+        if (!apiKey) return yield* new InvalidRequest({ message: `--remote ${baseUrl} needs an API key in the environment variable ACCT_API_KEY (create one with \`acct keys create\`)` })
+        if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) return yield* new InvalidRequest({ message: `--remote must be an http(s) URL, got ${JSON.stringify(baseUrl)}` })
+        return (yield* client()).remoteAccounts({ name: "--remote", provider: "remote", url: baseUrl.replace(/\/+$/, ""), apiKey })
+      }
+      // Without a profile, config file or ACCT_PROVIDER, stay local without loading the client.
+      if (Option.isNone(options.profile) && process.env.ACCT_PROVIDER === undefined && process.env.ACCT_CONFIG === undefined && !hasConfigFile()) return store(options.db)
+      const { remoteAccounts, resolveProfile } = yield* client()
+      const chosen = yield* Either.match(resolveProfile(Option.getOrUndefined(options.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
+      if (chosen === undefined) return store(options.db)
+      return chosen.provider === "local" ? store(chosen.database ?? options.db) : remoteAccounts(chosen)
+    })
+  )
+
+const hasConfigFile = () => ["acct.config.yaml", "acct.config.yml", "acct.config.json"].some((f) => existsSync(f))
+
+export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => backend(options))
 
 const osUser = (() => {

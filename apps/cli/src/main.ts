@@ -8,6 +8,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import { accountsCommand } from "./commands/accounts.js"
 import { bulkCommand } from "./commands/bulk.js"
+import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
 import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
@@ -28,9 +29,15 @@ Start with:
 
 <account> is an act_… id or a reference id. Every command takes --json and --db (env ACCT_DATABASE).
 
+Accounts can also live elsewhere, with the same commands:
+  --remote URL                an acct server (env ACCT_URL, key in ACCT_API_KEY)
+  --profile NAME              a profile from acct.config.yaml: local, remote, persona or softwareone
+  ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
+  acct doctor --profile NAME  check that a profile works
+
 ${exitCodeHelp}`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, keysCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, keysCommand, doctorCommand])
 )
 
 const cli = Command.run(root, { name: "acct", version: VERSION })

@@ -1,6 +1,10 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
 import { Account, AccountAction, AccountType, ActionRun, type FieldValue, type Page, plainValue } from "@acct/core"
 import { Schema } from "effect"
+
+/** "activated → disabled"; just the new status when the provider does not report the old one. */
+export const statusChange = (run: { readonly statusBefore: string; readonly statusAfter: string }) =>
+  run.statusBefore === "" ? `now ${run.statusAfter}` : `${run.statusBefore} → ${run.statusAfter}`
 import { details, table } from "./table.js"
 
 const date = (d: Date | null) => (d === null ? "-" : d.toISOString().replace(".000Z", "Z"))
@@ -47,7 +51,7 @@ export const accountDetails = (a: Account) =>
 export const runTable = (runs: ReadonlyArray<ActionRun>) =>
   table(
     ["RUN", "ACCOUNT", "ACTION", "CHANGE", "ACTOR", "AT"],
-    runs.map((r) => [r.id, r.accountId, r.actionName, `${r.statusBefore} → ${r.statusAfter}`, `${r.actor.kind}:${r.actor.name}`, date(r.finishedAt)])
+    runs.map((r) => [r.id, r.accountId, r.actionName, statusChange(r), `${r.actor.kind}:${r.actor.name}`, date(r.finishedAt)])
   )
 
 export const runDetails = (r: ActionRun) =>
@@ -56,7 +60,7 @@ export const runDetails = (r: ActionRun) =>
     ["account", r.accountId],
     ["action", r.actionId ? `${r.actionName} (${r.actionId})` : r.actionName],
     ["status", r.status],
-    ["change", `${r.statusBefore} → ${r.statusAfter}`],
+    ["change", statusChange(r)],
     ["actor", `${r.actor.kind}:${r.actor.id} (${r.actor.name})`],
     ["parameters", JSON.stringify(r.parameters)],
     ["events", r.events.map((e) => e.event).join(", ") || "-"],

@@ -2,7 +2,7 @@ import { Accounts, type LifecycleOperation } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect } from "effect"
 import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
-import { json } from "../render.js"
+import { json, statusChange } from "../render.js"
 
 const rules: Record<LifecycleOperation, string> = {
   enable: "Disabled → Active when the account has a reference (external) id, else Enabled.",
@@ -19,7 +19,7 @@ const lifecycleCommand = (operation: LifecycleOperation) =>
       yield* output(
         o.json,
         () => ({ account: json.account(account), run: json.run(run) }),
-        () => `${account.referenceId ?? account.id}: ${run.statusBefore} → ${run.statusAfter} (run ${run.id})`
+        () => `${account.referenceId ?? account.id}: ${statusChange(run)} (run ${run.id})`
       )
     })
   ).pipe(

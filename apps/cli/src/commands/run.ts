@@ -3,7 +3,7 @@ import { Args, Command } from "@effect/cli"
 import { Effect, Either } from "effect"
 import { assign } from "../assignments.js"
 import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
-import { json } from "../render.js"
+import { json, statusChange } from "../render.js"
 
 export const runCommand = Command.make(
   "run",
@@ -25,7 +25,7 @@ export const runCommand = Command.make(
         () => ({ account: json.account(account), run: json.run(run) }),
         () =>
           [
-            `${action.name} on ${account.referenceId ?? account.id}: ${run.statusBefore} → ${run.statusAfter}`,
+            `${action.name} on ${account.referenceId ?? account.id}: ${statusChange(run)}`,
             `run ${run.id}${run.events.length > 0 ? `, events: ${run.events.map((e) => e.event).join(", ")}` : ""}`
           ].join("\n")
       )

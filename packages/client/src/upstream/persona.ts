@@ -6,6 +6,7 @@
  */
 import { fromAccountResource } from "@acct/api"
 import {
+  AccountAction,
   AccountActionId,
   type AccountRef,
   Accounts,
@@ -126,6 +127,17 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         : Effect.fail(new InvalidRequest({ message: `no account action named ${JSON.stringify(action)} in this profile; use its accac_… id, or add it under \`actions\`` }))
     }
 
+    /**
+     * An action as far as the profile knows it: Persona's API does not expose definitions, so no
+     * parameter schema (Persona checks the parameters itself) and no steps.
+     */
+    const knownAction = (name: string, id: AccountActionId) =>
+      AccountAction.make(
+        { id, name, description: "a Persona account action (its definition lives in Persona)", accountTypeId: "" as never, parameters: [], steps: [] as never, confirm: false, createdAt: new Date(0), updatedAt: new Date(0) },
+        true
+      )
+    const configuredActions = () => Object.entries(options.actions ?? {}).flatMap(([name, id]) => (AccountActionId.is(id) ? [knownAction(name, id)] : []))
+
     const runAction: AccountsService["runAction"] = (ref, action, parameters, invocation) =>
       Effect.gen(function* () {
         const actionId = yield* actionIdOf(action)
@@ -231,8 +243,9 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       runAction,
       listTypes: () => notOnPersona("listing account types"),
       getType: () => notOnPersona("reading the account-type catalog"),
-      listActions: () => notOnPersona("listing account actions"),
-      getAction: () => notOnPersona("reading an account action's definition"),
+      listActions: () => Effect.succeed(configuredActions()),
+      getAction: (idOrName) =>
+        Effect.map(actionIdOf(idOrName), (id) => configuredActions().find((a) => a.id === id) ?? knownAction(idOrName, id)),
       listRuns: () => notOnPersona("an account's run history"),
       getRun: () => notOnPersona("reading a past run")
     }
