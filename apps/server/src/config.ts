@@ -4,6 +4,12 @@ import { Config } from "effect"
 export const ServerConfig = Config.all({
   port: Config.integer("PORT").pipe(Config.withDefault(8080)),
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+  /**
+   * Gateway mode: serve the accounts of this profile (acct.config.yaml; or ACCT_PROVIDER=persona|
+   * softwareone|remote with its variables) instead of the database's, adding keys, scopes, rate
+   * limits and idempotency in front of it. The database then holds only those.
+   */
+  profile: Config.option(Config.string("ACCT_PROFILE")),
   /** An SQLite file, or a postgres:// URL for several servers sharing one database. */
   database: Config.string("ACCT_DATABASE").pipe(Config.withDefault(".acct/acct.db")),
   /** Registered as an admin key at start, if absent. */

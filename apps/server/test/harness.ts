@@ -15,9 +15,9 @@ import { Ajv } from "ajv"
 import addFormats from "ajv-formats"
 import { appLayer } from "../src/app.js"
 
-export const startServer = async (options: { readonly database?: string; readonly adminKey?: string; readonly rateLimit?: number } = {}) => {
+export const startServer = async (options: { readonly database?: string; readonly adminKey?: string; readonly rateLimit?: number; readonly profile?: string } = {}) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
-  const app = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024, rateLimit: options.rateLimit ?? 10_000, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
+  const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024, rateLimit: options.rateLimit ?? 10_000, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
   const layer = app.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))

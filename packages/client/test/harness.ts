@@ -1,26 +1,42 @@
-/** A real acct server, and a fault-injecting proxy in front of it speaking plain HTTP. */
-import { ApiKeys } from "@acct/core"
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { appLayer } from "@acct/server/app"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
+/** A real acct server (the built one, as a subprocess), and a fault-injecting proxy in front of it speaking plain HTTP. */
+import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { createServer, request as forward, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { fileURLToPath } from "node:url"
 
-export const startAcct = async () => {
+const SERVER = fileURLToPath(new URL("../../../apps/server/dist/server.mjs", import.meta.url))
+
+/** The built server on a fresh SQLite file with the demo data, and an admin key. */
+export const startAcct = async (env: Record<string, string> = {}) => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-client-")), "acct.db")
-  const layer = appLayer({ port: 0, host: "127.0.0.1", database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, rateLimit: 100_000, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
-  )
-  const runtime = ManagedRuntime.make(layer)
-  const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
-  if (address._tag !== "TcpAddress") throw new Error("expected TCP")
-  const key = await runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name: "client tests", scopes: ["admin"] })))
-  return { url: `http://127.0.0.1:${address.port}`, port: address.port, apiKey: key.secret, close: () => runtime.dispose() }
+  const apiKey = `acct_client_tests_${Math.random().toString(36).slice(2)}_0000000000`
+  const server = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: apiKey, ACCT_RATE_LIMIT: "100000", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let log = ""
+  const port = await new Promise<number>((resolve, reject) => {
+    // Keep reading (a full pipe would stall the server), but keep only the start-up lines.
+    const onData = (chunk: Buffer) => {
+      if (log.length > 100_000) return
+      log += chunk
+      const found = /Listening on http:\/\/[\d.]+:(\d+)/.exec(log)
+      if (found) resolve(Number(found[1]))
+    }
+    server.stdout!.on("data", onData)
+    server.stderr!.on("data", onData)
+    server.once("exit", (code) => reject(new Error(`the server exited (${code}): ${log}`)))
+    setTimeout(() => reject(new Error(`the server did not start: ${log}`)), 20_000)
+  })
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.once("exit", () => resolve())
+      server.kill("SIGTERM")
+    })
+  return { url: `http://127.0.0.1:${port}`, port, apiKey, close }
 }
 
 /**
