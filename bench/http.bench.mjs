@@ -6,11 +6,12 @@
 // p99 ≤ 25 ms. BENCH_SECONDS (default 10) sets each run's duration.
 import autocannon from "autocannon"
 import pg from "pg"
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { startProcess, stopProcess } from "./processes.mjs"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 32
@@ -22,29 +23,8 @@ const rawPg = fileURLToPath(new URL("./raw-pg-server.mjs", import.meta.url))
 const floor = fileURLToPath(new URL("./effect-floor-server.mjs", import.meta.url))
 
 const start = (file, port, extraEnv = {}) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], {
-      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", LOG_LEVEL: "Warning", ...extraEnv },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (c) => {
-      out += c
-      if (out.includes("Listening on")) resolve(child)
-    })
-    child.once("exit", (code) => reject(new Error(`${file} exited ${code}: ${out}`)))
-  })
-
-/** SIGTERM, and SIGKILL if the server has not exited within 20 s. */
-const stop = (child) =>
-  new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 20_000)
-    child.once("exit", () => {
-      clearTimeout(force)
-      resolve()
-    })
-    child.kill("SIGTERM")
-  })
+  startProcess(file, { PORT: String(port), HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", LOG_LEVEL: "Warning", ...extraEnv })
+const stop = stopProcess
 
 const get = async (port, url) => (await fetch(`http://127.0.0.1:${port}${url}`, { headers: { authorization: `Bearer ${KEY}` } })).json()
 
