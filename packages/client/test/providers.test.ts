@@ -149,6 +149,21 @@ describe("Persona provider", () => {
     expect(tries).toHaveLength(4)
   })
 
+  it("gives up on a slow attempt after its timeout and retries it with the same key", async () => {
+    let delayed = 0
+    const { result, seen } = await through(
+      (_, request) => (request.method === "POST" && !delayed++ ? { kind: "delay", ms: 2_500 } : { kind: "pass" }),
+      (url) => persona(url),
+      (a) => a.addTag({ referenceId: "ghi-789" }, "slow", inv)
+    )
+    expect(result._tag).toBe("Right")
+    const posts = seen.filter((s) => s.method === "POST")
+    expect(posts.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(posts.map((p) => p.headers["idempotency-key"])).size).toBe(1)
+    // The slow first attempt did reach the server: the key made the retry a replay, not a second tag.
+    if (result._tag === "Right") expect(result.right.tags.filter((t) => t === "slow")).toHaveLength(1)
+  }, 20_000)
+
   it("does not retry a 4xx, and calls a malformed answer what it is", async () => {
     const { result: refused, seen } = await through(
       () => ({ kind: "pass" }),
