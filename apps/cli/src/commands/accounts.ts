@@ -1,7 +1,6 @@
-import { Accounts, Conflict, InvalidRequest } from "@acct/core"
+import { Accounts, assign, Conflict, InvalidRequest } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
-import { assign } from "../assignments.js"
 import { accountArg, common, invocation, mutation, output, withBackend } from "../context.js"
 import { accountDetails, accountTable, json } from "../render.js"
 

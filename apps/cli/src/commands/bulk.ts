@@ -3,12 +3,11 @@
  * from the batch, the operation, its parameters and the account, so re-running the same command
  * after an interruption replays what was done and only does what was not.
  */
-import { Accounts, type AccountsError, InvalidRequest, isAccountsError, LifecycleOperation, parseAccountRef, type RunResult } from "@acct/core"
+import { Accounts, type AccountsError, assign, InvalidRequest, isAccountsError, LifecycleOperation, parseAccountRef, type RunResult } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
-import { assign } from "../assignments.js"
 import { ExitCode } from "../exit-codes.js"
 import { cliPrincipal, common, reason, withBackend } from "../context.js"
 

@@ -1,7 +1,6 @@
-import { Accounts } from "@acct/core"
+import { Accounts, assign } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect, Either } from "effect"
-import { assign } from "../assignments.js"
 import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
 import { json, statusChange } from "../render.js"
 

@@ -3,8 +3,9 @@
  * `count=3`, `name.first=Jane` (dotted keys reach into hash fields), `ids='[…]'` (JSON for
  * hashes and arrays).
  */
-import { type FieldSchema, InvalidRequest, parseText } from "@acct/core"
 import { Either } from "effect"
+import { InvalidRequest } from "./errors.js"
+import { type FieldSchema, parseText } from "./fields.js"
 
 export const splitAssignment = (word: string): Either.Either<readonly [key: string, value: string], InvalidRequest> => {
   const at = word.indexOf("=")

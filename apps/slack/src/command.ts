@@ -1,0 +1,89 @@
+/**
+ * The `/acct` command language, parsed from the text after the command. Tolerant: extra spaces,
+ * "double", 'single' and “curly” quotes; a misspelled subcommand gets a suggestion.
+ */
+import { type LifecycleOperation } from "@acct/core"
+
+export type SlackCommand =
+  | { readonly kind: "help"; readonly problem?: string | undefined }
+  | { readonly kind: "show"; readonly account: string }
+  | { readonly kind: "find"; readonly by: "reference" | "tag" | "status"; readonly value: string }
+  | { readonly kind: "lifecycle"; readonly operation: LifecycleOperation; readonly account: string; readonly reason: string | undefined }
+  | { readonly kind: "run"; readonly action: string; readonly account: string; readonly parameters: ReadonlyArray<string> }
+  | { readonly kind: "tag"; readonly account: string; readonly add: ReadonlyArray<string>; readonly remove: ReadonlyArray<string> }
+  | { readonly kind: "history"; readonly account: string }
+
+export const SUBCOMMANDS = ["help", "show", "find", "enable", "disable", "activate", "deactivate", "run", "tag", "history"] as const
+
+/** Words, keeping quoted phrases together. */
+export const words = (text: string): ReadonlyArray<string> => {
+  const normalized = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'")
+  const out: Array<string> = []
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g
+  for (let m = pattern.exec(normalized); m !== null; m = pattern.exec(normalized)) out.push(m[1] ?? m[2] ?? m[3]!)
+  return out
+}
+
+const distance = (a: string, b: string) => {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}
+
+/** The closest subcommand, if one is close enough to be a typo. */
+export const suggest = (word: string): string | undefined => {
+  const ranked = SUBCOMMANDS.map((c) => [c, distance(word.toLowerCase(), c)] as const).sort((a, b) => a[1] - b[1])
+  return ranked[0] && ranked[0][1] <= 2 ? ranked[0][0] : undefined
+}
+
+const help = (problem: string): SlackCommand => ({ kind: "help", problem })
+
+export const parseCommand = (text: string): SlackCommand => {
+  const [first, ...rest] = words(text)
+  if (first === undefined) return { kind: "help" }
+  const sub = first.toLowerCase()
+  const needAccount = (usage: string) => (rest[0] === undefined ? help(`\`${sub}\` needs an account: \`${usage}\``) : undefined)
+  switch (sub) {
+    case "help":
+      return { kind: "help" }
+    case "show":
+    case "history":
+      return needAccount(`${sub} <account>`) ?? { kind: sub, account: rest[0]! }
+    case "find": {
+      const query = rest.join(" ").trim()
+      if (query === "") return help("`find` needs what to look for: `find <reference-id>`, `find tag:vip` or `find status:disabled`")
+      const [, by, value] = /^(tag|status):(.+)$/i.exec(query) ?? []
+      return by && value ? { kind: "find", by: by.toLowerCase() as "tag" | "status", value } : { kind: "find", by: "reference", value: query }
+    }
+    case "enable":
+    case "disable":
+    case "activate":
+    case "deactivate":
+      return needAccount(`${sub} <account> [reason…]`) ?? { kind: "lifecycle", operation: sub, account: rest[0]!, reason: rest.slice(1).join(" ") || undefined }
+    case "run":
+      if (rest.length < 2) return help("`run` needs an action and an account: `run \"Set status\" abc-123 status=activated`")
+      return { kind: "run", action: rest[0]!, account: rest[1]!, parameters: rest.slice(2) }
+    case "tag": {
+      const missing = needAccount("tag <account> +add -remove")
+      if (missing) return missing
+      const changes = rest.slice(1)
+      const add = changes.filter((w) => w.startsWith("+")).map((w) => w.slice(1)).filter(Boolean)
+      const remove = changes.filter((w) => w.startsWith("-")).map((w) => w.slice(1)).filter(Boolean)
+      const stray = changes.filter((w) => !/^[+-]./.test(w))
+      if (stray.length > 0 || add.length + remove.length === 0) return help("`tag` takes tags to add with + and to remove with -: `tag abc-123 +vip -trial`")
+      return { kind: "tag", account: rest[0]!, add, remove }
+    }
+    default: {
+      const guess = suggest(sub)
+      return help(`unknown command \`${first.slice(0, 40)}\`${guess ? ` — did you mean \`${guess}\`?` : ""}`)
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs one parsed `/acct` command for one Slack user against the Accounts port, and says what
+ * happened as a Block Kit message: the result, a confirmation prompt for risky changes, or a
+ * denial that names the missing permission. Never throws: every failure becomes a message.
+ */
+import { type AccountsError, type AccountsService, assign, type Invocation, isAccountsError, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { Effect, Either } from "effect"
+import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
+import type { SlackCommand } from "./command.js"
+import { issue } from "./confirm.js"
+import type { Permissions, SlackUser } from "./policy.js"
+import type { SlackMessage } from "./responder.js"
+
+export interface ExecuteContext {
+  readonly accounts: AccountsService
+  readonly permissions: Permissions
+  readonly user: SlackUser
+  /** The slash command as configured, e.g. /acct. */
+  readonly commandName: string
+  readonly signingSecret: string
+  readonly nowSeconds: number
+  /** Set when the user confirmed: the change's Idempotency-Key. */
+  readonly confirmedKey?: string | undefined
+}
+
+export type Outcome = { readonly message: SlackMessage; readonly result: "ok" | "denied" | "failed" | "confirm" | "help"; readonly changed: boolean }
+
+/** Lifecycle operations that ask first. */
+const RISKY = new Set(["disable", "deactivate"])
+
+const friendly = (error: AccountsError, commandName: string): string => {
+  switch (error._tag) {
+    case "NotFound":
+      return `${error.message}. Check the id or reference id (\`${commandName} find <reference-id>\`).`
+    case "Forbidden":
+      return `You may not do that: missing permission ${error.missingScope}. Ask an acct admin to grant it in the Slack policy.`
+    case "RateLimited":
+      return `acct is busy (rate limited)${error.retryAfterSeconds !== undefined ? `; try again in ${Math.ceil(error.retryAfterSeconds)} s` : "; try again shortly"}.`
+    case "Unavailable":
+    case "Timeout":
+      return "acct is unavailable right now; nothing was changed that you were not told about. Try again shortly."
+    default:
+      return error.message
+  }
+}
+
+const deny = (permissions: Permissions, scope: Scope, doing: string) => {
+  const denied = requireScope(permissions.principal, scope, doing)
+  return denied ? `You may not ${doing}: missing permission ${scope}. Ask an acct admin to grant it in the Slack policy.` : undefined
+}
+
+export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effect<Outcome> => {
+  const { accounts, permissions, user } = ctx
+  const by = `<@${user.userId}>`
+  const invocation = (reason?: string): Invocation => ({
+    principal: permissions.principal,
+    channel: "slack",
+    idempotencyKey: ctx.confirmedKey,
+    // Kept in the audit trail even where the backend only knows the Slack app's own key.
+    reason: `${reason ? `${reason} ` : ""}(Slack ${user.teamId}/${user.userId})`
+  })
+  const ok = (message: SlackMessage, changed = false): Outcome => ({ message, result: "ok", changed })
+  const refuse = (text: string): Outcome => ({ message: errorMessage(text), result: "denied", changed: false })
+  const confirm = (description: string): Outcome => {
+    if (command.kind !== "lifecycle" && command.kind !== "run") return refuse("nothing to confirm")
+    const token = issue(ctx.signingSecret, { command, teamId: user.teamId, userId: user.userId }, ctx.nowSeconds)
+    return token.length > 2000
+      ? refuse("this command is too long to confirm in Slack; use the CLI")
+      : { message: confirmMessage(description, token), result: "confirm", changed: false }
+  }
+  const ref = (text: string) => Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+
+  const work: Effect.Effect<Outcome, AccountsError> = Effect.gen(function* () {
+    if (permissions.refused) return refuse(permissions.refused)
+    switch (command.kind) {
+      case "help":
+        return { message: helpMessage(ctx.commandName, command.problem), result: "help" as const, changed: false }
+      case "show":
+        return ok(accountMessage(yield* accounts.get(yield* ref(command.account))))
+      case "find": {
+        if (command.by === "reference") {
+          const found = yield* Effect.either(accounts.get({ referenceId: command.value }))
+          if (Either.isLeft(found) && found.left._tag !== "NotFound") return yield* Effect.fail(found.left)
+          return ok(accountsMessage(`Reference id ${command.value}`, Either.isRight(found) ? [found.right] : []))
+        }
+        const page = yield* accounts.list(command.by === "tag" ? { tag: command.value, size: 20 } : { status: command.value, size: 20 })
+        return ok(accountsMessage(`${command.by === "tag" ? "Tag" : "Status"} ${command.value}${page.next ? " (first 20)" : ""}`, page.items))
+      }
+      case "history": {
+        const account = yield* accounts.get(yield* ref(command.account))
+        const runs = yield* accounts.listRuns({ account: { id: account.id }, size: 10 })
+        return ok(historyMessage(account, runs.items))
+      }
+      case "lifecycle": {
+        const denied = deny(permissions, "account.action", `${command.operation} accounts`)
+        if (denied) return refuse(denied)
+        if (RISKY.has(command.operation) && ctx.confirmedKey === undefined) return confirm(`${command.operation} ${command.account}${command.reason ? ` (${command.reason})` : ""}`)
+        const { account, run } = yield* accounts.lifecycle(yield* ref(command.account), command.operation, invocation(command.reason))
+        return ok(runMessage(account, run, by), true)
+      }
+      case "run": {
+        const denied = deny(permissions, "account.action", "run account actions")
+        if (denied) return refuse(denied)
+        const action = yield* accounts.getAction(command.action)
+        if (permissions.actions && !permissions.actions.has(action.name)) {
+          return refuse(`You may not run "${action.name}": the Slack policy allows you ${permissions.actions.size > 0 ? [...permissions.actions].join(", ") : "no actions"}.`)
+        }
+        const parameters = yield* Either.match(assign(action.parameters, command.parameters), { onLeft: Effect.fail, onRight: Effect.succeed })
+        if (action.confirm && ctx.confirmedKey === undefined) return confirm(`run "${action.name}" on ${command.account}`)
+        const { account, run } = yield* accounts.runAction(yield* ref(command.account), action.id, parameters, invocation())
+        return ok(runMessage(account, run, by), true)
+      }
+      case "tag": {
+        const denied = deny(permissions, "account.write", "tag accounts")
+        if (denied) return refuse(denied)
+        let account = yield* accounts.get(yield* ref(command.account))
+        for (const tag of command.add) account = yield* accounts.addTag({ id: account.id }, tag, invocation())
+        for (const tag of command.remove) account = yield* accounts.removeTag({ id: account.id }, tag, invocation())
+        return ok(accountMessage(account), true)
+      }
+    }
+  })
+
+  return work.pipe(
+    Effect.catchAll((error) => Effect.succeed<Outcome>({ message: errorMessage(friendly(error, ctx.commandName)), result: error._tag === "Forbidden" ? "denied" : "failed", changed: false })),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        Effect.logError("slack command failed unexpectedly", isAccountsError(defect) ? defect.message : String(defect)),
+        { message: errorMessage("Something went wrong on acct's side; nothing else was changed. Try again, or use the CLI."), result: "failed" as const, changed: false }
+      )
+    )
+  )
+}

@@ -1,0 +1,235 @@
+import { type AccountsService, RateLimited } from "@acct/core"
+import { Effect } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parsePolicy, type Policy } from "../src/policy.js"
+import { confirmToken, SECRET, startApp, startCapture, startStore, text } from "./harness.js"
+
+let store: Awaited<ReturnType<typeof startStore>>
+let capture: Awaited<ReturnType<typeof startCapture>>
+beforeAll(async () => {
+  store = await startStore()
+  capture = await startCapture()
+})
+afterAll(async () => {
+  await capture.close()
+  await store.runtime.dispose()
+})
+
+const policy = (yaml: string): Policy => {
+  const parsed = parsePolicy(yaml, "policy.yaml")
+  if (parsed._tag === "Left") throw parsed.left
+  return parsed.right
+}
+const OPS = policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n")
+const ops = { user: "UOPS0001", name: "olivia" }
+
+const runsOf = async (reference: string) => {
+  const account = await store.runtime.runPromise(Effect.flatMap(Effect.succeed(store.accounts), (a) => a.get({ referenceId: reference })))
+  return (await store.runtime.runPromise(store.accounts.listRuns({ account: { id: account.id }, size: 100 }))).items.length
+}
+const statusOf = async (reference: string) => (await store.runtime.runPromise(store.accounts.get({ referenceId: reference }))).status
+
+describe("request verification", () => {
+  it("acts only on requests signed with the secret within five minutes either way, once", async () => {
+    const app = await startApp(store.accounts, { policy: OPS })
+    try {
+      const url = capture.url()
+      const body = app.commandBody("enable ghi-789", url, ops)
+      const now = Math.floor(Date.now() / 1000)
+      const refused = [
+        await app.send(body),
+        await app.send(body, { "x-slack-request-timestamp": String(now) }),
+        await app.send(body, app.signed(body, now, "not-the-secret")),
+        await app.send(body, app.signed(body, now - 301)),
+        await app.send(body, app.signed(body, now + 301)),
+        await app.send(body.replace("ghi-789", "def-456"), app.signed(body, now)),
+        await app.send(body, { ...app.signed(body, now), "x-slack-request-timestamp": String(now - 1) })
+      ]
+      expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 401])
+      expect(refused.map((r) => JSON.parse(r.text).reason)).toEqual([
+        "missing X-Slack-Signature or X-Slack-Request-Timestamp",
+        "missing X-Slack-Signature or X-Slack-Request-Timestamp",
+        "signature mismatch",
+        "stale request (timestamp more than 5 minutes old)",
+        "request from the future (timestamp more than 5 minutes ahead)",
+        "signature mismatch",
+        "signature mismatch"
+      ])
+      const headers = app.signed(body, now - 290)
+      expect((await app.send(body, headers)).status).toBe(200)
+      expect((await app.send(body, headers)).status).toBe(401) // the same request replayed
+      await capture.next(url)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(capture.posts(url)).toHaveLength(1) // only the genuine one ran
+      expect((await app.send("ssl_check=1&token=abc")).status).toBe(200)
+      expect(app.audit.filter((e) => e.refused)).toHaveLength(8)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe("commands", () => {
+  it("shows, finds and lists history for everyone, masking personal data; a typo gets help with a suggestion", async () => {
+    const app = await startApp(store.accounts)
+    try {
+      const show = capture.url()
+      expect((await app.slash('  show   "abc-123" ', show)).status).toBe(200)
+      const shown = text(await capture.next(show))
+      expect(shown).toContain("abc-123")
+      expect(shown).toContain("j•••@doe.com")
+      expect(shown).not.toContain("jane@doe.com")
+      expect(shown).not.toContain("111-222-3333")
+      expect(shown).not.toContain("1994-12-30")
+
+      const find = capture.url()
+      await app.slash("find tag:vip", find)
+      expect(text(await capture.next(find))).toContain("def-456")
+
+      const history = capture.url()
+      await app.slash("history def-456", history)
+      expect(text(await capture.next(history))).toContain("History of def-456")
+
+      const typo = capture.url()
+      await app.slash("shwo abc-123", typo)
+      expect(text(await capture.next(typo))).toContain("did you mean `show`?")
+      expect((await capture.next(show)).response_type).toBe("ephemeral")
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("lets nobody change anything until the policy grants it, and names the missing permission", async () => {
+    const groups = createServer((req, res) => {
+      // Slack's Web API: usergroups.users.list answers the group's members.
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, users: ["UGRP0001"] }))
+      req.resume()
+    })
+    await new Promise<void>((resolve) => groups.listen(0, "127.0.0.1", resolve))
+    const slackApiUrl = `http://127.0.0.1:${(groups.address() as AddressInfo).port}/api/`
+    const limited = policy(
+      "teams: [T0001]\ngrants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n  - users: [UTAG0001]\n    scopes: [account.write]\n  - groups: [SOPS0001]\n    scopes: [account.action]\n    actions: [Set status]\n"
+    )
+    const app = await startApp(store.accounts, { policy: limited, botToken: "xoxb-test", slackApiUrl })
+    try {
+      const ask = async (command: string, who: { user: string; team?: string }) => {
+        const url = capture.url()
+        await app.slash(command, url, who)
+        return text(await capture.next(url))
+      }
+      const before = await runsOf("ghi-789")
+      expect(await ask("enable ghi-789", { user: "UNOBODY1" })).toContain("You may not enable accounts: missing permission account.action")
+      expect(await ask("tag def-456 +gold", { user: "UNOBODY1" })).toContain("missing permission account.write")
+      expect(await ask("show def-456", { user: "UNOBODY1", team: "T9999" })).toContain("this workspace is not allowed")
+      expect(await ask("enable ghi-789", { user: "UTAG0001" })).toContain("missing permission account.action")
+      expect(await ask("tag def-456 +gold -vip", { user: "UTAG0001" })).toContain("gold")
+      // A user-group grant, limited to one action.
+      expect(await ask('run "Set status" def-456 status=activated', { user: "UGRP0001" })).toContain("Set status")
+      expect(await runsOf("ghi-789")).toBe(before) // the refused ones changed nothing
+      expect(await ask('run "Set status" ghi-789 status=disabled', { user: "UOPS0001" })).toContain(":white_check_mark:")
+      expect(await statusOf("ghi-789")).toBe("disabled")
+      expect(app.audit.map((e) => e.outcome)).toEqual(["denied", "denied", "denied", "denied", "ok", "ok", "ok"])
+      // Denied or not, the audit lines carry ids and outcomes, never names or tokens.
+      expect(JSON.stringify(app.audit)).not.toMatch(/steve|xoxb/)
+    } finally {
+      await app.close()
+      groups.close()
+    }
+  })
+
+  it("asks before disabling, runs exactly once however often Confirm is clicked, and lets a confirmation expire", async () => {
+    const app = await startApp(store.accounts, { policy: OPS })
+    try {
+      const url = capture.url()
+      await app.slash("disable def-456 customer asked", url, ops)
+      const question = await capture.next(url)
+      expect(text(question)).toContain("are you sure?")
+      expect(text(question)).toContain('"style":"danger"')
+      const before = await runsOf("def-456")
+      expect(await statusOf("def-456")).not.toBe("disabled")
+
+      const token = confirmToken(question)
+      const [first, second] = await Promise.all([app.click("acct_confirm", token, url, ops), app.click("acct_confirm", token, url, ops)])
+      expect([first.status, second.status]).toEqual([200, 200])
+      await capture.next(url, 2)
+      expect(await runsOf("def-456")).toBe(before + 1)
+      expect(await statusOf("def-456")).toBe("disabled")
+      expect(capture.posts(url)[1]!.replace_original).toBe(true)
+
+      // Someone else cannot confirm another person's request.
+      const other = capture.url()
+      await app.click("acct_confirm", token, other, { user: "UOPS0002" })
+      expect(text(await capture.next(other))).toContain("only the person who asked can confirm")
+
+      // A forged or stale confirmation does nothing.
+      const forged = capture.url()
+      await app.click("acct_confirm", `${token.split(".")[0]}.AAAA`, forged, ops)
+      expect(text(await capture.next(forged))).toContain("not genuine")
+      const { issue } = await import("../src/confirm.js")
+      const stale = issue(SECRET, { command: { kind: "lifecycle", operation: "disable", account: "abc-123", reason: undefined }, teamId: "T0001", userId: ops.user }, Math.floor(Date.now() / 1000) - 11 * 60)
+      const expired = capture.url()
+      await app.click("acct_confirm", stale, expired, ops)
+      expect(text(await capture.next(expired))).toContain("expired")
+      expect(await statusOf("abc-123")).not.toBe("disabled")
+
+      const cancelled = capture.url()
+      await app.click("acct_cancel", "cancel", cancelled, ops)
+      expect((await capture.next(cancelled)).text).toContain("Cancelled")
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe("timing and failures", () => {
+  it("acknowledges at once while the backend takes seconds, then answers on response_url", async () => {
+    const slow: AccountsService = { ...store.accounts, lifecycle: (...args) => Effect.zipRight(Effect.sleep("2 seconds"), store.accounts.lifecycle(...args)) }
+    const app = await startApp(slow, { policy: OPS })
+    try {
+      const url = capture.url()
+      const acked = await app.slash("enable def-456", url, ops)
+      expect(acked.status).toBe(200)
+      expect(acked.ms).toBeLessThan(500)
+      expect(capture.posts(url)).toHaveLength(0)
+      expect(text(await capture.next(url, 0, 6_000))).toContain(":white_check_mark:")
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("turns not found, invalid transitions and rate limits into helpful messages", async () => {
+    const throttled: AccountsService = { ...store.accounts, get: () => Effect.fail(new RateLimited({ message: "slow down", retryAfterSeconds: 7 })) }
+    const app = await startApp(store.accounts, { policy: OPS })
+    const busy = await startApp(throttled, { policy: OPS })
+    try {
+      const ask = async (target: typeof app, command: string) => {
+        const url = capture.url()
+        await target.slash(command, url, ops)
+        return text(await capture.next(url))
+      }
+      expect(await ask(app, "show nobody-here")).toContain("Check the id or reference id")
+      expect(await ask(app, "activate ghi-789")).toMatch(/cannot activate account .*: it is/)
+      expect(await ask(app, "show act_x")).toContain("expected an account id")
+      expect(await ask(busy, "show def-456")).toContain("acct is busy (rate limited); try again in 7 s")
+    } finally {
+      await app.close()
+      await busy.close()
+    }
+  })
+
+  it("retries response_url posts that fail transiently", async () => {
+    const flaky = await startCapture(2)
+    const app = await startApp(store.accounts)
+    try {
+      const url = flaky.url()
+      await app.slash("show abc-123", url)
+      expect(text(await flaky.next(url))).toContain("abc-123")
+      expect(flaky.attempts(url)).toBe(3)
+    } finally {
+      await app.close()
+      await flaky.close()
+    }
+  })
+})
