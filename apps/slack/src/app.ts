@@ -63,7 +63,14 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   const socketMode = options.appToken !== undefined && options.appToken !== ""
   const receiver = socketMode
     ? new SocketModeReceiver({ appToken: options.appToken!, ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}) })
-    : new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: "/slack/events", processBeforeResponse: false, unhandledRequestTimeoutMillis: 2_500 })
+    : new HTTPReceiver({
+        signingSecret: options.signingSecret,
+        endpoints: "/slack/events",
+        processBeforeResponse: false,
+        // Verified already, more strictly, before Bolt sees the request (see below).
+        signatureVerification: false,
+        unhandledRequestTimeoutMillis: 2_500
+      })
   const app = new App({
     receiver,
     authorize: async () => ({ ...(options.botToken ? { botToken: options.botToken } : {}) }),
@@ -101,8 +108,12 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     if (outcome.changed && options.announceChanges) await Effect.runPromise(responder.post({ response_type: "in_channel", text: outcome.message.text }))
   }
 
+  /** After an ack: let pending acks go out before this command's work takes the event loop. */
+  const afterAcks = () => new Promise((resolve) => setImmediate(resolve))
+
   app.command(commandName, async ({ command, ack }) => {
     await ack()
+    await afterAcks()
     const parsed = parseCommand(command.text ?? "")
     const { user, permissions } = await userOf(command.team_id, command.user_id, command.user_name)
     const outcome = await run(parsed, user, permissions)
@@ -112,6 +123,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
 
   app.action("acct_confirm", async ({ ack, body, action }) => {
     await ack()
+    await afterAcks()
     const payload = body as unknown as { user: { id: string; name?: string; username?: string; team_id?: string }; team?: { id: string } | null; response_url: string }
     const teamId = payload.team?.id ?? payload.user.team_id ?? ""
     const token = (action as { value?: string }).value ?? ""
