@@ -62,7 +62,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   const audit = options.audit ?? ((entry) => process.stdout.write(`${JSON.stringify({ message: "slack command", ...entry })}\n`))
   const socketMode = options.appToken !== undefined && options.appToken !== ""
   const receiver = socketMode
-    ? new SocketModeReceiver({ appToken: options.appToken!, ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}) })
+    ? new SocketModeReceiver({ appToken: options.appToken! })
     : new HTTPReceiver({
         signingSecret: options.signingSecret,
         endpoints: "/slack/events",
@@ -180,7 +180,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   const { port } = server.address() as AddressInfo
   return {
     app,
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url: `http://${options.host ?? "0.0.0.0"}:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }

@@ -25,9 +25,16 @@ const signingSecret = env.SLACK_SIGNING_SECRET ?? fail("SLACK_SIGNING_SECRET is 
 const port = Number(env.PORT ?? 3000)
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`)
 
-const policy = env.ACCT_SLACK_POLICY
-  ? Either.getOrElse(parsePolicy(readFileSync(env.ACCT_SLACK_POLICY, "utf8"), env.ACCT_SLACK_POLICY), (e) => fail(e.message))
-  : defaultPolicy
+const readPolicy = (file: string) => {
+  let text = ""
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (e) {
+    fail(`cannot read ACCT_SLACK_POLICY ${file}: ${(e as Error).message}`)
+  }
+  return Either.getOrElse(parsePolicy(text, file), (e) => fail(e.message))
+}
+const policy = env.ACCT_SLACK_POLICY ? readPolicy(env.ACCT_SLACK_POLICY) : defaultPolicy
 
 const backend = (): { layer: Layer.Layer<Accounts, AccountsError>; describe: string } => {
   if (env.ACCT_URL) {
