@@ -1,18 +1,4 @@
-// Bundles the service into dist/server.mjs (better-sqlite3 stays external: a native addon).
-import { build } from "esbuild"
-import { rmSync } from "node:fs"
+// Bundles the service into dist/server.mjs.
+import { bundleApp } from "../../scripts/bundle-app.mjs"
 
-rmSync(new URL("./dist", import.meta.url), { recursive: true, force: true })
-await build({
-  entryPoints: { server: "src/main.ts" },
-  outdir: "dist",
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  outExtension: { ".js": ".mjs" },
-  external: ["better-sqlite3"],
-  banner: { js: "import { createRequire as __acctCreateRequire } from 'node:module'; const require = __acctCreateRequire(import.meta.url);" },
-  legalComments: "none",
-  logLevel: "warning"
-})
+await bundleApp("server")
