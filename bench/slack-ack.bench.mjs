@@ -5,7 +5,7 @@
 // commands, 20 at a time.
 import { createHmac } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, request as forward } from "node:http"
+import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,27 +21,9 @@ const file = (name) => fileURLToPath(new URL(name, import.meta.url))
 const listen = (server, port) => new Promise((resolve) => server.listen(port, "127.0.0.1", resolve))
 
 const acct = await startProcess(file("../apps/server/dist/server.mjs"), { PORT: "18951", HOST: "127.0.0.1", ACCT_DATABASE: path.join(dir, "acct.db"), ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", LOG_LEVEL: "Info" })
-// The slow backend: every request to acct waits 2 s.
-const slow = createServer((req, res) => {
-  setTimeout(() => {
-    const upstream = forward({ host: "127.0.0.1", port: 18951, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(res)
-    })
-    upstream.on("error", () => res.writeHead(502).end())
-    req.pipe(upstream)
-  }, 2_000)
-})
-await listen(slow, 18952)
-let delivered = 0
-const responses = createServer((req, res) => {
-  req.resume()
-  req.on("end", () => {
-    delivered++
-    res.writeHead(200).end("ok")
-  })
-})
-await listen(responses, 18953)
+// The slow backend and the response_url stand-in, in a process of their own.
+const backend = await startProcess(file("./slow-proxy.mjs"), { PORT: "18952", RESPONSES_PORT: "18953", TARGET_PORT: "18951" })
+const delivered = async () => Number(await (await fetch("http://127.0.0.1:18953/count")).text())
 
 writeFileSync(path.join(dir, "policy.yaml"), "grants:\n  - users: [UBENCH01]\n    scopes: [account.action, account.write]\n")
 const slack = await startProcess(file("../apps/slack/dist/slack.mjs"), {
@@ -90,8 +72,8 @@ const measure = async (port, count = COMMANDS) => {
   return { p50: at(0.5), p99: at(0.99) }
 }
 
-const children = [acct, slack]
-const servers = [slow, responses, floor]
+const children = [acct, backend, slack]
+const servers = [floor]
 let bare
 let app
 try {
@@ -107,7 +89,7 @@ try {
 }
 // Wait for the slow work to land on response_url (each takes ≥ 2 s behind the proxy).
 const deadline = Date.now() + 60_000
-while (delivered < COMMANDS + 60 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+while ((await delivered()) < COMMANDS + 60 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
 
 const ms = (x) => `${x.toFixed(1)} ms`
 console.log(`${COMMANDS} signed /acct commands, ${PARALLEL} at a time; backend holds every request 2 s`)
@@ -115,7 +97,7 @@ console.table([
   { server: "acct Slack app (Bolt)", p50: ms(app.p50), p99: ms(app.p99), "p99 × bare": (app.p99 / bare.p99).toFixed(1) },
   { server: "bare node:http (floor)", p50: ms(bare.p50), p99: ms(bare.p99), "p99 × bare": "1.0" }
 ])
-console.log(`results delivered to response_url: ${delivered}/${COMMANDS + 60} (warm-up included); goal: p99 < 100 ms`)
+console.log(`results delivered to response_url: ${await delivered()}/${COMMANDS + 60} (warm-up included); goal: p99 < 100 ms`)
 
 for (const server of servers) server.close()
 for (const child of children) await stopProcess(child)
