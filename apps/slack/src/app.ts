@@ -62,7 +62,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   const audit = options.audit ?? ((entry) => process.stdout.write(`${JSON.stringify({ message: "slack command", ...entry })}\n`))
   const socketMode = options.appToken !== undefined && options.appToken !== ""
   const receiver = socketMode
-    ? new SocketModeReceiver({ appToken: options.appToken! })
+    ? new SocketModeReceiver({ appToken: options.appToken!, ...(options.slackApiUrl ? { installerOptions: { clientOptions: { slackApiUrl: options.slackApiUrl } } } : {}) })
     : new HTTPReceiver({
         signingSecret: options.signingSecret,
         endpoints: "/slack/events",
