@@ -8,7 +8,8 @@
  *   ACCT_PROFILE / ACCT_PROVIDER (a profile), or ACCT_DATABASE (a local store).
  */
 import { Accounts, type AccountsError, InvalidRequest } from "@acct/core"
-import { AccountsHttp, remoteAccounts, resolveProfile } from "@acct/client"
+import { remoteAccounts, resolveProfile } from "@acct/client"
+import { NodeHttpClient } from "@effect/platform-node"
 import { storeFor } from "@acct/store-sql"
 import { Either, type Layer, ManagedRuntime } from "effect"
 import { readFileSync } from "node:fs"
@@ -39,10 +40,12 @@ const policy = env.ACCT_SLACK_POLICY ? readPolicy(env.ACCT_SLACK_POLICY) : defau
 const backend = (): { layer: Layer.Layer<Accounts, AccountsError>; describe: string } => {
   if (env.ACCT_URL) {
     if (!env.ACCT_API_KEY) fail("ACCT_URL needs ACCT_API_KEY")
-    return { layer: AccountsHttp.layerFetch({ baseUrl: env.ACCT_URL.replace(/\/+$/, ""), apiKey: env.ACCT_API_KEY! }), describe: `acct server ${env.ACCT_URL}` }
+    const url = env.ACCT_URL.replace(/\/+$/, "")
+    return { layer: remoteAccounts({ name: "ACCT_URL", provider: "remote", url, apiKey: env.ACCT_API_KEY! }, NodeHttpClient.layer), describe: `acct server ${url}` }
   }
   const profile = Either.getOrElse(resolveProfile(env.ACCT_PROFILE), (e: InvalidRequest) => fail(e.message))
-  if (profile && profile.provider !== "local") return { layer: remoteAccounts(profile), describe: `${profile.provider} profile ${profile.name}` }
+  // node:http rather than fetch: lighter per call, and this process must stay quick to acknowledge.
+  if (profile && profile.provider !== "local") return { layer: remoteAccounts(profile, NodeHttpClient.layer), describe: `${profile.provider} profile ${profile.name}` }
   const database = (profile?.provider === "local" ? profile.database : undefined) ?? env.ACCT_DATABASE ?? ".acct/acct.db"
   return { layer: storeFor(database), describe: `local store ${database}` }
 }

@@ -3,6 +3,8 @@
  * minutes. Transient failures (network, 429, 5xx) are retried with backoff, within those limits.
  */
 import { Effect } from "effect"
+import { Agent as HttpAgent, request as httpRequest } from "node:http"
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https"
 
 export const RESPONSE_URL_USES = 5
 export const RESPONSE_URL_LIFETIME_MS = 30 * 60 * 1000
@@ -15,6 +17,28 @@ export interface SlackMessage {
   readonly delete_original?: boolean
 }
 
+// node:http with keep-alive rather than fetch: this runs once per command, beside the acks.
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) }
+
+/** One POST; the status, or 0 when there was no answer. */
+const postJson = (url: string, body: string) =>
+  new Promise<number>((resolve) => {
+    const target = new URL(url)
+    const secure = target.protocol === "https:"
+    const req = (secure ? httpsRequest : httpRequest)(
+      target,
+      { method: "POST", agent: secure ? agents.https : agents.http, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 5_000 },
+      (res) => {
+        res.resume()
+        res.on("end", () => resolve(res.statusCode ?? 0))
+        res.on("error", () => resolve(0))
+      }
+    )
+    req.on("timeout", () => req.destroy())
+    req.on("error", () => resolve(0))
+    req.end(body)
+  })
+
 export const makeResponder = (responseUrl: string, receivedAt = Date.now(), options: { readonly baseDelayMs?: number } = {}) => {
   let uses = 0
   const baseDelayMs = options.baseDelayMs ?? 500
@@ -22,12 +46,7 @@ export const makeResponder = (responseUrl: string, receivedAt = Date.now(), opti
     Effect.promise(async () => {
       for (let attempt = 1; uses < RESPONSE_URL_USES && Date.now() - receivedAt < RESPONSE_URL_LIFETIME_MS; attempt++) {
         uses++
-        const status = await fetch(responseUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(message), signal: AbortSignal.timeout(5_000) })
-          .then(async (r) => {
-            await r.arrayBuffer()
-            return r.status
-          })
-          .catch(() => 0)
+        const status = await postJson(responseUrl, JSON.stringify(message))
         if (status >= 200 && status < 300) return true
         if (status !== 0 && status !== 429 && status < 500) return false
         await new Promise((resolve) => setTimeout(resolve, baseDelayMs * 2 ** (attempt - 1)))

@@ -16,7 +16,7 @@
  *     here: { provider: local, database: .acct/acct.db }
  */
 import { type Accounts, InvalidRequest, RetryPolicy } from "@acct/core"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Either, Layer, ParseResult, Schema } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
@@ -175,13 +175,13 @@ export const resolveProfile = (
   })
 }
 
-/** The Accounts of a remote profile, on fetch with the default retry policy. */
-export const remoteAccounts = (profile: Exclude<Profile, { provider: "local" }>): Layer.Layer<Accounts> => {
+/** The Accounts of a remote profile, with the default retry policy, on fetch unless told otherwise. */
+export const remoteAccounts = (profile: Exclude<Profile, { provider: "local" }>, httpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer): Layer.Layer<Accounts> => {
   const layer =
     profile.provider === "remote"
       ? AccountsHttp.layer({ baseUrl: profile.url, apiKey: profile.apiKey })
       : profile.provider === "persona"
         ? PersonaAccounts.layer({ baseUrl: profile.url, apiKey: profile.apiKey, actions: profile.actions, lifecycle: profile.lifecycle })
         : SoftwareOneAccounts.layer({ baseUrl: profile.url, token: profile.token })
-  return layer.pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default]))
+  return layer.pipe(Layer.provide([httpClient, RetryPolicy.Default]))
 }
