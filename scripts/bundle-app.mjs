@@ -1,4 +1,5 @@
-// Bundles an app (in the current directory) into dist/<name>.mjs for Node 20 with esbuild.
+// Bundles an app (in the current directory) into dist/<name>.mjs for Node 20 with esbuild
+// (`entry` may also map several names to entry files).
 // better-sqlite3 stays external (a native addon, loaded from node_modules at run time); a
 // require() shim serves the CommonJS dependencies.
 import { build } from "esbuild"
@@ -7,7 +8,7 @@ import { rmSync } from "node:fs"
 export const bundleApp = async (name, entry = "src/main.ts", options = {}) => {
   rmSync("dist", { recursive: true, force: true })
   await build({
-    entryPoints: { [name]: entry },
+    entryPoints: typeof entry === "string" ? { [name]: entry } : entry,
     outdir: "dist",
     bundle: true,
     format: "esm",

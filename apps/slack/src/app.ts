@@ -2,21 +2,18 @@
  * The Slack app on Bolt: `/acct` and its Confirm / Cancel buttons. Over HTTP, every request is
  * verified (signature, two-sided timestamp window, replay) before Bolt sees it, on Bolt's
  * default endpoint `/slack/events`; with an app token it runs in Socket Mode instead. Every
- * command is acknowledged at once; the work happens after, and its result goes to the
+ * command is acknowledged at once; the work happens after (work.ts), and its result goes to the
  * command's `response_url`.
  */
-import { type AccountsService, withPermissions } from "@acct/core"
+import type { AccountsService } from "@acct/core"
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt"
-import { Effect } from "effect"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { errorMessage } from "./blocks.js"
-import { parseCommand, type SlackCommand } from "./command.js"
+import { parseCommand } from "./command.js"
 import { open } from "./confirm.js"
-import { execute, type Outcome } from "./execute.js"
-import { type Permissions, permissionsOf, type Policy, type SlackUser, usesGroups } from "./policy.js"
+import { type Policy, type SlackUser, usesGroups } from "./policy.js"
 import { makeReplayGuard, verifySignature } from "./signature.js"
-import { makeResponder, type SlackMessage } from "./responder.js"
+import { auditToStdout, type Job, makeWork } from "./work.js"
 
 export interface SlackAppOptions {
   readonly signingSecret: string
@@ -28,7 +25,12 @@ export interface SlackAppOptions {
   readonly host?: string | undefined
   readonly commandName?: string | undefined
   readonly policy: Policy
-  readonly accounts: AccountsService
+  /**
+   * Where acknowledged work goes: a worker thread's queue (see worker.ts), or, given
+   * `accounts` instead, this thread.
+   */
+  readonly dispatch?: ((job: Job) => void) | undefined
+  readonly accounts?: AccountsService | undefined
   /** Also post a short public note in the channel when something changed. */
   readonly announceChanges?: boolean | undefined
   /** Slack's Web API, e.g. a local stand-in for tests. */
@@ -53,13 +55,17 @@ const readBody = (req: IncomingMessage) =>
     req.on("error", () => resolve(undefined))
   })
 
-const describe = (command: SlackCommand) => ("account" in command ? `${command.kind} ${command.account}` : command.kind)
+/** Work in this thread, after the pending acknowledgements have gone out. */
+const inline = (options: SlackAppOptions, commandName: string, audit: (entry: Record<string, unknown>) => void) => {
+  if (!options.accounts) throw new Error("startSlackApp needs `accounts` or `dispatch`")
+  const work = makeWork({ ...options, accounts: options.accounts, commandName, audit })
+  return (job: Job) => void setImmediate(() => void work(job))
+}
 
 export const startSlackApp = async (options: SlackAppOptions) => {
   const commandName = options.commandName ?? "/acct"
-  // Remote backends see only the app's own credentials: check each user's scopes here as well.
-  const accounts = withPermissions(options.accounts)
-  const audit = options.audit ?? ((entry) => process.stdout.write(`${JSON.stringify({ message: "slack command", ...entry })}\n`))
+  const audit = options.audit ?? auditToStdout
+  const dispatch = options.dispatch ?? inline(options, commandName, audit)
   const socketMode = options.appToken !== undefined && options.appToken !== ""
   const receiver = socketMode
     ? new SocketModeReceiver({ appToken: options.appToken!, ...(options.slackApiUrl ? { installerOptions: { clientOptions: { slackApiUrl: options.slackApiUrl } } } : {}) })
@@ -92,59 +98,29 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     }
     return [...groupCache.members].filter(([, users]) => users.has(userId)).map(([group]) => group)
   }
-  const userOf = async (teamId: string, userId: string, userName: string): Promise<{ user: SlackUser; permissions: Permissions }> => {
-    const user = { teamId, userId, userName, groups: await groupsOf(userId) }
-    return { user, permissions: permissionsOf(options.policy, user) }
-  }
-
-  const run = (command: SlackCommand, user: SlackUser, permissions: Permissions, confirmedKey?: string) =>
-    Effect.runPromise(
-      execute(command, { accounts, permissions, user, commandName, signingSecret: options.signingSecret, nowSeconds: Math.floor(Date.now() / 1000), confirmedKey })
-    )
-
-  const deliver = async (responseUrl: string, outcome: Outcome, extra: Partial<SlackMessage> = {}) => {
-    const responder = makeResponder(responseUrl, Date.now(), options.responseRetryBaseMs !== undefined ? { baseDelayMs: options.responseRetryBaseMs } : {})
-    await Effect.runPromise(responder.post({ response_type: "ephemeral", ...outcome.message, ...extra }))
-    if (outcome.changed && options.announceChanges) await Effect.runPromise(responder.post({ response_type: "in_channel", text: outcome.message.text }))
-  }
-
-  /** After an ack: let pending acks go out before this command's work takes the event loop. */
-  const afterAcks = () => new Promise((resolve) => setImmediate(resolve))
+  const userOf = async (teamId: string, userId: string, userName: string): Promise<SlackUser> => ({ teamId, userId, userName, groups: await groupsOf(userId) })
 
   app.command(commandName, async ({ command, ack }) => {
     await ack()
-    await afterAcks()
-    const parsed = parseCommand(command.text ?? "")
-    const { user, permissions } = await userOf(command.team_id, command.user_id, command.user_name)
-    const outcome = await run(parsed, user, permissions)
-    audit({ team: user.teamId, user: user.userId, command: describe(parsed), outcome: outcome.result })
-    await deliver(command.response_url, outcome)
+    const user = await userOf(command.team_id, command.user_id, command.user_name)
+    dispatch({ kind: "run", command: parseCommand(command.text ?? ""), user, responseUrl: command.response_url })
   })
 
   app.action("acct_confirm", async ({ ack, body, action }) => {
     await ack()
-    await afterAcks()
     const payload = body as unknown as { user: { id: string; name?: string; username?: string; team_id?: string }; team?: { id: string } | null; response_url: string }
     const teamId = payload.team?.id ?? payload.user.team_id ?? ""
-    const token = (action as { value?: string }).value ?? ""
-    const opened = open(options.signingSecret, token, Math.floor(Date.now() / 1000))
-    const fail = (text: string, result: Outcome["result"]) => {
-      audit({ team: teamId, user: payload.user.id, command: "confirm", outcome: result })
-      return deliver(payload.response_url, { message: errorMessage(text), result, changed: false }, { replace_original: true })
-    }
-    if (!opened.ok) return fail(opened.reason, "failed")
-    if (opened.pending.userId !== payload.user.id || opened.pending.teamId !== teamId) return fail("only the person who asked can confirm this", "denied")
-    // Permissions are checked again at the click: they may have changed since the question.
-    const { user, permissions } = await userOf(teamId, payload.user.id, payload.user.username ?? payload.user.name ?? payload.user.id)
-    const outcome = await run(opened.pending.command, user, permissions, `slack-confirm-${opened.pending.nonce}`)
-    audit({ team: teamId, user: user.userId, command: `confirm ${describe(opened.pending.command)}`, outcome: outcome.result })
-    await deliver(payload.response_url, outcome, { replace_original: true })
+    const opened = open(options.signingSecret, (action as { value?: string }).value ?? "", Math.floor(Date.now() / 1000))
+    const refuse = (text: string, result: "failed" | "denied") => dispatch({ kind: "refuse", text, result, user: { teamId, userId: payload.user.id }, responseUrl: payload.response_url })
+    if (!opened.ok) return refuse(opened.reason, "failed")
+    if (opened.pending.userId !== payload.user.id || opened.pending.teamId !== teamId) return refuse("only the person who asked can confirm this", "denied")
+    const user = await userOf(teamId, payload.user.id, payload.user.username ?? payload.user.name ?? payload.user.id)
+    dispatch({ kind: "run", command: opened.pending.command, user, responseUrl: payload.response_url, confirmedKey: `slack-confirm-${opened.pending.nonce}` })
   })
 
   app.action("acct_cancel", async ({ ack, body }) => {
     await ack()
-    const payload = body as unknown as { response_url: string }
-    await deliver(payload.response_url, { message: { text: "Cancelled; nothing was changed." }, result: "ok", changed: false }, { replace_original: true })
+    dispatch({ kind: "cancel", responseUrl: (body as unknown as { response_url: string }).response_url })
   })
 
   if (socketMode) {

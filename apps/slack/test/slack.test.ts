@@ -42,8 +42,8 @@ describe("request verification", () => {
         await app.send(body),
         await app.send(body, { "x-slack-request-timestamp": String(now) }),
         await app.send(body, app.signed(body, now, "not-the-secret")),
-        await app.send(body, app.signed(body, now - 301)),
-        await app.send(body, app.signed(body, now + 301)),
+        await app.send(body, app.signed(body, now - 310)),
+        await app.send(body, app.signed(body, now + 310)),
         await app.send(body.replace("ghi-789", "def-456"), app.signed(body, now)),
         await app.send(body, { ...app.signed(body, now), "x-slack-request-timestamp": String(now - 1) })
       ]
