@@ -78,7 +78,8 @@ export const helpMessage = (command: string, problem?: string): SlackMessage => 
         `*${command} enable | disable | activate | deactivate <account> [reason…]*`,
         `*${command} run "<action>" <account> [key=value …]*`,
         `*${command} tag <account> +add -remove*`,
-        `*${command} history <account>* — recent action runs`
+        `*${command} history <account>* — recent action runs`,
+        `*${command} redact <account> [reason…]* — erase personal data (asks first)`
       ].join("\n")
     ),
     context(`<account> is an act_… id or a reference id · commands: ${SUBCOMMANDS.join(", ")}`)

@@ -12,8 +12,9 @@ export type SlackCommand =
   | { readonly kind: "run"; readonly action: string; readonly account: string; readonly parameters: ReadonlyArray<string> }
   | { readonly kind: "tag"; readonly account: string; readonly add: ReadonlyArray<string>; readonly remove: ReadonlyArray<string> }
   | { readonly kind: "history"; readonly account: string }
+  | { readonly kind: "redact"; readonly account: string; readonly reason: string | undefined }
 
-export const SUBCOMMANDS = ["help", "show", "find", "enable", "disable", "activate", "deactivate", "run", "tag", "history"] as const
+export const SUBCOMMANDS = ["help", "show", "find", "enable", "disable", "activate", "deactivate", "run", "tag", "history", "redact"] as const
 
 /** Words, keeping quoted phrases together. */
 export const words = (text: string): ReadonlyArray<string> => {
@@ -68,6 +69,8 @@ export const parseCommand = (text: string): SlackCommand => {
     case "activate":
     case "deactivate":
       return needAccount(`${sub} <account> [reason…]`) ?? { kind: "lifecycle", operation: sub, account: rest[0]!, reason: rest.slice(1).join(" ") || undefined }
+    case "redact":
+      return needAccount("redact <account> [reason…]") ?? { kind: "redact", account: rest[0]!, reason: rest.slice(1).join(" ") || undefined }
     case "run":
       if (rest.length < 2) return help("`run` needs an action and an account: `run \"Set status\" abc-123 status=activated`")
       return { kind: "run", action: rest[0]!, account: rest[1]!, parameters: rest.slice(2) }

@@ -10,7 +10,7 @@ import type { SlackCommand } from "./command.js"
 export const CONFIRM_TTL_SECONDS = 10 * 60
 
 export interface Pending {
-  readonly command: Extract<SlackCommand, { kind: "lifecycle" | "run" }>
+  readonly command: Extract<SlackCommand, { kind: "lifecycle" | "run" | "redact" }>
   /** Who asked: only they may confirm. */
   readonly teamId: string
   readonly userId: string

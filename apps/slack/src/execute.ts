@@ -62,7 +62,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
   const ok = (message: SlackMessage, changed = false): Outcome => ({ message, result: "ok", changed })
   const refuse = (text: string): Outcome => ({ message: errorMessage(text), result: "denied", changed: false })
   const confirm = (description: string): Outcome => {
-    if (command.kind !== "lifecycle" && command.kind !== "run") return refuse("nothing to confirm")
+    if (command.kind !== "lifecycle" && command.kind !== "run" && command.kind !== "redact") return refuse("nothing to confirm")
     const token = issue(ctx.signingSecret, { command, teamId: user.teamId, userId: user.userId }, ctx.nowSeconds)
     return token.length > 2000
       ? refuse("this command is too long to confirm in Slack; use the CLI")
@@ -109,6 +109,13 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
         if (action.confirm && ctx.confirmedKey === undefined) return confirm(`run "${action.name}" on ${command.account}`)
         const { account, run } = yield* accounts.runAction(yield* ref(command.account), action.id, parameters, invocation())
         return ok(runMessage(account, run, by), true)
+      }
+      case "redact": {
+        const denied = deny(permissions, "account.redact", "redact accounts")
+        if (denied) return refuse(denied)
+        if (ctx.confirmedKey === undefined) return confirm(`redact ${command.account}: erase its personal data for good${command.reason ? ` (${command.reason})` : ""}`)
+        const account = yield* accounts.redact(yield* ref(command.account), invocation(command.reason))
+        return ok(accountMessage(account), true)
       }
       case "tag": {
         const denied = deny(permissions, "account.write", "tag accounts")

@@ -183,6 +183,28 @@ describe("commands", () => {
   })
 })
 
+describe("redaction", () => {
+  it("needs account.redact, asks first, and then erases the account's personal data", async () => {
+    const app = await startApp(store.accounts, { policy: policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action]\n  - users: [URED0001]\n    scopes: [account.redact]\n") })
+    try {
+      const refused = capture.url()
+      await app.slash("redact abc-123", refused, ops)
+      expect(text(await capture.next(refused))).toContain("missing permission account.redact")
+      const url = capture.url()
+      await app.slash("redact abc-123 GDPR request", url, { user: "URED0001" })
+      const question = await capture.next(url)
+      expect(text(question)).toContain("erase its personal data for good")
+      expect((await store.runtime.runPromise(store.accounts.get({ referenceId: "abc-123" }))).redactedAt).toBeNull()
+      await app.click("acct_confirm", confirmToken(question), url, { user: "URED0001" })
+      await capture.next(url, 1)
+      const redacted = await store.runtime.runPromise(store.accounts.get({ referenceId: "abc-123" }))
+      expect(redacted.redactedAt).not.toBeNull()
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe("timing and failures", () => {
   it("acknowledges at once while the backend takes seconds, then answers on response_url", async () => {
     const slow: AccountsService = { ...store.accounts, lifecycle: (...args) => Effect.zipRight(Effect.sleep("2 seconds"), store.accounts.lifecycle(...args)) }
