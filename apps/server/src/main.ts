@@ -19,10 +19,16 @@ const logLevel = Config.string("LOG_LEVEL").pipe(
   })
 )
 
+/** JSON lines straight to stdout: console.log's formatting showed up in request profiles. */
+const jsonLines = Logger.replace(
+  Logger.defaultLogger,
+  Logger.map(Logger.jsonLogger, (line) => void process.stdout.write(`${line}\n`))
+)
+
 const main = Effect.gen(function* () {
   const config = yield* ServerConfig
   const level = yield* logLevel
   return yield* Layer.launch(serverLayer(config)).pipe(Logger.withMinimumLogLevel(level))
-}).pipe(Effect.provide(Logger.json))
+}).pipe(Effect.provide(jsonLines))
 
 NodeRuntime.runMain(main, { disablePrettyLogger: true })
