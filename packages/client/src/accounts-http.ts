@@ -10,7 +10,9 @@ import {
   fromAccountActionResource,
   fromAccountResource,
   fromAccountTypeWithMeta,
-  fromWorkflowRunResource
+  fromWorkflowRunResource,
+  toCreateAccountAttributes,
+  toUpdateAccountAttributes
 } from "@acct/api"
 import {
   AccountActionId,
@@ -27,6 +29,7 @@ import {
 } from "@acct/core"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Layer, Redacted } from "effect"
+import { pageFromLinks } from "./page-links.js"
 import { retried } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 
@@ -38,7 +41,6 @@ export interface AccountsHttpOptions {
   readonly timeout?: Duration.DurationInput | undefined
 }
 
-const cursor = (link: string | null, name: "after" | "before") => (link === null ? null : new URL(link, "http://acct").searchParams.get(`page[${name}]`))
 
 export const makeAccountsHttp = (options: AccountsHttpOptions) =>
   Effect.gen(function* () {
@@ -106,7 +108,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
               "filter[account-type-id]": q.accountType
             }
           })
-        ).pipe(Effect.map((page) => ({ items: page.data.map(fromAccountResource), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") }))),
+        ).pipe(Effect.map((page) => pageFromLinks(page.data.map(fromAccountResource), page.links))),
       get: (ref) =>
         "id" in ref
           ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id } })), (d) => fromAccountResource(d.data))
@@ -122,24 +124,14 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           const document = yield* call(
             client.persona.createAccount({
               headers,
-              payload: {
-                data: {
-                  attributes: {
-                    "account-type-id": typeId,
-                    ...(input.referenceId ? { "reference-id": input.referenceId } : {}),
-                    ...(input.status !== undefined ? { "account-status": input.status } : {}),
-                    ...(input.tags !== undefined ? { tags: input.tags } : {}),
-                    ...(input.fields !== undefined ? { fields: input.fields } : {})
-                  }
-                }
-              }
+              payload: { data: { attributes: toCreateAccountAttributes(input, typeId) } }
             })
           )
           return fromAccountResource(document.data)
         }),
       update: (ref, input, invocation) => {
         if (input.referenceId === null) return Effect.fail(new InvalidRequest({ message: "clearing a reference id is not available against a server" }))
-        const attributes = { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) }
+        const attributes = toUpdateAccountAttributes(input)
         return changeAccount(ref, invocation, (accountId, headers) => client.persona.updateAccount({ path: { accountId }, headers, payload: { data: { attributes } } }))
       },
       redact: (ref, invocation) => changeAccount(ref, invocation, (accountId, headers) => client.persona.redactAccount({ path: { accountId }, headers })),
@@ -193,7 +185,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           const page = yield* call(
             client.persona.listWorkflowRuns({ urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[account-id]": accountId } })
           )
-          return { items: page.data.map(fromWorkflowRunResource), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") }
+          return pageFromLinks(page.data.map(fromWorkflowRunResource), page.links)
         }),
       getRun: (id) => Effect.map(call(client.persona.getWorkflowRun({ path: { workflowRunId: id } })), (d) => fromWorkflowRunResource(d.data))
     }

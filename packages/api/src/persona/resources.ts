@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, type FieldSchema, FieldValue } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, type CreateAccountInput, type FieldSchema, FieldValue, type UpdateAccountInput } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -206,6 +206,21 @@ export const UpdateAccountBody = Schema.Struct({
     }).annotations({ parseOptions: Strict })
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
+
+/** The attributes of a create request, as any client of a Persona-style API sends them. */
+export const toCreateAccountAttributes = (input: CreateAccountInput, accountTypeId: string): typeof CreateAccountBody.Type["data"]["attributes"] => ({
+  "account-type-id": accountTypeId,
+  ...(input.referenceId ? { "reference-id": input.referenceId } : {}),
+  ...(input.status !== undefined ? { "account-status": input.status } : {}),
+  ...(input.tags !== undefined ? { tags: input.tags } : {}),
+  ...(input.fields !== undefined ? { fields: input.fields } : {})
+})
+
+/** The attributes of an update request. The wire cannot clear a reference id: callers refuse `null` first. */
+export const toUpdateAccountAttributes = (input: UpdateAccountInput): typeof UpdateAccountBody.Type["data"]["attributes"] => ({
+  ...(typeof input.referenceId === "string" ? { "reference-id": input.referenceId } : {}),
+  ...(input.fields !== undefined ? { fields: input.fields } : {})
+})
 
 export const TagBody = Schema.Struct({
   meta: Schema.Struct({ "tag-name": Schema.String }).annotations({ parseOptions: Strict })

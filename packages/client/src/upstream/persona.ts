@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource } from "@acct/api"
+import { fromAccountResource, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -22,6 +22,7 @@ import {
 } from "@acct/core"
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
+import { pageFromLinks } from "../page-links.js"
 import { makeUpstream } from "./transport.js"
 
 export const PERSONA_API = "https://api.withpersona.com/api/v1"
@@ -87,8 +88,6 @@ const Anything = Schema.Unknown
 const toAccount = (r: typeof PersonaAccount.Type) =>
   fromAccountResource({ ...r, attributes: { ...r.attributes, "updated-at": r.attributes["updated-at"] ?? r.attributes["created-at"] } })
 
-/** The `page[after]` / `page[before]` cursor in one of Persona's `links`. */
-const cursor = (link: string | null, name: "after" | "before") => (link === null ? null : new URL(link, "https://persona").searchParams.get(`page[${name}]`))
 
 /** Persona's workflow-run statuses in acct's terms; anything not finished is `running`. */
 const runStatus = (status: string): ActionRun["status"] =>
@@ -184,7 +183,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
                 urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[reference-id]": q.referenceId },
                 schema: AccountPage
               }),
-              (page) => ({ items: page.data.map(toAccount), next: cursor(page.links.next, "after"), prev: cursor(page.links.prev, "before") })
+              (page) => pageFromLinks(page.data.map(toAccount), page.links)
             ),
       get: (ref) =>
         "id" in ref
@@ -200,17 +199,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           const document = yield* persona.request({
             method: "POST",
             path: "/accounts",
-            body: {
-              data: {
-                attributes: {
-                  "account-type-id": input.accountType,
-                  ...(input.referenceId ? { "reference-id": input.referenceId } : {}),
-                  ...(input.status !== undefined ? { "account-status": input.status } : {}),
-                  ...(input.tags !== undefined ? { tags: input.tags } : {}),
-                  ...(input.fields !== undefined ? { fields: input.fields } : {})
-                }
-              }
-            },
+            body: { data: { attributes: toCreateAccountAttributes(input, input.accountType) } },
             idempotencyKey: keyOf(invocation),
             schema: AccountDocument
           })
@@ -219,9 +208,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       update: (ref, input, invocation) =>
         input.referenceId === null
           ? Effect.fail(new InvalidRequest({ message: "Persona cannot clear a reference id" }))
-          : change(ref, invocation, "PATCH", "", {
-              data: { attributes: { ...(input.referenceId !== undefined ? { "reference-id": input.referenceId } : {}), ...(input.fields !== undefined ? { fields: input.fields } : {}) } }
-            }),
+          : change(ref, invocation, "PATCH", "", { data: { attributes: toUpdateAccountAttributes(input) } }),
       redact: (ref, invocation) => change(ref, invocation, "DELETE", ""),
       addTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/add-tag", { meta: { "tag-name": tag } }),
       removeTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/remove-tag", { meta: { "tag-name": tag } }),
