@@ -3,10 +3,10 @@
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
 import { type Accounts, type AccountsError, type ApiKeys, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
+import { findConfigFile } from "@acct/client/config-file"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
-import { existsSync } from "node:fs"
 import { userInfo } from "node:os"
 
 export const DEFAULT_DB = ".acct/acct.db"
@@ -78,15 +78,13 @@ export const backend = (options: BackendOptions): Layer.Layer<Accounts, Accounts
         return (yield* client()).remoteAccounts({ name: "--remote", provider: "remote", url: baseUrl.replace(/\/+$/, ""), apiKey })
       }
       // Without a profile, config file or ACCT_PROVIDER, stay local without loading the client.
-      if (Option.isNone(options.profile) && process.env.ACCT_PROVIDER === undefined && process.env.ACCT_CONFIG === undefined && !hasConfigFile()) return store(options.db)
+      if (Option.isNone(options.profile) && process.env.ACCT_PROVIDER === undefined && findConfigFile(process.env) === undefined) return store(options.db)
       const { remoteAccounts, resolveProfile } = yield* client()
       const chosen = yield* Either.match(resolveProfile(Option.getOrUndefined(options.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
       if (chosen === undefined) return store(options.db)
       return chosen.provider === "local" ? store(chosen.database ?? options.db) : remoteAccounts(chosen)
     })
   )
-
-const hasConfigFile = () => ["acct.config.yaml", "acct.config.yml", "acct.config.json"].some((f) => existsSync(f))
 
 export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => backend(options))

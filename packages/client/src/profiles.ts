@@ -18,10 +18,10 @@
 import { type Accounts, InvalidRequest, RetryPolicy } from "@acct/core"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Either, Layer, ParseResult, Schema } from "effect"
-import { existsSync, readFileSync } from "node:fs"
-import path from "node:path"
+import { readFileSync } from "node:fs"
 import { parse as parseYaml } from "yaml"
 import { AccountsHttp } from "./accounts-http.js"
+import { CONFIG_FILES, findConfigFile } from "./config-file.js"
 import { PERSONA_API, PersonaAccounts, type PersonaOptions } from "./upstream/persona.js"
 import { SoftwareOneAccounts } from "./upstream/softwareone.js"
 
@@ -66,7 +66,6 @@ export type Profile =
   | { readonly name: string; readonly provider: "softwareone"; readonly url: string; readonly token: string }
 
 const SECRET_KEYS = ["apiKey", "api_key", "token", "password", "secret"]
-const CONFIG_FILES = ["acct.config.yaml", "acct.config.yml", "acct.config.json"]
 
 const invalid = (message: string) => Either.left(new InvalidRequest({ message }))
 
@@ -95,10 +94,6 @@ export const parseConfigFile = (text: string, source: string): Either.Either<Con
     Either.mapLeft((e) => new InvalidRequest({ message: `${source}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
   )
 }
-
-/** The config file: ACCT_CONFIG, else the first acct.config.* in the working directory. */
-export const findConfigFile = (env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): string | undefined =>
-  env.ACCT_CONFIG ?? CONFIG_FILES.map((f) => path.join(cwd, f)).find((f) => existsSync(f))
 
 const secretFrom = (env: Readonly<Record<string, string | undefined>>, name: string, profile: string) => {
   const value = env[name]
