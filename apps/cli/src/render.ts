@@ -1,10 +1,6 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { Account, AccountAction, AccountType, ActionRun, type FieldValue, type Page, plainValue } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, type FieldValue, type Page, plainValue, statusChange } from "@acct/core"
 import { Schema } from "effect"
-
-/** "activated → disabled"; just the new status when the provider does not report the old one. */
-export const statusChange = (run: { readonly statusBefore: string; readonly statusAfter: string }) =>
-  run.statusBefore === "" ? `now ${run.statusAfter}` : `${run.statusBefore} → ${run.statusAfter}`
 import { details, table } from "./table.js"
 
 const date = (d: Date | null) => (d === null ? "-" : d.toISOString().replace(".000Z", "Z"))

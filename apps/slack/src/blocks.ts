@@ -2,7 +2,7 @@
  * Block Kit messages: short sections that read well on desktop and mobile. Personal data in
  * account fields (email, phone, birth date, address, identity numbers) is masked.
  */
-import { type Account, type ActionRun, type FieldValue, plainValue } from "@acct/core"
+import { type Account, type ActionRun, type FieldValue, plainValue, statusChange } from "@acct/core"
 import { SUBCOMMANDS } from "./command.js"
 import type { SlackMessage } from "./responder.js"
 
@@ -48,10 +48,10 @@ export const accountsMessage = (title: string, accounts: ReadonlyArray<Account>)
   ]
 })
 
-const change = (run: ActionRun) => (run.statusBefore === "" ? `now \`${run.statusAfter}\`` : `\`${run.statusBefore}\` → \`${run.statusAfter}\``)
+const change = (run: ActionRun) => statusChange(run, (status) => `\`${status}\``)
 
 export const runMessage = (account: Account, run: ActionRun, by: string): SlackMessage => ({
-  text: `${run.actionName} on ${account.referenceId ?? account.id}: ${run.statusBefore} → ${run.statusAfter}`,
+  text: `${run.actionName} on ${account.referenceId ?? account.id}: ${statusChange(run)}`,
   blocks: [section(`:white_check_mark: *${escape(run.actionName)}* on *${who(account)}*: ${change(run)}`), context(`run ${run.id} · by ${escape(by)}`)]
 })
 

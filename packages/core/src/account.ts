@@ -57,6 +57,13 @@ export class ActionRun extends Schema.Class<ActionRun>("ActionRun")({
   finishedAt: Schema.Date
 }) {}
 
+/**
+ * "activated → disabled", or just the new status where an upstream does not report the old one;
+ * `show` dresses each status (e.g. as code in Slack).
+ */
+export const statusChange = (run: Pick<ActionRun, "statusBefore" | "statusAfter">, show: (status: string) => string = (status) => status) =>
+  run.statusBefore === "" ? `now ${show(run.statusAfter)}` : `${show(run.statusBefore)} → ${show(run.statusAfter)}`
+
 /** A page of results and the cursors around it (Persona's `page[after]` / `page[before]`). */
 export interface Page<A> {
   readonly items: ReadonlyArray<A>

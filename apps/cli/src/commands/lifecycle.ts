@@ -1,8 +1,8 @@
-import { Accounts, type LifecycleOperation } from "@acct/core"
+import { Accounts, type LifecycleOperation, statusChange } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect } from "effect"
 import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
-import { json, statusChange } from "../render.js"
+import { json } from "../render.js"
 
 const rules: Record<LifecycleOperation, string> = {
   enable: "Disabled → Active when the account has a reference (external) id, else Enabled.",

@@ -1,8 +1,8 @@
-import { Accounts, assign } from "@acct/core"
+import { Accounts, assign, statusChange } from "@acct/core"
 import { Args, Command } from "@effect/cli"
 import { Effect, Either } from "effect"
 import { accountArg, invocation, mutation, output, withBackend } from "../context.js"
-import { json, statusChange } from "../render.js"
+import { json } from "../render.js"
 
 export const runCommand = Command.make(
   "run",
