@@ -9,9 +9,9 @@
  *       scopes: [account.action, account.write]
  *       actions: [Set status]         # optional: limit `run` to these actions
  */
-import { InvalidRequest, Principal, Scope } from "@acct/core"
-import { Either, ParseResult, Schema } from "effect"
-import { parse as parseYaml } from "yaml"
+import { type InvalidRequest, Principal, Scope } from "@acct/core"
+import { decodeDocument, parseDocument } from "@acct/core/document"
+import { Either, Schema } from "effect"
 
 const SlackId = (prefix: string, what: string) =>
   Schema.String.pipe(Schema.pattern(new RegExp(`^${prefix}[A-Z0-9]{2,}$`), { message: () => `expected a Slack ${what} id (${prefix}…)` }))
@@ -31,17 +31,9 @@ export type Policy = typeof Policy.Type
 
 export const defaultPolicy: Policy = { grants: [] }
 
-export const parsePolicy = (text: string, source: string): Either.Either<Policy, InvalidRequest> => {
-  let raw: unknown
-  try {
-    raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text)
-  } catch (e) {
-    return Either.left(new InvalidRequest({ message: `${source}: not valid ${source.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}` }))
-  }
-  return Schema.decodeUnknownEither(Policy, { onExcessProperty: "error", errors: "all" })(raw ?? {}).pipe(
-    Either.mapLeft((e) => new InvalidRequest({ message: `${source}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
-  )
-}
+/** An empty file is the default policy. */
+export const parsePolicy = (text: string, source: string): Either.Either<Policy, InvalidRequest> =>
+  Either.flatMap(parseDocument(text, source), (raw) => decodeDocument(Policy, raw ?? {}, source))
 
 export interface SlackUser {
   readonly teamId: string

@@ -16,10 +16,10 @@
  *     here: { provider: local, database: .acct/acct.db }
  */
 import { type Accounts, InvalidRequest, RetryPolicy } from "@acct/core"
+import { decodeDocument, parseDocument } from "@acct/core/document"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
-import { Either, Layer, ParseResult, Schema } from "effect"
+import { Either, Layer, Schema } from "effect"
 import { readFileSync } from "node:fs"
-import { parse as parseYaml } from "yaml"
 import { AccountsHttp } from "./accounts-http.js"
 import { CONFIG_FILES, findConfigFile } from "./config-file.js"
 import { PERSONA_API, PersonaAccounts, type PersonaOptions } from "./upstream/persona.js"
@@ -82,17 +82,11 @@ const findSecret = (value: unknown, at: string): string | undefined => {
 }
 
 export const parseConfigFile = (text: string, source: string): Either.Either<ConfigFile, InvalidRequest> => {
-  let raw: unknown
-  try {
-    raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text)
-  } catch (e) {
-    return invalid(`${source}: not valid ${source.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`)
-  }
-  const secret = findSecret(raw, "")
-  if (secret) return invalid(`${source}: ${secret} holds a secret; config files name an environment variable instead (apiKeyEnv / tokenEnv)`)
-  return Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error", errors: "all" })(raw).pipe(
-    Either.mapLeft((e) => new InvalidRequest({ message: `${source}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
-  )
+  return Either.flatMap(parseDocument(text, source), (raw) => {
+    const secret = findSecret(raw, "")
+    if (secret) return invalid(`${source}: ${secret} holds a secret; config files name an environment variable instead (apiKeyEnv / tokenEnv)`)
+    return decodeDocument(ConfigFile, raw, source)
+  })
 }
 
 const secretFrom = (env: Readonly<Record<string, string | undefined>>, name: string, profile: string) => {

@@ -17,7 +17,7 @@ import {
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Either, ParseResult, Schema } from "effect"
-import YAML from "yaml"
+import { parseDocument } from "@acct/core/document"
 import { type DefinitionRow, encodeAction, encodeType, toAction, toType } from "./rows.js"
 import { fromSqlError } from "./sql-errors.js"
 
@@ -95,13 +95,9 @@ const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): Re
 
 /** Parses and validates a catalog's text; `source` names the file in every message. */
 export const parseCatalog = (text: string, source: string, format: "yaml" | "json" = source.endsWith(".json") ? "json" : "yaml"): Either.Either<CatalogFile, InvalidRequest> => {
-  let raw: unknown
-  try {
-    raw = format === "json" ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true })
-  } catch (e) {
-    const message = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "unreadable"
-    return Either.left(new InvalidRequest({ message: `${source}: not valid ${format.toUpperCase()}: ${message}`, issues: [{ path: [], message }] }))
-  }
+  const parsed = parseDocument(text, source, format)
+  if (Either.isLeft(parsed)) return Either.left(parsed.left)
+  const raw = parsed.right
   return Schema.decodeUnknownEither(CatalogFile, { errors: "all", onExcessProperty: "error" })(raw).pipe(
     Either.mapLeft((error) => {
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({

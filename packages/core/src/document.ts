@@ -1,0 +1,24 @@
+/**
+ * Configuration documents people write (catalogs, profiles, Slack policies): YAML or JSON text,
+ * decoded against a schema, with every problem named by file. A module of its own
+ * (`@acct/core/document`) so that only the code reading such files loads a YAML parser.
+ */
+import { Either, ParseResult, Schema } from "effect"
+import YAML from "yaml"
+import { InvalidRequest } from "./errors.js"
+
+/** The text as data; `.json` files are JSON, anything else YAML (which JSON is part of). */
+export const parseDocument = (text: string, source: string, format: "yaml" | "json" = source.endsWith(".json") ? "json" : "yaml"): Either.Either<unknown, InvalidRequest> => {
+  try {
+    return Either.right(format === "json" ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true }))
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "unreadable"
+    return Either.left(new InvalidRequest({ message: `${source}: not valid ${format.toUpperCase()}: ${message}`, issues: [{ path: [], message }] }))
+  }
+}
+
+/** Data decoded against `schema`, unknown keys refused, every problem reported with the file's name. */
+export const decodeDocument = <A, I>(schema: Schema.Schema<A, I>, raw: unknown, source: string): Either.Either<A, InvalidRequest> =>
+  Schema.decodeUnknownEither(schema, { onExcessProperty: "error", errors: "all" })(raw).pipe(
+    Either.mapLeft((e) => new InvalidRequest({ message: `${source}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
+  )
