@@ -11,6 +11,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { afterAll, beforeAll } from "vitest"
 import { startSlackApp, type SlackAppOptions } from "../src/app.js"
 import { defaultPolicy } from "../src/policy.js"
 import { sign } from "../src/signature.js"
@@ -65,6 +66,20 @@ export const startCapture = async (failFirst = 0) => {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
+}
+
+/** A seeded store and a response_url capture for a test file: made before its tests, closed after. */
+export const useStoreAndCapture = () => {
+  const fixture = {} as { store: Awaited<ReturnType<typeof startStore>>; capture: Awaited<ReturnType<typeof startCapture>> }
+  beforeAll(async () => {
+    fixture.store = await startStore()
+    fixture.capture = await startCapture()
+  })
+  afterAll(async () => {
+    await fixture.capture.close()
+    await fixture.store.runtime.dispose()
+  })
+  return fixture
 }
 
 export interface Who {

@@ -2,20 +2,11 @@ import { type AccountsService, RateLimited } from "@acct/core"
 import { Effect } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { parsePolicy, type Policy } from "../src/policy.js"
-import { confirmToken, SECRET, startApp, startCapture, startStore, text } from "./harness.js"
+import { confirmToken, SECRET, startApp, startCapture, text, useStoreAndCapture } from "./harness.js"
 
-let store: Awaited<ReturnType<typeof startStore>>
-let capture: Awaited<ReturnType<typeof startCapture>>
-beforeAll(async () => {
-  store = await startStore()
-  capture = await startCapture()
-})
-afterAll(async () => {
-  await capture.close()
-  await store.runtime.dispose()
-})
+const fixture = useStoreAndCapture()
 
 const policy = (yaml: string): Policy => {
   const parsed = parsePolicy(yaml, "policy.yaml")
@@ -26,16 +17,16 @@ const OPS = policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action,
 const ops = { user: "UOPS0001", name: "olivia" }
 
 const runsOf = async (reference: string) => {
-  const account = await store.runtime.runPromise(Effect.flatMap(Effect.succeed(store.accounts), (a) => a.get({ referenceId: reference })))
-  return (await store.runtime.runPromise(store.accounts.listRuns({ account: { id: account.id }, size: 100 }))).items.length
+  const account = await fixture.store.runtime.runPromise(Effect.flatMap(Effect.succeed(fixture.store.accounts), (a) => a.get({ referenceId: reference })))
+  return (await fixture.store.runtime.runPromise(fixture.store.accounts.listRuns({ account: { id: account.id }, size: 100 }))).items.length
 }
-const statusOf = async (reference: string) => (await store.runtime.runPromise(store.accounts.get({ referenceId: reference }))).status
+const statusOf = async (reference: string) => (await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: reference }))).status
 
 describe("request verification", () => {
   it("acts only on requests signed with the secret within five minutes either way, once", async () => {
-    const app = await startApp(store.accounts, { policy: OPS })
+    const app = await startApp(fixture.store.accounts, { policy: OPS })
     try {
-      const url = capture.url()
+      const url = fixture.capture.url()
       const body = app.commandBody("enable ghi-789", url, ops)
       const now = Math.floor(Date.now() / 1000)
       const refused = [
@@ -60,9 +51,9 @@ describe("request verification", () => {
       const headers = app.signed(body, now - 290)
       expect((await app.send(body, headers)).status).toBe(200)
       expect((await app.send(body, headers)).status).toBe(401) // the same request replayed
-      await capture.next(url)
+      await fixture.capture.next(url)
       await new Promise((resolve) => setTimeout(resolve, 200))
-      expect(capture.posts(url)).toHaveLength(1) // only the genuine one ran
+      expect(fixture.capture.posts(url)).toHaveLength(1) // only the genuine one ran
       expect((await app.send("ssl_check=1&token=abc")).status).toBe(200)
       expect(app.audit.filter((e) => e.refused)).toHaveLength(8)
     } finally {
@@ -73,29 +64,29 @@ describe("request verification", () => {
 
 describe("commands", () => {
   it("shows, finds and lists history for everyone, masking personal data; a typo gets help with a suggestion", async () => {
-    const app = await startApp(store.accounts)
+    const app = await startApp(fixture.store.accounts)
     try {
-      const show = capture.url()
+      const show = fixture.capture.url()
       expect((await app.slash('  show   "abc-123" ', show)).status).toBe(200)
-      const shown = text(await capture.next(show))
+      const shown = text(await fixture.capture.next(show))
       expect(shown).toContain("abc-123")
       expect(shown).toContain("j•••@doe.com")
       expect(shown).not.toContain("jane@doe.com")
       expect(shown).not.toContain("111-222-3333")
       expect(shown).not.toContain("1994-12-30")
 
-      const find = capture.url()
+      const find = fixture.capture.url()
       await app.slash("find tag:vip", find)
-      expect(text(await capture.next(find))).toContain("def-456")
+      expect(text(await fixture.capture.next(find))).toContain("def-456")
 
-      const history = capture.url()
+      const history = fixture.capture.url()
       await app.slash("history def-456", history)
-      expect(text(await capture.next(history))).toContain("History of def-456")
+      expect(text(await fixture.capture.next(history))).toContain("History of def-456")
 
-      const typo = capture.url()
+      const typo = fixture.capture.url()
       await app.slash("shwo abc-123", typo)
-      expect(text(await capture.next(typo))).toContain("did you mean `show`?")
-      expect((await capture.next(show)).response_type).toBe("ephemeral")
+      expect(text(await fixture.capture.next(typo))).toContain("did you mean `show`?")
+      expect((await fixture.capture.next(show)).response_type).toBe("ephemeral")
     } finally {
       await app.close()
     }
@@ -112,12 +103,12 @@ describe("commands", () => {
     const limited = policy(
       "teams: [T0001]\ngrants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n  - users: [UTAG0001]\n    scopes: [account.write]\n  - groups: [SOPS0001]\n    scopes: [account.action]\n    actions: [Set status]\n"
     )
-    const app = await startApp(store.accounts, { policy: limited, botToken: "xoxb-test", slackApiUrl })
+    const app = await startApp(fixture.store.accounts, { policy: limited, botToken: "xoxb-test", slackApiUrl })
     try {
       const ask = async (command: string, who: { user: string; team?: string }) => {
-        const url = capture.url()
+        const url = fixture.capture.url()
         await app.slash(command, url, who)
-        return text(await capture.next(url))
+        return text(await fixture.capture.next(url))
       }
       const before = await runsOf("ghi-789")
       expect(await ask("enable ghi-789", { user: "UNOBODY1" })).toContain("You may not enable accounts: missing permission account.action")
@@ -140,11 +131,11 @@ describe("commands", () => {
   })
 
   it("asks before disabling, runs exactly once however often Confirm is clicked, and lets a confirmation expire", async () => {
-    const app = await startApp(store.accounts, { policy: OPS })
+    const app = await startApp(fixture.store.accounts, { policy: OPS })
     try {
-      const url = capture.url()
+      const url = fixture.capture.url()
       await app.slash("disable def-456 customer asked", url, ops)
-      const question = await capture.next(url)
+      const question = await fixture.capture.next(url)
       expect(text(question)).toContain("are you sure?")
       expect(text(question)).toContain('"style":"danger"')
       const before = await runsOf("def-456")
@@ -153,30 +144,30 @@ describe("commands", () => {
       const token = confirmToken(question)
       const [first, second] = await Promise.all([app.click("acct_confirm", token, url, ops), app.click("acct_confirm", token, url, ops)])
       expect([first.status, second.status]).toEqual([200, 200])
-      await capture.next(url, 2)
+      await fixture.capture.next(url, 2)
       expect(await runsOf("def-456")).toBe(before + 1)
       expect(await statusOf("def-456")).toBe("disabled")
-      expect(capture.posts(url)[1]!.replace_original).toBe(true)
+      expect(fixture.capture.posts(url)[1]!.replace_original).toBe(true)
 
       // Someone else cannot confirm another person's request.
-      const other = capture.url()
+      const other = fixture.capture.url()
       await app.click("acct_confirm", token, other, { user: "UOPS0002" })
-      expect(text(await capture.next(other))).toContain("only the person who asked can confirm")
+      expect(text(await fixture.capture.next(other))).toContain("only the person who asked can confirm")
 
       // A forged or stale confirmation does nothing.
-      const forged = capture.url()
+      const forged = fixture.capture.url()
       await app.click("acct_confirm", `${token.split(".")[0]}.AAAA`, forged, ops)
-      expect(text(await capture.next(forged))).toContain("not genuine")
+      expect(text(await fixture.capture.next(forged))).toContain("not genuine")
       const { issue } = await import("../src/confirm.js")
       const stale = issue(SECRET, { command: { kind: "lifecycle", operation: "disable", account: "abc-123", reason: undefined }, teamId: "T0001", userId: ops.user }, Math.floor(Date.now() / 1000) - 11 * 60)
-      const expired = capture.url()
+      const expired = fixture.capture.url()
       await app.click("acct_confirm", stale, expired, ops)
-      expect(text(await capture.next(expired))).toContain("expired")
+      expect(text(await fixture.capture.next(expired))).toContain("expired")
       expect(await statusOf("abc-123")).not.toBe("disabled")
 
-      const cancelled = capture.url()
+      const cancelled = fixture.capture.url()
       await app.click("acct_cancel", "cancel", cancelled, ops)
-      expect((await capture.next(cancelled)).text).toContain("Cancelled")
+      expect((await fixture.capture.next(cancelled)).text).toContain("Cancelled")
     } finally {
       await app.close()
     }
@@ -185,19 +176,19 @@ describe("commands", () => {
 
 describe("redaction", () => {
   it("needs account.redact, asks first, and then erases the account's personal data", async () => {
-    const app = await startApp(store.accounts, { policy: policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action]\n  - users: [URED0001]\n    scopes: [account.redact]\n") })
+    const app = await startApp(fixture.store.accounts, { policy: policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action]\n  - users: [URED0001]\n    scopes: [account.redact]\n") })
     try {
-      const refused = capture.url()
+      const refused = fixture.capture.url()
       await app.slash("redact abc-123", refused, ops)
-      expect(text(await capture.next(refused))).toContain("missing permission account.redact")
-      const url = capture.url()
+      expect(text(await fixture.capture.next(refused))).toContain("missing permission account.redact")
+      const url = fixture.capture.url()
       await app.slash("redact abc-123 GDPR request", url, { user: "URED0001" })
-      const question = await capture.next(url)
+      const question = await fixture.capture.next(url)
       expect(text(question)).toContain("erase its personal data for good")
-      expect((await store.runtime.runPromise(store.accounts.get({ referenceId: "abc-123" }))).redactedAt).toBeNull()
+      expect((await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: "abc-123" }))).redactedAt).toBeNull()
       await app.click("acct_confirm", confirmToken(question), url, { user: "URED0001" })
-      await capture.next(url, 1)
-      const redacted = await store.runtime.runPromise(store.accounts.get({ referenceId: "abc-123" }))
+      await fixture.capture.next(url, 1)
+      const redacted = await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: "abc-123" }))
       expect(redacted.redactedAt).not.toBeNull()
     } finally {
       await app.close()
@@ -207,29 +198,29 @@ describe("redaction", () => {
 
 describe("timing and failures", () => {
   it("acknowledges at once while the backend takes seconds, then answers on response_url", async () => {
-    const slow: AccountsService = { ...store.accounts, lifecycle: (...args) => Effect.zipRight(Effect.sleep("2 seconds"), store.accounts.lifecycle(...args)) }
+    const slow: AccountsService = { ...fixture.store.accounts, lifecycle: (...args) => Effect.zipRight(Effect.sleep("2 seconds"), fixture.store.accounts.lifecycle(...args)) }
     const app = await startApp(slow, { policy: OPS })
     try {
-      const url = capture.url()
+      const url = fixture.capture.url()
       const acked = await app.slash("enable def-456", url, ops)
       expect(acked.status).toBe(200)
       expect(acked.ms).toBeLessThan(500)
-      expect(capture.posts(url)).toHaveLength(0)
-      expect(text(await capture.next(url, 0, 6_000))).toContain(":white_check_mark:")
+      expect(fixture.capture.posts(url)).toHaveLength(0)
+      expect(text(await fixture.capture.next(url, 0, 6_000))).toContain(":white_check_mark:")
     } finally {
       await app.close()
     }
   })
 
   it("turns not found, invalid transitions and rate limits into helpful messages", async () => {
-    const throttled: AccountsService = { ...store.accounts, get: () => Effect.fail(new RateLimited({ message: "slow down", retryAfterSeconds: 7 })) }
-    const app = await startApp(store.accounts, { policy: OPS })
+    const throttled: AccountsService = { ...fixture.store.accounts, get: () => Effect.fail(new RateLimited({ message: "slow down", retryAfterSeconds: 7 })) }
+    const app = await startApp(fixture.store.accounts, { policy: OPS })
     const busy = await startApp(throttled, { policy: OPS })
     try {
       const ask = async (target: typeof app, command: string) => {
-        const url = capture.url()
+        const url = fixture.capture.url()
         await target.slash(command, url, ops)
-        return text(await capture.next(url))
+        return text(await fixture.capture.next(url))
       }
       expect(await ask(app, "show nobody-here")).toContain("Check the id or reference id")
       expect(await ask(app, "activate ghi-789")).toMatch(/cannot activate account .*: it is/)
@@ -243,7 +234,7 @@ describe("timing and failures", () => {
 
   it("retries response_url posts that fail transiently", async () => {
     const flaky = await startCapture(2)
-    const app = await startApp(store.accounts)
+    const app = await startApp(fixture.store.accounts)
     try {
       const url = flaky.url()
       await app.slash("show abc-123", url)

@@ -5,22 +5,13 @@
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { WebSocketServer, type WebSocket } from "ws"
 import { startSlackApp } from "../src/app.js"
 import { parsePolicy } from "../src/policy.js"
-import { confirmToken, SECRET, startCapture, startStore, text } from "./harness.js"
+import { confirmToken, SECRET, text, useStoreAndCapture } from "./harness.js"
 
-let store: Awaited<ReturnType<typeof startStore>>
-let capture: Awaited<ReturnType<typeof startCapture>>
-beforeAll(async () => {
-  store = await startStore()
-  capture = await startCapture()
-})
-afterAll(async () => {
-  await capture.close()
-  await store.runtime.dispose()
-})
+const fixture = useStoreAndCapture()
 
 const startSlack = async () => {
   const http = createServer((req, res) => {
@@ -72,16 +63,16 @@ describe("Socket Mode", () => {
     const slack = await startSlack()
     const policy = parsePolicy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action]\n", "p.yaml")
     if (policy._tag === "Left") throw policy.left
-    const app = await startSlackApp({ signingSecret: SECRET, appToken: "xapp-1-A123456-test", slackApiUrl: slack.apiUrl, port: 0, policy: policy.right, accounts: store.accounts, audit: () => undefined })
+    const app = await startSlackApp({ signingSecret: SECRET, appToken: "xapp-1-A123456-test", slackApiUrl: slack.apiUrl, port: 0, policy: policy.right, accounts: fixture.store.accounts, audit: () => undefined })
     try {
       await slack.connected
-      const url = capture.url()
+      const url = fixture.capture.url()
       const command = { token: "x", team_id: "T0001", team_domain: "example", channel_id: "C0001", channel_name: "support", user_id: "UOPS0001", user_name: "olivia", command: "/acct", text: "disable def-456", api_app_id: "A123456", response_url: url, trigger_id: "1.2.3" }
       const sent = slack.deliver("env-1", "slash_commands", command)
       const acked = await slack.ackedAt("env-1")
       expect(acked).toBeDefined()
       expect(acked! - sent).toBeLessThan(1_000)
-      const question = await capture.next(url)
+      const question = await fixture.capture.next(url)
       expect(text(question)).toContain("are you sure?")
 
       slack.deliver("env-2", "interactive", {
@@ -97,8 +88,8 @@ describe("Socket Mode", () => {
         actions: [{ action_id: "acct_confirm", block_id: "confirm", type: "button", value: confirmToken(question), action_ts: "1.3" }]
       })
       expect(await slack.ackedAt("env-2")).toBeDefined()
-      expect(text(await capture.next(url, 1))).toContain(":white_check_mark:")
-      expect((await store.runtime.runPromise(store.accounts.get({ referenceId: "def-456" }))).status).toBe("disabled")
+      expect(text(await fixture.capture.next(url, 1))).toContain(":white_check_mark:")
+      expect((await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: "def-456" }))).status).toBe("disabled")
     } finally {
       await app.close()
       slack.close()
