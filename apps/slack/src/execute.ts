@@ -28,12 +28,14 @@ export type Outcome = { readonly message: SlackMessage; readonly result: "ok" | 
 /** Lifecycle operations that ask first. */
 const RISKY = new Set(["disable", "deactivate"])
 
+const permissionDenied = (doing: string, scope: string) => `You may not ${doing}: missing permission ${scope}. Ask an acct admin to grant it in the Slack policy.`
+
 const friendly = (error: AccountsError, commandName: string): string => {
   switch (error._tag) {
     case "NotFound":
       return `${error.message}. Check the id or reference id (\`${commandName} find <reference-id>\`).`
     case "Forbidden":
-      return `You may not do that: missing permission ${error.missingScope}. Ask an acct admin to grant it in the Slack policy.`
+      return permissionDenied("do that", error.missingScope)
     case "RateLimited":
       return `acct is busy (rate limited)${error.retryAfterSeconds !== undefined ? `; try again in ${Math.ceil(error.retryAfterSeconds)} s` : "; try again shortly"}.`
     case "Unavailable":
@@ -46,7 +48,7 @@ const friendly = (error: AccountsError, commandName: string): string => {
 
 const deny = (permissions: Permissions, scope: Scope, doing: string) => {
   const denied = requireScope(permissions.principal, scope, doing)
-  return denied ? `You may not ${doing}: missing permission ${scope}. Ask an acct admin to grant it in the Slack policy.` : undefined
+  return denied ? permissionDenied(doing, scope) : undefined
 }
 
 export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effect<Outcome> => {
