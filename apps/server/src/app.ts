@@ -57,36 +57,39 @@ const prepareStore = (config: ServerConfig) =>
  * profile's credentials, so acct checks each caller's scopes itself before passing a change on).
  */
 const accountsFor = (config: ServerConfig) =>
-    Effect.gen(function* () {
-      const profile = yield* Either.match(resolveProfile(Option.getOrUndefined(config.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
-      const database = profile?.provider === "local" ? (profile.database ?? config.database) : config.database
-      const store = storeFor(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
-      if (profile === undefined || profile.provider === "local") return { store, gateway: false }
-      yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: profile.name, provider: profile.provider, upstream: profile.url }))
-      const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPermissions)).pipe(Layer.provide(remoteAccounts(profile)))
-      return { store: Layer.merge(store, upstream), gateway: true }
-    })
+  Effect.gen(function* () {
+    const profile = yield* Either.match(resolveProfile(Option.getOrUndefined(config.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const database = profile?.provider === "local" ? (profile.database ?? config.database) : config.database
+    const store = storeFor(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
+    if (profile === undefined || profile.provider === "local") return { store, database, gateway: false }
+    yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: profile.name, provider: profile.provider, upstream: profile.url }))
+    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPermissions)).pipe(Layer.provide(remoteAccounts(profile)))
+    return { store: Layer.merge(store, upstream), database, gateway: true }
+  })
 
 /**
  * Everything but the listening socket: provide an HttpServer (real or test) to run it.
  * `closeConnections` is called if requests are still open when the shutdown grace runs out.
  */
 export const appLayer = (config: ServerConfig, closeConnections?: () => void) =>
-  Layer.unwrapEffect(Effect.map(accountsFor(config), ({ store, gateway }) =>
-  drainOnShutdown("10 seconds", closeConnections).pipe(
-    // Built after (so released before) the server: see drain.ts.
-    Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }))),
-    Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
-    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-    Layer.provide(apiErrors),
-    Layer.provide(ApiLive),
-    // An upstream has its own catalog and accounts: nothing to seed.
-    Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
-    // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
-    Layer.provide(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(config.database) ? SqlRateLimiterStore : RateLimiter.layerStoreMemory))),
-    Layer.provideMerge(store),
-    Layer.provideMerge(InFlight.layer)
-  )))
+  Layer.unwrapEffect(
+    Effect.map(accountsFor(config), ({ store, database, gateway }) =>
+      drainOnShutdown("10 seconds", closeConnections).pipe(
+        // Built after (so released before) the server: see drain.ts.
+        Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }))),
+        Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+        Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+        Layer.provide(apiErrors),
+        Layer.provide(ApiLive),
+        // An upstream has its own catalog and accounts: nothing to seed.
+        Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
+        // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
+        Layer.provide(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : RateLimiter.layerStoreMemory))),
+        Layer.provideMerge(store),
+        Layer.provideMerge(InFlight.layer)
+      )
+    )
+  )
 
 export const serverLayer = (config: ServerConfig) => {
   const server = createServer()
