@@ -6,6 +6,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigError, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { serverLayer } from "./app.js"
 import { ServerConfig } from "./config.js"
+import { jsonLinesToStdout } from "./log.js"
 
 /** LOG_LEVEL in any case: trace, debug, info, warn (or warning), error, fatal, none. */
 const logLevel = Config.string("LOG_LEVEL").pipe(
@@ -19,16 +20,10 @@ const logLevel = Config.string("LOG_LEVEL").pipe(
   })
 )
 
-/** JSON lines straight to stdout: console.log's formatting showed up in request profiles. */
-const jsonLines = Logger.replace(
-  Logger.defaultLogger,
-  Logger.map(Logger.jsonLogger, (line) => void process.stdout.write(`${line}\n`))
-)
-
 const main = Effect.gen(function* () {
   const config = yield* ServerConfig
   const level = yield* logLevel
   return yield* Layer.launch(serverLayer(config)).pipe(Logger.withMinimumLogLevel(level))
-}).pipe(Effect.provide(jsonLines))
+}).pipe(Effect.provide(jsonLinesToStdout))
 
 NodeRuntime.runMain(main, { disablePrettyLogger: true })
