@@ -1,0 +1,111 @@
+/**
+ * Work per request, counted rather than timed: Effect operations (each step the fiber runtime
+ * interprets) and SQL statements for GET account and POST run-action through the real service,
+ * beside the same count for the framework floor (an HttpApi endpoint answering a constant; see
+ * effect-floor-server.mjs). Counts repeat exactly from run to run, whatever else the machine is
+ * doing, so they show a change in the request path that throughput figures (±10 % here) hide.
+ */
+import { ApiKeys } from "@acct/core"
+import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import Database from "better-sqlite3"
+import { Effect, Layer, Logger, ManagedRuntime, Option, RuntimeFlags, Schema, Supervisor } from "effect"
+import { mkdtempSync } from "node:fs"
+import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { appLayer } from "../apps/server/src/app.js"
+
+/** Counts every operation the runtime evaluates (with OpSupervision on). */
+class OpCounter extends Supervisor.AbstractSupervisor<void> {
+  ops = 0
+  value = Effect.void
+  onEffect() {
+    this.ops++
+  }
+}
+
+// Every statement better-sqlite3 runs, counted at its Statement methods.
+let statements = 0
+const prototypes = new Set<object>()
+const originalPrepare = Database.prototype.prepare
+Database.prototype.prepare = function (this: Database.Database, source: string) {
+  const statement = originalPrepare.call(this, source)
+  const proto = Object.getPrototypeOf(statement) as Record<string, (...args: Array<unknown>) => unknown>
+  if (!prototypes.has(proto)) {
+    prototypes.add(proto)
+    for (const method of ["run", "all", "get", "iterate"]) {
+      const original = proto[method]!
+      proto[method] = function (this: unknown, ...args: Array<unknown>) {
+        statements++
+        return original.apply(this, args)
+      }
+    }
+  }
+  return statement
+} as typeof Database.prototype.prepare
+
+const counted = <A, E>(server: Layer.Layer<A, E>) => {
+  const counter = new OpCounter()
+  const layer = server.pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => undefined))),
+    Layer.provide(Supervisor.addSupervisor(counter)),
+    Layer.provide(RuntimeFlags.enableOpSupervision)
+  )
+  return { counter, runtime: ManagedRuntime.make(layer) }
+}
+
+const baseUrl = (runtime: ManagedRuntime.ManagedRuntime<HttpServer.HttpServer, unknown>) =>
+  runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "")))
+
+/** Mean ops and statements over `n` requests, after a warm-up. */
+const measure = async (counter: OpCounter, send: () => Promise<Response>, n = 50) => {
+  for (let i = 0; i < 5; i++) await (await send()).arrayBuffer()
+  counter.ops = 0
+  statements = 0
+  for (let i = 0; i < n; i++) {
+    const response = await send()
+    await response.arrayBuffer()
+    if (response.status >= 300) throw new Error(`unexpected ${response.status}`)
+  }
+  return { ops: counter.ops / n, statements: statements / n }
+}
+
+// ---- the floor -----------------------------------------------------------------------------
+class Floor extends HttpApiGroup.make("floor").add(HttpApiEndpoint.get("get", "/healthz").addSuccess(Schema.Struct({ status: Schema.String }))) {}
+class FloorApi extends HttpApi.make("floor").add(Floor) {}
+const floorServer = HttpApiBuilder.serve().pipe(
+  Layer.provide(HttpApiBuilder.api(FloorApi).pipe(Layer.provide(HttpApiBuilder.group(FloorApi, "floor", (h) => h.handle("get", () => Effect.succeed({ status: "ok" }))))))
+)
+const floor = counted(floorServer)
+const floorUrl = await baseUrl(floor.runtime)
+const floorWork = await measure(floor.counter, () => fetch(`${floorUrl}/healthz`))
+await floor.runtime.dispose()
+
+// ---- acct ----------------------------------------------------------------------------------
+const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-work-")), "acct.db")
+const acct = counted(
+  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, rateLimit: 1e9, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
+)
+const acctUrl = await baseUrl(acct.runtime)
+const { secret } = await acct.runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name: "bench", scopes: ["admin"] })))
+const headers = { authorization: `Bearer ${secret}`, "content-type": "application/json" }
+const getJson = async (url: string) => (await (await fetch(`${acctUrl}${url}`, { headers })).json()) as { data: Array<{ id: string; attributes: { name: string } }> }
+const jane = (await getJson("/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0]!.id
+const action = (await getJson("/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status")!.id
+const runAction = JSON.stringify({ data: { "account-action-id": action, parameters: { status: "activated" } } })
+const rows = {
+  "GET account": await measure(acct.counter, () => fetch(`${acctUrl}/api/v1/accounts/${jane}`, { headers })),
+  "POST run-action": await measure(acct.counter, () => fetch(`${acctUrl}/api/v1/accounts/${jane}/run-action`, { method: "POST", headers, body: runAction })),
+  "POST run-action + Idempotency-Key": await measure(acct.counter, () =>
+    fetch(`${acctUrl}/api/v1/accounts/${jane}/run-action`, { method: "POST", headers: { ...headers, "idempotency-key": crypto.randomUUID() }, body: runAction })
+  )
+}
+await acct.runtime.dispose()
+
+console.log("work per request (counted, exact)     Effect ops  × floor  SQL statements")
+console.log(`${"framework floor (constant answer)".padEnd(36)} ${floorWork.ops.toFixed(0).padStart(10)}  ${"1.0×".padStart(7)}  ${floorWork.statements.toFixed(0).padStart(14)}`)
+for (const [name, r] of Object.entries(rows)) {
+  console.log(`${name.padEnd(36)} ${r.ops.toFixed(0).padStart(10)}  ${`${(r.ops / floorWork.ops).toFixed(1)}×`.padStart(7)}  ${r.statements.toFixed(0).padStart(14)}`)
+}
