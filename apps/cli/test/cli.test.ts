@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { workspace } from "./cli.js"
@@ -84,6 +84,19 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
       expect(result.code).toBe(code)
       expect(result.stderr).not.toMatch(/\bat .*\.(m?js|ts):\d+/) // no stack traces
       expect(snapshot()).toBe(before)
+    })
+
+    it("refuses a database directory that cannot be made, at once (Node's own mkdir -p would spin forever)", () => {
+      symlinkSync(path.join(dir, "unmounted-volume"), path.join(dir, "data"))
+      const dangling = acct(["accounts", "list", "--db", path.join(dir, "data", "acct.db")])
+      expect(dangling.code).toBe(6)
+      expect(dangling.stderr).toContain(`cannot create the database directory for ${path.join(dir, "data", "acct.db")}: ${path.join(dir, "data")} is a symbolic link to ${path.join(dir, "unmounted-volume")}, which does not exist`)
+      if (existsSync("/proc/self")) {
+        const procfs = acct(["accounts", "list", "--db", "/proc/acct-test/acct.db"])
+        expect(procfs.code).toBe(6)
+        expect(procfs.stderr).toContain("cannot create the database directory for /proc/acct-test/acct.db: ENOENT")
+      }
+      expect(acct(["accounts", "list", "--db", path.join(dir, "a", "b", "acct.db"), "--json"]).code).toBe(0)
     })
 
     it("answers unknown commands and options with usage and exit 2", () => {

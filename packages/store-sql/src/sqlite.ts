@@ -6,7 +6,7 @@ import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/cor
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
-import { mkdirSync } from "node:fs"
+import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs"
 import path from "node:path"
 import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
@@ -25,6 +25,34 @@ const prepare = Effect.gen(function* () {
   yield* runMigrations
 })
 
+/**
+ * `mkdir -p` that cannot hang. Node's own recursive mkdir spins forever (100 % CPU, deaf to
+ * SIGTERM) when a parent exists but cannot hold children: a path under /proc, or a dangling
+ * symlink such as a data directory on a volume that is not mounted. It reads ENOENT as "create
+ * the parent first" and the parent's EEXIST as "now try again". Here each missing directory is
+ * made once, top down, and the first failure is final.
+ */
+const ensureDirectory = (directory: string): void => {
+  const missing: Array<string> = []
+  let current = path.resolve(directory)
+  while (!existsSync(current) && path.dirname(current) !== current) {
+    missing.unshift(current)
+    current = path.dirname(current)
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir)
+    } catch (error) {
+      // Made meanwhile by someone else: fine, if it is a directory.
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+        if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue
+        if (lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symbolic link to ${readlinkSync(dir)}, which does not exist`)
+      }
+      throw error
+    }
+  }
+}
+
 /** SqliteClient with pragmas set and migrations applied. */
 export const sqliteClientLayer = (options: SqliteOptions) =>
   Layer.effectDiscard(prepare).pipe(
@@ -32,7 +60,7 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
       Layer.unwrapEffect(
         Effect.try({
           try: () => {
-            if (options.filename !== ":memory:") mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true })
+            if (options.filename !== ":memory:") ensureDirectory(path.dirname(options.filename))
             return SqliteClient.layer({ filename: options.filename })
           },
           catch: (e) => new Unavailable({ message: `cannot create the database directory for ${options.filename}: ${(e as Error).message}` })
