@@ -21,6 +21,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
+import { answerClientErrors } from "./client-errors.js"
 import { drainOnShutdown, InFlight } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiErrors, edge } from "./edge.js"
@@ -98,7 +99,7 @@ export const appLayer = (config: ServerConfig, closeConnections?: () => void) =>
   )
 
 export const serverLayer = (config: ServerConfig) => {
-  const server = createServer()
+  const server = answerClientErrors(createServer())
   return appLayer(config, () => server.closeAllConnections()).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(() => server, { port: config.port, host: config.host }))

@@ -15,6 +15,7 @@ import { AcctApi, PersonaErrors, SoftwareOneErrors } from "@acct/api"
 import { InFlight, tracked } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { claim, readBody } from "./idempotency.js"
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
 
 /**
@@ -172,6 +173,21 @@ export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.De
     return yield* exit
   })
 
+type DecodeIssue = HttpApiError.HttpApiDecodeError["issues"][number]
+
+/**
+ * A decode failure as one line: `path: problem; …`. Schema checks an optional field against
+ * its type and against `undefined`, so each bad optional value comes with a second, useless
+ * "Expected undefined" issue for the same path: that one is left out.
+ */
+export const describeIssues = (issues: ReadonlyArray<DecodeIssue>): string => {
+  const where = (issue: DecodeIssue) => issue.path.map(String).join(".")
+  return issues
+    .filter((issue) => !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && where(other) === where(issue))))
+    .map((issue) => `${issue.path.length > 0 ? `${where(issue)}: ` : ""}${issue.message}`)
+    .join("; ")
+}
+
 export const apiErrors = HttpApiBuilder.middleware(AcctApi, (app) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -183,17 +199,23 @@ export const apiErrors = HttpApiBuilder.middleware(AcctApi, (app) =>
             : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: detail }] })
         )
       )
-    if ((request.method === "POST" || request.method === "PATCH") && (request.headers["content-length"] ?? "0") !== "0") {
+    const hasBody = (request.headers["content-length"] ?? "0") !== "0" || request.headers["transfer-encoding"] !== undefined
+    if ((request.method === "POST" || request.method === "PATCH") && hasBody) {
       const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
       if (type !== "application/json" && type !== "application/vnd.api+json") {
         return yield* badRequest(`Content-Type must be application/json, got ${JSON.stringify(type || "none")}`)
+      }
+      // Read once here; the platform caches the text for the payload decoding that follows.
+      const body = yield* Effect.orElseSucceed(request.text, () => "")
+      if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+        return yield* badRequest(`the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`)
       }
     }
     return yield* app.pipe(
       // The API layer's own schema failures, typed `never` by HttpApp but real at run time.
       Effect.catchAll((error: unknown) =>
         error instanceof HttpApiError.HttpApiDecodeError
-          ? badRequest(error.issues.map((i) => `${i.path.length > 0 ? `${i.path.map(String).join(".")}: ` : ""}${i.message}`).join("; "))
+          ? badRequest(describeIssues(error.issues))
           : Effect.fail(error as PersonaErrors.BadRequest)
       )
     )

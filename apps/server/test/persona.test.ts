@@ -171,6 +171,14 @@ describe("bad input: 4xx with an error body, never a 500 or a stack trace", () =
     expect(JSON.stringify(response.json)).toContain(message)
   })
 
+  it("names each bad query parameter once, without Schema's second 'Expected undefined' issue", async () => {
+    const twice = await server.call("GET", "/api/v1/accounts?page%5Bsize%5D=1&page%5Bsize%5D=2")
+    expect(twice.status).toBe(400)
+    expect(twice.json.errors[0].details).toBe('page[size]: Expected string, actual ["1","2"]')
+    const negative = await server.call("GET", "/api/v1/accounts?page%5Bsize%5D=-1")
+    expect(negative.json.errors[0].details).toBe("page[size]: page[size] must be an integer from 1 to 100")
+  })
+
   it("refuses a body over the limit with 413, before reading it all", async () => {
     // node:http rather than fetch: the server answers before the upload ends, which fetch reports as a failure.
     const { request } = await import("node:http")
