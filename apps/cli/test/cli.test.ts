@@ -99,6 +99,15 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
       expect(acct(["accounts", "list", "--db", path.join(dir, "a", "b", "acct.db"), "--json"]).code).toBe(0)
     })
 
+    it.runIf(existsSync("/dev/zero"))("stops reading an endless input at its size limit instead of running out of memory", () => {
+      const ids = acct(["bulk", "enable", "--ids", "/dev/zero"])
+      expect(ids.code).toBe(2)
+      expect(ids.stderr).toContain("--ids /dev/zero: larger than 64 MB; split the list into several runs")
+      const catalog = acct(["init", "--catalog", "/dev/zero"])
+      expect(catalog.code).toBe(2)
+      expect(catalog.stderr).toContain("/dev/zero: cannot read the catalog file (larger than 8 MB)")
+    })
+
     it("answers unknown commands and options with usage and exit 2", () => {
       expect(acct(["frobnicate"]).code).toBe(2)
       expect(acct(["accounts", "list", "--colour", "red"]).code).toBe(2)

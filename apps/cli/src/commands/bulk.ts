@@ -7,9 +7,13 @@ import { Accounts, type AccountsError, assign, InvalidRequest, isAccountsError, 
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { readFileSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { ExitCode } from "../exit-codes.js"
+import { InputTooLarge, readInput } from "../read-input.js"
 import { cliPrincipal, common, reason, withBackend } from "../context.js"
+
+/** An id list past this (≈ 2 million ids) is refused: split it into several runs. */
+const IDS_LIMIT_BYTES = 64 * 1024 * 1024
 
 /** Ids or reference ids, one per line; blank lines and `#` comments skipped, duplicates dropped. */
 export const parseIdList = (text: string): ReadonlyArray<string> => [
@@ -63,8 +67,11 @@ export const bulkCommand = Command.make(
       if (lifecycle && o.parameters.length > 0) return yield* new InvalidRequest({ message: `${lifecycle} takes no parameters` })
 
       const text = yield* Effect.try({
-        try: () => readFileSync(o.ids === "-" ? 0 : o.ids, "utf8"),
-        catch: (e) => new InvalidRequest({ message: `--ids ${o.ids}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` })
+        try: () => readInput(o.ids, IDS_LIMIT_BYTES),
+        catch: (e) =>
+          new InvalidRequest({
+            message: e instanceof InputTooLarge ? `--ids ${o.ids}: ${e.message}; split the list into several runs` : `--ids ${o.ids}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`
+          })
       })
       const ids = parseIdList(text)
       if (ids.length === 0) return yield* new InvalidRequest({ message: `--ids ${o.ids}: no account ids found` })

@@ -1,8 +1,11 @@
 import { Accounts, InvalidRequest } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option } from "effect"
-import { readFileSync } from "node:fs"
 import { local, withStore } from "../context.js"
+import { InputTooLarge, readInput } from "../read-input.js"
+
+/** Catalogs are hand-written: anything past this is not one. */
+const CATALOG_LIMIT_BYTES = 8 * 1024 * 1024
 
 export const initCommand = Command.make(
   "init",
@@ -24,8 +27,9 @@ export const initCommand = Command.make(
       if (Option.isSome(o.catalog)) {
         const file = o.catalog.value
         const text = yield* Effect.try({
-          try: () => readFileSync(file, "utf8"),
-          catch: (e) => new InvalidRequest({ message: `${file}: cannot read the catalog file (${(e as NodeJS.ErrnoException).code ?? String(e)})` })
+          try: () => readInput(file, CATALOG_LIMIT_BYTES),
+          catch: (e) =>
+            new InvalidRequest({ message: `${file}: cannot read the catalog file (${e instanceof InputTooLarge ? e.message : ((e as NodeJS.ErrnoException).code ?? String(e))})` })
         })
         yield* load(text, file)
       }
