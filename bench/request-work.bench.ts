@@ -2,19 +2,20 @@
  * Work per request, counted rather than timed: Effect operations (each step the fiber runtime
  * interprets) and SQL statements for GET account and POST run-action through the real service,
  * beside the same count for the framework floor (an HttpApi endpoint answering a constant; see
- * effect-floor-server.mjs). Counts repeat exactly from run to run, whatever else the machine is
+ * effect-floor-api.mjs). Counts repeat exactly from run to run, whatever else the machine is
  * doing, so they show a change in the request path that throughput figures (±10 % here) hide.
  */
 import { ApiKeys } from "@acct/core"
-import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpServer } from "@effect/platform"
+import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import Database from "better-sqlite3"
-import { Effect, Layer, Logger, ManagedRuntime, Option, RuntimeFlags, Schema, Supervisor } from "effect"
+import { Effect, Layer, Logger, ManagedRuntime, Option, RuntimeFlags, Supervisor } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { appLayer } from "../apps/server/src/app.js"
+import { floorServer } from "./effect-floor-api.mjs"
 
 /** Counts every operation the runtime evaluates (with OpSupervision on). */
 class OpCounter extends Supervisor.AbstractSupervisor<void> {
@@ -73,11 +74,6 @@ const measure = async (counter: OpCounter, send: () => Promise<Response>, n = 50
 }
 
 // ---- the floor -----------------------------------------------------------------------------
-class Floor extends HttpApiGroup.make("floor").add(HttpApiEndpoint.get("get", "/healthz").addSuccess(Schema.Struct({ status: Schema.String }))) {}
-class FloorApi extends HttpApi.make("floor").add(Floor) {}
-const floorServer = HttpApiBuilder.serve().pipe(
-  Layer.provide(HttpApiBuilder.api(FloorApi).pipe(Layer.provide(HttpApiBuilder.group(FloorApi, "floor", (h) => h.handle("get", () => Effect.succeed({ status: "ok" }))))))
-)
 const floor = counted(floorServer)
 const floorUrl = await baseUrl(floor.runtime)
 const floorWork = await measure(floor.counter, () => fetch(`${floorUrl}/healthz`))

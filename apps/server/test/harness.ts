@@ -15,12 +15,21 @@ import { Ajv } from "ajv"
 import addFormats from "ajv-formats"
 import { appLayer } from "../src/app.js"
 
-export const startServer = async (options: { readonly database?: string; readonly adminKey?: string; readonly rateLimit?: number; readonly profile?: string } = {}) => {
+export const startServer = async (
+  options: {
+    readonly database?: string
+    readonly adminKey?: string
+    readonly rateLimit?: number
+    readonly profile?: string
+    /** Receives every log entry (by default: warnings and worse, to the console). */
+    readonly logger?: Logger.Logger<unknown, void>
+  } = {}
+) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
   const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 64 * 1024, rateLimit: options.rateLimit ?? 10_000, idempotencyStaleSeconds: 30, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
   const layer = app.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provideMerge(options.logger ? Logger.replace(Logger.defaultLogger, options.logger) : Logger.minimumLogLevel(LogLevel.Warning))
   )
   const runtime = ManagedRuntime.make(layer)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
