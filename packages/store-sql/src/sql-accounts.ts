@@ -23,6 +23,7 @@ import {
   InvalidRequest,
   InvalidState,
   isEmptyValue,
+  mergeFieldsPatch,
   type Invocation,
   type ListAccountsQuery,
   type ListRunsQuery,
@@ -521,7 +522,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
           if (input.fields !== undefined && Object.keys(input.fields).length > 0 && account.redactedAt !== null) {
             return yield* new InvalidState({ currentStatus: account.status, message: `account ${account.id} was redacted; its fields can no longer be set` })
           }
-          const patch = yield* fromEither(checkAccountFields(type, input.fields ?? {}, "patch"))
+          // Merge patch within hash fields: only what the update names changes (see fields-merge.ts).
+          const patch = yield* fromEither(checkAccountFields(type, mergeFieldsPatch(type.fields, account.fields, input.fields ?? {}), "patch"))
           let referenceId = account.referenceId
           if (input.referenceId !== undefined) {
             if (input.referenceId !== null && !Schema.is(ReferenceId)(input.referenceId)) {

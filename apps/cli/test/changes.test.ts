@@ -1,0 +1,21 @@
+/** The store's change guarantees as a CLI user meets them (subprocess, real SQLite file). */
+import { beforeAll, describe, expect, it } from "vitest"
+import { workspace } from "./cli.js"
+
+describe("acct accounts changes", () => {
+  const { acct } = workspace()
+  beforeAll(() => {
+    expect(acct(["init", "--demo", "--json"]).code).toBe(0)
+  })
+
+  it("update changes only what it names (the README's example keeps street_1 etc.)", () => {
+    const before = acct(["accounts", "get", "abc-123", "--json"]).json()
+    const result = acct(["accounts", "update", "abc-123", "phone_number=555-0100", "address.city=Oakland", "--json"])
+    expect(result.code).toBe(0)
+    const after = result.json()
+    expect(after.fields.phone_number.value).toBe("555-0100")
+    expect(after.fields.address.value).toEqual({ ...before.fields.address.value, city: { type: "string", value: "Oakland" } })
+    expect(after.fields.address.value.street_1.value).not.toBeNull()
+    expect(after.fields.name).toEqual(before.fields.name)
+  })
+})

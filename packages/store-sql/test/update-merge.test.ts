@@ -1,0 +1,49 @@
+/** Updates change only what they name: JSON merge patch within hash fields. */
+import { Accounts, plainValue } from "@acct/core"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { afterAll } from "vitest"
+import { as, backends, dropDatabases, jane, onFreshStore } from "./harness.js"
+
+afterAll(dropDatabases)
+
+const plain = (fields: Record<string, { type: string; value: unknown }>, key: string) => plainValue(fields[key]!)
+
+describe.each(backends)("updates merge into hash fields ($name)", (backend) => {
+  it.effect("a named key changes, the other keys of the hash keep their values", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const before = yield* accounts.get(jane)
+      // The README's example: `acct accounts update abc-123 phone_number=555-0100 address.city=Oakland`.
+      const after = yield* accounts.update(jane, { fields: { phone_number: "555-0100", address: { city: "Oakland" } } }, as())
+      expect(plain(after.fields, "phone_number")).toBe("555-0100")
+      expect(plain(after.fields, "address")).toEqual({ ...(plain(before.fields, "address") as object), city: "Oakland" })
+      expect((plain(after.fields, "address") as Record<string, unknown>).street_1).not.toBeNull()
+      expect(after.fields.name).toEqual(before.fields.name)
+      expect(after.version).toBe(before.version + 1)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("typed input merges the same way; null clears only the key it names", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      // HTTP PATCH {"fields":{"name":{"middle":"King"}}}, in Persona's typed form too.
+      const king = yield* accounts.update(jane, { fields: { name: { type: "hash", value: { middle: { type: "string", value: "King" } } } } }, as())
+      expect(plain(king.fields, "name")).toEqual({ first: "Jane", middle: "King", last: "Doe" })
+      const cleared = yield* accounts.update(jane, { fields: { name: { middle: null } } }, as())
+      expect(plain(cleared.fields, "name")).toEqual({ first: "Jane", middle: null, last: "Doe" })
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("arrays are replaced whole, and a bad key inside a hash is still refused", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const ids = [{ identification_class: "pp", identification_number: "X1", issuing_country: "US" }]
+      const after = yield* accounts.update(jane, { fields: { identification_numbers: ids } }, as())
+      expect(plain(after.fields, "identification_numbers")).toEqual(ids)
+      const bad = yield* Effect.flip(accounts.update(jane, { fields: { address: { town: "Oakland" } } }, as()))
+      expect(bad.message).toContain("fields.address.town: unknown key")
+      expect((yield* accounts.get(jane)).version).toBe(after.version)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+})
