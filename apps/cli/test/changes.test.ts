@@ -18,4 +18,16 @@ describe("acct accounts changes", () => {
     expect(after.fields.address.value.street_1.value).not.toBeNull()
     expect(after.fields.name).toEqual(before.fields.name)
   })
+
+  it("tag with several tags is one version step; a stale --expect-version applies none of them", () => {
+    const created = acct(["accounts", "create", "--type", "User", "--reference-id", "tags-1", "--json"]).json()
+    expect(created.version).toBe(1)
+    const tagged = acct(["accounts", "tag", "tags-1", "a", "b", "--json"])
+    expect(tagged.code).toBe(0)
+    expect(tagged.json()).toMatchObject({ tags: ["a", "b"], version: 2 })
+    const stale = acct(["accounts", "tag", "tags-1", "c", "d", "--expect-version", "1"])
+    expect(stale.code).toBe(4)
+    const untagged = acct(["accounts", "untag", "tags-1", "a", "b", "--json"]).json()
+    expect(untagged).toMatchObject({ tags: [], version: 3 })
+  })
 })

@@ -122,9 +122,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       case "tag": {
         const denied = deny(permissions, "account.write", "tag accounts")
         if (denied) return refuse(denied)
-        let account = yield* accounts.get(yield* ref(command.account))
-        for (const tag of command.add) account = yield* accounts.addTag({ id: account.id }, tag, invocation())
-        for (const tag of command.remove) account = yield* accounts.removeTag({ id: account.id }, tag, invocation())
+        const account = yield* accounts.changeTags(yield* ref(command.account), { add: command.add, remove: command.remove }, invocation())
         return ok(accountMessage(account), true)
       }
     }

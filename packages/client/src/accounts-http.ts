@@ -30,6 +30,7 @@ import {
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { pageFromLinks } from "./page-links.js"
+import { changeTagsOver } from "./tag-changes.js"
 import { retried } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 
@@ -139,6 +140,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
       removeTag: (ref, tag, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
+      changeTags: (ref, changes, invocation) => changeTagsOver(service)(ref, changes, invocation),
       setTags: (ref, tags, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } })),
       consolidate: (destination, sources, invocation) =>

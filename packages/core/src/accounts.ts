@@ -62,6 +62,12 @@ export interface UpdateAccountInput {
   readonly fields?: Readonly<Record<string, unknown>> | undefined
 }
 
+/** Tags to add and to remove, applied together as one change. */
+export interface TagChanges {
+  readonly add?: ReadonlyArray<string> | undefined
+  readonly remove?: ReadonlyArray<string> | undefined
+}
+
 export interface RunResult {
   readonly account: Account
   readonly run: ActionRun
@@ -78,6 +84,11 @@ export interface AccountsService {
   readonly redact: (ref: AccountRef, invocation: Invocation) => AccountsEffect<Account>
   readonly addTag: (ref: AccountRef, tag: string, invocation: Invocation) => AccountsEffect<Account>
   readonly removeTag: (ref: AccountRef, tag: string, invocation: Invocation) => AccountsEffect<Account>
+  /**
+   * Adds and removes several tags as one change: one version step and one audit entry, or
+   * nothing at all (a pinned version that moved, an invalid tag, a tag both added and removed).
+   */
+  readonly changeTags: (ref: AccountRef, changes: TagChanges, invocation: Invocation) => AccountsEffect<Account>
   readonly setTags: (ref: AccountRef, tags: ReadonlyArray<string>, invocation: Invocation) => AccountsEffect<Account>
   /** Merges the sources' fields and tags into the destination; the sources are archived. */
   readonly consolidate: (destination: AccountRef, sources: ReadonlyArray<AccountRef>, invocation: Invocation) => AccountsEffect<Account>

@@ -54,6 +54,23 @@ export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<Reado
 }
 
 /**
+ * The tags after adding and removing some: removals first, additions appended in order. A tag
+ * named on both sides is refused rather than guessed at.
+ */
+export const changedTags = (
+  current: ReadonlyArray<string>,
+  changes: { readonly add?: ReadonlyArray<unknown> | undefined; readonly remove?: ReadonlyArray<unknown> | undefined }
+): Either.Either<ReadonlyArray<string>, Unprocessable> =>
+  Either.all([normalizeTags(changes.add ?? []), normalizeTags(changes.remove ?? [])]).pipe(
+    Either.flatMap(([add, remove]) => {
+      const both = add.filter((t) => remove.includes(t))
+      return both.length > 0
+        ? Either.left(invalid("invalid tags", both.map((t) => ({ path: ["tags", t], message: `tag ${JSON.stringify(t)} is both added and removed` }))))
+        : normalizeTags([...current.filter((t) => !remove.includes(t)), ...add])
+    })
+  )
+
+/**
  * A new version of the account: bumps version and updated-at. Every change passed in was checked
  * by the engine already, so the constructor skips re-validating the whole account (a hot path).
  */
@@ -109,10 +126,7 @@ const applyStep = (
     case "add-tags":
     case "remove-tags": {
       const tags = step.tags.map((t) => resolve(t, params))
-      return normalizeTags(tags).pipe(
-        Either.flatMap((named) =>
-          normalizeTags(step.type === "add-tags" ? [...account.tags, ...named] : account.tags.filter((t) => !named.includes(t)))
-        ),
+      return changedTags(account.tags, step.type === "add-tags" ? { add: tags } : { remove: tags }).pipe(
         Either.map((next) => ({ ...state, account: revise(account, { tags: next }, now) }))
       )
     }

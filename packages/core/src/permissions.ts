@@ -20,6 +20,7 @@ export const withPermissions = (accounts: AccountsService): AccountsService => (
   redact: (ref, invocation) => guard(invocation, "account.redact", "redact accounts", () => accounts.redact(ref, invocation)),
   addTag: (ref, tag, invocation) => guard(invocation, "account.write", "tag accounts", () => accounts.addTag(ref, tag, invocation)),
   removeTag: (ref, tag, invocation) => guard(invocation, "account.write", "tag accounts", () => accounts.removeTag(ref, tag, invocation)),
+  changeTags: (ref, changes, invocation) => guard(invocation, "account.write", "tag accounts", () => accounts.changeTags(ref, changes, invocation)),
   setTags: (ref, tags, invocation) => guard(invocation, "account.write", "tag accounts", () => accounts.setTags(ref, tags, invocation)),
   consolidate: (destination, sources, invocation) => guard(invocation, "account.write", "consolidate accounts", () => accounts.consolidate(destination, sources, invocation)),
   lifecycle: (ref, operation, invocation) => guard(invocation, "account.action", `${operation} accounts`, () => accounts.lifecycle(ref, operation, invocation)),

@@ -16,6 +16,7 @@ import {
   ActionRunId,
   type Actor,
   applyLifecycle,
+  changedTags,
   checkAccountFields,
   Conflict,
   type Unavailable,
@@ -43,6 +44,7 @@ import {
   runSteps,
   type RunResult,
   type Scope,
+  type TagChanges,
   Unprocessable,
   validateParameters,
   AccountId,
@@ -448,6 +450,14 @@ export const makeSqlAccounts = Effect.gen(function* () {
         })
     })
 
+  /** Every tag change, whatever the number of tags: one version step, one audit entry, or nothing. */
+  const changeTags = (name: string, ref: AccountRef, changes: TagChanges, invocation: Invocation) =>
+    accountOp(name, "account.write", ref, { add: changes.add ?? [], remove: changes.remove ?? [] }, invocation, (account, _type, at) =>
+      Effect.map(fromEither(changedTags(account.tags, changes)), (tags) =>
+        tags.length === account.tags.length && tags.every((t, i) => t === account.tags[i]) ? account : revise(account, { tags }, at)
+      )
+    )
+
   /** Reads retried too: a busy database or a dropped connection is worth another try. */
   const read = <A>(effect: Effect.Effect<A, AccountsError>) => retryPolicy.retry(effect)
 
@@ -545,14 +555,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
         Effect.succeed(account.redactedAt !== null ? account : revise(account, { fields: redactFields(account.fields), redactedAt: at }, at))
       ),
 
-    addTag: (ref, tag, invocation) =>
-      accountOp("add-tag", "account.write", ref, { tag }, invocation, (account, _type, at) =>
-        Effect.map(fromEither(normalizeTags([...account.tags, tag])), (tags) => (tags.length === account.tags.length ? account : revise(account, { tags }, at)))
-      ),
-    removeTag: (ref, tag, invocation) =>
-      accountOp("remove-tag", "account.write", ref, { tag }, invocation, (account, _type, at) =>
-        Effect.succeed(account.tags.includes(tag.trim()) ? revise(account, { tags: account.tags.filter((t) => t !== tag.trim()) }, at) : account)
-      ),
+    addTag: (ref, tag, invocation) => changeTags("add-tag", ref, { add: [tag] }, invocation),
+    removeTag: (ref, tag, invocation) => changeTags("remove-tag", ref, { remove: [tag] }, invocation),
+    changeTags: (ref, changes, invocation) => changeTags("change-tags", ref, changes, invocation),
     setTags: (ref, tags, invocation) =>
       accountOp("set-tags", "account.write", ref, { tags }, invocation, (account, _type, at) =>
         Effect.map(fromEither(normalizeTags(tags)), (next) => revise(account, { tags: next }, at))

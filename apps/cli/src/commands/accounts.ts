@@ -126,15 +126,9 @@ const redact = Command.make(
 const tagCommand = (name: "tag" | "untag", describe: string) =>
   Command.make(name, { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.atLeast(1)) }, (o) =>
     Effect.gen(function* () {
-      const accounts = yield* Accounts
       const ref = yield* accountArg(o.account)
-      const inv = invocation(o)
-      let account = yield* accounts.get(ref)
-      for (const [i, tag] of o.tags.entries()) {
-        // One key per tag keeps a repeated command idempotent as a whole.
-        const perTag = inv.idempotencyKey !== undefined ? { ...inv, idempotencyKey: `${inv.idempotencyKey}:${i}` } : inv
-        account = yield* (name === "tag" ? accounts.addTag(ref, tag, perTag) : accounts.removeTag(ref, tag, perTag))
-      }
+      // All the tags named are one change: one version step, or nothing when any is refused.
+      const account = yield* Effect.flatMap(Accounts, (a) => a.changeTags(ref, name === "tag" ? { add: o.tags } : { remove: o.tags }, invocation(o)))
       yield* output(o.json, () => json.account(account), () => `${account.id} tags: ${account.tags.join(", ") || "(none)"}`)
     })
   ).pipe(Command.withDescription(describe))

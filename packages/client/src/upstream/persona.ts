@@ -23,6 +23,7 @@ import {
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
 import { pageFromLinks } from "../page-links.js"
+import { changeTagsOver } from "../tag-changes.js"
 import { makeUpstream } from "./transport.js"
 
 export const PERSONA_API = "https://api.withpersona.com/api/v1"
@@ -212,6 +213,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       redact: (ref, invocation) => change(ref, invocation, "DELETE", ""),
       addTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/add-tag", { meta: { "tag-name": tag } }),
       removeTag: (ref, tag, invocation) => change(ref, invocation, "POST", "/remove-tag", { meta: { "tag-name": tag } }),
+      changeTags: (ref, changes, invocation) => changeTagsOver(service)(ref, changes, invocation),
       setTags: (ref, tags, invocation) => change(ref, invocation, "POST", "/set-tags", { meta: { "tag-name": tags } }),
       consolidate: (destination, sources, invocation) =>
         Effect.gen(function* () {

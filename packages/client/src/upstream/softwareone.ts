@@ -118,6 +118,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
       addTag: () => unsupported("tags"),
       removeTag: () => unsupported("tags"),
       setTags: () => unsupported("tags"),
+      changeTags: () => unsupported("tags"),
       consolidate: () => unsupported("consolidation"),
       runAction: () => unsupported("running account actions"),
       listTypes: () => unsupported("an account-type catalog"),
