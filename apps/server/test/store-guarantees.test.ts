@@ -4,10 +4,13 @@ import { startServer } from "./harness.js"
 
 let server: Awaited<ReturnType<typeof startServer>>
 let jane = ""
+let typeId = ""
 
 beforeAll(async () => {
   server = await startServer()
-  jane = (await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0].id
+  const found = (await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0]
+  jane = found.id
+  typeId = found.relationships["account-type"].data.id
 })
 afterAll(() => server.close())
 
@@ -17,5 +20,30 @@ describe("store guarantees over HTTP", () => {
     expect(response.status, response.text).toBe(200)
     const name = response.json.data.attributes.fields.name.value
     expect(name).toEqual({ first: { type: "string", value: "Jane" }, middle: { type: "string", value: "King" }, last: { type: "string", value: "Doe" } })
+  })
+
+  it("after DELETE, nothing serves the personal data: replays, runs, the database", async () => {
+    const email = "erin.redactme@example.org"
+    const create = { data: { attributes: { "account-type-id": typeId, fields: { email_address: email, name: { first: "Erinna" } } } } }
+    const headers = { "idempotency-key": "create-erin" }
+    const created = await server.call("POST", "/api/v1/accounts", { body: create, headers })
+    expect(created.status, created.text).toBe(201)
+    const id = created.json.data.id
+    const actions = (await server.call("GET", "/api/v1/account-actions")).json.data
+    const update = actions.find((a: { attributes: { name: string } }) => a.attributes.name === "Update contact").id
+    const run = await server.call("POST", `/api/v1/accounts/${id}/run-action`, { body: { data: { "account-action-id": update, parameters: { email_address: email } } }, headers: { "idempotency-key": "run-erin" } })
+    expect(run.status, run.text).toBe(200)
+    expect((await server.call("DELETE", `/api/v1/accounts/${id}`)).status).toBe(200)
+
+    const replay = await server.call("POST", "/api/v1/accounts", { body: create, headers })
+    expect(replay.status).toBeLessThan(300)
+    expect(replay.json.data.id).toBe(id)
+    expect(replay.json.data.attributes["redacted-at"]).not.toBeNull()
+    expect(replay.text).not.toContain(email)
+    const runReplay = await server.call("POST", `/api/v1/accounts/${id}/run-action`, { body: { data: { "account-action-id": update, parameters: { email_address: email } } }, headers: { "idempotency-key": "run-erin" } })
+    expect(runReplay.text).not.toContain(email)
+    const runs = await server.call("GET", `/api/v1/workflow-runs?filter%5Baccount-id%5D=${id}`)
+    expect(runs.status).toBe(200)
+    expect(runs.text).not.toContain(email)
   })
 })

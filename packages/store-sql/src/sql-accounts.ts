@@ -57,6 +57,7 @@ import type { Fragment } from "@effect/sql/Statement"
 import { Clock, Data, Effect, Either, Layer, Schema } from "effect"
 import { checkIdempotencyKey, IDEMPOTENCY_TTL_MS, keyReused, requestHash } from "./idempotency.js"
 import { type AccountRow, type DefinitionRow, type RunRow, toAccount, toAction, toRun, toType } from "./rows.js"
+import { eraseAccountTraces, scrubText } from "./redaction.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
 /** The row changed between our read and our write; re-read and try again. */
@@ -278,6 +279,20 @@ export const makeSqlAccounts = Effect.gen(function* () {
       }
     })
 
+  /**
+   * Idempotency records end with their 24 hours: expired ones (the store's and the HTTP layer's,
+   * which share the database) are deleted by a keyed write, at most once a minute per store.
+   */
+  let lastPurgeMs = Number.NEGATIVE_INFINITY
+  const purgeExpiredKeys = (at: Date) =>
+    at.getTime() - lastPurgeMs < 60_000
+      ? Effect.void
+      : Effect.suspend(() => {
+          lastPurgeMs = at.getTime()
+          const now = at.toISOString()
+          return Effect.zipRight(sql`DELETE FROM idempotency_keys WHERE expires_at <= ${now}`, sql`DELETE FROM http_idempotency WHERE expires_at <= ${now}`)
+        })
+
   const authorize = (principal: Principal, scope: Scope, doing: string) => {
     const denied = requireScope(principal, scope, doing)
     return denied ? Effect.fail(denied) : Effect.void
@@ -326,6 +341,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             created_at: at.toISOString(),
             expires_at: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString()
           })}`.pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace())))
+          yield* purgeExpiredKeys(at)
         }
         return result
       })
@@ -366,7 +382,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
   }
 
   /** Loads the account (and its type) for a change, and checks the pinned version, if any. */
-  const loadForChange = (ref: AccountRef, invocation: Invocation): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
+  const loadForChange = (ref: AccountRef, invocation: Invocation, allow: { readonly archived?: boolean } = {}): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
     Effect.flatMap(
       "id" in ref
         ? sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.id = ${ref.id}${lockForChange}`
@@ -376,7 +392,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         const account = toAccount(rows[0])
         return invocation.expectedVersion !== undefined && invocation.expectedVersion !== account.version
           ? Effect.fail(new Conflict({ message: `account ${account.id} is at version ${account.version}, not ${invocation.expectedVersion}; read it again and retry` }))
-          : account.consolidatedInto !== null
+          : account.consolidatedInto !== null && !allow.archived
             ? Effect.fail(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was consolidated into ${account.consolidatedInto} and is archived; act on that account instead` }))
             : Effect.succeed({ account, type: toType(rows[0]) })
       }
@@ -550,10 +566,25 @@ export const makeSqlAccounts = Effect.gen(function* () {
       ),
 
     redact: (ref, invocation) =>
-      accountOp("redact", "account.redact", ref, {}, invocation, (account, _type, at) =>
-        // Redacting twice changes nothing and is not an error: the data is gone either way.
-        Effect.succeed(account.redactedAt !== null ? account : revise(account, { fields: redactFields(account.fields), redactedAt: at }, at))
-      ),
+      mutate(invocation, {
+        name: "redact",
+        scope: "account.redact",
+        request: { ref },
+        result: Account,
+        work: (at) =>
+          Effect.gen(function* () {
+            // An archived (consolidated) source holds personal data too: it can be redacted.
+            const { account: before } = yield* loadForChange(ref, invocation, { archived: true })
+            // Redacting twice changes nothing and is not an error: the data is gone either way.
+            if (before.redactedAt !== null) return before
+            const after = revise(before, { fields: redactFields(before.fields), redactedAt: at }, at)
+            yield* writeAccount(before, after)
+            const personal = yield* eraseAccountTraces(sql, before, after)
+            const reason = invocation.reason === undefined ? undefined : scrubText(invocation.reason, personal)
+            yield* writeAudit({ ...invocation, reason }, { operation: "redact", accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
+            return after
+          })
+      }),
 
     addTag: (ref, tag, invocation) => changeTags("add-tag", ref, { add: [tag] }, invocation),
     removeTag: (ref, tag, invocation) => changeTags("remove-tag", ref, { remove: [tag] }, invocation),
@@ -575,6 +606,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
               return yield* new Unprocessable({ message: "consolidate needs at least one source account", issues: [{ path: ["sources"], message: "empty" }] })
             }
             const { account: target } = yield* loadForChange(destination, invocation)
+            if (target.redactedAt !== null) {
+              return yield* new InvalidState({ currentStatus: target.status, message: `account ${target.id} was redacted; consolidating into it would give it personal data again` })
+            }
             let merged = target
             const seen = new Set<string>([target.id])
             for (const ref of sources) {
@@ -590,8 +624,11 @@ export const makeSqlAccounts = Effect.gen(function* () {
                 return yield* new Unprocessable({ message: `account ${source.id} is a ${source.accountTypeName}, not a ${target.accountTypeName}; only accounts of one type consolidate`, issues: [{ path: ["sources"], message: "type mismatch" }] })
               }
               // The destination keeps its own values; sources only fill what it lacks.
+              // A redacted source has no personal data left to give, and must not seem to.
               const fields = { ...merged.fields }
-              for (const [k, v] of Object.entries(source.fields)) if (fields[k] === undefined || isEmptyValue(fields[k]!)) fields[k] = v
+              if (source.redactedAt === null) {
+                for (const [k, v] of Object.entries(source.fields)) if (fields[k] === undefined || isEmptyValue(fields[k]!)) fields[k] = v
+              }
               const tags = yield* fromEither(normalizeTags([...merged.tags, ...source.tags]))
               merged = new Account({ ...merged, fields, tags }, true)
               yield* writeAccount(source, revise(source, { consolidatedInto: target.id }, at))

@@ -22,6 +22,8 @@ const prepare = Effect.gen(function* () {
   yield* sql`PRAGMA busy_timeout = 5000`
   yield* sql`PRAGMA foreign_keys = ON`
   yield* sql`PRAGMA synchronous = NORMAL`
+  // Freed pages are zeroed, so redacted or deleted data leaves no copy in the file.
+  yield* sql`PRAGMA secure_delete = ON`
   yield* runMigrations
 })
 
