@@ -6,20 +6,18 @@
  * restarts. Responses that say the request never ran (400, 401, 403, 413, 429, 5xx) are not kept,
  * so a corrected or later retry can still go through.
  */
-import { randomAlphanumeric } from "@acct/core"
+import { bodyFingerprint, IDEMPOTENCY_TTL_MS, isIdempotencyKey, randomAlphanumeric } from "@acct/core"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { errorResponse } from "./error-body.js"
 import { sha256 } from "./hash.js"
 
-const TTL_MS = 24 * 60 * 60 * 1000
 /**
  * A pending record older than this (ACCT_IDEMPOTENCY_STALE_SECONDS) belongs to a request whose
  * server died; it stops blocking retries. Re-running is then safe: the store keeps the same key
  * in the same transaction as the change, so a change that did commit is replayed, not repeated.
  */
-const KEY = /^[\x21-\x7E]{1,255}$/
 
 /** Success, or a refusal by the operation itself (not found, conflict, unprocessable). */
 export const isStored = (status: number) => (status >= 200 && status < 400) || status === 404 || status === 409 || status === 422
@@ -46,14 +44,15 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
     const refuse = (status: number, title: string, detail: string): Claim => ({ _tag: "Answer", response: errorResponse(request.url, requestId, status, title, detail) })
     const key = request.headers["idempotency-key"]
     if (key === undefined || !["POST", "PATCH", "DELETE"].includes(request.method)) return { _tag: "None" } as Claim
-    if (!KEY.test(key)) {
+    if (!isIdempotencyKey(key)) {
       return refuse(400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
     }
     const authorization = request.headers.authorization
     if (authorization === undefined) return { _tag: "None" } as Claim // refused as unauthenticated anyway
     const sql = yield* SqlClient.SqlClient
     const caller = sha256(authorization)
-    const hash = sha256(`${request.method} ${request.url}\n${body}`)
+    // Core's fingerprint: the same JSON with its keys in another order is the same request.
+    const hash = bodyFingerprint(`${request.method} ${request.url}`, body)
     const now = Date.now()
 
     const existing = (yield* sql<Row>`SELECT * FROM http_idempotency WHERE caller = ${caller} AND idempotency_key = ${key}`)[0]
@@ -76,7 +75,7 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
     // Insert, or take over an expired or stale record; the primary key makes concurrent claims race safely.
     const claimed = yield* sql<{ caller: string }>`
       INSERT INTO http_idempotency (caller, idempotency_key, request_hash, state, status, body, created_at, expires_at)
-      VALUES (${caller}, ${key}, ${hash}, ${`pending:${token}`}, NULL, NULL, ${createdAt}, ${new Date(now + TTL_MS).toISOString()})
+      VALUES (${caller}, ${key}, ${hash}, ${`pending:${token}`}, NULL, NULL, ${createdAt}, ${new Date(now + IDEMPOTENCY_TTL_MS).toISOString()})
       ON CONFLICT (caller, idempotency_key) DO UPDATE SET
         request_hash = excluded.request_hash, state = excluded.state, status = NULL, body = NULL,
         created_at = excluded.created_at, expires_at = excluded.expires_at

@@ -46,4 +46,14 @@ describe("store guarantees over HTTP", () => {
     expect(runs.status).toBe(200)
     expect(runs.text).not.toContain(email)
   })
+
+  it("one idempotency rule: the same JSON with its keys in another order replays, it is not a 422", async () => {
+    const headers = { "idempotency-key": "order-http", "content-type": "application/json" }
+    const first = await server.call("PATCH", `/api/v1/accounts/${jane}`, { raw: '{"data":{"attributes":{"fields":{"phone_number":"555-0199","email_address":"j@d.io"}}}}', headers })
+    expect(first.status, first.text).toBe(200)
+    const again = await server.call("PATCH", `/api/v1/accounts/${jane}`, { raw: '{"data":{"attributes":{"fields":{"email_address":"j@d.io","phone_number":"555-0199"}}}}', headers })
+    expect(again.status, again.text).toBe(200)
+    expect(again.headers.get("idempotent-replayed")).toBe("true")
+    expect(again.json).toEqual(first.json)
+  })
 })

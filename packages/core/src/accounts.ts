@@ -39,8 +39,13 @@ export interface ListRunsQuery extends PageQuery {
 export interface Invocation {
   readonly principal: Principal
   readonly channel: Channel
-  /** Same key, same request → the first result again; same key, other request → Unprocessable. */
+  /** Same key, same request → the first result again; same key, other request → Unprocessable (see idempotency.ts). */
   readonly idempotencyKey?: string | undefined
+  /**
+   * Run when the answer is a replay of the key's recorded result rather than a new change, e.g.
+   * so the HTTP layer can send `Idempotent-Replayed: true` from the store's single record.
+   */
+  readonly onReplay?: Effect.Effect<void> | undefined
   /** Refuse with Conflict unless the account is still at this version (optimistic concurrency). */
   readonly expectedVersion?: number | undefined
   /** Free text kept in the audit trail ("customer asked by ticket #123"). */

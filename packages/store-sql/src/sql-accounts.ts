@@ -18,6 +18,11 @@ import {
   applyLifecycle,
   changedTags,
   checkAccountFields,
+  checkIdempotencyKey,
+  decideIdempotency,
+  IDEMPOTENCY_TTL_MS,
+  keyInFlight,
+  requestFingerprint,
   Conflict,
   type Unavailable,
   type EmittedEvent,
@@ -55,7 +60,6 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Clock, Data, Effect, Either, Layer, Schema } from "effect"
-import { checkIdempotencyKey, IDEMPOTENCY_TTL_MS, keyReused, requestHash } from "./idempotency.js"
 import { type AccountRow, type DefinitionRow, type RunRow, toAccount, toAction, toRun, toType } from "./rows.js"
 import { eraseAccountTraces, scrubText } from "./redaction.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
@@ -306,28 +310,34 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const mutate = <A, I>(invocation: Invocation, op: Operation<A, I>): Effect.Effect<A, AccountsError> => {
     const key = invocation.idempotencyKey
     const principalId = `${invocation.principal.actor.kind}:${invocation.principal.actor.id}`
-    const hash = key !== undefined ? requestHash(op.name, op.request) : ""
+    const fingerprint = key !== undefined ? requestFingerprint(op.name, op.request) : ""
 
+    /** The recorded result, when the key's record answers this request (see core's idempotency rule). */
     const replay = Effect.gen(function* () {
       if (key === undefined) return undefined
-      const rows = yield* sql<{ request_hash: string; response: string; expires_at: string; operation: string }>`
-        SELECT request_hash, response, expires_at, operation FROM idempotency_keys
+      const rows = yield* sql<{ request_hash: string; response: string; created_at: string; expires_at: string }>`
+        SELECT request_hash, response, created_at, expires_at FROM idempotency_keys
         WHERE principal_id = ${principalId} AND idempotency_key = ${key}`
       const row = rows[0]
       if (!row) return undefined
-      const at = yield* now
-      if (row.expires_at <= at.toISOString()) {
-        yield* sql`DELETE FROM idempotency_keys WHERE principal_id = ${principalId} AND idempotency_key = ${key}`
-        return undefined
+      const record = { fingerprint: row.request_hash, pending: false, createdAt: new Date(row.created_at), expiresAt: new Date(row.expires_at) }
+      const decision = decideIdempotency(key, record, fingerprint, yield* now)
+      switch (decision._tag) {
+        case "Run":
+          // Expired: its key is free again.
+          yield* sql`DELETE FROM idempotency_keys WHERE principal_id = ${principalId} AND idempotency_key = ${key}`
+          return undefined
+        case "Refuse":
+          return yield* decision.error
+        case "Replay":
+          return { value: yield* Schema.decodeUnknown(Schema.parseJson(op.result))(row.response).pipe(Effect.orDie) }
       }
-      if (row.request_hash !== hash) return yield* keyReused(key, row.operation)
-      return { value: yield* Schema.decodeUnknown(Schema.parseJson(op.result))(row.response).pipe(Effect.orDie) }
     })
 
     const once = sql.withTransaction(
       Effect.gen(function* () {
         const replayed = yield* replay
-        if (replayed) return replayed.value
+        if (replayed) return { value: replayed.value, replayed: true }
         const at = yield* now
         const result = yield* op.work(at)
         if (key !== undefined) {
@@ -336,21 +346,21 @@ export const makeSqlAccounts = Effect.gen(function* () {
             principal_id: principalId,
             idempotency_key: key,
             operation: op.name,
-            request_hash: hash,
+            request_hash: fingerprint,
             response,
             created_at: at.toISOString(),
             expires_at: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString()
           })}`.pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace())))
           yield* purgeExpiredKeys(at)
         }
-        return result
+        return { value: result, replayed: false }
       })
     )
 
     // A stale read without a pinned version is someone else's commit landing first: read again
     // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
     // Plain recursion rather than Effect.retry: this is the hot path and usually never fails.
-    const attempt = (staleReads: number, keyRaces: number): Effect.Effect<A, AccountsError> =>
+    const attempt = (staleReads: number, keyRaces: number): Effect.Effect<{ value: A; replayed: boolean }, AccountsError> =>
       once.pipe(
         Effect.catchTags({
           StaleRead: (e) =>
@@ -360,7 +370,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
           KeyRace: () =>
             keyRaces < 1
               ? attempt(staleReads, keyRaces + 1)
-              : Effect.fail(new Conflict({ message: `a request with idempotency key ${JSON.stringify(key)} is in flight; retry shortly` })),
+              : Effect.fail(keyInFlight(key!)),
           SqlError: (e) => Effect.fail(fromSqlError(e))
         })
       )
@@ -377,7 +387,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
         const bad = checkIdempotencyKey(key)
         if (bad) return yield* bad
       }
-      return yield* retryPolicy.retry(attempt(0, 0))
+      const { value, replayed } = yield* retryPolicy.retry(attempt(0, 0))
+      if (replayed && invocation.onReplay) yield* invocation.onReplay
+      return value
     }).pipe(Effect.tapError(recordRefusal))
   }
 
