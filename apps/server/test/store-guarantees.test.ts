@@ -56,4 +56,17 @@ describe("store guarantees over HTTP", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true")
     expect(again.json).toEqual(first.json)
   })
+
+  it("SoftwareOne view = lifecycle: the demo's pending account shows as Disabled and can be enabled", async () => {
+    const liam = (await server.call("GET", "/api/v1/accounts?filter%5Btag%5D=new")).json.data[0]
+    expect(liam.attributes["account-status"]).toBe("pending")
+    const shown = await server.call("GET", `/v1/accounts/accounts/${liam.id}`)
+    expect(shown.json.status).toBe("Disabled")
+    const disabled = await server.call("POST", `/v1/accounts/accounts/${liam.id}/disable`)
+    expect(disabled.status).toBe(400)
+    expect(disabled.json.detail).toContain('it is Disabled (status "pending" counts as Disabled)')
+    const enabled = await server.call("POST", `/v1/accounts/accounts/${liam.id}/enable`)
+    expect(enabled.status, enabled.text).toBe(200)
+    expect(enabled.json.status).toBe("Enabled")
+  })
 })

@@ -1,5 +1,5 @@
 /**
- * SoftwareOne's account lifecycle as pure functions:
+ * SoftwareOne's account lifecycle as pure functions (states as `lifecycleStateOf` classifies them):
  *   enable     Disabled → Active when the account has an external (reference) id, else Enabled
  *   disable    Active | Enabled → Disabled
  *   activate   Enabled → Active (external id required)
@@ -11,14 +11,14 @@ import type { Account } from "./account.js"
 import type { AccountType, LifecycleOperation, LifecycleState } from "./catalog.js"
 import { InvalidState } from "./errors.js"
 
-export const lifecycleStateOf = (type: AccountType, status: string): LifecycleState | undefined =>
-  status === type.lifecycle.active
-    ? "Active"
-    : status === type.lifecycle.enabled
-      ? "Enabled"
-      : status === type.lifecycle.disabled
-        ? "Disabled"
-        : undefined
+/**
+ * The one classification of a type's statuses, used by the lifecycle transitions and by every
+ * view of them (the SoftwareOne surface's `status`): the three mapped statuses are Active,
+ * Enabled and Disabled; any other status (the demo's `pending`) counts as Disabled — the account
+ * is not usable yet — so it is shown as Disabled and can be enabled like any Disabled account.
+ */
+export const lifecycleStateOf = (type: AccountType, status: string): LifecycleState =>
+  status === type.lifecycle.active ? "Active" : status === type.lifecycle.enabled ? "Enabled" : "Disabled"
 
 export const statusFor = (type: AccountType, state: LifecycleState): string =>
   state === "Active" ? type.lifecycle.active : state === "Enabled" ? type.lifecycle.enabled : type.lifecycle.disabled
@@ -39,11 +39,9 @@ export const transition = (
   const current = lifecycleStateOf(type, account.status)
   const refuse = (why: string) =>
     Either.left(new InvalidState({ currentStatus: account.status, message: `cannot ${operation} account ${account.id}: ${why}` }))
-  if (current === undefined) {
-    return refuse(`its status "${account.status}" is not part of the ${type.name} lifecycle (${type.lifecycle.active}, ${type.lifecycle.enabled}, ${type.lifecycle.disabled})`)
-  }
   if (!allowedFrom[operation].includes(current)) {
-    return refuse(`it is ${current}; ${operation} applies to ${allowedFrom[operation].join(" or ")} accounts`)
+    const shown = account.status === statusFor(type, current) ? current : `${current} (status "${account.status}" counts as ${current})`
+    return refuse(`it is ${shown}; ${operation} applies to ${allowedFrom[operation].join(" or ")} accounts`)
   }
   const hasExternalId = account.referenceId !== null
   switch (operation) {

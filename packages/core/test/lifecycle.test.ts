@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { applyLifecycle, type LifecycleOperation, type LifecycleState, transition } from "../src/index.js"
+import { applyLifecycle, lifecycleStateOf, type LifecycleOperation, type LifecycleState, transition } from "../src/index.js"
 import { account, userType } from "./fixtures.js"
 
 const statusOf: Record<LifecycleState, string> = { Active: "activated", Enabled: "deactivated", Disabled: "disabled" }
@@ -39,9 +39,12 @@ describe("lifecycle", () => {
     expect(Either.isLeft(result) && result.left.message).toMatch(/no external \(reference\) id/)
   })
 
-  it("refuses statuses outside the lifecycle, naming the lifecycle statuses", () => {
-    const result = transition(userType, account("pending"), "enable")
-    expect(Either.isLeft(result) && result.left.message).toMatch(/"pending" is not part of the User lifecycle \(activated, deactivated, disabled\)/)
+  it("classifies a status outside the mapping as Disabled, and treats it so", () => {
+    expect(lifecycleStateOf(userType, "pending")).toBe("Disabled")
+    expect(transition(userType, account("pending", "ext-1"), "enable")).toEqual(Either.right("Active"))
+    expect(transition(userType, account("pending", null), "enable")).toEqual(Either.right("Enabled"))
+    const refused = transition(userType, account("pending"), "disable")
+    expect(Either.isLeft(refused) && refused.left.message).toContain('it is Disabled (status "pending" counts as Disabled); disable applies to Active or Enabled accounts')
   })
 
   it("applyLifecycle sets the mapped status and bumps the version", () => {

@@ -44,7 +44,7 @@ export const toSoftwareOneAccount = (account: Account, type: AccountType): Softw
   name: displayName(account),
   externalId: account.referenceId,
   type: "Client",
-  status: lifecycleStateOf(type, account.status) ?? "Disabled",
+  status: lifecycleStateOf(type, account.status),
   audit: { created: { at: account.createdAt.toISOString() }, updated: { at: account.updatedAt.toISOString() } },
   $meta: { accountStatus: account.status, accountType: account.accountTypeName }
 })
