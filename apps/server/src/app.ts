@@ -4,7 +4,7 @@
  */
 import { AcctApi } from "@acct/api"
 import { remoteAccounts, resolveProfile } from "@acct/client"
-import { Accounts, ApiKeys, withPermissions } from "@acct/core"
+import { Accounts, ApiKeys, withPolicy } from "@acct/core"
 import {
   demoCatalog,
   isPostgresUrl,
@@ -64,7 +64,7 @@ const accountsFor = (config: ServerConfig) =>
     const store = storeFor(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
     if (profile === undefined || profile.provider === "local") return { store, database, gateway: false }
     yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: profile.name, provider: profile.provider, upstream: profile.url }))
-    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPermissions)).pipe(Layer.provide(remoteAccounts(profile)))
+    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPolicy)).pipe(Layer.provide(remoteAccounts(profile)))
     return { store: Layer.merge(store, upstream), database, gateway: true }
   })
 

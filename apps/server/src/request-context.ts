@@ -3,7 +3,7 @@
  * Set by the request-log middleware for the whole request fiber; filled in by authentication.
  */
 import { CurrentPrincipal } from "@acct/api"
-import { type Invocation, type Principal, requireScope } from "@acct/core"
+import { type Invocation, type Principal, requireAllowed } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
 
@@ -32,8 +32,5 @@ export const httpInvocation = (principal: Principal) =>
     } satisfies Invocation
   })
 
-/** Reads need `account.read` (or admin); both surfaces check it the same way. */
-export const requireRead = Effect.flatMap(CurrentPrincipal, (principal) => {
-  const denied = requireScope(principal, "account.read", "read accounts")
-  return denied ? Effect.fail(denied) : Effect.void
-})
+/** Reads carry no principal in the Accounts port: both surfaces ask core's policy here first. */
+export const requireRead = Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "get"))

@@ -3,7 +3,7 @@
  * happened as a Block Kit message: the result, a confirmation prompt for risky changes, or a
  * denial that names the missing permission. Never throws: every failure becomes a message.
  */
-import { type AccountsError, type AccountsService, assign, type Invocation, isAccountsError, parseAccountRef, requireScope, type Scope } from "@acct/core"
+import { type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
 import { Effect, Either } from "effect"
 import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
@@ -46,9 +46,10 @@ const friendly = (error: AccountsError, commandName: string): string => {
   }
 }
 
-const deny = (permissions: Permissions, scope: Scope, doing: string) => {
-  const denied = requireScope(permissions.principal, scope, doing)
-  return denied ? permissionDenied(doing, scope) : undefined
+/** Core's policy, asked before confirming, so a user is not asked to confirm what they may not do. */
+const deny = (permissions: Permissions, operation: AccountsOperation, doing: string = accountsPolicy[operation].doing) => {
+  const denied = authorize(permissions.principal, operation, doing)
+  return denied ? permissionDenied(doing, denied.missingScope) : undefined
 }
 
 export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effect<Outcome> => {
@@ -94,14 +95,14 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
         return ok(historyMessage(account, runs.items))
       }
       case "lifecycle": {
-        const denied = deny(permissions, "account.action", `${command.operation} accounts`)
+        const denied = deny(permissions, "lifecycle", `${command.operation} accounts`)
         if (denied) return refuse(denied)
         if (RISKY.has(command.operation) && ctx.confirmedKey === undefined) return confirm(`${command.operation} ${command.account}${command.reason ? ` (${command.reason})` : ""}`)
         const { account, run } = yield* accounts.lifecycle(yield* ref(command.account), command.operation, invocation(command.reason))
         return ok(runMessage(account, run, by), true)
       }
       case "run": {
-        const denied = deny(permissions, "account.action", "run account actions")
+        const denied = deny(permissions, "runAction")
         if (denied) return refuse(denied)
         const action = yield* accounts.getAction(command.action)
         if (permissions.actions && !permissions.actions.has(action.name)) {
@@ -113,14 +114,14 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
         return ok(runMessage(account, run, by), true)
       }
       case "redact": {
-        const denied = deny(permissions, "account.redact", "redact accounts")
+        const denied = deny(permissions, "redact")
         if (denied) return refuse(denied)
         if (ctx.confirmedKey === undefined) return confirm(`redact ${command.account}: erase its personal data for good${command.reason ? ` (${command.reason})` : ""}`)
         const account = yield* accounts.redact(yield* ref(command.account), invocation(command.reason))
         return ok(accountMessage(account), true)
       }
       case "tag": {
-        const denied = deny(permissions, "account.write", "tag accounts")
+        const denied = deny(permissions, "changeTags")
         if (denied) return refuse(denied)
         const account = yield* accounts.changeTags(yield* ref(command.account), { add: command.add, remove: command.remove }, invocation())
         return ok(accountMessage(account), true)

@@ -4,7 +4,7 @@
  * receiving thread (tests, small setups) or in a worker thread (the app's default), where it
  * cannot slow down the acknowledgements Slack waits for.
  */
-import { type AccountsService, withPermissions } from "@acct/core"
+import { type AccountsService, withPolicy } from "@acct/core"
 import { Effect } from "effect"
 import { errorMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
@@ -43,7 +43,7 @@ export const describeCommand = (command: SlackCommand) => ("account" in command 
 
 export const makeWork = (options: WorkOptions) => {
   // Remote backends see only the app's own credentials: check each user's scopes here as well.
-  const accounts = withPermissions(options.accounts)
+  const accounts = withPolicy(options.accounts)
   const deliver = async (responseUrl: string, outcome: Outcome, extra: Partial<SlackMessage> = {}) => {
     const responder = makeResponder(responseUrl, Date.now(), options.responseRetryBaseMs !== undefined ? { baseDelayMs: options.responseRetryBaseMs } : {})
     await Effect.runPromise(responder.post({ response_type: "ephemeral", ...outcome.message, ...extra }))

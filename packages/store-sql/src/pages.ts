@@ -1,0 +1,56 @@
+/**
+ * Cursor pagination, newest first, as Persona pages: a cursor is the id of the item it stands
+ * next to; `seq` gives the stable order. Shared by accounts and runs.
+ */
+import { type AccountsError, InvalidRequest, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, type PageQuery } from "@acct/core"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
+
+export const pageSize = (query: PageQuery) =>
+  query.size === undefined
+    ? Effect.succeed(PAGE_SIZE_DEFAULT)
+    : Number.isInteger(query.size) && query.size >= 1 && query.size <= PAGE_SIZE_MAX
+      ? Effect.succeed(query.size)
+      : Effect.fail(new InvalidRequest({ message: `page size must be an integer from 1 to ${PAGE_SIZE_MAX}, got ${query.size}`, issues: [{ path: ["page", "size"], message: `expected 1–${PAGE_SIZE_MAX}` }] }))
+
+export interface Cursor {
+  readonly op: "<" | ">"
+  readonly seq: number
+}
+
+/** One page of rows; fetches one extra row to know whether more follow. */
+export const paginate = <Row extends { readonly seq: number; readonly id: string }>(
+  query: PageQuery,
+  seqOf: (id: string) => Effect.Effect<ReadonlyArray<{ readonly seq: number }>, SqlError>,
+  fetch: (cursor: Cursor | undefined, order: "DESC" | "ASC", limit: number) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+): Effect.Effect<{ rows: ReadonlyArray<Row>; next: string | null; prev: string | null }, AccountsError | SqlError> =>
+  Effect.gen(function* () {
+    if (query.after !== undefined && query.before !== undefined) {
+      return yield* new InvalidRequest({ message: "give page[after] or page[before], not both", issues: [{ path: ["page"], message: "after and before are exclusive" }] })
+    }
+    const size = yield* pageSize(query)
+    const cursor = query.after ?? query.before
+    let cursorSeq: number | undefined
+    if (cursor !== undefined) {
+      const found = yield* seqOf(cursor)
+      if (!found[0]) {
+        const side = query.after !== undefined ? "after" : "before"
+        return yield* new InvalidRequest({ message: `page[${side}]: no item ${JSON.stringify(cursor.slice(0, 60))} to page from`, issues: [{ path: ["page", side], message: "unknown cursor" }] })
+      }
+      cursorSeq = Number(found[0].seq)
+    }
+    if (query.before !== undefined) {
+      const rows = yield* fetch({ op: ">", seq: cursorSeq! }, "ASC", size + 1)
+      const more = rows.length > size
+      const items = rows.slice(0, size).reverse()
+      return { rows: items, prev: more && items[0] ? items[0].id : null, next: items.length > 0 ? items[items.length - 1]!.id : query.before }
+    }
+    const rows = yield* fetch(cursorSeq !== undefined ? { op: "<", seq: cursorSeq } : undefined, "DESC", size + 1)
+    const more = rows.length > size
+    const items = rows.slice(0, size)
+    return {
+      rows: items,
+      next: more ? items[items.length - 1]!.id : null,
+      prev: query.after !== undefined ? (items[0]?.id ?? query.after) : null
+    }
+  })
