@@ -22,7 +22,7 @@ describe("store guarantees over HTTP", () => {
     expect(name).toEqual({ first: { type: "string", value: "Jane" }, middle: { type: "string", value: "King" }, last: { type: "string", value: "Doe" } })
   })
 
-  it("after DELETE, nothing serves the personal data: replays, runs, the database", async () => {
+  it("after DELETE, nothing serves the personal data (replays, runs) and consolidation cannot refill it", async () => {
     const email = "erin.redactme@example.org"
     const create = { data: { attributes: { "account-type-id": typeId, fields: { email_address: email, name: { first: "Erinna" } } } } }
     const headers = { "idempotency-key": "create-erin" }
@@ -45,6 +45,13 @@ describe("store guarantees over HTTP", () => {
     const runs = await server.call("GET", `/api/v1/workflow-runs?filter%5Baccount-id%5D=${id}`)
     expect(runs.status).toBe(200)
     expect(runs.text).not.toContain(email)
+
+    // It can never regain personal data: consolidating into it is a 409 that says why.
+    const donor = (await server.call("POST", "/api/v1/accounts", { body: { data: { attributes: { "account-type-id": typeId, fields: { email_address: "donor@example.org" } } } } })).json.data.id
+    const refill = await server.call("POST", `/api/v1/accounts/${id}/consolidate`, { body: { meta: { "source-account-ids": [donor] } } })
+    expect(refill.status).toBe(409)
+    expect(refill.text).toContain("was redacted; consolidating into it would give it personal data again")
+    expect((await server.call("GET", `/api/v1/accounts/${id}`)).text).not.toContain("donor@example.org")
   })
 
   it("one idempotency rule: the same JSON with its keys in another order replays, it is not a 422", async () => {
