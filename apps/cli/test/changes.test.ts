@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest"
 import { workspace } from "./cli.js"
 
+// Several subprocesses per test: a generous bound, as the machine may be busy.
 describe("acct accounts changes", () => {
   const { acct } = workspace()
   beforeAll(() => {
@@ -17,7 +18,7 @@ describe("acct accounts changes", () => {
     expect(after.fields.address.value).toEqual({ ...before.fields.address.value, city: { type: "string", value: "Oakland" } })
     expect(after.fields.address.value.street_1.value).not.toBeNull()
     expect(after.fields.name).toEqual(before.fields.name)
-  })
+  }, 30_000)
 
   it("tag with several tags is one version step; a stale --expect-version applies none of them", () => {
     const created = acct(["accounts", "create", "--type", "User", "--reference-id", "tags-1", "--json"]).json()
@@ -29,5 +30,5 @@ describe("acct accounts changes", () => {
     expect(stale.code).toBe(4)
     const untagged = acct(["accounts", "untag", "tags-1", "a", "b", "--json"]).json()
     expect(untagged).toMatchObject({ tags: [], version: 3 })
-  })
+  }, 30_000)
 })
