@@ -1,5 +1,5 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { Account, AccountAction, AccountType, ActionRun, type FieldValue, type Page, plainValue, statusChange } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, type FieldValue, fieldSchema, type Page, plainValue, showField, statusChange } from "@acct/core"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
 
@@ -14,15 +14,11 @@ const shortValue = (field: FieldValue | undefined): string => {
   return typeof plain === "string" ? plain : JSON.stringify(plain)
 }
 
-export const displayName = (account: Account): string => {
-  const name = shortValue(account.fields.name)
-  return name === "-" ? "" : name
-}
-
-export const accountTable = (accounts: ReadonlyArray<Account>) =>
+/** `types`: the account types, whose `pii` flags decide what the NAME column masks. */
+export const accountTable = (accounts: ReadonlyArray<Account>, types: ReadonlyArray<AccountType>) =>
   table(
     ["ID", "REFERENCE", "TYPE", "STATUS", "NAME", "TAGS"],
-    accounts.map((a) => [a.id, a.referenceId ?? "-", a.accountTypeName, a.status, displayName(a) || "-", a.tags.join(",") || "-"])
+    accounts.map((a) => [a.id, a.referenceId ?? "-", a.accountTypeName, a.status, showField(fieldSchema(types.find((t) => t.id === a.accountTypeId)?.fields, "name"), a.fields.name) || "-", a.tags.join(",") || "-"])
   )
 
 export const accountDetails = (a: Account) =>

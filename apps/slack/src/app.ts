@@ -9,8 +9,10 @@ import type { AccountsService } from "@acct/core"
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { Either } from "effect"
 import { parseCommand } from "./command.js"
 import { open } from "./confirm.js"
+import { classifyBody, decodeBlockAction, decodeSlashCommand, teamOf } from "./payload.js"
 import { type Policy, type SlackUser, usesGroups } from "./policy.js"
 import { makeReplayGuard, verifySignature } from "./signature.js"
 import { auditToStdout, type Job, makeWork } from "./work.js"
@@ -40,6 +42,9 @@ export interface SlackAppOptions {
   /** One line per command (allowed or denied): ids and outcome, never tokens or personal data. */
   readonly audit?: ((entry: Record<string, unknown>) => void) | undefined
 }
+
+/** Loopback unless told otherwise: Slack reaches the app through a proxy or tunnel that terminates TLS. */
+export const DEFAULT_HOST = "127.0.0.1"
 
 const MAX_BODY = 64 * 1024
 
@@ -98,29 +103,38 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     }
     return [...groupCache.members].filter(([, users]) => users.has(userId)).map(([group]) => group)
   }
-  const userOf = async (teamId: string, userId: string, userName: string): Promise<SlackUser> => ({ teamId, userId, userName, groups: await groupsOf(userId) })
+  const userOf = async (teamId: string, userId: string): Promise<SlackUser> => ({ teamId, userId, groups: await groupsOf(userId) })
 
-  app.command(commandName, async ({ command, ack }) => {
+  // Every command reaches this one listener, so that none goes unanswered: a command with
+  // fields missing, or another app's command routed here, gets an ephemeral answer at once.
+  app.command(/.*/, async ({ command, ack }) => {
+    const decoded = decodeSlashCommand(command)
+    if (Either.isLeft(decoded)) {
+      audit({ refused: "malformed slash command" })
+      return ack({ response_type: "ephemeral", text: `acct cannot read this command (${decoded.left}).` })
+    }
+    if (decoded.right.command !== commandName) return ack({ response_type: "ephemeral", text: `acct answers ${commandName} only, not ${decoded.right.command.slice(0, 40)}.` })
     await ack()
-    const user = await userOf(command.team_id, command.user_id, command.user_name)
-    dispatch({ kind: "run", command: parseCommand(command.text ?? ""), user, responseUrl: command.response_url })
+    const { team_id, user_id, text, response_url } = decoded.right
+    dispatch({ kind: "run", command: parseCommand(text), user: await userOf(team_id, user_id), responseUrl: response_url })
   })
 
-  app.action("acct_confirm", async ({ ack, body, action }) => {
+  // Likewise every click: Confirm and Cancel are ours, anything else is acknowledged and ignored.
+  app.action(/.*/, async ({ ack, body }) => {
     await ack()
-    const payload = body as unknown as { user: { id: string; name?: string; username?: string; team_id?: string }; team?: { id: string } | null; response_url: string }
-    const teamId = payload.team?.id ?? payload.user.team_id ?? ""
-    const opened = open(options.signingSecret, (action as { value?: string }).value ?? "", Math.floor(Date.now() / 1000))
-    const refuse = (text: string, result: "failed" | "denied") => dispatch({ kind: "refuse", text, result, user: { teamId, userId: payload.user.id }, responseUrl: payload.response_url })
+    const decoded = decodeBlockAction(body)
+    if (Either.isLeft(decoded)) return audit({ refused: "malformed interaction" })
+    const click = decoded.right
+    const [action] = click.actions
+    const teamId = teamOf(click)
+    const userId = click.user.id
+    if (action.action_id === "acct_cancel") return dispatch({ kind: "cancel", responseUrl: click.response_url })
+    if (action.action_id !== "acct_confirm") return
+    const opened = open(options.signingSecret, action.value ?? "", Math.floor(Date.now() / 1000))
+    const refuse = (text: string, result: "failed" | "denied") => dispatch({ kind: "refuse", text, result, user: { teamId, userId }, responseUrl: click.response_url })
     if (!opened.ok) return refuse(opened.reason, "failed")
-    if (opened.pending.userId !== payload.user.id || opened.pending.teamId !== teamId) return refuse("only the person who asked can confirm this", "denied")
-    const user = await userOf(teamId, payload.user.id, payload.user.username ?? payload.user.name ?? payload.user.id)
-    dispatch({ kind: "run", command: opened.pending.command, user, responseUrl: payload.response_url, confirmedKey: `slack-confirm-${opened.pending.nonce}` })
-  })
-
-  app.action("acct_cancel", async ({ ack, body }) => {
-    await ack()
-    dispatch({ kind: "cancel", responseUrl: (body as unknown as { response_url: string }).response_url })
+    if (opened.pending.userId !== userId || opened.pending.teamId !== teamId) return refuse("only the person who asked can confirm this", "denied")
+    dispatch({ kind: "run", command: opened.pending.command, user: await userOf(teamId, userId), responseUrl: click.response_url, confirmedKey: `slack-confirm-${opened.pending.nonce}` })
   })
 
   if (socketMode) {
@@ -138,8 +152,9 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     const body = await readBody(req)
     if (body === undefined) return void res.writeHead(413).end()
     const text = body.toString("utf8")
+    const kind = classifyBody(req.headers["content-type"], text)
     // Slack's SSL check carries no signature; answer it and nothing else.
-    if (new URLSearchParams(text).get("ssl_check") === "1") return void res.writeHead(200).end()
+    if (kind.kind === "ssl_check") return void res.writeHead(200).end()
     const signature = req.headers["x-slack-signature"]
     const timestamp = req.headers["x-slack-request-timestamp"]
     const now = Math.floor(Date.now() / 1000)
@@ -149,14 +164,26 @@ export const startSlackApp = async (options: SlackAppOptions) => {
       audit({ refused })
       return void res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "invalid_request", reason: refused }))
     }
+    // Signed, but nothing Slack sends this app: say why instead of letting Bolt time out on it.
+    if (kind.kind === "invalid") {
+      audit({ refused: "not a Slack request" })
+      return void res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "invalid_request", reason: kind.reason }))
+    }
     ;(req as IncomingMessage & { rawBody: Buffer }).rawBody = body
     httpReceiver.requestListener(req, res)
   })
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? "0.0.0.0", resolve))
+  const host = options.host ?? DEFAULT_HOST
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port, host, () => {
+      server.off("error", reject)
+      resolve()
+    })
+  })
   const { port } = server.address() as AddressInfo
   return {
     app,
-    url: `http://${options.host ?? "0.0.0.0"}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }

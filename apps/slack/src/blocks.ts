@@ -1,8 +1,9 @@
 /**
- * Block Kit messages: short sections that read well on desktop and mobile. Personal data in
- * account fields (email, phone, birth date, address, identity numbers) is masked.
+ * Block Kit messages: short sections that read well on desktop and mobile. Field values follow
+ * the catalog's `pii` flags (masked by @acct/core's `showField`); user text is escaped, our own
+ * mentions are not.
  */
-import { type Account, type ActionRun, type FieldValue, plainValue, statusChange } from "@acct/core"
+import { type Account, type ActionRun, type FieldSchema, fieldSchema, showField, statusChange } from "@acct/core"
 import { SUBCOMMANDS } from "./command.js"
 import type { SlackMessage } from "./responder.js"
 
@@ -12,30 +13,28 @@ const context = (text: string) => ({ type: "context", elements: [{ type: "mrkdwn
 /** Slack's mrkdwn treats these as control characters. */
 export const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
-const PERSONAL = /e-?mail|phone|birth|address|ssn|social|tax|passport|licen[cs]e|national|identification|iban|card/i
+/** User text in a message: escaped, and cut short so that a message stays within Slack's limits. */
+export const quote = (text: string, max = 80) => escape(text.length > max ? `${text.slice(0, max - 1)}…` : text)
 
-export const mask = (key: string, field: FieldValue): string => {
-  const value = plainValue(field)
-  if (value === null || value === undefined) return "—"
-  const text = typeof value === "object" ? Object.values(value as Record<string, unknown>).filter((v) => v !== null && v !== "").join(" ") : String(value)
-  if (field.type === "email-address" || /e-?mail/i.test(key)) {
-    const [user, domain] = text.split("@")
-    return domain ? `${user!.slice(0, 1)}•••@${domain}` : "•••"
-  }
-  if (PERSONAL.test(key)) return text.length > 4 && /phone/i.test(key) ? `•••${text.slice(-2)}` : "•••"
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text
-}
+/** `<@U…>`, which Slack renders as the person; anything that is not a user id is shown as text. */
+export const mention = (userId: string) => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escape(userId))
 
-const who = (account: Account) => escape(account.referenceId ?? account.id)
+const day = (date: Date) => date.toISOString().slice(0, 10)
+const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`
 
-export const accountMessage = (account: Account): SlackMessage => {
-  const fields = Object.entries(account.fields).slice(0, 8).map(([key, field]) => `*${escape(key)}*: ${escape(mask(key, field))}`)
+const who = (account: Account) => quote(account.referenceId ?? account.id)
+
+/** `schemas`: the account type's fields (their `pii` flags); undefined when unknown, then every value is masked. */
+export const accountMessage = (account: Account, schemas: ReadonlyArray<FieldSchema> | undefined): SlackMessage => {
+  const fields = Object.entries(account.fields)
+    .slice(0, 8)
+    .map(([key, field]) => `*${escape(key)}*: ${quote(showField(fieldSchema(schemas, key), field)) || "—"}`)
   return {
     text: `${account.referenceId ?? account.id}: ${account.status}`,
     blocks: [
       section(`*${who(account)}* · \`${account.status}\` · ${escape(account.accountTypeName)}`),
-      section(fields.length > 0 ? fields.join("\n") : "_no fields_"),
-      context(`${account.id} · tags: ${account.tags.length > 0 ? account.tags.map(escape).join(", ") : "none"} · updated ${account.updatedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`)
+      section(account.redactedAt ? `_redacted on ${day(account.redactedAt)}_` : fields.length > 0 ? fields.join("\n") : "_no fields_"),
+      context(`${account.id} · tags: ${account.tags.length > 0 ? account.tags.map((t) => quote(t)).join(", ") : "none"} · updated ${minute(account.updatedAt)}`)
     ]
   }
 }
@@ -43,17 +42,24 @@ export const accountMessage = (account: Account): SlackMessage => {
 export const accountsMessage = (title: string, accounts: ReadonlyArray<Account>): SlackMessage => ({
   text: `${title}: ${accounts.length} found`,
   blocks: [
-    section(`*${escape(title)}*`),
-    section(accounts.length === 0 ? "_nothing found_" : accounts.map((a) => `• *${who(a)}* · \`${a.status}\` · ${escape(a.accountTypeName)}${a.tags.length > 0 ? ` · ${a.tags.map(escape).join(", ")}` : ""}`).join("\n"))
+    section(`*${quote(title, 200)}*`),
+    section(accounts.length === 0 ? "_nothing found_" : accounts.map((a) => `• *${who(a)}* · \`${a.status}\` · ${escape(a.accountTypeName)}${a.tags.length > 0 ? ` · ${a.tags.map((t) => quote(t)).join(", ")}` : ""}`).join("\n"))
   ]
 })
 
 const change = (run: ActionRun) => statusChange(run, (status) => `\`${status}\``)
 
-export const runMessage = (account: Account, run: ActionRun, by: string): SlackMessage => ({
+/** `byUserId`: the Slack user who asked, mentioned. */
+export const runMessage = (account: Account, run: ActionRun, byUserId: string): SlackMessage => ({
   text: `${run.actionName} on ${account.referenceId ?? account.id}: ${statusChange(run)}`,
-  blocks: [section(`:white_check_mark: *${escape(run.actionName)}* on *${who(account)}*: ${change(run)}`), context(`run ${run.id} · by ${escape(by)}`)]
+  blocks: [section(`:white_check_mark: *${escape(run.actionName)}* on *${who(account)}*: ${change(run)}`), context(`run ${run.id} · by ${mention(byUserId)}`)]
 })
+
+/** A Slack actor (`T…/U…`) as a mention; anyone else by name and kind. */
+const actor = (run: ActionRun) => {
+  const slackUser = run.actor.kind === "slack" ? run.actor.id.split("/")[1] : undefined
+  return slackUser ? mention(slackUser) : `${quote(run.actor.name)} (${run.actor.kind})`
+}
 
 export const historyMessage = (account: Account, runs: ReadonlyArray<ActionRun>): SlackMessage => ({
   text: `History of ${account.referenceId ?? account.id}`,
@@ -62,7 +68,7 @@ export const historyMessage = (account: Account, runs: ReadonlyArray<ActionRun>)
     section(
       runs.length === 0
         ? "_no action runs yet_"
-        : runs.map((r) => `• ${r.finishedAt.toISOString().slice(0, 16).replace("T", " ")} · *${escape(r.actionName)}* ${change(r)} · ${escape(r.actor.name)} (${r.actor.kind})`).join("\n")
+        : runs.map((r) => `• ${r.finishedAt.toISOString().slice(0, 16).replace("T", " ")} · *${escape(r.actionName)}* ${change(r)} · ${actor(r)}`).join("\n")
     )
   ]
 })
@@ -70,7 +76,7 @@ export const historyMessage = (account: Account, runs: ReadonlyArray<ActionRun>)
 export const helpMessage = (command: string, problem?: string): SlackMessage => ({
   text: problem ?? `${command} help`,
   blocks: [
-    ...(problem ? [section(`:warning: ${problem}`)] : []),
+    ...(problem ? [section(`:warning: ${quote(problem, 2900)}`)] : []),
     section(
       [
         `*${command} show <account>* — status, type, tags, key fields`,
@@ -80,18 +86,20 @@ export const helpMessage = (command: string, problem?: string): SlackMessage => 
         `*${command} tag <account> +add -remove*`,
         `*${command} history <account>* — recent action runs`,
         `*${command} redact <account> [reason…]* — erase personal data (asks first)`
-      ].join("\n")
+      ]
+        .map(escape)
+        .join("\n")
     ),
-    context(`<account> is an act_… id or a reference id · commands: ${SUBCOMMANDS.join(", ")}`)
+    context(escape(`<account> is an act_… id or a reference id · commands: ${SUBCOMMANDS.join(", ")}`))
   ]
 })
 
-export const errorMessage = (text: string): SlackMessage => ({ text, blocks: [section(`:x: ${escape(text)}`)] })
+export const errorMessage = (text: string): SlackMessage => ({ text, blocks: [section(`:x: ${quote(text, 2900)}`)] })
 
 export const confirmMessage = (description: string, token: string): SlackMessage => ({
   text: `Confirm: ${description}`,
   blocks: [
-    section(`:warning: ${escape(description)} — are you sure?`),
+    section(`:warning: ${quote(description, 2900)} — are you sure?`),
     {
       type: "actions",
       elements: [
@@ -103,7 +111,8 @@ export const confirmMessage = (description: string, token: string): SlackMessage
           value: token,
           confirm: {
             title: { type: "plain_text", text: "Are you sure?" },
-            text: { type: "mrkdwn", text: escape(description) },
+            // Slack allows 300 characters here.
+            text: { type: "mrkdwn", text: quote(description, 280) },
             confirm: { type: "plain_text", text: "Yes, do it" },
             deny: { type: "plain_text", text: "Cancel" },
             style: "danger"

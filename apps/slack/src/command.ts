@@ -47,7 +47,11 @@ export const suggest = (word: string): string | undefined => {
 
 const help = (problem: string): SlackCommand => ({ kind: "help", problem })
 
+/** Longer than any real command, and than what a Slack message may quote back. */
+export const MAX_COMMAND_LENGTH = 4000
+
 export const parseCommand = (text: string): SlackCommand => {
+  if (text.length > MAX_COMMAND_LENGTH) return help(`this command is ${text.length} characters long; acct reads at most ${MAX_COMMAND_LENGTH}`)
   const [first, ...rest] = words(text)
   if (first === undefined) return { kind: "help" }
   const sub = first.toLowerCase()

@@ -3,7 +3,7 @@
  * happened as a Block Kit message: the result, a confirmation prompt for risky changes, or a
  * denial that names the missing permission. Never throws: every failure becomes a message.
  */
-import { type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
+import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
 import { Effect, Either } from "effect"
 import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
@@ -24,6 +24,9 @@ export interface ExecuteContext {
 }
 
 export type Outcome = { readonly message: SlackMessage; readonly result: "ok" | "denied" | "failed" | "confirm" | "help"; readonly changed: boolean }
+
+/** What a person is told when acct itself failed. */
+export const UNEXPECTED = "Something went wrong on acct's side; nothing else was changed. Try again, or use the CLI."
 
 /** Lifecycle operations that ask first. */
 const RISKY = new Set(["disable", "deactivate"])
@@ -54,7 +57,9 @@ const deny = (permissions: Permissions, operation: AccountsOperation, doing: str
 
 export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effect<Outcome> => {
   const { accounts, permissions, user } = ctx
-  const by = `<@${user.userId}>`
+  // The type's field schemas say what is personal; unreadable, everything is masked.
+  const schemasOf = (account: Account) => Effect.orElseSucceed(Effect.map(accounts.getType(account.accountTypeId), (type) => type.fields), () => undefined)
+  const show = (account: Account) => Effect.map(schemasOf(account), (schemas) => accountMessage(account, schemas))
   const invocation = (reason?: string): Invocation => ({
     principal: permissions.principal,
     channel: "slack",
@@ -79,7 +84,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       case "help":
         return { message: helpMessage(ctx.commandName, command.problem), result: "help" as const, changed: false }
       case "show":
-        return ok(accountMessage(yield* accounts.get(yield* ref(command.account))))
+        return ok(yield* show(yield* accounts.get(yield* ref(command.account))))
       case "find": {
         if (command.by === "reference") {
           const found = yield* Effect.either(accounts.get({ referenceId: command.value }))
@@ -99,7 +104,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
         if (denied) return refuse(denied)
         if (RISKY.has(command.operation) && ctx.confirmedKey === undefined) return confirm(`${command.operation} ${command.account}${command.reason ? ` (${command.reason})` : ""}`)
         const { account, run } = yield* accounts.lifecycle(yield* ref(command.account), command.operation, invocation(command.reason))
-        return ok(runMessage(account, run, by), true)
+        return ok(runMessage(account, run, user.userId), true)
       }
       case "run": {
         const denied = deny(permissions, "runAction")
@@ -111,20 +116,20 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
         const parameters = yield* Either.match(assign(action.parameters, command.parameters), { onLeft: Effect.fail, onRight: Effect.succeed })
         if (action.confirm && ctx.confirmedKey === undefined) return confirm(`run "${action.name}" on ${command.account}`)
         const { account, run } = yield* accounts.runAction(yield* ref(command.account), action.id, parameters, invocation())
-        return ok(runMessage(account, run, by), true)
+        return ok(runMessage(account, run, user.userId), true)
       }
       case "redact": {
         const denied = deny(permissions, "redact")
         if (denied) return refuse(denied)
         if (ctx.confirmedKey === undefined) return confirm(`redact ${command.account}: erase its personal data for good${command.reason ? ` (${command.reason})` : ""}`)
         const account = yield* accounts.redact(yield* ref(command.account), invocation(command.reason))
-        return ok(accountMessage(account), true)
+        return ok(yield* show(account), true)
       }
       case "tag": {
         const denied = deny(permissions, "changeTags")
         if (denied) return refuse(denied)
         const account = yield* accounts.changeTags(yield* ref(command.account), { add: command.add, remove: command.remove }, invocation())
-        return ok(accountMessage(account), true)
+        return ok(yield* show(account), true)
       }
     }
   })
@@ -134,7 +139,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
     Effect.catchAllDefect((defect) =>
       Effect.as(
         Effect.logError("slack command failed unexpectedly", isAccountsError(defect) ? defect.message : String(defect)),
-        { message: errorMessage("Something went wrong on acct's side; nothing else was changed. Try again, or use the CLI."), result: "failed" as const, changed: false }
+        { message: errorMessage(UNEXPECTED), result: "failed" as const, changed: false }
       )
     )
   )

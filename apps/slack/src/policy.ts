@@ -13,18 +13,19 @@ import { type InvalidRequest, Principal, Scope } from "@acct/core"
 import { decodeDocument, parseDocument } from "@acct/core/document"
 import { Either, Schema } from "effect"
 
-const SlackId = (prefix: string, what: string) =>
-  Schema.String.pipe(Schema.pattern(new RegExp(`^${prefix}[A-Z0-9]{2,}$`), { message: () => `expected a Slack ${what} id (${prefix}…)` }))
+/** `prefixes`: the letters such an id starts with, e.g. "UW" for users. */
+const SlackId = (prefixes: string, what: string) =>
+  Schema.String.pipe(Schema.pattern(new RegExp(`^[${prefixes}][A-Z0-9]{2,}$`), { message: () => `expected a Slack ${what} id (${[...prefixes].map((p) => `${p}…`).join(" or ")})` }))
 
 export const Grant = Schema.Struct({
-  users: Schema.optionalWith(Schema.Array(SlackId("[UW]", "user")), { default: () => [] }),
+  users: Schema.optionalWith(Schema.Array(SlackId("UW", "user")), { default: () => [] }),
   groups: Schema.optionalWith(Schema.Array(SlackId("S", "user-group")), { default: () => [] }),
   scopes: Schema.Array(Scope),
   actions: Schema.optional(Schema.Array(Schema.String))
 })
 
 export const Policy = Schema.Struct({
-  teams: Schema.optional(Schema.Array(SlackId("[TE]", "workspace"))),
+  teams: Schema.optional(Schema.Array(SlackId("TE", "workspace"))),
   grants: Schema.optionalWith(Schema.Array(Grant), { default: () => [] })
 })
 export type Policy = typeof Policy.Type
@@ -33,12 +34,11 @@ export const defaultPolicy: Policy = { grants: [] }
 
 /** An empty file is the default policy. */
 export const parsePolicy = (text: string, source: string): Either.Either<Policy, InvalidRequest> =>
-  Either.flatMap(parseDocument(text, source), (raw) => decodeDocument(Policy, raw ?? {}, source))
+  Either.flatMap(parseDocument(text, source), (raw) => decodeDocument(Policy, raw ?? {}, source, "invalid Slack policy"))
 
 export interface SlackUser {
   readonly teamId: string
   readonly userId: string
-  readonly userName: string
   /** The user groups the user belongs to (resolved through Slack's API when groups are used). */
   readonly groups: ReadonlyArray<string>
 }
@@ -53,7 +53,8 @@ export interface Permissions {
 
 /** What the policy grants this user: reads for everyone, the rest by grant. */
 export const permissionsOf = (policy: Policy, user: SlackUser): Permissions => {
-  const actor = { kind: "slack" as const, id: `${user.teamId}/${user.userId}`, name: user.userName }
+  // Slack has deprecated user names: the actor is the team and user id, which Slack renders as the person.
+  const actor = { kind: "slack" as const, id: `${user.teamId}/${user.userId}`, name: `slack:${user.teamId}/${user.userId}` }
   if (policy.teams && !policy.teams.includes(user.teamId)) {
     return { principal: Principal.make({ actor, scopes: [] }), actions: new Set(), refused: "this workspace is not allowed to use acct" }
   }

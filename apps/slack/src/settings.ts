@@ -7,9 +7,10 @@ import { readFileSync } from "node:fs"
 import { defaultPolicy, parsePolicy, type Policy } from "./policy.js"
 
 const env = process.env
+/** A start-up problem: one line on standard error, exit 1 (like the server's). */
 export const fail = (message: string): never => {
   process.stderr.write(`acct-slack: ${message}\n`)
-  process.exit(2)
+  process.exit(1)
 }
 
 export const loadPolicy = (): Policy => {

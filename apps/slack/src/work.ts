@@ -8,7 +8,7 @@ import { type AccountsService, withPolicy } from "@acct/core"
 import { Effect } from "effect"
 import { errorMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
-import { execute, type Outcome } from "./execute.js"
+import { execute, type Outcome, UNEXPECTED } from "./execute.js"
 import { permissionsOf, type Policy, type SlackUser } from "./policy.js"
 import { makeResponder, type SlackMessage } from "./responder.js"
 
@@ -50,7 +50,7 @@ export const makeWork = (options: WorkOptions) => {
     if (outcome.changed && options.announceChanges) await Effect.runPromise(responder.post({ response_type: "in_channel", text: outcome.message.text }))
   }
 
-  return async (job: Job): Promise<void> => {
+  const run = async (job: Job): Promise<void> => {
     switch (job.kind) {
       case "cancel":
         return deliver(job.responseUrl, { message: { text: "Cancelled; nothing was changed." }, result: "ok", changed: false }, { replace_original: true })
@@ -76,4 +76,11 @@ export const makeWork = (options: WorkOptions) => {
       }
     }
   }
+
+  // Never rejects: a bug met by one job is logged and answered, and the next job still runs.
+  return (job: Job): Promise<void> =>
+    run(job).catch(async (error: unknown) => {
+      options.audit({ ...("user" in job ? { team: job.user.teamId, user: job.user.userId } : {}), command: job.kind, outcome: "failed", error: error instanceof Error ? error.name : typeof error })
+      await deliver(job.responseUrl, { message: errorMessage(UNEXPECTED), result: "failed", changed: false }).catch(() => undefined)
+    })
 }

@@ -48,6 +48,14 @@ describe("the built Slack app", () => {
         })
         return response.status
       }
+      // Slack has deprecated user_name: a command without it is answered, and the app lives on.
+      const nameless = capture.url()
+      const body = new URLSearchParams({ command: "/acct", team_id: "T0001", user_id: "UOPS0001", response_url: nameless, text: "show def-456" }).toString()
+      const timestamp = String(Math.floor(Date.now() / 1000))
+      const answer = await fetch(`${url}/slack/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp, "x-slack-signature": sign(SECRET, timestamp, body) }, body })
+      expect(answer.status).toBe(200)
+      expect(text(await capture.next(nameless))).toContain("def-456")
+
       const show = capture.url()
       expect(await slash("show abc-123", show)).toBe(200)
       expect(text(await capture.next(show))).toContain("j•••@doe.com")

@@ -47,12 +47,12 @@ describe("the Slack policy", () => {
   it("grants reads to everyone and changes only by grant", () => {
     const policy = parsePolicy("grants:\n  - users: [U1111]\n    scopes: [account.action]\n    actions: [Set status]\n", "p.yaml")
     if (policy._tag === "Left") throw policy.left
-    const anyone = permissionsOf(policy.right, { teamId: "T1", userId: "U9999", userName: "x", groups: [] })
+    const anyone = permissionsOf(policy.right, { teamId: "T1", userId: "U9999", groups: [] })
     expect(anyone.principal.scopes).toEqual(["account.read"])
-    const granted = permissionsOf(policy.right, { teamId: "T1", userId: "U1111", userName: "x", groups: [] })
+    const granted = permissionsOf(policy.right, { teamId: "T1", userId: "U1111", groups: [] })
     expect(granted.principal.can("account.action")).toBe(true)
     expect([...granted.actions!]).toEqual(["Set status"])
-    expect(granted.principal.actor).toEqual({ kind: "slack", id: "T1/U1111", name: "x" })
+    expect(granted.principal.actor).toEqual({ kind: "slack", id: "T1/U1111", name: "slack:T1/U1111" })
   })
 
   it("says which entry of a policy file is wrong", () => {

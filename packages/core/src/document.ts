@@ -3,9 +3,9 @@
  * decoded against a schema, with every problem named by file. A module of its own
  * (`@acct/core/document`) so that only the code reading such files loads a YAML parser.
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Schema } from "effect"
 import YAML from "yaml"
-import { InvalidRequest } from "./errors.js"
+import { formatIssues, InvalidRequest, issuesOf } from "./errors.js"
 
 /** The text as data; `.json` files are JSON, anything else YAML (which JSON is part of). */
 export const parseDocument = (text: string, source: string, format: "yaml" | "json" = source.endsWith(".json") ? "json" : "yaml"): Either.Either<unknown, InvalidRequest> => {
@@ -17,8 +17,14 @@ export const parseDocument = (text: string, source: string, format: "yaml" | "js
   }
 }
 
-/** Data decoded against `schema`, unknown keys refused, every problem reported with the file's name. */
-export const decodeDocument = <A, I>(schema: Schema.Schema<A, I>, raw: unknown, source: string): Either.Either<A, InvalidRequest> =>
+/**
+ * Data decoded against `schema`, unknown keys refused, every problem reported as
+ * `file: what: path: problem; …` (`what` says what the file should be, e.g. "invalid policy").
+ */
+export const decodeDocument = <A, I>(schema: Schema.Schema<A, I>, raw: unknown, source: string, what = "invalid"): Either.Either<A, InvalidRequest> =>
   Schema.decodeUnknownEither(schema, { onExcessProperty: "error", errors: "all" })(raw).pipe(
-    Either.mapLeft((e) => new InvalidRequest({ message: `${source}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
+    Either.mapLeft((e) => {
+      const issues = issuesOf(e)
+      return new InvalidRequest({ message: `${source}: ${what}: ${formatIssues(issues)}`, issues })
+    })
   )

@@ -2,7 +2,7 @@
  * One tagged error per failure kind. Each knows its HTTP status and whether retrying can help,
  * so every edge (HTTP, CLI exit code, Slack message) maps them the same way.
  */
-import { Duration, Schema } from "effect"
+import { Duration, ParseResult, Schema } from "effect"
 
 /** Where in the input a problem is: `["parameters", "status"]` → `parameters.status`. */
 export const Issue = Schema.Struct({
@@ -16,6 +16,26 @@ export const formatPath = (path: ReadonlyArray<string | number>): string =>
 
 export const formatIssues = (issues: ReadonlyArray<Issue>): string =>
   issues.map((i) => (i.path.length > 0 ? `${formatPath(i.path)}: ${i.message}` : i.message)).join("; ")
+
+const LiteralMismatch = /^Expected ("(?:[^"\\]|\\.)*"|[^,]+), actual (.*)$/s
+
+/**
+ * A schema decode failure as issues people can act on, one per path: Schema reports a bad
+ * optional value a second time as "Expected undefined" (left out), and a value outside a set of
+ * literals once per literal (merged into "expected one of …").
+ */
+export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> => {
+  const all = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }))
+  const where = (issue: Issue) => formatPath(issue.path)
+  const real = all.filter((issue) => !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && !other.message.startsWith("Expected undefined") && where(other).startsWith(where(issue)))))
+  const byPath = new Map<string, Array<Issue>>()
+  for (const issue of real) byPath.set(where(issue), [...(byPath.get(where(issue)) ?? []), issue])
+  return [...byPath.values()].flatMap((issues) => {
+    const literals = issues.map((issue) => LiteralMismatch.exec(issue.message))
+    if (issues.length < 2 || literals.some((m) => m === null)) return issues
+    return [{ path: issues[0]!.path, message: `expected one of ${literals.map((m) => m![1]).join(", ")}; got ${literals[0]![2]}` }]
+  })
+}
 
 /** Malformed input: a bad id, an unknown option, a value of the wrong shape. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {

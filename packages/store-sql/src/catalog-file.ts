@@ -11,12 +11,13 @@ import {
   formatIssues,
   type Issue,
   InvalidRequest,
+  issuesOf,
   LifecycleMapping,
   Step,
   stepParams
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Either, ParseResult, Schema } from "effect"
+import { Clock, Effect, Either, Schema } from "effect"
 import { parseDocument } from "@acct/core/document"
 import { type DefinitionRow, encodeAction, encodeType, toAction, toType } from "./rows.js"
 import { fromSqlError } from "./sql-errors.js"
@@ -99,15 +100,7 @@ export const parseCatalog = (text: string, source: string, format: "yaml" | "jso
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
   const raw = parsed.right
   return Schema.decodeUnknownEither(CatalogFile, { errors: "all", onExcessProperty: "error" })(raw).pipe(
-    Either.mapLeft((error) => {
-      const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({
-        path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
-        message: i.message
-      }))
-      // An optional key fails as "Expected undefined" beside the real problem inside it: drop that echo.
-      const real = issues.filter((i) => !i.message.startsWith("Expected undefined, actual"))
-      return catalogError(source, real.length > 0 ? real : issues)
-    })
+    Either.mapLeft((error) => catalogError(source, issuesOf(error)))
   )
 }
 

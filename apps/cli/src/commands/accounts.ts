@@ -47,10 +47,11 @@ const list = Command.make(
         }
         page = { items, next: null, prev: null }
       }
+      const types = yield* accounts.listTypes()
       yield* output(o.json, () => json.page(page, json.account), () =>
         page.items.length === 0
           ? "No accounts match."
-          : [accountTable(page.items), ...(page.next ? [`\nMore: acct accounts list --after ${page.next}`] : [])].join("\n")
+          : [accountTable(page.items, types), ...(page.next ? [`\nMore: acct accounts list --after ${page.next}`] : [])].join("\n")
       )
     })
 ).pipe(Command.withDescription("List accounts, newest first, a page at a time (filters combine).\n\nExamples:\n  acct accounts list --status disabled\n  acct accounts list --tag vip --json\n  acct accounts list --all --json > accounts.json"))
