@@ -3,7 +3,7 @@
  * happened as a Block Kit message: the result, a confirmation prompt for risky changes, or a
  * denial that names the missing permission. Never throws: every failure becomes a message.
  */
-import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
+import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, InvalidRequest, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
 import { Effect, Either } from "effect"
 import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
@@ -78,6 +78,24 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
   }
   const ref = (text: string) => Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
 
+  // `run Set status abc-123 …`: the first word alone names no action. Say how to quote the one meant.
+  const unknownAction = (run: Extract<SlackCommand, { kind: "run" }>) =>
+    Effect.flatMap(accounts.listActions(), (actions) => {
+      const typed = [run.action, run.account, ...run.parameters]
+      const meant = actions.find((a) => {
+        const parts = a.name.split(/\s+/)
+        return parts.length > 1 && parts.length < typed.length && parts.every((part, i) => part.toLowerCase() === typed[i]!.toLowerCase())
+      })
+      const rest = meant ? typed.slice(meant.name.split(/\s+/).length) : []
+      return Effect.fail(
+        new InvalidRequest({
+          message: meant
+            ? `no action is called "${run.action}". Quote an action whose name has spaces: \`${ctx.commandName} run "${meant.name}" ${rest.join(" ")}\``
+            : `no action is called "${run.action.slice(0, 60)}"; actions: ${actions.map((a) => a.name).join(", ") || "none"}. Quote a name with spaces: \`${ctx.commandName} run "<action name>" <account> …\``
+        })
+      )
+    })
+
   const work: Effect.Effect<Outcome, AccountsError> = Effect.gen(function* () {
     if (permissions.refused) return refuse(permissions.refused)
     switch (command.kind) {
@@ -109,7 +127,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       case "run": {
         const denied = deny(permissions, "runAction")
         if (denied) return refuse(denied)
-        const action = yield* accounts.getAction(command.action)
+        const action = yield* Effect.catchIf(accounts.getAction(command.action), (e) => e._tag === "NotFound", () => unknownAction(command))
         if (permissions.actions && !permissions.actions.has(action.name)) {
           return refuse(`You may not run "${action.name}": the Slack policy allows you ${permissions.actions.size > 0 ? [...permissions.actions].join(", ") : "no actions"}.`)
         }

@@ -190,6 +190,10 @@ describe("redaction", () => {
       await fixture.capture.next(url, 1)
       const redacted = await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: "abc-123" }))
       expect(redacted.redactedAt).not.toBeNull()
+      // Shown as redacted, not as masked dots.
+      const answer = text(fixture.capture.posts(url)[1] as { text: string; blocks?: Array<unknown> })
+      expect(answer).toContain(`redacted on ${redacted.redactedAt!.toISOString().slice(0, 10)}`)
+      expect(answer).not.toContain("•••")
     } finally {
       await app.close()
     }
@@ -225,6 +229,11 @@ describe("timing and failures", () => {
       expect(await ask(app, "show nobody-here")).toContain("Check the id or reference id")
       expect(await ask(app, "activate ghi-789")).toMatch(/cannot activate account .*: it is/)
       expect(await ask(app, "show act_x")).toContain("expected an account id")
+      // An unquoted action name of several words: how to quote it, not "check the id".
+      const unquoted = await ask(app, "run Set status abc-123 status=activated")
+      expect(unquoted).toContain('Quote an action whose name has spaces: `/acct run \\"Set status\\" abc-123 status=activated`')
+      expect(unquoted).not.toContain("Check the id")
+      expect(await ask(app, "run Launch rockets abc-123")).toContain('no action is called "Launch"; actions: Mark VIP, Reinstate, Set status, Suspend for review, Update contact.')
       expect(await ask(busy, "show def-456")).toContain("acct is busy (rate limited); try again in 7 s")
     } finally {
       await app.close()
