@@ -14,7 +14,8 @@ import { parseCommand } from "./command.js"
 import { open } from "./confirm.js"
 import { classifyBody, decodeBlockAction, decodeSlashCommand, teamOf } from "./payload.js"
 import { type Policy, type SlackUser, usesGroups } from "./policy.js"
-import { makeReplayGuard, verifySignature } from "./signature.js"
+import { makeReplayGuard } from "./replay-guard.js"
+import { verifySignature, WINDOW_SECONDS } from "./signature.js"
 import { auditToStdout, type Job, makeWork } from "./work.js"
 
 export interface SlackAppOptions {
@@ -41,6 +42,8 @@ export interface SlackAppOptions {
   readonly responseRetryBaseMs?: number | undefined
   /** One line per command (allowed or denied): ids and outcome, never tokens or personal data. */
   readonly audit?: ((entry: Record<string, unknown>) => void) | undefined
+  /** Where seen request signatures are kept, so that a replay is refused across restarts too (see replay-guard.ts). */
+  readonly replayFile?: string | undefined
 }
 
 /** Loopback unless told otherwise: Slack reaches the app through a proxy or tunnel that terminates TLS. */
@@ -143,7 +146,13 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   }
 
   // Over HTTP: our own verification first, then Bolt's request listener on the same body.
-  const replay = makeReplayGuard()
+  const replay = (() => {
+    try {
+      return makeReplayGuard({ file: options.replayFile })
+    } catch (e) {
+      throw new Error(`cannot keep seen request signatures in ${options.replayFile} (ACCT_SLACK_REPLAY_FILE): ${(e as Error).message}`)
+    }
+  })()
   const httpReceiver = receiver as HTTPReceiver
   const server: Server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0]
@@ -159,7 +168,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     const timestamp = req.headers["x-slack-request-timestamp"]
     const now = Math.floor(Date.now() / 1000)
     const verdict = verifySignature(options.signingSecret, { signature: typeof signature === "string" ? signature : undefined, timestamp: typeof timestamp === "string" ? timestamp : undefined }, text, now)
-    const refused = !verdict.ok ? verdict.reason : !replay(signature as string, now) ? "replayed request" : undefined
+    const refused = !verdict.ok ? verdict.reason : !replay.admit(signature as string, Number(timestamp) + WINDOW_SECONDS, now) ? "replayed request" : undefined
     if (refused) {
       audit({ refused })
       return void res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "invalid_request", reason: refused }))
@@ -174,9 +183,13 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   })
   const host = options.host ?? DEFAULT_HOST
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
+    const failed = (error: Error) => {
+      replay.close()
+      reject(error)
+    }
+    server.once("error", failed)
     server.listen(options.port, host, () => {
-      server.off("error", reject)
+      server.off("error", failed)
       resolve()
     })
   })
@@ -184,7 +197,7 @@ export const startSlackApp = async (options: SlackAppOptions) => {
   return {
     app,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).finally(replay.close)
   }
 }
 

@@ -3,12 +3,17 @@
  *
  *   PORT (3000), HOST (127.0.0.1), SLACK_SIGNING_SECRET (required), SLACK_BOT_TOKEN (for user groups),
  *   SLACK_APP_TOKEN (Socket Mode), ACCT_SLACK_POLICY (policy file), ACCT_SLACK_COMMAND (/acct),
- *   ACCT_SLACK_ANNOUNCE (true: a public note in the channel for changes), and the backend:
+ *   ACCT_SLACK_ANNOUNCE (true: a public note in the channel for changes), ACCT_SLACK_REPLAY_FILE
+ *   (where seen request signatures are kept across restarts; see replayFile below), and the backend:
  *   ACCT_URL + ACCT_API_KEY (an acct server: the usual deployment, no database here),
  *   ACCT_PROFILE / ACCT_PROVIDER (a profile), or ACCT_DATABASE (a local store).
  *
  * This thread receives, verifies and acknowledges; a worker thread does the work.
  */
+import { createHash } from "node:crypto"
+import { existsSync, mkdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { Worker } from "node:worker_threads"
 import { DEFAULT_HOST, startSlackApp } from "./app.js"
 import { fail, loadPolicy } from "./settings.js"
@@ -51,6 +56,22 @@ worker.on("exit", (code) => {
 })
 
 const host = env.HOST || DEFAULT_HOST
+/**
+ * Seen request signatures: beside a local SQLite database, else in a folder of the system's
+ * temporary directory named after the signing secret's hash (one per app), unless
+ * ACCT_SLACK_REPLAY_FILE says where.
+ */
+const replayFile = (() => {
+  if (env.ACCT_SLACK_REPLAY_FILE) return env.ACCT_SLACK_REPLAY_FILE
+  if (env.ACCT_DATABASE && !/^postgres(ql)?:/i.test(env.ACCT_DATABASE)) return path.join(path.dirname(env.ACCT_DATABASE), "slack-seen-signatures")
+  const dir = path.join(tmpdir(), `acct-slack-${createHash("sha256").update(signingSecret).digest("hex").slice(0, 16)}`)
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 })
+  } catch (e) {
+    fail(`cannot make ${dir} for seen request signatures (set ACCT_SLACK_REPLAY_FILE): ${(e as Error).message}`)
+  }
+  return path.join(dir, "seen-signatures")
+})()
 const app = await startSlackApp({
   signingSecret,
   botToken: env.SLACK_BOT_TOKEN,
@@ -59,6 +80,7 @@ const app = await startSlackApp({
   host,
   commandName,
   policy,
+  replayFile,
   dispatch: (job: Job) => worker.postMessage({ type: "job", job })
 }).catch((error: NodeJS.ErrnoException) =>
   fail(error.syscall === "listen" ? `cannot listen on ${host}:${port}: ${listenProblem(error)}` : `cannot start: ${error.message}`)

@@ -29,18 +29,3 @@ export const verifySignature = (
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: "signature mismatch" }
   return { ok: true }
 }
-
-/**
- * Refuses a signature seen before within the window: a captured request replayed as is.
- * (Slack does not retry slash commands or button clicks, so a repeat is never legitimate.)
- */
-export const makeReplayGuard = (windowSeconds = 2 * WINDOW_SECONDS) => {
-  const seen = new Map<string, number>()
-  return (signature: string, nowSeconds: number): boolean => {
-    if (seen.size > 10_000) for (const [key, until] of seen) if (until < nowSeconds) seen.delete(key)
-    const until = seen.get(signature)
-    if (until !== undefined && until >= nowSeconds) return false
-    seen.set(signature, nowSeconds + windowSeconds)
-    return true
-  }
-}

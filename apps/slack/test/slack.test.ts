@@ -1,9 +1,14 @@
 import { type AccountsService, RateLimited } from "@acct/core"
 import { Effect } from "effect"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { describe, expect, it } from "vitest"
 import { parsePolicy, type Policy } from "../src/policy.js"
+import { makeReplayGuard } from "../src/replay-guard.js"
+import { WINDOW_SECONDS } from "../src/signature.js"
 import { confirmToken, SECRET, startApp, startCapture, text, useStoreAndCapture } from "./harness.js"
 
 const fixture = useStoreAndCapture()
@@ -59,6 +64,37 @@ describe("request verification", () => {
     } finally {
       await app.close()
     }
+  })
+})
+
+describe("replay protection across restarts", () => {
+  it("still refuses a captured request after the app restarts on the same file, and forgets it once its window closes", async () => {
+    const replayFile = path.join(mkdtempSync(path.join(tmpdir(), "acct-slack-replay-")), "seen-signatures")
+    const url = fixture.capture.url()
+    const first = await startApp(fixture.store.accounts, { policy: OPS, replayFile })
+    const body = first.commandBody("tag def-456 +replayed", url, ops)
+    const captured = first.signed(body)
+    try {
+      expect((await first.send(body, captured)).status).toBe(200)
+      await fixture.capture.next(url)
+    } finally {
+      await first.close()
+    }
+    const restarted = await startApp(fixture.store.accounts, { policy: OPS, replayFile })
+    try {
+      const replayed = await restarted.send(body, captured)
+      expect(replayed.status).toBe(401)
+      expect(JSON.parse(replayed.text).reason).toBe("replayed request")
+      // A fresh request still goes through.
+      expect((await restarted.slash("show def-456", fixture.capture.url())).status).toBe(200)
+    } finally {
+      await restarted.close()
+    }
+    expect(fixture.capture.posts(url)).toHaveLength(1)
+    // Entries whose window has closed are dropped when the file is read again.
+    const later = makeReplayGuard({ file: replayFile, nowSeconds: Math.floor(Date.now() / 1000) + WINDOW_SECONDS + 1 })
+    later.close()
+    expect(readFileSync(replayFile, "utf8")).toBe("")
   })
 })
 
