@@ -7,17 +7,11 @@
  */
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parsePolicy } from "../src/policy.js"
-import { startApp, text, useStoreAndCapture } from "./harness.js"
+import { OPS, startApp, text, useStoreAndCapture } from "./harness.js"
 
 const fixture = useStoreAndCapture()
 let app: Awaited<ReturnType<typeof startApp>>
 
-const OPS = (() => {
-  const parsed = parsePolicy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n", "policy.yaml")
-  if (parsed._tag === "Left") throw parsed.left
-  return parsed.right
-})()
 
 beforeAll(async () => {
   app = await startApp(fixture.store.accounts, { policy: OPS, responseRetryBaseMs: 1 })

@@ -13,10 +13,20 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { startSlackApp, type SlackAppOptions } from "../src/app.js"
-import { defaultPolicy } from "../src/policy.js"
+import { defaultPolicy, parsePolicy, type Policy } from "../src/policy.js"
 import { sign } from "../src/signature.js"
 
 export const SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+/** A policy from YAML text, for tests. */
+export const policy = (yaml: string): Policy => {
+  const parsed = parsePolicy(yaml, "policy.yaml")
+  if (parsed._tag === "Left") throw parsed.left
+  return parsed.right
+}
+
+/** UOPS0001 may run actions and write (tags). */
+export const OPS = policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n")
 
 export const startStore = async () => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-slack-")), "acct.db")

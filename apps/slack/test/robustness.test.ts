@@ -4,8 +4,7 @@
  * interaction payloads, very long text.
  */
 import { describe, expect, it } from "vitest"
-import { parsePolicy } from "../src/policy.js"
-import { startApp, text, useStoreAndCapture } from "./harness.js"
+import { OPS, startApp, text, useStoreAndCapture } from "./harness.js"
 
 const fixture = useStoreAndCapture()
 
@@ -17,11 +16,6 @@ const withinSlackLimits = (message: { text: string; blocks?: Array<unknown> }) =
     return (b.text?.text.length ?? 0) <= 3_000 && (b.elements ?? []).every((e) => (e.text?.length ?? 0) <= 3_000)
   })
 
-const OPS = (() => {
-  const parsed = parsePolicy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n", "policy.yaml")
-  if (parsed._tag === "Left") throw parsed.left
-  return parsed.right
-})()
 
 describe("a slash command with fields missing or empty", () => {
   it("is answered without user_name, and with only the fields acct reads", async () => {

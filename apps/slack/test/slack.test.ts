@@ -6,19 +6,12 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
-import { parsePolicy, type Policy } from "../src/policy.js"
 import { makeReplayGuard } from "../src/replay-guard.js"
 import { WINDOW_SECONDS } from "../src/signature.js"
-import { confirmToken, SECRET, startApp, startCapture, text, useStoreAndCapture } from "./harness.js"
+import { confirmToken, OPS, policy, SECRET, startApp, startCapture, text, useStoreAndCapture } from "./harness.js"
 
 const fixture = useStoreAndCapture()
 
-const policy = (yaml: string): Policy => {
-  const parsed = parsePolicy(yaml, "policy.yaml")
-  if (parsed._tag === "Left") throw parsed.left
-  return parsed.right
-}
-const OPS = policy("grants:\n  - users: [UOPS0001]\n    scopes: [account.action, account.write]\n")
 const ops = { user: "UOPS0001", name: "olivia" }
 
 const runsOf = async (reference: string) => {
