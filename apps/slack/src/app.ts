@@ -92,6 +92,17 @@ export const startSlackApp = async (options: SlackAppOptions) => {
     ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {})
   })
 
+  // Bolt reads some fields of a click itself before any listener runs, and throws on a malformed
+  // one, leaving it unacknowledged: anything that is neither a command nor a well-formed click
+  // is acknowledged and dropped here, over HTTP (after the checks below) and in Socket Mode.
+  const boltProcessEvent = app.processEvent.bind(app)
+  app.processEvent = async (event) => {
+    const body = event.body as { readonly command?: unknown }
+    if (typeof body?.command === "string" || Either.isRight(decodeBlockAction(body))) return boltProcessEvent(event)
+    audit({ refused: "malformed interaction" })
+    await event.ack()
+  }
+
   // User-group members, looked up through Slack's API for a few minutes at a time.
   let groupCache: { readonly at: number; readonly members: ReadonlyMap<string, ReadonlySet<string>> } | undefined
   const groupsOf = async (userId: string): Promise<ReadonlyArray<string>> => {

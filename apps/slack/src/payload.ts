@@ -62,11 +62,11 @@ export type Classified =
   | { readonly kind: "invalid"; readonly reason: string }
 
 export const classifyBody = (contentType: string | undefined, body: string): Classified => {
+  const form = new URLSearchParams(body)
+  if (form.get("ssl_check") === "1") return { kind: "ssl_check" }
   if (!(contentType ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     return { kind: "invalid", reason: "expected an application/x-www-form-urlencoded body (a slash command or an interaction)" }
   }
-  const form = new URLSearchParams(body)
-  if (form.get("ssl_check") === "1") return { kind: "ssl_check" }
   const payload = form.get("payload")
   if (payload !== null) {
     let parsed: unknown

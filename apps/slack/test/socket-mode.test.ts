@@ -24,13 +24,17 @@ const startSlack = async () => {
   })
   const wss = new WebSocketServer({ server: http })
   const acks = new Map<string, number>()
+  const ackPayloads = new Map<string, unknown>()
   let socket: WebSocket | undefined
   const connected = new Promise<void>((resolve) =>
     wss.on("connection", (ws) => {
       socket = ws
       ws.on("message", (data) => {
-        const message = JSON.parse(String(data)) as { envelope_id?: string }
-        if (message.envelope_id) acks.set(message.envelope_id, performance.now())
+        const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown }
+        if (message.envelope_id) {
+          acks.set(message.envelope_id, performance.now())
+          ackPayloads.set(message.envelope_id, message.payload)
+        }
       })
       ws.send(JSON.stringify({ type: "hello", num_connections: 1, debug_info: { host: "applink-test", approximate_connection_time: 18060 }, connection_info: { app_id: "A123456" } }))
       resolve()
@@ -50,6 +54,7 @@ const startSlack = async () => {
       for (let i = 0; i < 100 && !acks.has(envelopeId); i++) await new Promise((resolve) => setTimeout(resolve, 20))
       return acks.get(envelopeId)
     },
+    ackPayload: (envelopeId: string) => ackPayloads.get(envelopeId),
     close: () => {
       for (const client of wss.clients) client.terminate()
       wss.close()
@@ -90,6 +95,27 @@ describe("Socket Mode", () => {
       expect(await slack.ackedAt("env-2")).toBeDefined()
       expect(text(await fixture.capture.next(url, 1))).toContain(":white_check_mark:")
       expect((await fixture.store.runtime.runPromise(fixture.store.accounts.get({ referenceId: "def-456" }))).status).toBe("disabled")
+    } finally {
+      await app.close()
+      slack.close()
+    }
+  })
+
+  it("answers commands without user_name, and incomplete or malformed envelopes, and keeps going", async () => {
+    const slack = await startSlack()
+    const app = await startSlackApp({ signingSecret: SECRET, appToken: "xapp-1-A123456-test", slackApiUrl: slack.apiUrl, port: 0, policy: { grants: [] }, accounts: fixture.store.accounts, audit: () => undefined })
+    try {
+      await slack.connected
+      slack.deliver("env-a", "slash_commands", { command: "/acct", team_id: "T0001", user_id: "U0000001", text: "show abc-123" })
+      expect(await slack.ackedAt("env-a")).toBeDefined()
+      expect(slack.ackPayload("env-a")).toMatchObject({ response_type: "ephemeral", text: expect.stringContaining("response_url") })
+      slack.deliver("env-b", "interactive", { type: "block_actions", actions: "nope" })
+      expect(await slack.ackedAt("env-b")).toBeDefined()
+
+      const url = fixture.capture.url()
+      slack.deliver("env-c", "slash_commands", { command: "/acct", team_id: "T0001", user_id: "U0000001", response_url: url, text: "show abc-123" })
+      expect(await slack.ackedAt("env-c")).toBeDefined()
+      expect(text(await fixture.capture.next(url))).toContain("abc-123")
     } finally {
       await app.close()
       slack.close()
