@@ -52,11 +52,19 @@ export const common = { db, json, remote, profile }
 /** Options of every command that changes an account. */
 export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
-/** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
-export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
-  Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.storeFor(db))))
+/**
+ * The local store for `--db`. Its module is loaded on first use, keeping start-up light. Only
+ * `init` creates a database (`create`): anywhere else a missing file is an error saying how to
+ * make one, so a mistyped path or the wrong folder never leaves an empty database behind.
+ */
+export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
+  Layer.unwrapEffect(
+    Effect.promise(() => import("@acct/store-sql")).pipe(
+      Effect.map((m) => m.storeFor(db, { mustExist: create ? undefined : { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } }))
+    )
+  )
 
-/** Gives a command the store named by its `--db` option. */
+/** Gives a command the existing store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => store(options.db))
 
