@@ -7,6 +7,7 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import { accountsCommand } from "./commands/accounts.js"
+import { auditCommand } from "./commands/audit.js"
 import { bulkCommand } from "./commands/bulk.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
@@ -37,7 +38,7 @@ Accounts can also live elsewhere, with the same commands:
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
   acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, keysCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, doctorCommand])
 )
 
 const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }
