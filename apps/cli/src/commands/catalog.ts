@@ -1,7 +1,8 @@
-import { Accounts, type ActionRun, type ActionRunId } from "@acct/core"
+import { Accounts, type ActionRunId } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { accountArg, common, output, withBackend } from "../context.js"
+import { localRunReason } from "../run-reason.js"
 import { actionDetails, actionTable, json, runDetails, runTable, typeDetails, typeTable } from "../render.js"
 
 const typesList = Command.make("list", common, (o) =>
@@ -56,24 +57,10 @@ const runsList = Command.make(
     })
 ).pipe(Command.withDescription("List action and lifecycle runs, newest first.\n\nExample:\n  acct runs list --account abc-123"), withBackend)
 
-/**
- * The reason given for a run: a local database keeps it in its audit trail (null on other
- * backends, or when none was given). @effect/sql is imported here, not at the top, so start-up
- * does not load it.
- */
-const reasonFor = (run: ActionRun) =>
-  Effect.gen(function* () {
-    const { SqlClient } = yield* Effect.promise(() => import("@effect/sql"))
-    const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
-    if (Option.isNone(sql)) return null
-    const { runReason } = yield* Effect.promise(() => import("@acct/store-sql"))
-    return yield* runReason(run.id).pipe(Effect.provideService(SqlClient.SqlClient, sql.value))
-  })
-
 const runsShow = Command.make("show", { ...common, run: Args.text({ name: "run" }).pipe(Args.withDescription("a wfr_… id")) }, (o) =>
   Effect.gen(function* () {
     const run = yield* Effect.flatMap(Accounts, (a) => a.getRun(o.run as ActionRunId))
-    const reason = yield* reasonFor(run)
+    const reason = (yield* localRunReason(run.id)) ?? null
     yield* output(o.json, () => ({ ...json.run(run), reason }), () => runDetails(run, reason))
   })
 ).pipe(Command.withDescription("Show one run: who ran it and why, parameters, status change, events, timing."), withBackend)
