@@ -20,7 +20,7 @@ describe.each(backends)("accounts store ($name)", (backend) => {
       })
       const all = yield* accounts.list({ size: 100 })
       expect(all.items.length).toBe(6)
-      expect(all.items.filter((a) => a.referenceId === null).length).toBe(3)
+      expect(all.items.filter((a) => a.referenceId === null).length).toBe(2)
     }).pipe((test) => onFreshStore(backend, test))
   )
 
