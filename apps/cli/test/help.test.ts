@@ -2,52 +2,65 @@
  * `--help` of every command, through the built CLI: real descriptions, `acct …` usage lines,
  * shared options described once, and no ANSI escapes unless a terminal or FORCE_COLOR asks.
  */
-import { describe, expect, it } from "vitest"
-import { workspace } from "./cli.js"
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import { beforeAll, describe, expect, it } from "vitest"
+import { BIN, workspace } from "./cli.js"
 
 const { acct } = workspace()
 const PLACEHOLDERS = ["A user-defined piece of text.", "This setting is optional.", "A true or false value.", "An integer.", "This option can be set from environment variables."]
 const ESC = "\u001b["
+const run = promisify(execFile)
+
+/** `acct … --help`, without blocking the test worker (dozens of commands on a loaded machine). */
+const help = async (path: ReadonlyArray<string>) => {
+  const { stdout } = await run(process.execPath, [BIN, ...path, "--help"], { env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "" }, timeout: 30_000 })
+  return stdout
+}
 
 /** Every command path and its help, found by reading the "Commands:" section of each help, from the top. */
-const allCommands = (): ReadonlyArray<readonly [ReadonlyArray<string>, ReturnType<typeof acct>]> => {
-  const found: Array<readonly [ReadonlyArray<string>, ReturnType<typeof acct>]> = []
-  const visit = (path: ReadonlyArray<string>) => {
-    const result = acct([...path, "--help"], undefined, { NO_COLOR: "", FORCE_COLOR: "" })
-    found.push([path, result])
-    const help = result.stdout
-    const section = /\nCommands:\n((?: {2}\S.*\n)+)/.exec(help)?.[1] ?? ""
-    for (const line of section.trimEnd().split("\n").filter(Boolean)) visit([...path, line.trim().split(/\s+/)[0]!])
+const allHelp = async (): Promise<ReadonlyArray<readonly [ReadonlyArray<string>, string]>> => {
+  const found: Array<readonly [ReadonlyArray<string>, string]> = []
+  const visit = async (path: ReadonlyArray<string>): Promise<void> => {
+    const text = await help(path)
+    found.push([path, text])
+    const section = /\nCommands:\n((?: {2}\S.*\n)+)/.exec(text)?.[1] ?? ""
+    const children = section.trimEnd().split("\n").filter(Boolean).map((line) => [...path, line.trim().split(/\s+/)[0]!])
+    await Promise.all(children.map(visit))
   }
-  visit([])
+  await visit([])
   return found
 }
 
 describe("acct --help", () => {
-  const commands = allCommands()
+  let helps: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = []
+  beforeAll(async () => {
+    helps = await allHelp()
+  })
 
   it("reaches every command, nested ones included", () => {
-    expect(commands.length).toBeGreaterThan(25)
-    const paths = commands.map(([path]) => path.join(" "))
+    const paths = helps.map(([path]) => path.join(" "))
+    expect(paths.length).toBeGreaterThan(25)
     expect(paths).toContain("accounts list")
     expect(paths).toContain("keys revoke")
   })
 
-  it.each(commands.map(([path, result]) => [path.join(" ") || "(top level)", path, result] as const))("%s: described options, an acct usage line, no placeholders", (_, path, result) => {
-    expect(result.code).toBe(0)
-    const help = result.stdout
-    for (const phrase of PLACEHOLDERS) expect(help).not.toContain(phrase)
-    expect(help).not.toContain(ESC)
-    expect(help.split("\n")[0]).toMatch(new RegExp(`^Usage: acct${path.map((p) => ` ${p}`).join("")}( |$)`))
-    // Every option and argument line has a description after its name.
-    for (const section of ["Options", "Arguments"]) {
-      const body = new RegExp(`\\n${section}:\\n((?: {2}\\S.*\\n?)+)`).exec(help)?.[1] ?? ""
-      for (const line of body.trimEnd().split("\n").filter(Boolean)) expect(line, `${path.join(" ")}: ${line}`).toMatch(/^ {2}\S+(?: \S+)?\s{2,}\S/)
-    }
-    if (path.length > 0) {
-      // The shared options are named once per command, described only at the top level.
-      expect(help).not.toMatch(/^ {2}--db /m)
-      expect(help).not.toMatch(/^ {2}--json /m)
+  it("every command: described options, an acct usage line, no placeholders, no escapes in a pipe", () => {
+    for (const [path, help] of helps) {
+      const name = path.join(" ") || "(top level)"
+      for (const phrase of PLACEHOLDERS) expect(help, name).not.toContain(phrase)
+      expect(help, name).not.toContain(ESC)
+      expect(help.split("\n")[0], name).toMatch(new RegExp(`^Usage: acct${path.map((p) => ` ${p}`).join("")}( |$)`))
+      // Every option and argument line has a description after its name.
+      for (const section of ["Options", "Arguments"]) {
+        const body = new RegExp(`\\n${section}:\\n((?: {2}\\S.*\\n?)+)`).exec(help)?.[1] ?? ""
+        for (const line of body.trimEnd().split("\n").filter(Boolean)) expect(line, `${name}: ${line}`).toMatch(/^ {2}\S+(?: \S+)?\s{2,}\S/)
+      }
+      if (path.length > 0) {
+        // The shared options are named once per command, described only at the top level.
+        expect(help, name).not.toMatch(/^ {2}--db /m)
+        expect(help, name).not.toMatch(/^ {2}--json /m)
+      }
     }
   })
 
