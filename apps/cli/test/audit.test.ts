@@ -21,7 +21,7 @@ describe("acct audit", () => {
       ["redact", "ok"],
       ["activate", "refused:InvalidState"],
       ["update", "ok"],
-      ["add-tag", "ok"],
+      ["change-tags", "ok"],
       ["enable", "ok"]
     ])
     expect(entries[4]).toMatchObject({ actor: { kind: "cli" }, channel: "cli", reason: "ticket #4521", statusBefore: "disabled", statusAfter: "activated", runId: enableRun })
@@ -34,7 +34,7 @@ describe("acct audit", () => {
 
   it("filters by account, actor and time, and pages like accounts list", () => {
     const ghi = acct(["audit", "--account", "ghi-789", "--json"]).json().data.map((e: { operation: string }) => e.operation)
-    expect(ghi).toEqual(["update", "add-tag", "enable", "create"])
+    expect(ghi).toEqual(["update", "change-tags", "enable", "create"])
     expect(acct(["audit", "--actor", "system", "--json"]).json().data.every((e: { reason: string }) => e.reason === "demo data")).toBe(true)
     expect(acct(["audit", "--since", "2999-01-01"]).stdout).toBe("No audit entries match.\n")
     const first = acct(["audit", "--size", "2", "--json"]).json()
