@@ -12,6 +12,7 @@ import { userInfo } from "node:os"
 export const DEFAULT_DB = ".acct/acct.db"
 
 export const db = Options.text("db").pipe(
+  Options.withPseudoName("PATH|URL"),
   Options.withDescription(`SQLite database file, or a postgres:// URL (env ACCT_DATABASE; default ${DEFAULT_DB})`),
   Options.withFallbackConfig(Config.string("ACCT_DATABASE")),
   Options.withDefault(DEFAULT_DB)
@@ -20,22 +21,26 @@ export const db = Options.text("db").pipe(
 export const json = Options.boolean("json").pipe(Options.withDescription("print JSON (for scripts) instead of tables"))
 
 export const remote = Options.text("remote").pipe(
+  Options.withPseudoName("URL"),
   Options.withDescription("use the acct server at this URL instead of a local file (env ACCT_URL; the key comes from env ACCT_API_KEY)"),
   Options.withFallbackConfig(Config.string("ACCT_URL")),
   Options.optional
 )
 
 export const profile = Options.text("profile").pipe(
+  Options.withPseudoName("NAME"),
   Options.withDescription("where the accounts live: a profile from acct.config.yaml (local, remote, persona or softwareone); env ACCT_PROVIDER covers the simple case"),
   Options.optional
 )
 
 export const idempotencyKey = Options.text("idempotency-key").pipe(
+  Options.withPseudoName("KEY"),
   Options.withDescription("run at most once: repeating the command with the same key replays the first result"),
   Options.optional
 )
-export const reason = Options.text("reason").pipe(Options.withDescription("why, for the audit trail"), Options.optional)
+export const reason = Options.text("reason").pipe(Options.withPseudoName("TEXT"), Options.withDescription("why, for the audit trail"), Options.optional)
 export const expectVersion = Options.integer("expect-version").pipe(
+  Options.withPseudoName("N"),
   Options.withDescription("refuse (exit 4) unless the account is still at this version"),
   Options.optional
 )
@@ -47,11 +52,19 @@ export const common = { db, json, remote, profile }
 /** Options of every command that changes an account. */
 export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
-/** The local store for `--db`. Its module is loaded on first use, keeping start-up light. */
-export const store = (db: string): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
-  Layer.unwrapEffect(Effect.promise(() => import("@acct/store-sql")).pipe(Effect.map((m) => m.storeFor(db))))
+/**
+ * The local store for `--db`. Its module is loaded on first use, keeping start-up light. Only
+ * `init` creates a database (`create`): anywhere else a missing file is an error saying how to
+ * make one, so a mistyped path or the wrong folder never leaves an empty database behind.
+ */
+export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
+  Layer.unwrapEffect(
+    Effect.promise(() => import("@acct/store-sql")).pipe(
+      Effect.map((m) => m.storeFor(db, { mustExist: create ? undefined : { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } }))
+    )
+  )
 
-/** Gives a command the store named by its `--db` option. */
+/** Gives a command the existing store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => store(options.db))
 

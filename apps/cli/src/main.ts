@@ -7,6 +7,7 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import { accountsCommand } from "./commands/accounts.js"
+import { auditCommand } from "./commands/audit.js"
 import { bulkCommand } from "./commands/bulk.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
@@ -14,6 +15,8 @@ import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
 import { lifecycleCommands } from "./commands/lifecycle.js"
 import { runCommand } from "./commands/run.js"
+import { runCli } from "./cli-app.js"
+import { common } from "./context.js"
 import { ExitCode, exitCodeFor, exitCodeHelp } from "./exit-codes.js"
 import { VERSION } from "./version.js"
 
@@ -27,20 +30,18 @@ Start with:
   acct run 'Set status' abc-123 status=activated    run an action on Jane Doe (reference id abc-123)
   acct runs list --account abc-123                  what happened to her account
 
-<account> is an act_… id or a reference id. Every command takes --json and --db (env ACCT_DATABASE).
+<account> is an act_… id or a reference id.
 
 Accounts can also live elsewhere, with the same commands:
   --remote URL                an acct server (env ACCT_URL, key in ACCT_API_KEY)
   --profile NAME              a profile from acct.config.yaml: local, remote, persona or softwareone
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
-  acct doctor --profile NAME  check that a profile works
-
-${exitCodeHelp}`
+  acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, keysCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, doctorCommand])
 )
 
-const cli = Command.run(root, { name: "acct", version: VERSION })
+const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }
 const wantsJson = process.argv.includes("--json")
 
 const fail = (code: number, error: { _tag: string; message: string; issues?: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }> }) =>
@@ -54,9 +55,9 @@ const fail = (code: number, error: { _tag: string; message: string; issues?: Rea
     process.exitCode = code
   })
 
-const program = cli(process.argv).pipe(
+const program = runCli(app, process.argv).pipe(
   Effect.catchIf(isAccountsError, (error) => fail(exitCodeFor(error), error)),
-  // @effect/cli has already printed what was wrong with the command line.
+  // Only from the built-ins left to @effect/cli (completions, wizard), which print their own message.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = ExitCode.usage))),
   Effect.catchAllDefect((defect) => fail(ExitCode.failure, { _tag: "Failure", message: `unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}` })),
   Effect.provide(NodeContext.layer)

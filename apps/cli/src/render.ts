@@ -1,5 +1,6 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
 import { Account, AccountAction, AccountType, ActionRun, type FieldValue, fieldSchema, type Page, plainValue, showField, statusChange } from "@acct/core"
+import type { AuditEntry } from "@acct/store-sql"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
 
@@ -46,7 +47,7 @@ export const runTable = (runs: ReadonlyArray<ActionRun>) =>
     runs.map((r) => [r.id, r.accountId, r.actionName, statusChange(r), `${r.actor.kind}:${r.actor.name}`, date(r.finishedAt)])
   )
 
-export const runDetails = (r: ActionRun) =>
+export const runDetails = (r: ActionRun, reason: string | null = null) =>
   details([
     ["run", r.id],
     ["account", r.accountId],
@@ -54,6 +55,7 @@ export const runDetails = (r: ActionRun) =>
     ["status", r.status],
     ["change", statusChange(r)],
     ["actor", `${r.actor.kind}:${r.actor.id} (${r.actor.name})`],
+    ["reason", reason ?? "-"],
     ["parameters", JSON.stringify(r.parameters)],
     ["events", r.events.map((e) => e.event).join(", ") || "-"],
     ["idempotency key", r.idempotencyKey ?? "-"],
@@ -100,11 +102,21 @@ export const actionDetails = (a: AccountAction) =>
     ...a.steps.map((s, i) => `  ${i + 1}. ${s.type} ${JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "type")))}`)
   ].join("\n")
 
+const auditChange = (e: AuditEntry) =>
+  e.statusBefore === null && e.statusAfter === null ? "-" : e.statusBefore === null ? `now ${e.statusAfter}` : e.statusBefore === e.statusAfter ? e.statusAfter! : `${e.statusBefore} → ${e.statusAfter}`
+
+export const auditTable = (entries: ReadonlyArray<AuditEntry>) =>
+  table(
+    ["AT", "ACTOR", "CHANNEL", "OPERATION", "ACCOUNT", "CHANGE", "OUTCOME", "REASON"],
+    entries.map((e) => [date(e.at), `${e.actor.kind}:${e.actor.name}`, e.channel, e.operation, e.accountId ?? "-", auditChange(e), e.outcome, e.reason ?? "-"])
+  )
+
 /** JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). */
 export const json = {
   account: (a: Account) => Schema.encodeSync(Account)(a),
   run: (r: ActionRun) => Schema.encodeSync(ActionRun)(r),
   type: (t: AccountType) => Schema.encodeSync(AccountType)(t),
   action: (a: AccountAction) => Schema.encodeSync(AccountAction)(a),
+  audit: (e: AuditEntry) => ({ ...e, at: e.at.toISOString() }),
   page: <A, I>(page: Page<A>, encode: (a: A) => I) => ({ data: page.items.map(encode), next: page.next, prev: page.prev })
 }

@@ -90,15 +90,15 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
 
     it("refuses a database directory that cannot be made, at once (Node's own mkdir -p would spin forever)", () => {
       symlinkSync(path.join(dir, "unmounted-volume"), path.join(dir, "data"))
-      const dangling = acct(["accounts", "list", "--db", path.join(dir, "data", "acct.db")])
+      const dangling = acct(["init", "--db", path.join(dir, "data", "acct.db")])
       expect(dangling.code).toBe(6)
       expect(dangling.stderr).toContain(`cannot create the database directory for ${path.join(dir, "data", "acct.db")}: ${path.join(dir, "data")} is a symbolic link to ${path.join(dir, "unmounted-volume")}, which does not exist`)
       if (existsSync("/proc/self")) {
-        const procfs = acct(["accounts", "list", "--db", "/proc/acct-test/acct.db"])
+        const procfs = acct(["init", "--db", "/proc/acct-test/acct.db"])
         expect(procfs.code).toBe(6)
         expect(procfs.stderr).toContain("cannot create the database directory for /proc/acct-test/acct.db: ENOENT")
       }
-      expect(acct(["accounts", "list", "--db", path.join(dir, "a", "b", "acct.db"), "--json"]).code).toBe(0)
+      expect(acct(["init", "--db", path.join(dir, "a", "b", "acct.db"), "--json"]).code).toBe(0)
     })
 
     it.runIf(existsSync("/dev/zero"))("stops reading an endless input at its size limit instead of running out of memory", () => {

@@ -20,7 +20,8 @@ export interface Result {
 export const workspace = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "acct-cli-"))
   const db = path.join(dir, "acct.db")
-  const acct = (args: ReadonlyArray<string>, input?: string, env: Record<string, string> = {}): Result => {
+  /** `env` adds to (or, with `undefined`, removes from) the environment. */
+  const acct = (args: ReadonlyArray<string>, input?: string, env: Record<string, string | undefined> = {}): Result => {
     const run = spawnSync(process.execPath, [BIN, ...args], {
       cwd: dir,
       input,

@@ -1,6 +1,7 @@
 /**
  * The demo catalog: Persona's example `User` account type, a few actions (one of them the
  * `Set status` of Persona's run-action example) and a handful of accounts, Jane Marie Doe first.
+ * Every example in the README's CLI tour has something to show on them.
  */
 import { Accounts, type CreateAccountInput, type FieldSchema, Principal } from "@acct/core"
 import { Effect } from "effect"
@@ -117,9 +118,11 @@ export const demoAccounts: ReadonlyArray<CreateAccountInput> = [
     })
   },
   { accountType: "User", referenceId: "def-456", status: "activated", tags: ["vip"], fields: person("John", null, "Smith", { email_address: "john.smith@example.com" }) },
-  { accountType: "User", referenceId: "ghi-789", status: "disabled", tags: [], fields: person("Wei", null, "Chen", { birthdate: "1988-03-14" }) },
+  // A disabled VIP: `acct accounts list --status disabled --tag vip` (the README's tour) finds him.
+  { accountType: "User", referenceId: "ghi-789", status: "disabled", tags: ["vip"], fields: person("Wei", null, "Chen", { birthdate: "1988-03-14" }) },
   { accountType: "User", status: "deactivated", tags: ["trial"], fields: person("María", "José", "García", { email_address: "maria.garcia@example.com" }) },
-  { accountType: "User", status: "disabled", tags: [], fields: person("Amara", null, "Okafor") },
+  // Jane again, from an old sign-up: what `acct accounts consolidate abc-123 abc-123-dup` merges.
+  { accountType: "User", referenceId: "abc-123-dup", status: "disabled", tags: ["legacy"], fields: person("Jane", null, "Doe", { email_address: "jane.doe@oldmail.example", phone_number: "111-222-0000" }) },
   { accountType: "User", status: "pending", tags: ["new"], fields: person("Liam", null, "O'Brien", { phone_number: "+353 1 234 5678" }) }
 ]
 

@@ -3,7 +3,8 @@
  * migrations as SQLite. Migrations run in one transaction holding an advisory lock, so
  * replicas that start together migrate exactly once.
  */
-import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
+import { type Accounts, type ApiKeys, InvalidRequest, RetryPolicy, Unavailable } from "@acct/core"
+import { isMissingPostgresDatabase } from "./existing-database.js"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
@@ -64,11 +65,16 @@ export const postgresClientLayer = (options: PostgresOptions) =>
     Layer.mapError((e) => {
       const error = e as { message?: string; cause?: { message?: string } }
       const detail = [error.message, error.cause?.message].filter(Boolean).join(": ")
+      // Waiting does not make a missing database appear: that is a setting to fix, not an outage.
+      if (isMissingPostgresDatabase(e)) {
+        const name = new URL(options.url).pathname.slice(1)
+        return new InvalidRequest({ message: `the Postgres database at ${redactUrl(options.url)} does not exist; create it (createdb ${name}, or CREATE DATABASE ${name}) or fix the URL` })
+      }
       return new Unavailable({ message: `cannot use Postgres at ${redactUrl(options.url)}: ${detail || String(e)}` })
     })
   )
 
-export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
+export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable | InvalidRequest> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(postgresClientLayer(options)), Layer.provide(RetryPolicy.Default))
 
 const STARTUP_LOCK = 0x61637374 // "acst"

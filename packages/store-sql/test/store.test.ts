@@ -20,7 +20,7 @@ describe.each(backends)("accounts store ($name)", (backend) => {
       })
       const all = yield* accounts.list({ size: 100 })
       expect(all.items.length).toBe(6)
-      expect(all.items.filter((a) => a.referenceId === null).length).toBe(3)
+      expect(all.items.filter((a) => a.referenceId === null).length).toBe(2)
     }).pipe((test) => onFreshStore(backend, test))
   )
 
@@ -218,7 +218,7 @@ describe.each(backends)("accounts store ($name)", (backend) => {
       const accounts = yield* Accounts
       const ids = (page: { items: ReadonlyArray<Account> }) => page.items.map((a) => a.referenceId)
       expect(ids(yield* accounts.list({ referenceId: "abc-123" }))).toEqual(["abc-123"])
-      expect(ids(yield* accounts.list({ tag: "vip" }))).toEqual(["def-456"])
+      expect(ids(yield* accounts.list({ tag: "vip" }))).toEqual(["ghi-789", "def-456"])
       expect((yield* accounts.list({ status: "disabled" })).items.length).toBe(2)
       expect((yield* accounts.list({ accountType: "User", size: 100 })).items.length).toBe(6)
       expect((yield* Effect.flip(accounts.list({ accountType: "Nope" })))._tag).toBe("NotFound")

@@ -125,7 +125,7 @@ const redact = Command.make(
 ).pipe(Command.withDescription("Wipe an account's personal data (every field value). The account stays, marked redacted. Irreversible: needs --yes.\n\nExample:\n  acct accounts redact abc-123 --yes --reason 'GDPR erasure request #881'"))
 
 const tagCommand = (name: "tag" | "untag", describe: string) =>
-  Command.make(name, { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.atLeast(1)) }, (o) =>
+  Command.make(name, { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.withDescription(`one or more tags to ${name === "tag" ? "add" : "remove"}`), Args.atLeast(1)) }, (o) =>
     Effect.gen(function* () {
       const ref = yield* accountArg(o.account)
       // All the tags named are one change: one version step, or nothing when any is refused.
@@ -134,7 +134,7 @@ const tagCommand = (name: "tag" | "untag", describe: string) =>
     })
   ).pipe(Command.withDescription(describe))
 
-const setTags = Command.make("set-tags", { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.repeated) }, (o) =>
+const setTags = Command.make("set-tags", { ...mutation, account: accountName, tags: Args.text({ name: "tag" }).pipe(Args.withDescription("the account's tags from now on; none removes them all"), Args.repeated) }, (o) =>
   Effect.gen(function* () {
     const ref = yield* accountArg(o.account)
     const account = yield* Effect.flatMap(Accounts, (a) => a.setTags(ref, o.tags, invocation(o)))
@@ -144,7 +144,11 @@ const setTags = Command.make("set-tags", { ...mutation, account: accountName, ta
 
 const consolidate = Command.make(
   "consolidate",
-  { ...mutation, destination: Args.text({ name: "destination" }), sources: Args.text({ name: "source" }).pipe(Args.atLeast(1)) },
+  {
+    ...mutation,
+    destination: Args.text({ name: "destination" }).pipe(Args.withDescription("the account that stays (act_… id or reference id)")),
+    sources: Args.text({ name: "source" }).pipe(Args.withDescription("accounts merged into it and archived"), Args.atLeast(1))
+  },
   (o) =>
     Effect.gen(function* () {
       const destination = yield* accountArg(o.destination)

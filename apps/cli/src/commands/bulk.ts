@@ -7,8 +7,10 @@ import { Accounts, type AccountsError, assign, InvalidRequest, isAccountsError, 
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { ExitCode } from "../exit-codes.js"
+import { localRunReason } from "../run-reason.js"
 import { InputTooLarge, readInput } from "../read-input.js"
 import { cliPrincipal, common, reason, withBackend } from "../context.js"
 
@@ -34,6 +36,25 @@ interface Failure {
   readonly message: string
 }
 
+/** Where failures go without --report: `reports/` beside a local database file, else `.acct/reports/`. */
+const defaultReport = (db: string, elsewhere: boolean, startedAt: number) => {
+  const folder = elsewhere || isPostgresUrl(db) ? join(".acct", "reports") : join(dirname(db), "reports")
+  return join(folder, `bulk-${new Date(startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.failures.jsonl`)
+}
+
+/** One level at a time (Node's recursive mkdir can spin forever on a dangling symlink). */
+const ensureReportsDirectory = (folder: string) => {
+  for (const dir of [dirname(folder), folder]) {
+    try {
+      mkdirSync(dir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+    }
+  }
+}
+
+const isPostgresUrl = (database: string) => /^postgres(ql)?:\/\//.test(database)
+
 const progressLine = (done: number, total: number, failed: number, startedAt: number) => {
   const width = 24
   const filled = Math.round((done / Math.max(total, 1)) * width)
@@ -51,7 +72,11 @@ export const bulkCommand = Command.make(
     operation: Args.text({ name: "operation" }).pipe(Args.withDescription("enable | disable | activate | deactivate, or an action id or name")),
     ids: Options.text("ids").pipe(Options.withDescription("file with one account id or reference id per line, or - for standard input")),
     concurrency: Options.integer("concurrency").pipe(Options.withDescription("accounts in flight at once (1–64)"), Options.withDefault(4)),
-    report: Options.text("report").pipe(Options.withDescription("where to write failures as JSON lines (default: acct-bulk-<time>.failures.jsonl)"), Options.optional),
+    report: Options.text("report").pipe(
+      Options.withPseudoName("PATH"),
+      Options.withDescription("where to write failures as JSON lines (default: reports/bulk-<time>.failures.jsonl beside the database, or under .acct/)"),
+      Options.optional
+    ),
     batch: Options.text("batch").pipe(Options.withDescription("name this batch; the same batch re-run replays instead of repeating (default: derived from the operation)"), Options.withDefault("")),
     parameters: Args.text({ name: "param=value" }).pipe(Args.withDescription("action parameters, as for `acct run`"), Args.repeated)
   },
@@ -81,6 +106,9 @@ export const bulkCommand = Command.make(
       const startedAt = Date.now()
       const done = yield* Ref.make(0)
       const failures = yield* Ref.make<ReadonlyArray<Failure>>([])
+      // Accounts an earlier run of this batch already did: their idempotency key replays that
+      // first run (started before this one), with its reason.
+      const replayed = yield* Ref.make<ReadonlyArray<string>>([])
       let lastDraw = 0
 
       const one = (text: string) =>
@@ -95,6 +123,7 @@ export const bulkCommand = Command.make(
           const result: RunResult = lifecycle
             ? yield* accounts.lifecycle(ref, lifecycle, invocation)
             : yield* accounts.runAction(ref, action!.id, parameters, invocation)
+          if (result.run.startedAt.getTime() < startedAt) yield* Ref.update(replayed, (list) => [...list, result.run.id])
           return result
         }).pipe(
           Effect.catchAll((error: AccountsError) =>
@@ -118,30 +147,49 @@ export const bulkCommand = Command.make(
       if (tty) process.stderr.write("\n")
 
       const failed = yield* Ref.get(failures)
+      const replayedRuns = yield* Ref.get(replayed)
       const durationMs = Date.now() - startedAt
       let reportPath: string | null = null
       if (failed.length > 0) {
-        reportPath = Option.getOrElse(o.report, () => `acct-bulk-${new Date(startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.failures.jsonl`)
-        const path = reportPath
+        const path = Option.getOrElse(o.report, () => defaultReport(o.db, Option.isSome(o.remote) || Option.isSome(o.profile), startedAt))
+        reportPath = path
         yield* Effect.try({
-          try: () => writeFileSync(path, failed.map((f) => JSON.stringify(f)).join("\n") + "\n"),
-          catch: (e) => new InvalidRequest({ message: `cannot write the report ${path}: ${String(e)}` })
+          try: () => {
+            if (Option.isNone(o.report)) ensureReportsDirectory(dirname(path))
+            writeFileSync(path, failed.map((f) => JSON.stringify(f)).join("\n") + "\n")
+          },
+          catch: (e) => new InvalidRequest({ message: `cannot write the report ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
         })
       }
+      const givenReason = Option.getOrUndefined(o.reason)
+      const firstReasons = givenReason === undefined ? [] : yield* Effect.forEach(replayedRuns, localRunReason)
+      const otherReason = firstReasons.filter((r) => r !== undefined && r !== givenReason).length
       const summary = {
         operation: lifecycle ?? action!.name,
         total: ids.length,
-        succeeded: ids.length - failed.length,
+        done: ids.length - failed.length - replayedRuns.length,
+        replayed: replayedRuns.length,
         failed: failed.length,
+        /** done + replayed: every account that is now in the requested state. */
+        succeeded: ids.length - failed.length,
         durationMs,
         perSecond: Number((ids.length / Math.max(durationMs / 1000, 0.001)).toFixed(1)),
         report: reportPath
       }
+      const replayNote =
+        replayedRuns.length === 0 || givenReason === undefined
+          ? []
+          : [
+              otherReason > 0 || firstReasons.some((r) => r === undefined)
+                ? `${replayedRuns.length} account(s) were already done by an earlier run of this batch and were replayed, not repeated: their first reason stands${otherReason > 0 ? ` (${otherReason} differ from ${JSON.stringify(givenReason)})` : ""}. Use --batch NAME to run them again on purpose.`
+                : `${replayedRuns.length} account(s) were already done by an earlier run of this batch (same reason) and were replayed, not repeated.`
+            ]
       yield* o.json
         ? Console.log(JSON.stringify(summary, null, 2))
         : Console.log(
             [
-              `${summary.operation}: ${summary.succeeded} of ${summary.total} succeeded, ${summary.failed} failed in ${(durationMs / 1000).toFixed(1)}s (${summary.perSecond}/s).`,
+              `${summary.operation}: ${summary.done} done, ${summary.replayed} already done (replayed), ${summary.failed} failed, of ${summary.total}, in ${(durationMs / 1000).toFixed(1)}s (${summary.perSecond}/s).`,
+              ...replayNote,
               ...(reportPath ? [`Failures written to ${reportPath}. Fix them and run the same command again: completed accounts are replayed, not repeated.`] : [])
             ].join("\n")
           )

@@ -2,6 +2,7 @@ import { Accounts, type ActionRunId } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { accountArg, common, output, withBackend } from "../context.js"
+import { localRunReason } from "../run-reason.js"
 import { actionDetails, actionTable, json, runDetails, runTable, typeDetails, typeTable } from "../render.js"
 
 const typesList = Command.make("list", common, (o) =>
@@ -59,9 +60,10 @@ const runsList = Command.make(
 const runsShow = Command.make("show", { ...common, run: Args.text({ name: "run" }).pipe(Args.withDescription("a wfr_… id")) }, (o) =>
   Effect.gen(function* () {
     const run = yield* Effect.flatMap(Accounts, (a) => a.getRun(o.run as ActionRunId))
-    yield* output(o.json, () => json.run(run), () => runDetails(run))
+    const reason = (yield* localRunReason(run.id)) ?? null
+    yield* output(o.json, () => ({ ...json.run(run), reason }), () => runDetails(run, reason))
   })
-).pipe(Command.withDescription("Show one run: actor, parameters, status change, events, timing."), withBackend)
+).pipe(Command.withDescription("Show one run: who ran it and why, parameters, status change, events, timing."), withBackend)
 
 export const typesCommand = Command.make("types").pipe(Command.withDescription("Account types in the catalog."), Command.withSubcommands([typesList, typesShow]))
 export const actionsCommand = Command.make("actions").pipe(Command.withDescription("Account actions in the catalog."), Command.withSubcommands([actionsList, actionsShow]))

@@ -6,8 +6,8 @@
  */
 import { Accounts } from "@acct/core"
 import { Command } from "@effect/cli"
-import { Console, Effect, Either, Layer, Option } from "effect"
-import { ExitCode } from "../exit-codes.js"
+import { Console, Effect, Either, Option } from "effect"
+import { ExitCode, exitCodeFor } from "../exit-codes.js"
 import { common, store } from "../context.js"
 import { table } from "../table.js"
 
@@ -65,11 +65,11 @@ export const doctorCommand = Command.make("doctor", common, (o) =>
         const database = profile.database ?? o.db
         checks.push({ check: "profile", ok: true, detail: `${profile.name}: local database ${database}` })
         const counted = yield* Effect.flatMap(Accounts, (a) => Effect.all([a.list({ size: 1 }), a.listTypes()])).pipe(
-          Effect.provide(store(database) as Layer.Layer<Accounts, never>),
+          Effect.provide(store(database)),
           Effect.either
         )
         if (Either.isRight(counted)) checks.push({ check: "database", ok: true, detail: `opens; ${counted.right[1].length} account type(s), ${counted.right[0].items.length > 0 ? "has" : "no"} accounts` })
-        else fail({ check: "database", ok: false, detail: (counted.left as { message: string }).message }, ExitCode.unavailable)
+        else fail({ check: "database", ok: false, detail: counted.left.message }, exitCodeFor(counted.left))
       } else {
         const base = profile.url.replace(/\/+$/, "")
         const secret = profile.provider === "softwareone" ? profile.token : profile.apiKey

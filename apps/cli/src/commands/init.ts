@@ -1,7 +1,7 @@
 import { Accounts, InvalidRequest } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option } from "effect"
-import { local, withStore } from "../context.js"
+import { local, store } from "../context.js"
 import { InputTooLarge, readInput } from "../read-input.js"
 
 /** Catalogs are hand-written: anything past this is not one. */
@@ -50,5 +50,5 @@ export const initCommand = Command.make(
   Command.withDescription(
     "Create or upgrade the database (migrations), and load a catalog. Safe to run again: catalogs are upserted by name, demo accounts are only created in an empty database.\n\nExamples:\n  acct init --demo\n  acct init --catalog catalog.yaml --db /var/lib/acct/acct.db"
   ),
-  withStore
+  Command.provide((o) => store(o.db, { create: true }))
 )

@@ -38,11 +38,38 @@ const list = Command.make("list", local, (o) =>
   })
 ).pipe(Command.withDescription("List API keys (never their secrets)."), withStore)
 
-const revoke = Command.make("revoke", { ...local, key: Args.text({ name: "key" }).pipe(Args.withDescription("key id (key_…) or the prefix shown by `keys list`")) }, (o) =>
-  Effect.gen(function* () {
-    const key = yield* Effect.flatMap(ApiKeys, (k) => k.revoke(o.key))
-    yield* o.json ? Console.log(JSON.stringify(info(key), null, 2)) : Console.log(`Revoked ${key.id} (${key.name}).`)
-  })
-).pipe(Command.withDescription("Revoke an API key: requests with it are refused from now on."), withStore)
+/**
+ * The key a `keys revoke` argument names: its id (key_…) or prefix, else its name. A name shared
+ * by several live keys is refused with the candidates, so one word never revokes two keys.
+ */
+const keyNamed = (keys: ReadonlyArray<ApiKeyInfo>, text: string): Effect.Effect<string, InvalidRequest> => {
+  if (keys.some((k) => k.id === text || k.prefix === text)) return Effect.succeed(text)
+  const named = keys.filter((k) => k.name === text)
+  const live = named.filter((k) => k.revokedAt === null)
+  const candidates = live.length > 0 ? live : named
+  if (candidates.length <= 1) return Effect.succeed(candidates[0]?.id ?? text)
+  const list = candidates.map((k) => `  ${k.id}  prefix ${k.prefix}…  created ${k.createdAt.toISOString()}  scopes ${k.scopes.join(",")}`).join("\n")
+  return Effect.fail(new InvalidRequest({ message: `${candidates.length} keys are named ${JSON.stringify(text)}; revoke one by its id:\n${list}` }))
+}
+
+const revoke = Command.make(
+  "revoke",
+  { ...local, key: Args.text({ name: "key" }).pipe(Args.withDescription("the key's name, its id (key_…), or the prefix shown by `keys list`")) },
+  (o) =>
+    Effect.gen(function* () {
+      const keys = yield* ApiKeys
+      const all = yield* keys.list()
+      const id = yield* keyNamed(all, o.key)
+      const before = all.find((k) => k.id === id || k.prefix === id)
+      const key = yield* keys.revoke(id)
+      const already = before?.revokedAt != null
+      yield* o.json
+        ? Console.log(JSON.stringify(info(key), null, 2))
+        : Console.log(already ? `${key.id} (${key.name}) was already revoked at ${key.revokedAt?.toISOString()}.` : `Revoked ${key.id} (${key.name}).`)
+    })
+).pipe(
+  Command.withDescription("Revoke an API key: requests with it are refused from now on.\n\nExamples:\n  acct keys revoke support-bot\n  acct keys revoke key_hpNqyAbEG4HeVjZoBRNCMKkA"),
+  withStore
+)
 
 export const keysCommand = Command.make("keys").pipe(Command.withDescription("API keys for the HTTP service."), Command.withSubcommands([create, list, revoke]))
