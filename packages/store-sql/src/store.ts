@@ -1,8 +1,9 @@
 /** The store a `--db` / ACCT_DATABASE value names: a postgres:// URL, or an SQLite file. */
 import { type PostgresOptions, PostgresStore } from "./postgres.js"
+import { isPostgresUrl } from "./database-url.js"
 import { SqliteStore } from "./sqlite.js"
 
-export const isPostgresUrl = (database: string) => /^postgres(ql)?:\/\//.test(database)
+export { isPostgresUrl }
 
 export const storeFor = (database: string, postgres: Omit<PostgresOptions, "url"> = {}) =>
   isPostgresUrl(database) ? PostgresStore({ ...postgres, url: database }) : SqliteStore({ filename: database })
