@@ -2,10 +2,9 @@ import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
+    // Each project's settings (sources, timeouts) come from vitest.project.ts: a project
+    // inherits nothing from this file.
     projects: ["packages/*", "apps/*"],
-    // CLI end-to-end tests spawn processes; give them room on a 2-core machine.
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     // CI asks for a JSON summary beside the usual output (see .ci/run).
     ...(process.env.ACCT_VITEST_JSON
       ? { reporters: ["default", "json"], outputFile: { json: process.env.ACCT_VITEST_JSON } }

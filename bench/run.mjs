@@ -25,6 +25,7 @@ for (const file of benches) {
       platform: "node",
       target: "node20",
       external: ["better-sqlite3"],
+      conditions: ["@acct/source"],
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: "warning"
     })

@@ -16,6 +16,8 @@ export const bundleApp = async (name, entry = "src/main.ts", options = {}) => {
     target: "node20",
     outExtension: { ".js": ".mjs" },
     external: ["better-sqlite3"],
+    // Bundle the @acct packages from their TypeScript sources (see their `exports`).
+    conditions: ["@acct/source"],
     banner: { js: "import { createRequire as __acctCreateRequire } from 'node:module'; const require = __acctCreateRequire(import.meta.url);" },
     legalComments: "none",
     logLevel: "warning",

@@ -1,5 +1,3 @@
-import { defineProject } from "vitest/config"
+import { acctProject } from "../../vitest.project.ts"
 
-export default defineProject({
-  test: { name: "client", include: ["test/**/*.test.ts"] }
-})
+export default acctProject("client")

@@ -3,13 +3,13 @@
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
 import { type Accounts, type AccountsError, type ApiKeys, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
-import { findConfigFile } from "@acct/client/config-file"
+import { backendAccounts, DEFAULT_DATABASE, localStore, resolveBackend } from "@acct/backend"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
 import { userInfo } from "node:os"
 
-export const DEFAULT_DB = ".acct/acct.db"
+export const DEFAULT_DB = DEFAULT_DATABASE
 
 export const db = Options.text("db").pipe(
   Options.withPseudoName("PATH|URL"),
@@ -58,11 +58,7 @@ export const mutation = { ...common, idempotencyKey, reason, expectVersion }
  * make one, so a mistyped path or the wrong folder never leaves an empty database behind.
  */
 export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
-  Layer.unwrapEffect(
-    Effect.promise(() => import("@acct/store-sql")).pipe(
-      Effect.map((m) => m.storeFor(db, { mustExist: create ? undefined : { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } }))
-    )
-  )
+  localStore(db, create ? {} : { mustExist: { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } })
 
 /** Gives a command the existing store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
@@ -75,28 +71,17 @@ interface BackendOptions {
 }
 
 /**
- * Where a command's accounts live: `--remote` (an acct server), else `--profile` / ACCT_PROVIDER
- * / the config file's default (acct, Persona, SoftwareOne or a local file), else the local `--db`
+ * Where a command's accounts live (@acct/backend decides, as for the server and Slack):
+ * `--remote` / ACCT_URL (an acct server), else `--profile` / ACCT_PROFILE / ACCT_PROVIDER / the
+ * config file's default (acct, Persona, SoftwareOne or a local file), else the local `--db`
  * file. Same commands, same output. The HTTP clients are loaded only when used.
  */
 export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> =>
   Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const client = () => Effect.promise(() => import("@acct/client"))
-      if (Option.isSome(options.remote)) {
-        const baseUrl = options.remote.value
-        const apiKey = process.env.ACCT_API_KEY
-        if (!apiKey) return yield* new InvalidRequest({ message: `--remote ${baseUrl} needs an API key in the environment variable ACCT_API_KEY (create one with \`acct keys create\`)` })
-        if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) return yield* new InvalidRequest({ message: `--remote must be an http(s) URL, got ${JSON.stringify(baseUrl)}` })
-        return (yield* client()).remoteAccounts({ name: "--remote", provider: "remote", url: baseUrl.replace(/\/+$/, ""), apiKey })
-      }
-      // Without a profile, config file or ACCT_PROVIDER, stay local without loading the client.
-      if (Option.isNone(options.profile) && process.env.ACCT_PROVIDER === undefined && findConfigFile(process.env) === undefined) return store(options.db)
-      const { remoteAccounts, resolveProfile } = yield* client()
-      const chosen = yield* Either.match(resolveProfile(Option.getOrUndefined(options.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
-      if (chosen === undefined) return store(options.db)
-      return chosen.provider === "local" ? store(chosen.database ?? options.db) : remoteAccounts(chosen)
-    })
+    resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db }).pipe(
+      Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` }))),
+      Effect.map((chosen) => backendAccounts(chosen))
+    )
   )
 
 export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>

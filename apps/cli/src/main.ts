@@ -4,7 +4,9 @@
  */
 import { isAccountsError, formatIssues } from "@acct/core"
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+// Deep imports: the package index also loads its HTTP client (two copies of undici, ≈ 1 MB).
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { accountsCommand } from "./commands/accounts.js"
 import { auditCommand } from "./commands/audit.js"

@@ -1,4 +1,2 @@
-declare const __ACCT_VERSION__: string | undefined
-
-/** Injected by the bundler from package.json; "dev" when run from sources. */
-export const VERSION: string = typeof __ACCT_VERSION__ === "string" ? __ACCT_VERSION__ : "dev"
+/** The CLI reports acct's one version (see @acct/core/version); a module this small keeps `acct --version` instant. */
+export { VERSION } from "@acct/core/version"

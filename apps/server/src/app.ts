@@ -3,7 +3,7 @@
  * OpenAPI document and interactive docs, served behind the edge middleware, on the store.
  */
 import { AcctApi } from "@acct/api"
-import { remoteAccounts, resolveProfile } from "@acct/client"
+import { localStore, resolveBackend, upstreamAccounts } from "@acct/backend"
 import { Accounts, ApiKeys, withPolicy } from "@acct/core"
 import {
   demoCatalog,
@@ -12,7 +12,6 @@ import {
   parseCatalog,
   seedDemoAccounts,
   SqlRateLimiterStore,
-  storeFor,
   withStartupLock
 } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
@@ -54,17 +53,18 @@ const prepareStore = (config: ServerConfig) =>
   )
 
 /**
- * Where the accounts live: the database, or in gateway mode an upstream (whose calls carry the
- * profile's credentials, so acct checks each caller's scopes itself before passing a change on).
+ * Where the accounts live (@acct/backend decides, as for the CLI and Slack): the database, or in
+ * gateway mode an upstream (whose calls carry the profile's credentials, so acct checks each
+ * caller's scopes itself before passing a change on).
  */
 const accountsFor = (config: ServerConfig) =>
   Effect.gen(function* () {
-    const profile = yield* Either.match(resolveProfile(Option.getOrUndefined(config.profile)), { onLeft: Effect.fail, onRight: Effect.succeed })
-    const database = profile?.provider === "local" ? (profile.database ?? config.database) : config.database
-    const store = storeFor(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
-    if (profile === undefined || profile.provider === "local") return { store, database, gateway: false }
-    yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: profile.name, provider: profile.provider, upstream: profile.url }))
-    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPolicy)).pipe(Layer.provide(remoteAccounts(profile)))
+    const backend = yield* resolveBackend({ frontEnd: false, profile: Option.getOrUndefined(config.profile), database: config.database })
+    const database = backend.database
+    const store = localStore(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
+    if (backend.kind === "local") return { store, database, gateway: false }
+    yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: backend.profile.name, provider: backend.profile.provider, upstream: backend.profile.url }))
+    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPolicy)).pipe(Layer.provide(upstreamAccounts(backend.profile)))
     return { store: Layer.merge(store, upstream), database, gateway: true }
   })
 

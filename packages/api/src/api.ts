@@ -1,3 +1,4 @@
+import { VERSION } from "@acct/core/version"
 import { HttpApi, OpenApi } from "@effect/platform"
 import { OpsApi } from "./ops.js"
 import { schemas } from "./persona/errors.js"
@@ -14,4 +15,5 @@ export class AcctApi extends HttpApi.make("acct")
   .addError(schemas.BadRequest)
   .addError(problems.BadRequest)
   .annotate(OpenApi.Title, "acct")
+  .annotate(OpenApi.Version, VERSION)
   .annotate(OpenApi.Description, "Run actions on customer accounts. Persona-compatible under /api/v1, SoftwareOne-compatible under /v1/accounts/accounts.") {}

@@ -19,19 +19,22 @@ import {
   type AccountId,
   type AccountRef,
   Accounts,
+  type AccountsError,
   type AccountsService,
   AccountTypeId,
   type Invocation,
   InvalidRequest,
   NotFound,
   randomAlphanumeric,
+  type RetryConfig,
   RetryPolicy
 } from "@acct/core"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, FiberRef, Layer, Redacted } from "effect"
 import { pageFromLinks } from "./page-links.js"
+import { recordFacts } from "./call-facts.js"
 import { changeTagsOver } from "./tag-changes.js"
-import { retried } from "./upstream/transport.js"
+import { retried, retriedKeyed } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 
 export interface AccountsHttpOptions {
@@ -40,12 +43,27 @@ export interface AccountsHttpOptions {
   readonly apiKey: string | Redacted.Redacted<string>
   /** Per attempt; default 10 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Retries of keyed operations (every change: each sends one Idempotency-Key on all its
+   * attempts, so retrying is safe). Default `KEYED_RETRY`: they keep trying across a server
+   * restart of up to 30 seconds. Reads follow the RetryPolicy service.
+   */
+  readonly keyedRetry?: Partial<RetryConfig> | undefined
 }
 
+/**
+ * Keyed operations ride out a server restart of up to 30 s: attempts keep coming for 35 s (a
+ * refused connection costs nothing), at most 3 s apart, within a retry budget of their own.
+ */
+export const KEYED_RETRY: Partial<RetryConfig> = { maxAttempts: 60, maxElapsed: "35 seconds", baseDelay: "200 millis", maxDelay: "3 seconds" }
+
+/** A fresh key for one logical operation, the same on all its retries. */
+export const newIdempotencyKey = () => `acct-client-${randomAlphanumeric(24)}`
 
 export const makeAccountsHttp = (options: AccountsHttpOptions) =>
   Effect.gen(function* () {
     const retryPolicy = yield* RetryPolicy
+    const keyedPolicy = yield* RetryPolicy.make({ ...retryPolicy.config, ...KEYED_RETRY, ...options.keyedRetry })
     const apiKey = typeof options.apiKey === "string" ? options.apiKey : Redacted.value(options.apiKey)
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
     const client = yield* HttpApiClient.make(AcctApi, {
@@ -67,30 +85,43 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         ) as unknown as HttpClient.HttpClient
     })
 
-    /** One logical call: a bounded attempt, retried under the policy. */
-    const call = retried(retryPolicy, "acct", options.baseUrl, timeout)
+    /**
+     * One logical call: a bounded attempt, retried under the policy. The reads a change makes
+     * (resolving a reference id, an action name, the run) ride out a restart as its send does.
+     */
+    const inChange = FiberRef.unsafeMake(false)
+    const call = <A>(attempt: Effect.Effect<A, unknown>) =>
+      Effect.flatMap(FiberRef.get(inChange), (keyedOperation) => retried(keyedOperation ? keyedPolicy : retryPolicy, "acct", options.baseUrl, timeout)(attempt))
+    const asChange = <A, E>(operation: Effect.Effect<A, E>) => Effect.locally(operation, inChange, true)
+    /** One keyed change: the same, under the keyed policy, and honest about a lost answer. */
+    const keyed = (headers: { readonly "idempotency-key": string }) => retriedKeyed(keyedPolicy, "acct", options.baseUrl, timeout)(headers["idempotency-key"])
 
     /** The caller's key, or one of our own for this operation: the same across its retries. */
     const keyFor = (invocation: Invocation) => {
       if (invocation.expectedVersion !== undefined) {
         return Effect.fail(new InvalidRequest({ message: "--expect-version is not available against a server yet (the Persona wire format carries no version)" }))
       }
-      return Effect.succeed({ "idempotency-key": invocation.idempotencyKey ?? `acct-client-${randomAlphanumeric(24)}` })
+      return Effect.succeed({ "idempotency-key": invocation.idempotencyKey ?? newIdempotencyKey() })
     }
 
     const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id) : Effect.map(service.get(ref), (a) => a.id))
+
+    type KeyHeader = { readonly "idempotency-key": string }
+    /** A change: its idempotency key, then `body` with every read and the send under the keyed policy. */
+    const change = <A>(invocation: Invocation, body: (headers: KeyHeader) => Effect.Effect<A, AccountsError>) => asChange(Effect.flatMap(keyFor(invocation), body))
 
     /** A change to one account: its idempotency key, its id, one retried call, the account back. */
     const changeAccount = (
       ref: AccountRef,
       invocation: Invocation,
-      send: (accountId: AccountId, headers: { readonly "idempotency-key": string }) => Effect.Effect<{ readonly data: AccountResource }, unknown>
+      send: (accountId: AccountId, headers: KeyHeader) => Effect.Effect<{ readonly data: AccountResource }, unknown>
     ) =>
-      Effect.gen(function* () {
-        const headers = yield* keyFor(invocation)
-        const accountId = yield* resolveId(ref)
-        return fromAccountResource((yield* call(send(accountId, headers))).data)
-      })
+      change(invocation, (headers) =>
+        Effect.gen(function* () {
+          const accountId = yield* resolveId(ref)
+          return fromAccountResource((yield* keyed(headers)(send(accountId, headers))).data)
+        })
+      )
 
     const withRun = (document: { readonly data: Parameters<typeof fromAccountResource>[0]; readonly meta: { readonly "workflow-run-id": string } }) =>
       Effect.map(service.getRun(document.meta["workflow-run-id"] as never), (run) => ({ account: fromAccountResource(document.data), run }))
@@ -113,23 +144,24 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
       get: (ref) =>
         "id" in ref
           ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id } })), (d) => fromAccountResource(d.data))
-          : Effect.flatMap(call(client.persona.listAccounts({ urlParams: { "filter[reference-id]": ref.referenceId } })), (page) =>
-              page.data[0]
-                ? Effect.succeed(fromAccountResource(page.data[0]))
-                : Effect.fail(new NotFound({ entity: "account", ref: ref.referenceId, message: `no account with reference id ${JSON.stringify(ref.referenceId)}` }))
-            ),
+          : // Read with its response: a miss is an empty page, and its NotFound still names the request.
+            Effect.flatMap(call(client.persona.listAccounts({ urlParams: { "filter[reference-id]": ref.referenceId }, withResponse: true })), ([page, response]) => {
+              if (page.data[0]) return Effect.succeed(fromAccountResource(page.data[0]))
+              const requestId = response.headers["request-id"]
+              const message = `no account with reference id ${JSON.stringify(ref.referenceId)}${requestId ? ` (request ${requestId})` : ""}`
+              return Effect.fail(recordFacts(new NotFound({ entity: "account", ref: ref.referenceId, message }), { requestId }))
+            }),
       create: (input, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
+        change(invocation, (headers) => Effect.gen(function* () {
           const typeId = AccountTypeId.is(input.accountType) ? input.accountType : (yield* service.getType(input.accountType)).id
-          const document = yield* call(
+          const document = yield* keyed(headers)(
             client.persona.createAccount({
               headers,
               payload: { data: { attributes: toCreateAccountAttributes(input, typeId) } }
             })
           )
           return fromAccountResource(document.data)
-        }),
+        })),
       update: (ref, input, invocation) => {
         if (input.referenceId === null) return Effect.fail(new InvalidRequest({ message: "clearing a reference id is not available against a server" }))
         const attributes = toUpdateAccountAttributes(input)
@@ -140,28 +172,28 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
       removeTag: (ref, tag, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
-      changeTags: (ref, changes, invocation) => changeTagsOver(service)(ref, changes, invocation),
+      changeTags: (ref, changes, invocation) => asChange(changeTagsOver(service)(ref, changes, invocation)),
       setTags: (ref, tags, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } })),
       consolidate: (destination, sources, invocation) =>
-        Effect.flatMap(Effect.forEach(sources, resolveId), (ids) =>
-          changeAccount(destination, invocation, (accountId, headers) =>
-            client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } })
+        asChange(
+          Effect.flatMap(Effect.forEach(sources, resolveId), (ids) =>
+            changeAccount(destination, invocation, (accountId, headers) =>
+              client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } })
+            )
           )
         ),
       lifecycle: (ref, operation, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
+        change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
-          return yield* withRun(yield* call(client.persona[operation]({ path: { accountId }, headers })))
-        }),
+          return yield* withRun(yield* keyed(headers)(client.persona[operation]({ path: { accountId }, headers })))
+        })),
       runAction: (ref, action, parameters, invocation) =>
-        Effect.gen(function* () {
-          const headers = yield* keyFor(invocation)
+        change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
           const actionId = AccountActionId.is(action) ? action : (yield* service.getAction(action)).id
-          return yield* withRun(yield* call(client.persona.runAction({ path: { accountId }, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
-        }),
+          return yield* withRun(yield* keyed(headers)(client.persona.runAction({ path: { accountId }, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
+        })),
       listTypes: () => Effect.map(call(client.persona.listAccountTypes()), (d) => d.data.map(fromAccountTypeWithMeta)),
       getType: (idOrName) =>
         Effect.flatMap(service.listTypes(), (types) => {

@@ -4,6 +4,7 @@
  */
 import { type AccountsError, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, RateLimited, Timeout, Unauthorized, Unavailable, Unprocessable } from "@acct/core"
 import type { Headers } from "@effect/platform"
+import { recordFacts } from "./call-facts.js"
 
 const describe = (body: unknown): { title: string; detail: string } => {
   const b = body as { errors?: Array<{ title?: string; details?: string }>; title?: string; detail?: string } | undefined
@@ -25,7 +26,10 @@ export const retryAfterSeconds = (headers: Headers.Headers, now = Date.now()): n
   return Number.isFinite(reset) && headers["ratelimit-remaining"] === "0" ? Math.max(0, reset) : undefined
 }
 
-export const fromResponse = (status: number, body: unknown, headers: Headers.Headers): AccountsError => {
+export const fromResponse = (status: number, body: unknown, headers: Headers.Headers): AccountsError =>
+  recordFacts(readError(status, body, headers), { status, requestId: headers["request-id"] })
+
+const readError = (status: number, body: unknown, headers: Headers.Headers): AccountsError => {
   const { title, detail } = describe(body)
   const requestId = headers["request-id"]
   const message = requestId ? `${detail} (request ${requestId})` : detail

@@ -19,7 +19,7 @@ const remote = <A>(url: string, use: (accounts: Accounts["Type"]) => Effect.Effe
   Effect.runPromise(
     Effect.flatMap(Accounts, use).pipe(
       Effect.either,
-      Effect.provide(AccountsHttp.layer({ baseUrl: url, apiKey: acct.apiKey, timeout: timeout as never }).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.layer(retry)])))
+      Effect.provide(AccountsHttp.layer({ baseUrl: url, apiKey: acct.apiKey, timeout: timeout as never, keyedRetry: retry }).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.layer(retry)])))
     )
   )
 

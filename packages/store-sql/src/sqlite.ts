@@ -77,3 +77,5 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
 /** Accounts and API keys on an SQLite file, with its client and a retry policy for busy databases. */
 export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
+
+export { type MustExist, requireSqliteFile } from "./existing-database.js"

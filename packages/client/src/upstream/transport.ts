@@ -5,9 +5,10 @@
  * per logical operation reused across its retries, pacing by the upstream's RateLimit-* headers,
  * and error responses read back into acct's typed errors.
  */
-import { type AccountsError, isAccountsError, RetryPolicy, Timeout, Unavailable } from "@acct/core"
+import { type AccountsError, isAccountsError, RateLimited, RetryPolicy, Timeout, Unavailable } from "@acct/core"
 import { type Headers, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, ParseResult, Schema } from "effect"
+import { callFacts, recordFacts } from "../call-facts.js"
 import { fromResponse, retryAfterSeconds } from "../wire-errors.js"
 import { makePacer, readRateLimit } from "./pacer.js"
 
@@ -43,15 +44,73 @@ export const transportError = (name: string, baseUrl: string) => (error: unknown
   return new Unavailable({ message: `unexpected answer from ${name} at ${baseUrl}: ${e.message ?? String(error)}` })
 }
 
+const bounded = (name: string, baseUrl: string, timeout: Duration.Duration) => <A>(attempt: Effect.Effect<A, unknown>) =>
+  Effect.timeoutFail(attempt, { duration: timeout, onTimeout: () => new Timeout({ message: `${name} at ${baseUrl} did not answer within ${Duration.format(timeout)}` }) })
+
 /** One attempt bounded in time, retried under the policy: what every remote call is. */
 export const retried = (retryPolicy: RetryPolicy["Type"], name: string, baseUrl: string, timeout: Duration.Duration) =>
   <A>(attempt: Effect.Effect<A, unknown>): Effect.Effect<A, AccountsError> =>
-    retryPolicy.retry(
-      attempt.pipe(
-        Effect.timeoutFail({ duration: timeout, onTimeout: () => new Timeout({ message: `${name} at ${baseUrl} did not answer within ${Duration.format(timeout)}` }) }),
+    retryPolicy.retry(bounded(name, baseUrl, timeout)(attempt).pipe(Effect.mapError(transportError(name, baseUrl))))
+
+/** Connection failures that mean the request never left: nothing can have been applied. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
+/**
+ * Whether a failed attempt may have reached the server and been applied there: it timed out, the
+ * connection broke after the request was written, or a gateway answered for a server that may
+ * have finished the work (500, 502, 504). A refused connection and a server's own refusal
+ * (4xx, 503, 429) were not applied.
+ */
+export const mayHaveBeenApplied = (error: unknown): boolean => {
+  if (error instanceof Timeout) return true
+  const { status } = callFacts(error)
+  if (status !== undefined) return status === 500 || status === 502 || status === 504
+  const e = error as { _tag?: string; cause?: { code?: string; cause?: { code?: string } } }
+  if (e._tag !== "RequestError") return false
+  const code = e.cause?.code ?? e.cause?.cause?.code
+  return code === undefined || !NOT_SENT.has(code)
+}
+
+const withMessage = (error: AccountsError, message: string): AccountsError => {
+  switch (error._tag) {
+    case "Unavailable":
+      return new Unavailable({ message, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) })
+    case "RateLimited":
+      return new RateLimited({ message, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) })
+    case "Timeout":
+      return new Timeout({ message })
+    default:
+      return error
+  }
+}
+
+/**
+ * A keyed operation (one Idempotency-Key on every attempt), retried under `retryPolicy`. Its
+ * failure records the key, and says so when the operation may have been applied: some attempt was
+ * sent and never answered, and no later answer settled it (a replay of the key would have
+ * returned the first result). Repeating the call with the same key is then the safe way to learn
+ * the outcome.
+ */
+export const retriedKeyed = (retryPolicy: RetryPolicy["Type"], name: string, baseUrl: string, timeout: Duration.Duration) =>
+  (idempotencyKey: string) =>
+  <A>(attempt: Effect.Effect<A, unknown>): Effect.Effect<A, AccountsError> =>
+    Effect.suspend(() => {
+      let unanswered = false
+      const once = bounded(name, baseUrl, timeout)(attempt).pipe(
+        Effect.tapError((error) => Effect.sync(() => void (unanswered ||= mayHaveBeenApplied(error)))),
         Effect.mapError(transportError(name, baseUrl))
       )
-    )
+      return Effect.mapError(retryPolicy.retry(once), (error) => {
+        const maybeApplied = unanswered && error.retryable
+        const told = maybeApplied
+          ? withMessage(
+              error,
+              `${error.message}. It may have been applied: an attempt was sent and its answer lost. Repeat it with idempotency key ${idempotencyKey} to learn the outcome (a replay returns the first result and never applies it twice)`
+            )
+          : error
+        return recordFacts(told, { ...callFacts(error), idempotencyKey, maybeApplied })
+      })
+    })
 
 const parseJson = (text: string): unknown => {
   if (text.trim() === "") return undefined
