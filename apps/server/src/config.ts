@@ -23,6 +23,10 @@ export const ServerConfig = Config.all({
   dbStatementTimeoutMs: Config.integer("ACCT_DB_STATEMENT_TIMEOUT_MS").pipe(Config.withDefault(5000)),
   /** Seconds an unfinished Idempotency-Key blocks retries (after a crash) before they may run. */
   idempotencyStaleSeconds: Config.integer("ACCT_IDEMPOTENCY_STALE_SECONDS").pipe(Config.withDefault(30)),
+  /** From SIGTERM to exit at the latest: in-flight requests get this long to finish. */
+  shutdownGraceSeconds: Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10)),
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served (load balancers notice). */
+  shutdownReadinessDelaySeconds: Config.number("ACCT_SHUTDOWN_READINESS_DELAY_SECONDS").pipe(Config.withDefault(2)),
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
 })

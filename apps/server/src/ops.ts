@@ -1,19 +1,17 @@
 import { AcctApi, NotReady } from "@acct/api"
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { Effect, Ref } from "effect"
+import { Effect } from "effect"
 import { InFlight } from "./drain.js"
 
 export const OpsLive = HttpApiBuilder.group(AcctApi, "ops", (handlers) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const { draining } = yield* InFlight
+    const state = yield* InFlight
     return handlers
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
-        Effect.flatMap(Ref.get(draining), (isDraining) =>
-          isDraining ? Effect.fail(new NotReady({ status: "unavailable", reason: "shutting down" })) : Effect.void
-        ).pipe(
+        Effect.suspend(() => (state.phase !== "serving" ? Effect.fail(new NotReady({ status: "unavailable", reason: "shutting down" })) : Effect.void)).pipe(
           Effect.zipRight(sql`SELECT 1`),
           Effect.timeout("2 seconds"),
           Effect.as({ status: "ready" as const }),
