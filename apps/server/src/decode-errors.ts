@@ -85,6 +85,8 @@ const describeActual = (actual: string) => {
 export const describeMessage = (message: string): string => {
   const mismatch = /^Expected ([\s\S]*), actual ([\s\S]*)$/.exec(message)
   if (mismatch) return `expected ${describeExpected(mismatch[1]!)}, got ${describeActual(mismatch[2]!)}`
+  const notNumber = /^Unable to decode ([\s\S]*) into a number$/.exec(message)
+  if (notNumber) return `expected a number, got ${describeActual(notNumber[1]!)}`
   if (message === "is missing") return "is required"
   if (message === "is unexpected") return "is not a known field"
   const unexpected = /^is unexpected, expected: ([\s\S]*)$/.exec(message)
@@ -92,7 +94,8 @@ export const describeMessage = (message: string): string => {
   return message
 }
 
-const where = (issue: DecodeIssue) => issue.path.map(String).join(".")
+/** A field's path, `data.attributes.reference-id`; odd keys (empty, with dots or spaces) quoted. */
+const where = (issue: DecodeIssue) => issue.path.map((key) => (/^[\w\-[\]]+$/.test(String(key)) ? String(key) : JSON.stringify(String(key)))).join(".")
 
 /**
  * A decode failure as one line: `field: problem; …`. Schema checks an optional field against
