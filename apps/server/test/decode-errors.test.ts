@@ -11,7 +11,7 @@ describe("decode failures said for people", () => {
     expect(describeIssues([issue(["meta", "tag-name"], "Expected ReadonlyArray<string>, actual 5")])).toBe("meta.tag-name: expected a list of strings, got 5")
     expect(describeIssues([issue(["page[size]"], 'Unable to decode "abc" into a number')])).toBe('page[size]: expected a number, got "abc"')
     expect(describeIssues([issue(["data", "x"], "is unexpected, expected: \"type\" | \"attributes\"")])).toBe("data.x: is not a known field (known: type, attributes)")
-    expect(describeIssues([issue(["", "a.b"], "is missing")])).toBe('"".\"a.b\": is required')
+    expect(describeIssues([issue(["", "a.b"], "is missing")])).toBe('""."a.b": is required')
   })
 
   it("words types", () => {

@@ -32,8 +32,9 @@ interface Target {
 const targets: Array<Target> = []
 HttpApi.reflect(AcctApi, {
   onGroup: () => undefined,
-  onEndpoint: ({ endpoint }: { readonly endpoint: HttpApiEndpoint.HttpApiEndpoint.Any }) => {
-    targets.push({ method: endpoint.method, path: endpoint.path, payload: endpoint.payloadSchema as Option.Option<Schema.Schema.Any>, urlParams: endpoint.urlParamsSchema as Option.Option<Schema.Schema.Any> })
+  onEndpoint: ({ endpoint }) => {
+    const { method, path, payloadSchema, urlParamsSchema } = endpoint as unknown as HttpApiEndpoint.HttpApiEndpoint.AnyWithProps
+    targets.push({ method, path, payload: payloadSchema as Option.Option<Schema.Schema.Any>, urlParams: urlParamsSchema as Option.Option<Schema.Schema.Any> })
   }
 })
 
