@@ -16,6 +16,7 @@ import {
   withStartupLock
 } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
+import type { SqlClient } from "@effect/sql"
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Either, Layer, Option, Redacted } from "effect"
@@ -25,7 +26,7 @@ import { answerClientErrors } from "./client-errors.js"
 import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
-import { boundedMemoryStore, KnownKeys, type RateLimitOptions } from "./rate-limit.js"
+import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { OpsLive } from "./ops.js"
 import { PersonaLive } from "./persona.js"
 import { SoftwareOneLive } from "./softwareone.js"
@@ -89,7 +90,8 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         // An upstream has its own catalog and accounts: nothing to seed.
         Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
         // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
-        Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : boundedMemoryStore))),
+        Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)))),
+        Layer.provideMerge(RateLimitCounters.layer),
         Layer.provideMerge(KnownKeys.layer),
         Layer.provideMerge(store),
         Layer.provideMerge(InFlight.layer),

@@ -116,43 +116,63 @@ export const withRateLimitHeaders = (response: HttpServerResponse.HttpServerResp
         "ratelimit-reset": String(limit.resetSeconds)
       })
 
-/** Counters above this many are swept of expired ones; past the cap the oldest are dropped. */
+/** How many callers' counters the in-memory store keeps at most. */
 const MEMORY_COUNTERS_MAX = 100_000
 
 /**
- * The RateLimiter's in-memory store (one server on SQLite) with the fixed-window semantics of
- * @effect/experimental's `layerStoreMemory` (a window whose expiry each consumed token
- * extends), except that counters expire: the library's store keeps every key it ever saw.
+ * Fixed-window counters, as @effect/experimental's `layerStoreMemory` keeps them (a window whose
+ * expiry each consumed token extends), except that they expire and are bounded: the library's
+ * store keeps every key it ever saw. When the map doubles, expired counters are swept (so the
+ * work is amortised constant per request); at the cap the oldest are dropped.
  */
-export const boundedMemoryStore = Layer.sync(RateLimiter.RateLimiterStore, () => {
-  const counters = new Map<string, { count: number; expiresAt: number }>()
-  let sweepAt = 1024
-  const sweep = (now: number) => {
-    for (const [key, counter] of counters) if (counter.expiresAt <= now) counters.delete(key)
-    for (const key of counters.keys()) {
-      if (counters.size < MEMORY_COUNTERS_MAX) break
-      counters.delete(key)
-    }
-    sweepAt = Math.min(MEMORY_COUNTERS_MAX, Math.max(1024, counters.size * 2))
+export class ExpiringCounters {
+  private readonly counters = new Map<string, { count: number; expiresAt: number }>()
+  private sweepAt = 1024
+  constructor(private readonly max: number) {}
+
+  get size() {
+    return this.counters.size
   }
-  return RateLimiter.RateLimiterStore.of({
+
+  /** Spends `tokens` of `key`'s budget: the count after it (over `limit`: not spent) and ms to expiry. */
+  hit(key: string, tokens: number, refillMillis: number, limit: number | undefined, now: number): readonly [number, number] {
+    let counter = this.counters.get(key)
+    if (!counter || counter.expiresAt <= now) {
+      if (this.counters.size >= this.sweepAt) this.sweep(now)
+      counter = { count: 0, expiresAt: now }
+      this.counters.delete(key)
+      this.counters.set(key, counter)
+    }
+    if (limit && counter.count + tokens > limit) return [counter.count + tokens, counter.expiresAt - now]
+    counter.count += tokens
+    counter.expiresAt += refillMillis * tokens
+    return [counter.count, counter.expiresAt - now]
+  }
+
+  private sweep(now: number) {
+    for (const [key, counter] of this.counters) if (counter.expiresAt <= now) this.counters.delete(key)
+    // Still full: drop the oldest windows (insertion order), which free up soonest anyway.
+    for (const key of this.counters.keys()) {
+      if (this.counters.size < this.max) break
+      this.counters.delete(key)
+    }
+    this.sweepAt = Math.min(this.max, Math.max(1024, this.counters.size * 2))
+  }
+}
+
+/** The counters of one server on SQLite. */
+export class RateLimitCounters extends Context.Tag("@acct/server/RateLimitCounters")<RateLimitCounters, ExpiringCounters>() {
+  static layer = Layer.sync(RateLimitCounters, () => new ExpiringCounters(MEMORY_COUNTERS_MAX))
+}
+
+/** The RateLimiter's store for one server on SQLite: its RateLimitCounters. */
+export const boundedMemoryStore = Layer.effect(
+  RateLimiter.RateLimiterStore,
+  Effect.map(RateLimitCounters, (counters) =>
+    RateLimiter.RateLimiterStore.of({
     fixedWindow: (options) =>
-      Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          const now = clock.unsafeCurrentTimeMillis()
-          let counter = counters.get(options.key)
-          if (!counter || counter.expiresAt <= now) {
-            if (counters.size >= sweepAt) sweep(now)
-            counter = { count: 0, expiresAt: now }
-            counters.delete(options.key)
-            counters.set(options.key, counter)
-          }
-          if (options.limit && counter.count + options.tokens > options.limit) return [counter.count + options.tokens, counter.expiresAt - now] as const
-          counter.count += options.tokens
-          counter.expiresAt += Duration.toMillis(options.refillRate) * options.tokens
-          return [counter.count, counter.expiresAt - now] as const
-        })
-      ),
-    tokenBucket: () => Effect.die("the server's rate-limit store implements the fixed window only")
-  })
-})
+        Effect.clockWith((clock) => Effect.sync(() => counters.hit(options.key, options.tokens, Duration.toMillis(options.refillRate), options.limit, clock.unsafeCurrentTimeMillis()))),
+      tokenBucket: () => Effect.die("the server's rate-limit store implements the fixed window only")
+    })
+  )
+)
