@@ -23,6 +23,7 @@ import { Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
 import { answerClientErrors } from "./client-errors.js"
+import { answerWhileUnattached } from "./startup-gate.js"
 import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
@@ -107,7 +108,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
 }
 
 export const serverLayer = (config: ServerConfig) => {
-  const server = answerClientErrors(createServer())
+  const server = answerWhileUnattached(answerClientErrors(createServer()))
   const listener: Listener = { stopAccepting: () => void server.close(), closeAll: () => server.closeAllConnections() }
   return appLayer(config, listener).pipe(
     HttpServer.withLogAddress,
