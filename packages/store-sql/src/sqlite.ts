@@ -1,6 +1,6 @@
 /**
- * The embedded default: one SQLite file, WAL journal, a busy timeout so concurrent processes
- * wait for each other instead of failing, foreign keys enforced, migrations run at start.
+ * The embedded default: one SQLite file, WAL journal, foreign keys enforced, migrations run at
+ * start. Concurrent processes (the server, the CLI) take turns at the write lock.
  */
 import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
 import { SqlClient } from "@effect/sql"
@@ -17,9 +17,20 @@ export interface SqliteOptions {
   readonly filename: string
 }
 
+/**
+ * How long one statement waits for another process's write lock. better-sqlite3 waits it out
+ * synchronously, on the event loop, so every request of the process stalls with it: with 5 s, a
+ * `BEGIN EXCLUSIVE` elsewhere froze /healthz for 5 s per attempt. So the wait is short and a busy
+ * statement fails fast (SQLITE_BUSY, retryable): the store retries it asynchronously under
+ * RetryPolicy (exponential backoff), with the event loop free in between, and answers 503 "the
+ * database is busy" when the lock stays taken. Measured with another process holding the lock:
+ * 5000 ms → the slowest /healthz ≈ 2 s (the whole 2.5 s hold); 10 ms → 45 ms (a busy 2-core box).
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 10
+
 const prepare = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`PRAGMA busy_timeout = 5000`
+  yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
   yield* sql`PRAGMA foreign_keys = ON`
   yield* sql`PRAGMA synchronous = NORMAL`
   // Freed pages are zeroed, so redacted or deleted data leaves no copy in the file.
