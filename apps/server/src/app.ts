@@ -24,6 +24,7 @@ import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
 import { answerClientErrors } from "./client-errors.js"
 import { answerWhileUnattached } from "./startup-gate.js"
+import { DatabaseFile } from "./database-file.js"
 import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
@@ -94,6 +95,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)))),
         Layer.provideMerge(RateLimitCounters.layer),
         Layer.provideMerge(KnownKeys.layer),
+        Layer.provideMerge(DatabaseFile.layer(database)),
         Layer.provideMerge(store),
         Layer.provideMerge(InFlight.layer),
         // No span exporter is configured, so tracing only cost time: a span per request (with

@@ -9,8 +9,9 @@
  * 3. `inFlight` (drain.ts) — counts the request for a graceful shutdown, refuses it once draining;
  * 4. `rateLimit` (rate-limit.ts) — before the key check.
  *
- * Inside the API (`apiEdge`, per route): the body read once (request-body.ts), idempotency
- * (idempotency.ts), and decode failures said for people (decode-errors.ts).
+ * Inside the API (`apiEdge`, around the router): writes refused while the database file is
+ * lost (database-file.ts), the body read once (request-body.ts), idempotency (idempotency.ts),
+ * and decode failures said for people (decode-errors.ts).
  *
  * The platform writes the response before a serve-level middleware regains control, so what
  * must change the response is a pre-response handler, registered once, here.
@@ -22,6 +23,7 @@ import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerRes
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, FiberRef, flow } from "effect"
+import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeIssues } from "./decode-errors.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
@@ -156,12 +158,13 @@ const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
 export const apiEdge = (options: EdgeOptions) =>
   HttpApiBuilder.middleware(
     AcctApi,
-    Effect.map(SqlClient.SqlClient, (sql) => (app) =>
+    Effect.map(Effect.zip(SqlClient.SqlClient, DatabaseFile), ([sql, file]) => (app) =>
       app.pipe(
         decodeErrorsForPeople,
         idempotency({ staleAfterMs: options.idempotencyStaleMs }),
         Effect.provideService(SqlClient.SqlClient, sql),
-        requestBody({ maxBodyBytes: options.maxBodyBytes })
+        requestBody({ maxBodyBytes: options.maxBodyBytes }),
+        durableWrites(file)
       ) as typeof app
     )
   )

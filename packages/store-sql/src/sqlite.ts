@@ -6,7 +6,7 @@ import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/cor
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
-import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs"
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs"
 import path from "node:path"
 import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
@@ -88,3 +88,25 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
 /** Accounts and API keys on an SQLite file, with its client and a retry policy for busy databases. */
 export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
+
+/**
+ * Whether the SQLite file this process opened is still the one at its path, and writable.
+ * SQLite keeps writing into an unlinked file (its directory removed, the file replaced), so such
+ * writes succeed and are lost at the next start; a check before a write is refused and before it
+ * is acknowledged (and in readiness) is the only way to notice. Undefined: fine; else the problem.
+ */
+export const sqliteFileProblem = (filename: string) => {
+  if (filename === ":memory:") return () => undefined
+  const opened = statSync(filename, { throwIfNoEntry: false })
+  return (): string | undefined => {
+    const now = statSync(filename, { throwIfNoEntry: false })
+    if (now === undefined) return `the database file ${filename} was removed`
+    if (opened !== undefined && (now.ino !== opened.ino || now.dev !== opened.dev)) return `the database file ${filename} was replaced by another file`
+    try {
+      accessSync(filename, constants.W_OK)
+    } catch {
+      return `the database file ${filename} is not writable`
+    }
+    return undefined
+  }
+}
