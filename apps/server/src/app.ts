@@ -15,23 +15,28 @@ import {
   withStartupLock
 } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
+import type { SqlClient } from "@effect/sql"
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Either, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
 import { answerClientErrors } from "./client-errors.js"
-import { drainOnShutdown, InFlight } from "./drain.js"
+import { answerWhileUnattached } from "./startup-gate.js"
+import { DatabaseFile } from "./database-file.js"
+import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
-import { apiErrors, edge } from "./edge.js"
+import { apiEdge, edge } from "./edge.js"
+import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { OpsLive } from "./ops.js"
 import { PersonaLive } from "./persona.js"
 import { SoftwareOneLive } from "./softwareone.js"
 
-const ApiLive = HttpApiBuilder.api(AcctApi).pipe(
-  Layer.provide([PersonaLive, SoftwareOneLive, OpsLive]),
-  Layer.provide([AuthenticationLive, ProblemAuthenticationLive])
-)
+const apiLive = (rateLimit: RateLimitOptions) =>
+  HttpApiBuilder.api(AcctApi).pipe(
+    Layer.provide([PersonaLive, SoftwareOneLive, OpsLive]),
+    Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit)])
+  )
 
 /** First-start work: the bootstrap admin key, and the demo data in a new database. */
 const prepareStore = (config: ServerConfig) =>
@@ -70,22 +75,27 @@ const accountsFor = (config: ServerConfig) =>
 
 /**
  * Everything but the listening socket: provide an HttpServer (real or test) to run it.
- * `closeConnections` is called if requests are still open when the shutdown grace runs out.
+ * `listener` lets a graceful shutdown stop accepting and close what clients leave open.
  */
-export const appLayer = (config: ServerConfig, closeConnections?: () => void) =>
-  Layer.unwrapEffect(
+export const appLayer = (config: ServerConfig, listener?: Listener) => {
+  const edgeOptions = { maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }
+  const shutdown = { grace: Duration.seconds(config.shutdownGraceSeconds), readinessDelay: Duration.seconds(config.shutdownReadinessDelaySeconds) }
+  return Layer.unwrapEffect(
     Effect.map(accountsFor(config), ({ store, database, gateway }) =>
-      drainOnShutdown("10 seconds", closeConnections).pipe(
+      drainOnShutdown(shutdown, listener).pipe(
         // Built after (so released before) the server: see drain.ts.
-        Layer.provideMerge(HttpApiBuilder.serve(edge({ maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit, idempotencyStaleMs: config.idempotencyStaleSeconds * 1000 }))),
+        Layer.provideMerge(HttpApiBuilder.serve(edge(edgeOptions))),
         Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-        Layer.provide(apiErrors),
-        Layer.provide(ApiLive),
+        Layer.provide(apiEdge(edgeOptions)),
+        Layer.provide(apiLive({ perMinute: config.rateLimit })),
         // An upstream has its own catalog and accounts: nothing to seed.
         Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
         // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
-        Layer.provide(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : RateLimiter.layerStoreMemory))),
+        Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)))),
+        Layer.provideMerge(RateLimitCounters.layer),
+        Layer.provideMerge(KnownKeys.layer),
+        Layer.provideMerge(DatabaseFile.layer(database)),
         Layer.provideMerge(store),
         Layer.provideMerge(InFlight.layer),
         // No span exporter is configured, so tracing only cost time: a span per request (with
@@ -97,10 +107,12 @@ export const appLayer = (config: ServerConfig, closeConnections?: () => void) =>
       )
     )
   )
+}
 
 export const serverLayer = (config: ServerConfig) => {
-  const server = answerClientErrors(createServer())
-  return appLayer(config, () => server.closeAllConnections()).pipe(
+  const server = answerWhileUnattached(answerClientErrors(createServer()))
+  const listener: Listener = { stopAccepting: () => void server.close(), closeAll: () => server.closeAllConnections() }
+  return appLayer(config, listener).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(() => server, { port: config.port, host: config.host }))
   )

@@ -1,55 +1,92 @@
 /**
- * Authentication: `Authorization: Bearer <key>` checked against the stored key hashes. One
- * check, two answers: Persona's error format on /api/v1, problem details on /v1.
+ * Authentication: `Authorization: Bearer <key>` (exactly: bearer.ts) checked against the stored
+ * key hashes. One check, two answers: Persona's error format on /api/v1, problem details on /v1.
+ *
+ * A key this process verifies for the first time was counted against its caller's address by
+ * the rate limit (which runs before the key check); here it is counted against the key too, and
+ * remembered, so later requests are counted by key id alone.
  */
 import { ApiKeys, type Principal } from "@acct/core"
 import { Authentication, PersonaErrors, ProblemAuthentication, SoftwareOneErrors } from "@acct/api"
-import { Effect, FiberRef, Layer, Redacted } from "effect"
+import { RateLimiter } from "@effect/experimental"
+import { HttpServerRequest } from "@effect/platform"
+import { Effect, FiberRef, Layer } from "effect"
+import { bearerToken } from "./bearer.js"
+import { sha256 } from "./hash.js"
+import { KnownKeys, limitedDetail, type RateLimitOptions, spend } from "./rate-limit.js"
 import { currentRequest } from "./request-context.js"
 
-type Failure = { readonly _tag: "Missing" } | { readonly _tag: "Invalid" } | { readonly _tag: "Unavailable"; readonly message: string }
-
-const authenticate = (keys: ApiKeys["Type"], token: Redacted.Redacted<string>): Effect.Effect<Principal, Failure> =>
-  Effect.gen(function* () {
-    const secret = Redacted.value(token)
-    if (secret === "") return yield* Effect.fail<Failure>({ _tag: "Missing" })
-    const principal = yield* keys.verify(secret).pipe(
-      Effect.mapError((e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
-    )
-    const request = yield* FiberRef.get(currentRequest)
-    if (request) request.principal = `${principal.actor.kind}:${principal.actor.id}`
-    return principal
-  })
+type Failure =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Invalid" }
+  | { readonly _tag: "Unavailable"; readonly message: string }
+  | { readonly _tag: "Limited"; readonly retryAfter: number }
 
 const MISSING = "Must be authenticated to access this endpoint"
 const INVALID = "Token is invalid"
 
-export const AuthenticationLive = Layer.effect(
-  Authentication,
-  Effect.map(ApiKeys, (keys) => ({
-    bearer: (token: Redacted.Redacted<string>) =>
-      authenticate(keys, token).pipe(
-        Effect.mapError((f) =>
-          f._tag === "Unavailable"
-            ? new PersonaErrors.Unavailable({ errors: [{ title: "Service unavailable", details: f.message }] })
-            : new PersonaErrors.Unauthenticated({ errors: [{ title: f._tag === "Missing" ? MISSING : INVALID }] })
-        )
+const makeAuthenticate = (options: RateLimitOptions) =>
+  Effect.gen(function* () {
+    const keys = yield* ApiKeys
+    const known = yield* KnownKeys
+    const limiter = yield* RateLimiter.RateLimiter
+    const authenticate: Effect.Effect<Principal, Failure, HttpServerRequest.HttpServerRequest> = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const header = request.headers.authorization
+      if (header === undefined || header.trim() === "") return yield* Effect.fail<Failure>({ _tag: "Missing" })
+      const token = bearerToken(header)
+      if (token === undefined) return yield* Effect.fail<Failure>({ _tag: "Invalid" })
+      const principal = yield* keys.verify(token).pipe(
+        Effect.mapError((e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
       )
-  }))
-)
+      const context = yield* FiberRef.get(currentRequest)
+      const tokenHash = sha256(token)
+      if (known.idOf(tokenHash) === undefined) {
+        const verdict = yield* spend(limiter, `key:${principal.actor.id}`, options)
+        if (context) context.limit = verdict.state
+        if (verdict.retryAfter !== undefined) return yield* Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
+        known.remember(tokenHash, principal.actor.id)
+      }
+      if (context) context.principal = `${principal.actor.kind}:${principal.actor.id}`
+      return principal
+    })
+    return authenticate
+  })
 
-export const ProblemAuthenticationLive = Layer.effect(
-  ProblemAuthentication,
-  Effect.map(ApiKeys, (keys) => ({
-    bearer: (token: Redacted.Redacted<string>) =>
-      Effect.flatMap(FiberRef.get(currentRequest), (request) =>
-        authenticate(keys, token).pipe(
-          Effect.mapError((f) =>
-            f._tag === "Unavailable"
-              ? new SoftwareOneErrors.Unavailable(SoftwareOneErrors.problemBody(503, "Service Unavailable", f.message, request?.id))
-              : new SoftwareOneErrors.Unauthenticated(SoftwareOneErrors.problemBody(401, "Unauthorized", f._tag === "Missing" ? MISSING : INVALID, request?.id))
-          )
+export const AuthenticationLive = (options: RateLimitOptions) =>
+  Layer.effect(
+    Authentication,
+    Effect.map(makeAuthenticate(options), (authenticate) => ({
+      bearer: () =>
+        Effect.mapError(authenticate, (f) => {
+          switch (f._tag) {
+            case "Unavailable":
+              return new PersonaErrors.Unavailable({ errors: [{ title: "Service unavailable", details: f.message }] })
+            case "Limited":
+              return new PersonaErrors.TooManyRequests({ errors: [{ title: "Rate limit exceeded", details: limitedDetail("key", options, f.retryAfter) }] })
+            default:
+              return new PersonaErrors.Unauthenticated({ errors: [{ title: f._tag === "Missing" ? MISSING : INVALID }] })
+          }
+        })
+    }))
+  )
+
+export const ProblemAuthenticationLive = (options: RateLimitOptions) =>
+  Layer.effect(
+    ProblemAuthentication,
+    Effect.map(makeAuthenticate(options), (authenticate) => ({
+      bearer: () =>
+        Effect.flatMap(FiberRef.get(currentRequest), (request) =>
+          Effect.mapError(authenticate, (f) => {
+            switch (f._tag) {
+              case "Unavailable":
+                return new SoftwareOneErrors.Unavailable(SoftwareOneErrors.problemBody(503, "Service Unavailable", f.message, request?.id))
+              case "Limited":
+                return new SoftwareOneErrors.TooManyRequests(SoftwareOneErrors.problemBody(429, "Too Many Requests", limitedDetail("key", options, f.retryAfter), request?.id))
+              default:
+                return new SoftwareOneErrors.Unauthenticated(SoftwareOneErrors.problemBody(401, "Unauthorized", f._tag === "Missing" ? MISSING : INVALID, request?.id))
+            }
+          })
         )
-      )
-  }))
-)
+    }))
+  )

@@ -20,17 +20,38 @@ const refusal = (code: string | undefined): readonly [number, string, string] =>
   }
 }
 
+/** The first bytes a connection sent, until its first request is parsed (then unknown). */
+const opening = Symbol("acct/opening-bytes")
+type Tracked = Duplex & { [opening]?: string | undefined }
+
+/**
+ * Whether the refused request is a HEAD, whose answer must have no body (RFC 9110 §9.3.2). The
+ * parser's `rawPacket` is only the chunk it failed on, so a request whose headers came in
+ * several chunks is recognised by its connection's opening bytes. (A HEAD that is not the first
+ * request on its connection and arrives in pieces is not recognised: it gets the body.)
+ */
+const isHead = (error: NodeJS.ErrnoException, socket: Tracked) => {
+  const packet = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 8).toString("latin1") ?? ""
+  const method = /^([A-Z]{3,7}) /.exec(packet)?.[1]
+  return method !== undefined ? method === "HEAD" : socket[opening] === "HEAD "
+}
+
 export const answerClientErrors = (server: Server): Server =>
-  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // A connection the client already dropped has nobody to answer.
-    if (error.code === "ECONNRESET" || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    const [status, title, details] = refusal(error.code)
-    const body = JSON.stringify({ errors: [{ title, details }] })
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Request-Id: req_${randomAlphanumeric(24)}\r\nConnection: close\r\n\r\n${body}`
-    )
-  })
+  server
+    .on("connection", (socket: Tracked) => void socket.once("data", (chunk: Buffer) => void (socket[opening] ??= chunk.subarray(0, 5).toString("latin1"))))
+    .on("request", (request: { socket: Tracked }) => void (request.socket[opening] = "served"))
+    .on("clientError", (error: NodeJS.ErrnoException, socket: Tracked) => {
+      // A connection the client already dropped has nobody to answer.
+      if (error.code === "ECONNRESET" || !socket.writable) {
+        socket.destroy()
+        return
+      }
+      const [status, title, details] = refusal(error.code)
+      const body = JSON.stringify({ errors: [{ title, details }] })
+      // An answer to HEAD has no body (RFC 9110 §9.3.2), only the headers a GET would get.
+      const head = isHead(error, socket)
+      socket.end(
+        `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Request-Id: req_${randomAlphanumeric(24)}\r\nConnection: close\r\n\r\n${head ? "" : body}`
+      )
+    })

@@ -1,5 +1,6 @@
 /** The service's configuration, from the environment. */
-import { Config } from "effect"
+import { MIN_SECRET_LENGTH } from "@acct/core"
+import { Config, Redacted } from "effect"
 
 export const ServerConfig = Config.all({
   port: Config.integer("PORT").pipe(Config.withDefault(8080)),
@@ -12,8 +13,15 @@ export const ServerConfig = Config.all({
   profile: Config.option(Config.string("ACCT_PROFILE")),
   /** An SQLite file, or a postgres:// URL for several servers sharing one database. */
   database: Config.string("ACCT_DATABASE").pipe(Config.withDefault(".acct/acct.db")),
-  /** Registered as an admin key at start, if absent. */
-  bootstrapKey: Config.option(Config.redacted("ACCT_BOOTSTRAP_KEY")),
+  /** Registered as an admin key at start, if absent; at least MIN_SECRET_LENGTH characters. */
+  bootstrapKey: Config.option(
+    Config.redacted("ACCT_BOOTSTRAP_KEY").pipe(
+      Config.validate({
+        message: `ACCT_BOOTSTRAP_KEY must be at least ${MIN_SECRET_LENGTH} characters (a shorter key can be guessed); make one with: openssl rand -hex 24`,
+        validation: (key) => Redacted.value(key).length >= MIN_SECRET_LENGTH
+      })
+    )
+  ),
   /** Load the demo catalog and accounts when the database has no account types. */
   seedDemo: Config.boolean("ACCT_SEED_DEMO").pipe(Config.withDefault(true)),
   /** Requests per minute per API key (RateLimit-* headers on every response, 429 past it). */
@@ -23,6 +31,10 @@ export const ServerConfig = Config.all({
   dbStatementTimeoutMs: Config.integer("ACCT_DB_STATEMENT_TIMEOUT_MS").pipe(Config.withDefault(5000)),
   /** Seconds an unfinished Idempotency-Key blocks retries (after a crash) before they may run. */
   idempotencyStaleSeconds: Config.integer("ACCT_IDEMPOTENCY_STALE_SECONDS").pipe(Config.withDefault(30)),
+  /** From SIGTERM to exit at the latest: in-flight requests get this long to finish. */
+  shutdownGraceSeconds: Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10)),
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served (load balancers notice). */
+  shutdownReadinessDelaySeconds: Config.number("ACCT_SHUTDOWN_READINESS_DELAY_SECONDS").pipe(Config.withDefault(2)),
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
 })

@@ -1,44 +1,84 @@
 /**
  * Graceful shutdown. On SIGTERM the runtime releases layers in reverse order; the drain layer
- * sits outermost, so it goes first: it marks the service draining (readiness turns 503, so load
- * balancers stop sending), waits for in-flight requests to finish (at most `grace`; then it
- * closes the connections still open, or the listener would wait for them forever), and only
- * then lets the HTTP server and the database close.
+ * sits outermost, so it goes first, while the request handler is still attached:
+ *
+ * 1. unready — `/readyz` answers 503 for `readinessDelay` while everything else is still
+ *    served, so load balancers notice and stop sending;
+ * 2. draining — the listener closes and idle keep-alive connections with it; a new request on a
+ *    connection still open gets 503 with `Connection: close`; requests in flight finish;
+ * 3. when none is left, or the grace period (counted from SIGTERM) is over, every remaining
+ *    connection is closed (half-sent requests, clients that never read), and only then do the
+ *    HTTP server and the database close. So the process exits within the grace period whatever
+ *    clients do.
  */
-import { Context, type Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
+import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { refusal } from "./error-body.js"
 
-export class InFlight extends Context.Tag("@acct/server/InFlight")<
-  InFlight,
-  { readonly count: Ref.Ref<number>; readonly draining: Ref.Ref<boolean> }
->() {
-  static layer = Layer.effect(InFlight, Effect.all({ count: Ref.make(0), draining: Ref.make(false) }))
+export type Phase = "serving" | "unready" | "draining"
+
+export class InFlight extends Context.Tag("@acct/server/InFlight")<InFlight, { count: number; phase: Phase }>() {
+  static layer = Layer.sync(InFlight, () => ({ count: 0, phase: "serving" as Phase }))
 }
 
-/** Counts a request while it runs. */
-export const tracked = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(InFlight, ({ count }) => Effect.acquireUseRelease(Ref.update(count, (n) => n + 1), () => effect, () => Ref.update(count, (n) => n - 1)))
+/** Answered even while draining: a load balancer's probes must see the truth to the end. */
+const PROBES = new Set(["/healthz", "/readyz"])
 
-export const drainOnShutdown = (grace: Duration.DurationInput, onGraceExpired: () => void = () => undefined) =>
+/** Counts a request while it runs; once draining, refuses new ones and closes their connection. */
+export const inFlight = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | InFlight> =>
+  Effect.flatMap(InFlight, (state) => {
+    if (state.phase === "draining") {
+      return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        PROBES.has(request.url.split("?")[0]!)
+          ? app
+          : Effect.map(refusal(request, 503, "Service unavailable", "this server is shutting down; retry (another replica will answer)"), (response) =>
+              HttpServerResponse.setHeaders(response, { connection: "close", "retry-after": "1" })
+            )
+      )
+    }
+    state.count++
+    return Effect.ensuring(app, Effect.sync(() => void state.count--))
+  })
+
+/** What the drain can do to the listening server. */
+export interface Listener {
+  /** Stop accepting connections and close the idle ones. */
+  readonly stopAccepting: () => void
+  /** Close every connection still open. */
+  readonly closeAll: () => void
+}
+
+export interface DrainOptions {
+  /** From SIGTERM to the last connection closed. */
+  readonly grace: Duration.DurationInput
+  /** How long `/readyz` says 503 before the listener closes (within the grace). */
+  readonly readinessDelay: Duration.DurationInput
+}
+
+export const drainOnShutdown = (options: DrainOptions, listener?: Listener) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
-      const { count, draining } = yield* InFlight
+      const state = yield* InFlight
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {
-          yield* Ref.set(draining, true)
-          const waiting = yield* Ref.get(count)
-          if (waiting > 0) yield* Effect.logInfo("draining in-flight requests").pipe(Effect.annotateLogs({ inFlight: waiting }))
+          const grace = Duration.decode(options.grace)
+          const delay = Duration.min(Duration.decode(options.readinessDelay), grace)
+          state.phase = "unready"
+          yield* Effect.logInfo("shutting down: not ready").pipe(Effect.annotateLogs({ readinessDelayMs: Duration.toMillis(delay) }))
+          yield* Effect.sleep(delay)
+          state.phase = "draining"
+          listener?.stopAccepting()
+          if (state.count > 0) yield* Effect.logInfo("draining in-flight requests").pipe(Effect.annotateLogs({ inFlight: state.count }))
           // Finalizers are uninterruptible: the wait must be made interruptible for the timeout to work.
-          const drained = yield* Ref.get(count).pipe(
-            Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("20 millis") }),
+          const drained = yield* Effect.sync(() => state.count).pipe(
+            Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("10 millis") }),
             Effect.interruptible,
-            Effect.timeout(grace),
+            Effect.timeout(Duration.subtract(grace, delay)),
             Effect.as(true),
             Effect.orElseSucceed(() => false)
           )
-          if (!drained) {
-            yield* Effect.logWarning("grace period over: closing the remaining connections").pipe(Effect.annotateLogs({ inFlight: yield* Ref.get(count) }))
-            onGraceExpired()
-          }
+          if (!drained) yield* Effect.logWarning("grace period over: closing the remaining connections").pipe(Effect.annotateLogs({ inFlight: state.count }))
+          listener?.closeAll()
           yield* Effect.logInfo("shutting down")
         })
       )

@@ -1,27 +1,41 @@
 /**
- * The service's outer edge, around every request: a request id (`Request-Id: req_…`) on every
- * response, a body-size limit, one structured log line per request (method, path, status,
- * duration, request id, principal; never bodies, keys or personal data), and a JSON error body
- * for anything the API layer did not answer itself — never a stack trace.
+ * The service's outer edge: what happens to every request, one concern per middleware, in the
+ * order they run:
+ *
+ * 1. `requestId` — a `Request-Id: req_…` on every response, and the shaping every answer gets
+ *    (a JSON error body where the router left it empty, the RateLimit-* headers);
+ * 2. `accessLog` — one structured line per request (method, path, status, duration, request id,
+ *    principal; never bodies, keys or personal data);
+ * 3. `inFlight` (drain.ts) — counts the request for a graceful shutdown, refuses it once draining;
+ * 4. `rateLimit` (rate-limit.ts) — before the key check.
+ *
+ * Inside the API (`apiEdge`, around the router): writes refused while the database file is
+ * lost (database-file.ts), the body read once (request-body.ts), idempotency (idempotency.ts),
+ * and decode failures said for people (decode-errors.ts).
+ *
+ * The platform writes the response before a serve-level middleware regains control, so what
+ * must change the response is a pre-response handler, registered once, here.
  */
-import { randomAlphanumeric } from "@acct/core"
-import { HttpApiBuilder, HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServerRequest } from "@effect/platform-node"
-import type { SqlClient } from "@effect/sql"
-import { RateLimiter } from "@effect/experimental"
-import { Cause, Duration, Effect, Exit, FiberRef, Option } from "effect"
-import { sha256 } from "./hash.js"
 import { AcctApi, PersonaErrors, SoftwareOneErrors } from "@acct/api"
-import { InFlight, tracked } from "./drain.js"
+import { randomAlphanumeric } from "@acct/core"
+import { RateLimiter } from "@effect/experimental"
+import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Cause, Effect, Exit, FiberRef, flow } from "effect"
+import { DatabaseFile, durableWrites } from "./database-file.js"
+import { describeIssues } from "./decode-errors.js"
+import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
-import { claim, readBody } from "./idempotency.js"
-import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js"
+import { idempotency } from "./idempotency.js"
+import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
+import { requestBody } from "./request-body.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
 
 /**
  * The router answers some failures itself with an empty body (a body that is not JSON, an
- * unknown route, a body over the limit, an unexpected defect): give those the same JSON error
- * body as the rest. A 500 says which request id to quote, never what broke.
+ * unknown route, an unexpected defect): give those the same JSON error body as the rest. A 500
+ * says which request id to quote, never what broke.
  */
 const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, request: HttpServerRequest.HttpServerRequest, id: string) => {
   if (response.status < 400 || response.body._tag !== "Empty") return response
@@ -33,8 +47,6 @@ const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, reque
       return answer("Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
     case 405:
       return answer("Method Not Allowed", `${request.method} is not supported here`)
-    case 413:
-      return answer("Payload Too Large", "the request body is larger than this service accepts")
     case 500:
       return answer("Internal error", `something went wrong on our side; quote request id ${id}`)
     default:
@@ -56,50 +68,64 @@ const clientGone = (request: HttpServerRequest.HttpServerRequest) => {
   return response.destroyed || response.socket?.destroyed === true
 }
 
-/** Beyond this much, an oversized upload is cut off instead of drained. */
-const DRAIN_LIMIT = 16 * 1024 * 1024
-
-/**
- * Reads and discards an upload we refuse. Closing a socket with unread data makes the kernel
- * send a reset, which can destroy our 413 before the client reads it; draining avoids that.
- */
-const drain = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.async<void>((resume) => {
-    const incoming = NodeHttpServerRequest.toIncomingMessage(request)
-    let seen = 0
-    const done = () => resume(Effect.void)
-    incoming.on("data", (chunk: Buffer) => {
-      seen += chunk.length
-      if (seen > DRAIN_LIMIT) incoming.destroy()
-    })
-    incoming.once("end", done)
-    incoming.once("close", done)
-    incoming.once("error", done)
-    incoming.resume()
-  })
-
 interface Exchange extends RequestContext {
+  /** The status the client was answered with, for the access log. */
   status: number
-  /** The caller's rate-limit state, for the RateLimit-* headers. */
-  limit: { readonly limit: number; readonly remaining: number; readonly resetSeconds: number } | undefined
 }
 
-/** Endpoints that load balancers and people's browsers poll: never rate limited. */
-const unmetered = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
-
-const withRateLimitHeaders = (response: HttpServerResponse.HttpServerResponse, limit: Exchange["limit"]) =>
-  limit === undefined
-    ? response
-    : HttpServerResponse.setHeaders(response, {
-        "ratelimit-limit": String(limit.limit),
-        "ratelimit-remaining": String(limit.remaining),
-        "ratelimit-reset": String(limit.resetSeconds)
-      })
+const shape = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse, exchange: Exchange) => {
+  if (clientGone(request)) {
+    exchange.status = CLIENT_CLOSED
+    return HttpServerResponse.empty({ status: CLIENT_CLOSED })
+  }
+  let shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, request, exchange.id), "request-id", exchange.id), exchange.limit)
+  // A 429 from the key check (a key's first request in this process) says when to retry, too.
+  if (shaped.status === 429 && shaped.headers["retry-after"] === undefined && exchange.limit) {
+    shaped = HttpServerResponse.setHeader(shaped, "retry-after", String(Math.max(1, exchange.limit.resetSeconds)))
+  }
+  exchange.status = shaped.status
+  return shaped
+}
 
 /**
- * Runs every request. Response shaping happens in a pre-response handler because the platform
- * writes a successful response before outer middleware regains control.
+ * Set by the platform on a request once its response went through the pre-response handlers
+ * and was written (HttpApp.toHandled). A serve-level middleware that answers by itself (a 429, a
+ * 503 while draining) skips both: the platform writes what it returns as it is.
  */
+const written = Symbol.for("@effect/platform/HttpApp/handled")
+
+/** Gives the request its id, for every layer below (FiberRef) and on its response. */
+const requestId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, limit: undefined, status: 0 }
+    yield* HttpApp.appendPreResponseHandler((request, response) => Effect.sync(() => shape(request, response, exchange)))
+    const response = yield* Effect.locally(app, currentRequest, exchange)
+    return written in request ? response : shape(request, response, exchange)
+  })
+
+/** One line per request, once it is answered. */
+const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const started = performance.now()
+    const exit = yield* Effect.exit(app)
+    const exchange = (yield* FiberRef.get(currentRequest)) as Exchange
+    const annotations = {
+      method: request.method,
+      path: request.url.split("?")[0],
+      // Zero when a middleware answered by itself (shaped later, by requestId): its own status.
+      status: exchange.status || (Exit.isSuccess(exit) ? exit.value.status : 500),
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      requestId: exchange.id,
+      principal: exchange.principal ?? null
+    }
+    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", Cause.pretty(exit.cause)) : Effect.logInfo("request")).pipe(
+      Effect.annotateLogs(annotations)
+    )
+    return yield* exit
+  })
+
 export interface EdgeOptions {
   readonly maxBodyBytes: number
   /** Requests per minute per caller. */
@@ -108,116 +134,37 @@ export interface EdgeOptions {
   readonly idempotencyStaleMs: number
 }
 
-export const edge = (options: EdgeOptions) => (app: HttpApp.Default): HttpApp.Default<never, SqlClient.SqlClient | RateLimiter.RateLimiter | InFlight> =>
-  Effect.gen(function* () {
-    const { maxBodyBytes } = options
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const limiter = yield* RateLimiter.RateLimiter
-    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, status: 0, limit: undefined }
-    const started = performance.now()
-    const shape = (req: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => {
-      if (clientGone(req)) {
-        exchange.status = CLIENT_CLOSED
-        return HttpServerResponse.empty({ status: CLIENT_CLOSED })
-      }
-      const shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, req, exchange.id), "request-id", exchange.id), exchange.limit)
-      exchange.status = shaped.status
-      return shaped
-    }
-    // What to do with the final response once known (record it for its idempotency key).
-    let settle: (response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void> = () => Effect.void
-    yield* HttpApp.appendPreResponseHandler((req, response) =>
-      Effect.sync(() => shape(req, response)).pipe(Effect.tap((shaped) => settle(shaped)))
-    )
-    const run = Effect.gen(function* () {
-      const path = request.url.split("?")[0]!
-      if (!unmetered.has(path)) {
-        // Per caller: the bearer token's hash (unauthenticated requests share their address's budget).
-        const caller = request.headers.authorization ? sha256(request.headers.authorization) : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
-        const verdict = yield* Effect.either(limiter.consume({ key: `acct:${caller}`, limit: options.rateLimit, window: "1 minute", algorithm: "fixed-window", onExceeded: "fail" }))
-        if (verdict._tag === "Right") {
-          exchange.limit = { limit: verdict.right.limit, remaining: verdict.right.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(verdict.right.resetAfter))) }
-        } else if (verdict.left.reason === "Exceeded") {
-          const retryAfter = Math.max(1, Math.ceil(Duration.toSeconds(verdict.left.retryAfter)))
-          exchange.limit = { limit: options.rateLimit, remaining: 0, resetSeconds: retryAfter }
-          const refused = errorResponse(request.url, exchange.id, 429, "Rate limit exceeded", `this API key may make ${options.rateLimit} requests per minute; retry in ${retryAfter} s`)
-          return shape(request, HttpServerResponse.setHeader(refused, "retry-after", String(retryAfter)))
-        } else {
-          // Counters unavailable: serve without limiting rather than refuse everyone.
-          yield* Effect.logWarning("rate-limit counters unavailable; request not limited").pipe(Effect.annotateLogs({ requestId: exchange.id }))
-        }
-      }
-      if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
-        yield* drain(request)
-        return shape(request, HttpServerResponse.empty({ status: 413 }))
-      }
-      const body = yield* readBody(request)
-      const claimed = yield* claim(request, Option.getOrElse(body, () => ""), exchange.id, options.idempotencyStaleMs)
-      if (claimed._tag === "Answer") return shape(request, claimed.response)
-      if (claimed._tag === "Run") settle = claimed.settle
-      return yield* app.pipe(Effect.onInterrupt(() => (claimed._tag === "Run" ? claimed.release : Effect.void)))
-    })
-    const exit = yield* run.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)), Effect.locally(currentRequest, exchange), tracked, Effect.exit)
-    const annotations = {
-      method: request.method,
-      path: request.url.split("?")[0],
-      status: exchange.status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      requestId: exchange.id,
-      principal: exchange.principal ?? null
-    }
-    yield* (exchange.status >= 500 && Exit.isFailure(exit)
-      ? Effect.logError("request failed", Cause.pretty(exit.cause))
-      : Effect.logInfo("request")
-    ).pipe(Effect.annotateLogs(annotations))
-    return yield* exit
-  })
+/** The serve-level edge (HttpApiBuilder.serve). */
+export const edge = (options: EdgeOptions) =>
+  flow(rateLimit({ perMinute: options.rateLimit }), inFlight, accessLog, requestId) as (
+    app: HttpApp.Default
+  ) => HttpApp.Default<never, RateLimiter.RateLimiter | KnownKeys | InFlight>
 
-type DecodeIssue = HttpApiError.HttpApiDecodeError["issues"][number]
-
-/**
- * A decode failure as one line: `path: problem; …`. Schema checks an optional field against
- * its type and against `undefined`, so each bad optional value comes with a second, useless
- * "Expected undefined" issue for the same path: that one is left out.
- */
-export const describeIssues = (issues: ReadonlyArray<DecodeIssue>): string => {
-  const where = (issue: DecodeIssue) => issue.path.map(String).join(".")
-  return issues
-    .filter((issue) => !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && where(other) === where(issue))))
-    .map((issue) => `${issue.path.length > 0 ? `${where(issue)}: ` : ""}${issue.message}`)
-    .join("; ")
-}
-
-export const apiErrors = HttpApiBuilder.middleware(AcctApi, (app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const badRequest = (detail: string) =>
-      Effect.flatMap(FiberRef.get(currentRequest), (ctx) =>
-        Effect.fail(
-          isSoftwareOnePath(request.url)
-            ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", detail, ctx?.id))
-            : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: detail }] })
+/** The API's own failures that HttpApp types as `never` but that are real at run time. */
+const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
+  Effect.catchAll(app, (error: unknown) =>
+    error instanceof HttpApiError.HttpApiDecodeError
+      ? Effect.flatMap(Effect.zip(HttpServerRequest.HttpServerRequest, FiberRef.get(currentRequest)), ([request, context]) =>
+          Effect.fail(
+            isSoftwareOnePath(request.url)
+              ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeIssues(error.issues), context?.id))
+              : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeIssues(error.issues) }] })
+          )
         )
-      )
-    const hasBody = (request.headers["content-length"] ?? "0") !== "0" || request.headers["transfer-encoding"] !== undefined
-    if ((request.method === "POST" || request.method === "PATCH") && hasBody) {
-      const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-      if (type !== "application/json" && type !== "application/vnd.api+json") {
-        return yield* badRequest(`Content-Type must be application/json, got ${JSON.stringify(type || "none")}`)
-      }
-      // Read once here; the platform caches the text for the payload decoding that follows.
-      const body = yield* Effect.orElseSucceed(request.text, () => "")
-      if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
-        return yield* badRequest(`the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`)
-      }
-    }
-    return yield* app.pipe(
-      // The API layer's own schema failures, typed `never` by HttpApp but real at run time.
-      Effect.catchAll((error: unknown) =>
-        error instanceof HttpApiError.HttpApiDecodeError
-          ? badRequest(describeIssues(error.issues))
-          : Effect.fail(error as PersonaErrors.BadRequest)
-      )
+      : Effect.fail(error)
+  )
+
+/** The API-level edge: inside the router, so the payload decoder sees the body read here. */
+export const apiEdge = (options: EdgeOptions) =>
+  HttpApiBuilder.middleware(
+    AcctApi,
+    Effect.map(Effect.zip(SqlClient.SqlClient, DatabaseFile), ([sql, file]) => (app) =>
+      app.pipe(
+        decodeErrorsForPeople,
+        idempotency({ staleAfterMs: options.idempotencyStaleMs }),
+        Effect.provideService(SqlClient.SqlClient, sql),
+        requestBody({ maxBodyBytes: options.maxBodyBytes }),
+        durableWrites(file)
+      ) as typeof app
     )
-  })
-)
+  )

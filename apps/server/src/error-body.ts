@@ -3,7 +3,9 @@
  * unknown routes) in the format of the surface the request was for: Persona's
  * `{"errors":[{title, details}]}` under /api/v1, RFC 7807 problem details under /v1.
  */
-import { HttpServerResponse } from "@effect/platform"
+import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, FiberRef } from "effect"
+import { currentRequest } from "./request-context.js"
 
 export const isSoftwareOnePath = (url: string) => url.startsWith("/v1/")
 
@@ -17,3 +19,7 @@ export const errorResponse = (url: string, requestId: string, status: number, ti
   isSoftwareOnePath(url)
     ? problem(status, title, detail ?? title, requestId)
     : HttpServerResponse.unsafeJson({ errors: [{ title, ...(detail !== undefined ? { details: detail } : {}) }] }, { status })
+
+/** `errorResponse` for the current request (its id is the problem's traceId). */
+export const refusal = (request: HttpServerRequest.HttpServerRequest, status: number, title: string, detail?: string) =>
+  Effect.map(FiberRef.get(currentRequest), (context) => errorResponse(request.url, context?.id ?? "", status, title, detail))

@@ -7,11 +7,13 @@
  * so a corrected or later retry can still go through.
  */
 import { bodyFingerprint, IDEMPOTENCY_TTL_MS, isIdempotencyKey, randomAlphanumeric } from "@acct/core"
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import { Effect, FiberRef } from "effect"
 import { errorResponse } from "./error-body.js"
+import { bearerToken } from "./bearer.js"
 import { sha256 } from "./hash.js"
+import { currentRequest } from "./request-context.js"
 
 /**
  * A pending record older than this (ACCT_IDEMPOTENCY_STALE_SECONDS) belongs to a request whose
@@ -47,10 +49,10 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
     if (!isIdempotencyKey(key)) {
       return refuse(400, "Bad Request", "Idempotency-Key must be 1–255 visible ASCII characters")
     }
-    const authorization = request.headers.authorization
-    if (authorization === undefined) return { _tag: "None" } as Claim // refused as unauthenticated anyway
+    const bearer = bearerToken(request.headers.authorization)
+    if (bearer === undefined) return { _tag: "None" } as Claim // refused as unauthenticated anyway
     const sql = yield* SqlClient.SqlClient
-    const caller = sha256(authorization)
+    const caller = sha256(bearer)
     // Core's fingerprint: the same JSON with its keys in another order is the same request.
     const hash = bodyFingerprint(`${request.method} ${request.url}`, body)
     const now = Date.now()
@@ -98,5 +100,22 @@ export const claim = (request: HttpServerRequest.HttpServerRequest, body: string
     )
   )
 
-export const readBody = (request: HttpServerRequest.HttpServerRequest) =>
-  request.headers["idempotency-key"] === undefined ? Effect.succeed(Option.none<string>()) : Effect.option(request.text)
+/**
+ * The middleware: answers a replay or a refusal without running the request, or runs it and
+ * keeps its final response (as the client will receive it) for the key.
+ */
+export const idempotency =
+  (options: { readonly staleAfterMs: number }) =>
+  <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (request.headers["idempotency-key"] === undefined) return yield* app
+      // The body was read once already (request-body.ts); this is that text.
+      const body = yield* Effect.orElseSucceed(request.text, () => "")
+      const context = yield* FiberRef.get(currentRequest)
+      const claimed = yield* claim(request, body, context?.id ?? "", options.staleAfterMs)
+      if (claimed._tag === "Answer") return claimed.response
+      if (claimed._tag === "None") return yield* app
+      yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.as(claimed.settle(response), response))
+      return yield* Effect.onInterrupt(app, () => claimed.release)
+    })

@@ -1,6 +1,7 @@
 /**
  * Per-request facts the access log needs from deeper layers (who the caller turned out to be).
- * Set by the request-log middleware for the whole request fiber; filled in by authentication.
+ * Set by the request-id middleware for the whole request fiber; filled in by the rate limit
+ * and authentication.
  */
 import { CurrentPrincipal } from "@acct/api"
 import { type Invocation, type Principal, requireAllowed } from "@acct/core"
@@ -10,6 +11,8 @@ import { Effect, FiberRef } from "effect"
 export interface RequestContext {
   readonly id: string
   principal: string | undefined
+  /** The caller's rate-limit state once counted, for the RateLimit-* headers. */
+  limit: { readonly limit: number; readonly remaining: number; readonly resetSeconds: number } | undefined
 }
 
 export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)

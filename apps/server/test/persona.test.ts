@@ -136,7 +136,7 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
 describe("bad input: 4xx with an error body, never a 500 or a stack trace", () => {
   const cases: Array<[string, string, string, Parameters<typeof server.call>[2], number, string]> = [
     ["malformed JSON", "POST", "/run-action", { raw: '{"data":', headers: { "content-type": "application/json" } }, 400, "not valid JSON"],
-    ["wrong content type", "POST", "/run-action", { raw: "status=activated", headers: { "content-type": "application/x-www-form-urlencoded" } }, 400, "Content-Type must be application/json"],
+    ["wrong content type", "POST", "/run-action", { raw: "status=activated", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "the request body must be JSON"],
     ["unknown body field", "POST", "/run-action", { body: { data: { "account-action-id": "x", colour: "red" } } }, 400, "colour"],
     ["wrong field type", "POST", "/run-action", { body: { data: { "account-action-id": 42 } } }, 400, "data.account-action-id"],
     ["missing body", "POST", "/run-action", { headers: { "content-type": "application/json" } }, 400, ""],
@@ -174,7 +174,7 @@ describe("bad input: 4xx with an error body, never a 500 or a stack trace", () =
   it("names each bad query parameter once, without Schema's second 'Expected undefined' issue", async () => {
     const twice = await server.call("GET", "/api/v1/accounts?page%5Bsize%5D=1&page%5Bsize%5D=2")
     expect(twice.status).toBe(400)
-    expect(twice.json.errors[0].details).toBe('page[size]: Expected string, actual ["1","2"]')
+    expect(twice.json.errors[0].details).toBe('page[size]: expected a string, got ["1","2"]')
     const negative = await server.call("GET", "/api/v1/accounts?page%5Bsize%5D=-1")
     expect(negative.json.errors[0].details).toBe("page[size]: page[size] must be an integer from 1 to 100")
   })

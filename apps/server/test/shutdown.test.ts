@@ -38,6 +38,6 @@ describe("graceful shutdown (the built server as a subprocess)", () => {
     })
     expect(await response).toBe(404) // answered (the account does not exist), not cut off
     expect(await exited).toBe(0)
-    expect(log).toContain("draining in-flight requests")
+    expect(log).toContain("shutting down: not ready")
   })
 })

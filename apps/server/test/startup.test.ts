@@ -56,3 +56,11 @@ describe("a start that cannot succeed (the built server as a subprocess)", () =>
     }
   })
 })
+
+describe("the bootstrap key", () => {
+  it("refuses one too short to be secret, without showing it", () => {
+    const result = start({ ACCT_BOOTSTRAP_KEY: "Adm1n-s3cret" })
+    expectRefusal(result, "(Invalid data at : \"ACCT_BOOTSTRAP_KEY must be at least 32 characters (a shorter key can be guessed); make one with: openssl rand -hex 24\")")
+    expect(result.output).not.toContain("Adm1n-s3cret")
+  })
+})

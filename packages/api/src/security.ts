@@ -9,7 +9,7 @@ import { schemas as problems } from "./softwareone/errors.js"
 export class CurrentPrincipal extends Context.Tag("@acct/api/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
-  failure: Schema.Union(schemas.Unauthenticated, schemas.Unavailable),
+  failure: Schema.Union(schemas.Unauthenticated, schemas.TooManyRequests, schemas.Unavailable),
   provides: CurrentPrincipal,
   security: {
     bearer: HttpApiSecurity.bearer.pipe(
@@ -23,7 +23,7 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Aut
 
 /** The same bearer keys, answering failures as RFC 7807 problems (the SoftwareOne surface). */
 export class ProblemAuthentication extends HttpApiMiddleware.Tag<ProblemAuthentication>()("ProblemAuthentication", {
-  failure: Schema.Union(problems.Unauthenticated, problems.Unavailable),
+  failure: Schema.Union(problems.Unauthenticated, problems.TooManyRequests, problems.Unavailable),
   provides: CurrentPrincipal,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}

@@ -3,8 +3,20 @@
  * presented key answers the Principal it stands for, or Unauthorized.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { NotFound, Unauthorized, Unavailable } from "./errors.js"
+import type { InvalidRequest, NotFound, Unauthorized, Unavailable } from "./errors.js"
 import type { Principal, Scope } from "./principal.js"
+
+/**
+ * The shortest secret accepted as a key (ACCT_BOOTSTRAP_KEY included): shorter ones can be
+ * guessed, and a key's shown prefix would be most of it. Keys acct makes are 45 characters.
+ */
+export const MIN_SECRET_LENGTH = 32
+
+/**
+ * What of a key may be shown (stored, listed, logged): `acct_` and 7 more characters for keys
+ * acct made, the first 8 characters of any other.
+ */
+export const keyPrefix = (secret: string) => secret.slice(0, secret.startsWith("acct_") ? 12 : 8)
 
 export class ApiKeyInfo extends Schema.Class<ApiKeyInfo>("ApiKeyInfo")({
   id: Schema.String,
@@ -18,8 +30,11 @@ export class ApiKeyInfo extends Schema.Class<ApiKeyInfo>("ApiKeyInfo")({
 
 export interface ApiKeysService {
   readonly create: (input: { readonly name: string; readonly scopes: ReadonlyArray<Scope> }) => Effect.Effect<{ readonly secret: string; readonly key: ApiKeyInfo }, Unavailable>
-  /** Registers a given secret (e.g. ACCT_BOOTSTRAP_KEY) unless it is registered already. */
-  readonly ensure: (input: { readonly secret: string; readonly name: string; readonly scopes: ReadonlyArray<Scope> }) => Effect.Effect<ApiKeyInfo, Unavailable>
+  /**
+   * Registers a given secret (e.g. ACCT_BOOTSTRAP_KEY) unless it is registered already; one
+   * shorter than MIN_SECRET_LENGTH is refused.
+   */
+  readonly ensure: (input: { readonly secret: string; readonly name: string; readonly scopes: ReadonlyArray<Scope> }) => Effect.Effect<ApiKeyInfo, InvalidRequest | Unavailable>
   readonly list: () => Effect.Effect<ReadonlyArray<ApiKeyInfo>, Unavailable>
   /** By key id or by the secret's prefix. */
   readonly revoke: (idOrPrefix: string) => Effect.Effect<ApiKeyInfo, NotFound | Unavailable>

@@ -1,12 +1,10 @@
 /** API keys on @effect/sql: SHA-256 of the secret stored, compared in constant time. */
-import { ApiKeyInfo, ApiKeys, type ApiKeysService, NotFound, Principal, randomAlphanumeric, type Scope, Unauthorized, Unavailable } from "@acct/core"
+import { ApiKeyInfo, ApiKeys, type ApiKeysService, InvalidRequest, keyPrefix, MIN_SECRET_LENGTH, NotFound, Principal, randomAlphanumeric, type Scope, Unauthorized, Unavailable } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { fromSqlError } from "./sql-errors.js"
-
-const PREFIX_LENGTH = 12
 
 const hash = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex")
 
@@ -25,7 +23,8 @@ const toInfo = (row: KeyRow) =>
     {
       id: row.id,
       name: row.name,
-      prefix: row.prefix,
+      // Rows from before the prefix convention may hold a short key whole: show no more than it allows.
+      prefix: keyPrefix(row.prefix),
       scopes: JSON.parse(row.scopes),
       createdAt: new Date(row.created_at),
       revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at)
@@ -60,7 +59,7 @@ export const makeSqlApiKeys = Effect.gen(function* () {
       const row: KeyRow = {
         id: `key_${randomAlphanumeric(24)}`,
         name,
-        prefix: secret.slice(0, PREFIX_LENGTH),
+        prefix: keyPrefix(secret),
         secret_hash: hash(secret),
         scopes: JSON.stringify(scopes),
         created_at: yield* now,
@@ -78,6 +77,9 @@ export const makeSqlApiKeys = Effect.gen(function* () {
       }).pipe(db),
     ensure: ({ secret, name, scopes }) =>
       Effect.gen(function* () {
+        if (secret.length < MIN_SECRET_LENGTH) {
+          return yield* new InvalidRequest({ message: `an API key must be at least ${MIN_SECRET_LENGTH} characters; this one has ${secret.length}` })
+        }
         const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${hash(secret)}`
         return rows[0] ? toInfo(rows[0]) : yield* insert(secret, name, scopes)
       }).pipe(db),
@@ -97,7 +99,8 @@ export const makeSqlApiKeys = Effect.gen(function* () {
       }).pipe(db),
     verify: (secret) =>
       Effect.gen(function* () {
-        if (secret.length < 8 || secret.length > 200) return yield* unauthorized
+        // Too short to be secret (a short key registered before the minimum no longer works).
+        if (secret.length < MIN_SECRET_LENGTH || secret.length > 200) return yield* unauthorized
         const presented = hash(secret)
         const now = yield* Clock.currentTimeMillis
         const remembered = verified.get(presented)

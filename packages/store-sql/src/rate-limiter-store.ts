@@ -3,6 +3,8 @@
  * Same semantics as @effect/experimental's memory store (a fixed window whose expiry each
  * consumed token extends), as one atomic upsert; an attempt over the limit is not counted.
  * Expiries are fractional milliseconds: a large limit refills in fractions of a millisecond.
+ * Expired rows are deleted at most once a minute per process, so the table holds the callers of
+ * the last window, not every caller ever seen.
  */
 import { RateLimiter } from "@effect/experimental"
 import { SqlClient } from "@effect/sql"
@@ -13,10 +15,19 @@ export const SqlRateLimiterStore = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const failed = (cause: unknown) => new RateLimiter.RateLimitStoreError({ message: "rate-limit counters are unavailable", cause })
+    let sweptAt = Number.NEGATIVE_INFINITY
+    const sweep = (now: number) =>
+      now - sweptAt < 60_000
+        ? Effect.void
+        : Effect.zipRight(
+            Effect.sync(() => void (sweptAt = now)),
+            sql`DELETE FROM rate_limits WHERE expires_at <= CAST(${now} AS DOUBLE PRECISION)`.pipe(Effect.ignore)
+          )
     return RateLimiter.RateLimiterStore.of({
       fixedWindow: ({ key, tokens, refillRate, limit }) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
+          yield* sweep(now)
           const step = Duration.toMillis(refillRate) * tokens
           const cap = limit ?? Number.MAX_SAFE_INTEGER
           const rows = yield* sql<{ count: number | string; expires_at: number | string; rejected: number | string }>`

@@ -40,5 +40,7 @@ export const fromSqlError = (error: SqlError): Conflict | Unavailable => {
     return new Conflict({ message: "the change conflicts with the stored data (a uniqueness or reference rule); nothing was changed" })
   }
   if (RETRYABLE.has(code)) return new Unavailable({ message: `the database is busy (${code}); try again` })
+  if (code.startsWith("SQLITE_READONLY")) return new Unavailable({ message: `the database cannot be written (${code}): check the file's permissions and that its directory still exists` })
+  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_IOERR")) return new Unavailable({ message: `the database file cannot be read or written (${code})` })
   return new Unavailable({ message: `database error${code ? ` (${code})` : ""}` })
 }

@@ -1,12 +1,12 @@
 /**
- * The embedded default: one SQLite file, WAL journal, a busy timeout so concurrent processes
- * wait for each other instead of failing, foreign keys enforced, migrations run at start.
+ * The embedded default: one SQLite file, WAL journal, foreign keys enforced, migrations run at
+ * start. Concurrent processes (the server, the CLI) take turns at the write lock.
  */
 import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
-import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs"
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs"
 import path from "node:path"
 import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
@@ -17,9 +17,20 @@ export interface SqliteOptions {
   readonly filename: string
 }
 
+/**
+ * How long one statement waits for another process's write lock. better-sqlite3 waits it out
+ * synchronously, on the event loop, so every request of the process stalls with it: with 5 s, a
+ * `BEGIN EXCLUSIVE` elsewhere froze /healthz for 5 s per attempt. So the wait is short and a busy
+ * statement fails fast (SQLITE_BUSY, retryable): the store retries it asynchronously under
+ * RetryPolicy (exponential backoff), with the event loop free in between, and answers 503 "the
+ * database is busy" when the lock stays taken. Measured with another process holding the lock:
+ * 5000 ms → the slowest /healthz ≈ 2 s (the whole 2.5 s hold); 10 ms → 45 ms (a busy 2-core box).
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 10
+
 const prepare = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`PRAGMA busy_timeout = 5000`
+  yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
   yield* sql`PRAGMA foreign_keys = ON`
   yield* sql`PRAGMA synchronous = NORMAL`
   // Freed pages are zeroed, so redacted or deleted data leaves no copy in the file.
@@ -77,5 +88,27 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
 /** Accounts and API keys on an SQLite file, with its client and a retry policy for busy databases. */
 export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
+
+/**
+ * Whether the SQLite file this process opened is still the one at its path, and writable.
+ * SQLite keeps writing into an unlinked file (its directory removed, the file replaced), so such
+ * writes succeed and are lost at the next start; a check before a write is refused and before it
+ * is acknowledged (and in readiness) is the only way to notice. Undefined: fine; else the problem.
+ */
+export const sqliteFileProblem = (filename: string) => {
+  if (filename === ":memory:") return () => undefined
+  const opened = statSync(filename, { throwIfNoEntry: false })
+  return (): string | undefined => {
+    const now = statSync(filename, { throwIfNoEntry: false })
+    if (now === undefined) return `the database file ${filename} was removed`
+    if (opened !== undefined && (now.ino !== opened.ino || now.dev !== opened.dev)) return `the database file ${filename} was replaced by another file`
+    try {
+      accessSync(filename, constants.W_OK)
+    } catch {
+      return `the database file ${filename} is not writable`
+    }
+    return undefined
+  }
+}
 
 export { type MustExist, requireSqliteFile } from "./existing-database.js"

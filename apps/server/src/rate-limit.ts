@@ -1,0 +1,178 @@
+/**
+ * Rate limits, checked before the key is: an authenticated caller is counted by its key id,
+ * everyone else (no key, a bogus key, a key this process has not seen succeed yet) by the
+ * address it comes from. So five spellings of one key share one budget, a stream of made-up
+ * keys from one address is limited like one caller (and costs no key lookup once over budget),
+ * and the counters are bounded by the callers that exist, not by what they send.
+ *
+ * A key's first request in a process is counted against its address, then, once the key is
+ * verified, against the key as well (auth.ts), so a key's budget is exact on every replica.
+ */
+import { RateLimiter } from "@effect/experimental"
+import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
+import { bearerToken } from "./bearer.js"
+import { errorResponse } from "./error-body.js"
+import { sha256 } from "./hash.js"
+import { currentRequest, type RequestContext } from "./request-context.js"
+
+/** Endpoints that load balancers and people's browsers poll: never rate limited. */
+const UNMETERED = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
+
+/** How many verified keys a process remembers (the oldest is forgotten first). */
+const KNOWN_KEYS_MAX = 10_000
+
+/** Which key ids the bearer tokens this process has verified belong to (by the token's hash). */
+export class KnownKeys extends Context.Tag("@acct/server/KnownKeys")<
+  KnownKeys,
+  { readonly idOf: (tokenHash: string) => string | undefined; readonly remember: (tokenHash: string, keyId: string) => void }
+>() {
+  static layer = Layer.sync(KnownKeys, () => {
+    const ids = new Map<string, string>()
+    return {
+      idOf: (tokenHash) => ids.get(tokenHash),
+      remember: (tokenHash, keyId) => {
+        if (ids.has(tokenHash)) return
+        if (ids.size >= KNOWN_KEYS_MAX) ids.delete(ids.keys().next().value!)
+        ids.set(tokenHash, keyId)
+      }
+    }
+  })
+}
+
+export type RateLimitState = NonNullable<RequestContext["limit"]>
+
+export interface RateLimitOptions {
+  /** Requests per minute per caller. */
+  readonly perMinute: number
+}
+
+/**
+ * Spends one request of `caller`'s budget. Exceeded: the state to report and the seconds to wait.
+ * Counters unavailable: serve without limiting rather than refuse everyone.
+ */
+export interface Verdict {
+  /** Undefined when the counters were unavailable. */
+  readonly state: RateLimitState | undefined
+  /** Set when the budget is spent: seconds until it refills. */
+  readonly retryAfter?: number
+}
+
+export const spend = (limiter: RateLimiter.RateLimiter, caller: string, options: RateLimitOptions): Effect.Effect<Verdict> =>
+  limiter.consume({ key: `acct:${caller}`, limit: options.perMinute, window: "1 minute", algorithm: "fixed-window", onExceeded: "fail" }).pipe(
+      Effect.map((result): Verdict => ({
+        state: { limit: result.limit, remaining: result.remaining, resetSeconds: Math.max(0, Math.ceil(Duration.toSeconds(result.resetAfter))) }
+      })),
+      Effect.catchAll((error) => {
+        if (error.reason === "Exceeded") {
+          const retryAfter = Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter)))
+          return Effect.succeed<Verdict>({ state: { limit: options.perMinute, remaining: 0, resetSeconds: retryAfter }, retryAfter })
+        }
+        return Effect.as(Effect.logWarning("rate-limit counters unavailable; request not limited"), { state: undefined } as Verdict)
+      })
+    )
+
+/** What a 429 says: who is limited, to how much, and when to retry. */
+export const limitedDetail = (caller: "key" | "address", options: RateLimitOptions, retryAfter: number) =>
+  `${caller === "key" ? "this API key" : "requests without a verified API key from one address"} may make ${options.perMinute} requests per minute; retry in ${retryAfter} s`
+
+const tooManyRequests = (url: string, requestId: string, caller: "key" | "address", options: RateLimitOptions, retryAfter: number) =>
+  HttpServerResponse.setHeader(
+    errorResponse(url, requestId, 429, "Rate limit exceeded", limitedDetail(caller, options, retryAfter)),
+    "retry-after",
+    String(retryAfter)
+  )
+
+/** The identity a request is counted as, before its key is checked. */
+const callerOf = (request: HttpServerRequest.HttpServerRequest, known: KnownKeys["Type"]) => {
+  const token = bearerToken(request.headers.authorization)
+  const keyId = token === undefined ? undefined : known.idOf(sha256(token))
+  return keyId !== undefined ? `key:${keyId}` : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
+}
+
+export const rateLimit =
+  (options: RateLimitOptions) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | RateLimiter.RateLimiter | KnownKeys> =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (UNMETERED.has(request.url.split("?")[0]!)) return yield* app
+      const context = yield* FiberRef.get(currentRequest)
+      const caller = callerOf(request, yield* KnownKeys)
+      const verdict = yield* spend(yield* RateLimiter.RateLimiter, caller, options)
+      if (context) context.limit = verdict.state
+      if (verdict.retryAfter !== undefined) {
+        return tooManyRequests(request.url, context?.id ?? "", caller.startsWith("key:") ? "key" : "address", options, verdict.retryAfter)
+      }
+      return yield* app
+    })
+
+/** Adds the caller's RateLimit-* headers (when it was counted) to a response. */
+export const withRateLimitHeaders = (response: HttpServerResponse.HttpServerResponse, limit: RequestContext["limit"]) =>
+  limit === undefined
+    ? response
+    : HttpServerResponse.setHeaders(response, {
+        "ratelimit-limit": String(limit.limit),
+        "ratelimit-remaining": String(limit.remaining),
+        "ratelimit-reset": String(limit.resetSeconds)
+      })
+
+/** How many callers' counters the in-memory store keeps at most. */
+const MEMORY_COUNTERS_MAX = 100_000
+
+/**
+ * Fixed-window counters, as @effect/experimental's `layerStoreMemory` keeps them (a window whose
+ * expiry each consumed token extends), except that they expire and are bounded: the library's
+ * store keeps every key it ever saw. When the map doubles, expired counters are swept (so the
+ * work is amortised constant per request); at the cap the oldest are dropped.
+ */
+export class ExpiringCounters {
+  private readonly counters = new Map<string, { count: number; expiresAt: number }>()
+  private sweepAt = 1024
+  constructor(private readonly max: number) {}
+
+  get size() {
+    return this.counters.size
+  }
+
+  /** Spends `tokens` of `key`'s budget: the count after it (over `limit`: not spent) and ms to expiry. */
+  hit(key: string, tokens: number, refillMillis: number, limit: number | undefined, now: number): readonly [number, number] {
+    let counter = this.counters.get(key)
+    if (!counter || counter.expiresAt <= now) {
+      if (this.counters.size >= this.sweepAt) this.sweep(now)
+      counter = { count: 0, expiresAt: now }
+      this.counters.delete(key)
+      this.counters.set(key, counter)
+    }
+    if (limit && counter.count + tokens > limit) return [counter.count + tokens, counter.expiresAt - now]
+    counter.count += tokens
+    counter.expiresAt += refillMillis * tokens
+    return [counter.count, counter.expiresAt - now]
+  }
+
+  private sweep(now: number) {
+    for (const [key, counter] of this.counters) if (counter.expiresAt <= now) this.counters.delete(key)
+    // Still full: drop the oldest windows (insertion order), which free up soonest anyway.
+    for (const key of this.counters.keys()) {
+      if (this.counters.size < this.max) break
+      this.counters.delete(key)
+    }
+    this.sweepAt = Math.min(this.max, Math.max(1024, this.counters.size * 2))
+  }
+}
+
+/** The counters of one server on SQLite. */
+export class RateLimitCounters extends Context.Tag("@acct/server/RateLimitCounters")<RateLimitCounters, ExpiringCounters>() {
+  static layer = Layer.sync(RateLimitCounters, () => new ExpiringCounters(MEMORY_COUNTERS_MAX))
+}
+
+/** The RateLimiter's store for one server on SQLite: its RateLimitCounters. */
+export const boundedMemoryStore = Layer.effect(
+  RateLimiter.RateLimiterStore,
+  Effect.map(RateLimitCounters, (counters) =>
+    RateLimiter.RateLimiterStore.of({
+    fixedWindow: (options) =>
+        Effect.clockWith((clock) => Effect.sync(() => counters.hit(options.key, options.tokens, Duration.toMillis(options.refillRate), options.limit, clock.unsafeCurrentTimeMillis()))),
+      tokenBucket: () => Effect.die("the server's rate-limit store implements the fixed window only")
+    })
+  )
+)

@@ -1,0 +1,90 @@
+// The peer for http.bench.mjs: what a user would build instead of acct — Fastify 5 and
+// better-sqlite3 doing the same work for the two benchmarked routes: the hashed bearer key
+// (cached), an in-memory fixed-window rate limit with RateLimit-* headers, a Request-Id, one JSON
+// access line per request (Fastify's own logger, pino), the same SQL (for run-action one
+// transaction: action, account, versioned update, run record, audit entry) and the same JSON:API
+// answer.
+import Database from "better-sqlite3"
+import Fastify from "fastify"
+import { createHash, randomBytes } from "node:crypto"
+import { resource } from "./raw-common.mjs"
+
+const db = new Database(process.env.ACCT_DATABASE)
+db.pragma("journal_mode = WAL")
+db.pragma("synchronous = NORMAL")
+db.pragma("busy_timeout = 10")
+
+const keyByHash = db.prepare("SELECT * FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL")
+const accountById = db.prepare("SELECT a.*, t.name AS type_name, t.definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE a.id = ?")
+const actionById = db.prepare("SELECT definition FROM account_actions WHERE id = ?")
+const update = db.prepare("UPDATE accounts SET status = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?")
+const insertRun = db.prepare(
+  "INSERT INTO action_runs (id, account_id, action_id, action_name, status, actor, parameters, status_before, status_after, events, error, idempotency_key, started_at, finished_at) VALUES (?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, '[]', NULL, NULL, ?, ?)"
+)
+const insertAudit = db.prepare(
+  "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, channel, operation, account_id, run_id, status_before, status_after, outcome) VALUES (?, 'api-key', ?, ?, 'http', 'run-action', ?, ?, ?, ?, 'ok')"
+)
+
+const runAction = db.transaction((accountId, actionId, status, key) => {
+  JSON.parse(actionById.get(actionId).definition)
+  const row = accountById.get(accountId)
+  JSON.parse(row.definition)
+  const now = new Date().toISOString()
+  update.run(status, row.version + 1, now, row.id, row.version)
+  const runId = `wfr_${randomBytes(12).toString("hex")}`
+  insertRun.run(runId, row.id, actionId, "Set status", JSON.stringify({ kind: "api-key", id: key.id, name: key.name }), JSON.stringify({ status }), row.status, status, now, now)
+  insertAudit.run(now, key.id, key.name, row.id, runId, row.status, status)
+  return { data: resource({ ...row, status, updated_at: now }), meta: { "workflow-run-id": runId } }
+})
+
+/** Verified keys, 5 s, as acct keeps them. */
+const keys = new Map()
+const keyFor = (token) => {
+  const hash = createHash("sha256").update(token).digest("hex")
+  const now = Date.now()
+  const cached = keys.get(hash)
+  if (cached && cached.until > now) return cached.key
+  const key = keyByHash.get(hash)
+  if (key) keys.set(hash, { key, until: now + 5000 })
+  return key
+}
+
+const LIMIT = Number(process.env.ACCT_RATE_LIMIT ?? 300)
+const windows = new Map()
+const spend = (caller) => {
+  const now = Date.now()
+  let w = windows.get(caller)
+  if (!w || w.resetAt <= now) windows.set(caller, (w = { count: 0, resetAt: now + 60_000 }))
+  w.count++
+  return { remaining: Math.max(0, LIMIT - w.count), reset: Math.ceil((w.resetAt - now) / 1000), over: w.count > LIMIT }
+}
+
+const app = Fastify({
+  logger: { level: "info" },
+  disableRequestLogging: true,
+  genReqId: () => `req_${randomBytes(12).toString("hex")}`
+})
+app.addHook("onRequest", async (request, reply) => {
+  reply.header("request-id", request.id)
+  const token = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? "")?.[1]
+  const key = token === undefined ? undefined : keyFor(token)
+  const limit = spend(key ? `key:${key.id}` : `ip:${request.ip}`)
+  reply.header("ratelimit-limit", LIMIT).header("ratelimit-remaining", limit.remaining).header("ratelimit-reset", limit.reset)
+  if (limit.over) return reply.code(429).header("retry-after", limit.reset).send({ errors: [{ title: "Rate limit exceeded" }] })
+  if (!key) return reply.code(401).send({ errors: [{ title: "Token is invalid" }] })
+  request.key = key
+})
+app.addHook("onResponse", async (request, reply) => {
+  request.log.info({ method: request.method, path: request.routeOptions.url, status: reply.statusCode, durationMs: reply.elapsedTime, principal: `api-key:${request.key?.id}` }, "request")
+})
+app.addContentTypeParser("application/vnd.api+json", { parseAs: "string" }, app.getDefaultJsonParser("error", "ignore"))
+app.get("/api/v1/accounts/:id", async (request, reply) => {
+  const row = accountById.get(request.params.id)
+  return row ? { data: resource(row) } : reply.code(404).send({ errors: [{ title: "Record not found" }] })
+})
+app.post("/api/v1/accounts/:id/run-action", async (request) => {
+  const { data } = request.body
+  return runAction(request.params.id, data["account-action-id"], data.parameters.status, request.key)
+})
+await app.listen({ port: Number(process.env.PORT), host: "127.0.0.1" })
+console.log(`Listening on http://127.0.0.1:${process.env.PORT}`)
