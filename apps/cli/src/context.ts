@@ -80,7 +80,8 @@ export const backend = (options: BackendOptions): Layer.Layer<Accounts, Accounts
   Layer.unwrapEffect(
     resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db }).pipe(
       Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` }))),
-      Effect.map((chosen) => backendAccounts(chosen))
+      // A local database goes through `store`, so only `init` creates one.
+      Effect.map((chosen) => (chosen.kind === "local" ? store(chosen.database) : backendAccounts(chosen)))
     )
   )
 
