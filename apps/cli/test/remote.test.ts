@@ -39,6 +39,13 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
   })
 
+  it("keeps the reason through the server: the server's audit entry has it, as a local change would", () => {
+    const reason = "ticket #4521 — customer asked (ünïcode kept)"
+    const { run } = remote(["run", "Set status", "abc-123", "status=deactivated", "--reason", reason, "--json"]).json()
+    const entry = acct(["audit", "--json", "--size", "100"]).json().data.find((e: { runId: string | null }) => e.runId === run.id)
+    expect(entry).toMatchObject({ channel: "http", reason, actor: { kind: "api-key" } })
+  })
+
   it("runs actions and lifecycle operations, recorded as the key's actor", () => {
     const { account, run } = remote(["run", "Set status", "abc-123", "status=activated", "--json"]).json()
     expect(account.status).toBe("activated")

@@ -3,7 +3,7 @@
  * Set by the request-id middleware for the whole request fiber; filled in by the rate limit
  * and authentication.
  */
-import { CurrentPrincipal } from "@acct/api"
+import { CurrentPrincipal, decodeReason, REASON_HEADER } from "@acct/api"
 import { type Invocation, type Principal, requireAllowed } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
@@ -31,7 +31,8 @@ export const httpInvocation = (principal: Principal) =>
       principal,
       channel: "http",
       requestId: context?.id,
-      idempotencyKey: request.headers["idempotency-key"]
+      idempotencyKey: request.headers["idempotency-key"],
+      reason: decodeReason(request.headers[REASON_HEADER])
     } satisfies Invocation
   })
 

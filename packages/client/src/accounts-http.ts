@@ -7,10 +7,12 @@
 import {
   type AccountResource,
   AcctApi,
+  encodeReason,
   fromAccountActionResource,
   fromAccountResource,
   fromAccountTypeWithMeta,
   fromWorkflowRunResource,
+  REASON_HEADER,
   toCreateAccountAttributes,
   toUpdateAccountAttributes
 } from "@acct/api"
@@ -96,17 +98,19 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
     /** One keyed change: the same, under the keyed policy, and honest about a lost answer. */
     const keyed = (headers: { readonly "idempotency-key": string }) => retriedKeyed(keyedPolicy, "acct", options.baseUrl, timeout)(headers["idempotency-key"])
 
+    type KeyHeader = { readonly "idempotency-key": string; readonly [REASON_HEADER]?: string }
     /** The caller's key, or one of our own for this operation: the same across its retries. */
     const keyFor = (invocation: Invocation) => {
       if (invocation.expectedVersion !== undefined) {
         return Effect.fail(new InvalidRequest({ message: "--expect-version is not available against a server yet (the Persona wire format carries no version)" }))
       }
-      return Effect.succeed({ "idempotency-key": invocation.idempotencyKey ?? newIdempotencyKey() })
+      const key = invocation.idempotencyKey ?? newIdempotencyKey()
+      // The reason travels too, so the server's audit entry keeps it as a local change would.
+      return Effect.succeed<KeyHeader>(invocation.reason ? { "idempotency-key": key, [REASON_HEADER]: encodeReason(invocation.reason) } : { "idempotency-key": key })
     }
 
     const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id) : Effect.map(service.get(ref), (a) => a.id))
 
-    type KeyHeader = { readonly "idempotency-key": string }
     /** A change: its idempotency key, then `body` with every read and the send under the keyed policy. */
     const change = <A>(invocation: Invocation, body: (headers: KeyHeader) => Effect.Effect<A, AccountsError>) => asChange(Effect.flatMap(keyFor(invocation), body))
 

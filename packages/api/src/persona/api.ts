@@ -27,10 +27,31 @@ import {
 
 const accountId = HttpApiSchema.param("accountId", AccountId)
 
+/** acct's extension header carrying an Invocation's reason across the wire. */
+export const REASON_HEADER = "acct-reason"
+
+/** The header's value for a reason (headers are ASCII: the reason travels percent-encoded). */
+export const encodeReason = (reason: string) => encodeURIComponent(reason)
+
+/** The reason a header carries; a value that is not valid percent-encoding is kept as sent. */
+export const decodeReason = (value: string | undefined): string | undefined => {
+  if (value === undefined || value === "") return undefined
+  try {
+    return decodeURIComponent(value).slice(0, 1000)
+  } catch {
+    return value.slice(0, 1000)
+  }
+}
+
 /** Declared on every mutating endpoint: documents it, and lets the typed client send it. */
 export const MutationHeaders = Schema.Struct({
   "idempotency-key": Schema.optional(
     Schema.String.annotations({ description: "Repeat the request safely: the first response is replayed for 24 hours (Idempotent-Replayed: true)." })
+  ),
+  [REASON_HEADER]: Schema.optional(
+    Schema.String.annotations({
+      description: "Why this change is made (acct extension), kept in the audit trail beside the actor: percent-encoded UTF-8 (encodeURIComponent), at most 1,000 characters once decoded."
+    })
   )
 })
 
