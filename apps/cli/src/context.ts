@@ -2,7 +2,7 @@
  * What every command shares: the `--db` and `--json` options, the store layer (imported lazily
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
-import { type Accounts, type AccountsError, type ApiKeys, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
+import { type Accounts, type AccountsError, type ApiKeys, type Events, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
 import { backendAccounts, DEFAULT_DATABASE, localStore, resolveBackend } from "@acct/backend"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
@@ -57,7 +57,7 @@ export const mutation = { ...common, idempotencyKey, reason, expectVersion }
  * `init` creates a database (`create`): anywhere else a missing file is an error saying how to
  * make one, so a mistyped path or the wrong folder never leaves an empty database behind.
  */
-export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
+export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | Events | ApiKeys | SqlClient.SqlClient, AccountsError> =>
   localStore(db, create ? {} : { mustExist: { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } })
 
 /** Gives a command the existing store named by its `--db` option. */

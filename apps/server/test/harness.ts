@@ -86,6 +86,17 @@ export const validatePersona = (method: string, specPathTemplate: string, status
   return validate(body) ? null : ajv.errorsText(validate.errors, { separator: "\n" })
 }
 
+/**
+ * Validates a body against the request schema of Persona's webhook for event `name` (the
+ * spec's `webhooks` section, e.g. "account.tag-added"); undefined when the spec has none.
+ */
+export const validatePersonaWebhook = (name: string, body: unknown): string | null | undefined => {
+  if (!spec.webhooks[name]) return undefined
+  const validate = ajv.getSchema(`persona#/${pointer("webhooks", name, "post", "requestBody", "content", "application/json", "schema")}`)
+  if (!validate) throw new Error(`no schema for webhook ${name}`)
+  return validate(body) ? null : ajv.errorsText(validate.errors, { separator: "\n" })
+}
+
 const softwareOneSpec = JSON.parse(readFileSync(new URL("../../../specs/softwareone-marketplace-accounts.openapi.json", import.meta.url), "utf8"))
 // OpenAPI 3.0 schemas are draft-07-ish with `nullable`, which Ajv's default class understands.
 const ajv07 = new Ajv({ strict: false, allErrors: true })

@@ -12,7 +12,8 @@
  * heavy is imported here: the SQLite/Postgres store and the HTTP clients are loaded (dynamic
  * import) only when the choice needs them, so a command on a local file never loads a client.
  */
-import type { Accounts, AccountsError, ApiKeys } from "@acct/core"
+import type { Accounts, AccountsError, ApiKeys, Events } from "@acct/core"
+import type { EventFeed } from "@acct/store-sql"
 import type { MustExist } from "@acct/store-sql/sqlite"
 import { InvalidRequest } from "@acct/core"
 import type { Profile } from "@acct/client"
@@ -127,7 +128,7 @@ export interface LocalStoreOptions {
  * The local store (SQLite file or postgres:// URL). Only its driver's module loads, when the
  * layer is built: a command on an SQLite file never loads node-postgres.
  */
-export const localStore = (database: string, options: LocalStoreOptions = {}): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, AccountsError> =>
+export const localStore = (database: string, options: LocalStoreOptions = {}): Layer.Layer<Accounts | Events | EventFeed | ApiKeys | SqlClient.SqlClient, AccountsError> =>
   Layer.unwrapEffect(
     isPostgresUrl(database)
       ? Effect.map(Effect.promise(() => import("@acct/store-sql/postgres")), (pg) => pg.PostgresStore({ ...options, url: database }))

@@ -32,7 +32,7 @@ export const randomAlphanumeric = (length: number): string => {
   return out
 }
 
-const idSchema = <const Prefix extends string, const Brand extends string>(prefix: Prefix, brand: Brand, what: string) => {
+export const idSchema = <const Prefix extends string, const Brand extends string>(prefix: Prefix, brand: Brand, what: string) => {
   const pattern = new RegExp(`^${prefix}_[A-Za-z0-9]{24,28}$`)
   const schema = Schema.String.pipe(
     Schema.filter((s) => pattern.test(s), {

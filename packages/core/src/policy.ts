@@ -43,6 +43,15 @@ export const accountsPolicy: { readonly [K in AccountsOperation]: Rule } = {
   runAction: { scope: "account.action", doing: "run account actions" }
 }
 
+/** Events carry the accounts' data (payloads, what changed): reading them needs what reading accounts needs. */
+export const eventsRule: Rule = { scope: "account.read", doing: "read events" }
+
+/** The refusal, if `principal` may not read events. */
+export const requireEventsRead = (principal: Principal): Effect.Effect<void, Forbidden> => {
+  const denied = requireScope(principal, eventsRule.scope, eventsRule.doing)
+  return denied ? Effect.fail(denied) : Effect.void
+}
+
 /**
  * The refusal, if `principal` may not perform `operation`. `doing` overrides the rule's wording
  * where the edge knows better ("enable accounts" for a lifecycle operation).

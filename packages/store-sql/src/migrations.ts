@@ -95,7 +95,7 @@ const initial = Effect.gen(function* () {
     PRIMARY KEY (principal_id, idempotency_key)
   )`
   yield* sql`CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at)`
-  // Events emitted by action steps, waiting for delivery (webhooks, queues).
+  // Events emitted by action steps (replaced by the events table in 0007).
   yield* sql`CREATE TABLE outbox (
     seq ${serial},
     run_id TEXT NOT NULL,
@@ -149,11 +149,41 @@ const rateLimits = Effect.gen(function* () {
   )`
 })
 
+const events = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = sql.onDialectOrElse({
+    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  // Every committed change's events (event-log.ts), written in the change's transaction. `seq`
+  // is commit order (the feed's cursor); payload and context are the domain's JSON. No foreign
+  // key to accounts: some events (a webhook endpoint's) are about other objects.
+  yield* sql`CREATE TABLE events (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    account_id TEXT,
+    created_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    context TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX events_name ON events(name, seq)`
+  yield* sql`CREATE INDEX events_object ON events(object_id, seq)`
+  yield* sql`CREATE INDEX events_account ON events(account_id, seq)`
+  yield* sql`CREATE INDEX events_created ON events(created_at)`
+  // The outbox was written by emit-event steps and never read: those events live on in their
+  // runs' records (action_runs.events); from now on they are events like any other.
+  yield* sql`DROP TABLE outbox`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
   "0003_http_idempotency": httpIdempotency,
-  "0004_rate_limits": rateLimits
+  "0004_rate_limits": rateLimits,
+  "0007_events": events
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

@@ -1,8 +1,9 @@
 /**
  * The frame of every mutation: the policy's permission check, the idempotency rule (replay or
- * refuse), one transaction holding the change, its audit entry and its idempotency record,
- * re-reading on a stale version, retrying transient database errors, and an audit entry for a
- * refused attempt. Operations (sql-accounts.ts) supply only the work inside the transaction.
+ * refuse), one transaction holding the change, its audit entry, its idempotency record and its
+ * events, re-reading on a stale version, retrying transient database errors, and an audit entry
+ * for a refused attempt. Operations (sql-accounts.ts) supply only the work inside the
+ * transaction, and say what events it makes through `emit`.
  */
 import {
   type AccountsError,
@@ -13,6 +14,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   type Invocation,
   keyInFlight,
+  type NewEvent,
   requestFingerprint,
   requireAllowed,
   RetryPolicy
@@ -21,6 +23,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Data, Effect, Schema } from "effect"
 import type { StaleRead } from "./accounts-repository.js"
+import { EventLog } from "./event-log.js"
 import { RunLog } from "./run-log.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
@@ -36,8 +39,16 @@ export interface Mutation<A, I> {
   /** What the idempotency fingerprint covers: the operation's target and inputs. */
   readonly request: unknown
   readonly result: Schema.Schema<A, I>
-  readonly work: (now: Date) => Effect.Effect<A, AccountsError | StaleRead | SqlError>
+  /**
+   * The change, inside the transaction. `emit` records the events it makes (core's
+   * `accountChangeEvents`, `runEvents`, `relationEvent` …): the frame writes them last in the
+   * same transaction, stamped with the invocation's actor and channel, so they exist iff the
+   * change commits; a retried attempt starts with none.
+   */
+  readonly work: (now: Date, emit: Emit) => Effect.Effect<A, AccountsError | StaleRead | SqlError>
 }
+
+export type Emit = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void>
 
 export const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -46,6 +57,7 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
     const sql = yield* SqlClient.SqlClient
     const retryPolicy = yield* RetryPolicy
     const runLog = yield* RunLog
+    const eventLog = yield* EventLog
 
     /**
      * Idempotency records end with their 24 hours: expired ones (the store's and the HTTP
@@ -91,9 +103,10 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
       const once = sql.withTransaction(
         Effect.gen(function* () {
           const replayed = yield* replay
-          if (replayed) return { value: replayed.value, replayed: true }
+          if (replayed) return { value: replayed.value, replayed: true, events: 0 }
           const at = yield* now
-          const result = yield* op.work(at)
+          const pending: Array<NewEvent> = []
+          const result = yield* op.work(at, (events) => Effect.sync(() => void pending.push(...events)))
           if (key !== undefined) {
             const response = JSON.stringify(yield* Schema.encode(op.result)(result).pipe(Effect.orDie))
             yield* sql`INSERT INTO idempotency_keys ${sql.insert({
@@ -107,14 +120,16 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
             })}`.pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace())))
             yield* purgeExpiredKeys(at)
           }
-          return { value: result, replayed: false }
+          // Last: on Postgres this takes the lock that orders event-writing commits.
+          const events = yield* eventLog.append(pending, invocation, at)
+          return { value: result, replayed: false, events }
         })
       )
 
       // A stale read without a pinned version is someone else's commit landing first: read again
       // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
       // Plain recursion rather than Effect.retry: this is the hot path and usually never fails.
-      const attempt = (staleReads: number, keyRaces: number): Effect.Effect<{ value: A; replayed: boolean }, AccountsError> =>
+      const attempt = (staleReads: number, keyRaces: number): Effect.Effect<{ value: A; replayed: boolean; events: number }, AccountsError> =>
         once.pipe(
           Effect.catchTags({
             StaleRead: (e) =>
@@ -138,7 +153,12 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
           const bad = checkIdempotencyKey(key)
           if (bad) return yield* bad
         }
-        const { value, replayed } = yield* retryPolicy.retry(attempt(0, 0))
+        const { value, replayed, events } = yield* retryPolicy.retry(attempt(0, 0))
+        if (events > 0) {
+          yield* eventLog.committed
+          // After the commit, not inside it: a purge never holds a change's locks.
+          yield* Effect.ignore(Effect.flatMap(now, eventLog.purgeExpired))
+        }
         if (replayed && invocation.onReplay) yield* invocation.onReplay
         return value
       }).pipe(Effect.tapError(recordRefusal))

@@ -3,13 +3,14 @@
  * migrations as SQLite. Migrations run in one transaction holding an advisory lock, so
  * replicas that start together migrate exactly once.
  */
-import { type Accounts, type ApiKeys, InvalidRequest, RetryPolicy, Unavailable } from "@acct/core"
+import { type Accounts, type ApiKeys, type Events, InvalidRequest, RetryPolicy, Unavailable } from "@acct/core"
 import { isMissingPostgresDatabase } from "./existing-database.js"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Schedule, Stream } from "effect"
 import { SqlApiKeysLive } from "./api-keys.js"
 import { runMigrations } from "./migrations.js"
+import { type EventFeed, EVENTS_CHANNEL, ForeignCommits } from "./event-log.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
 
 export interface PostgresOptions {
@@ -74,8 +75,29 @@ export const postgresClientLayer = (options: PostgresOptions) =>
     })
   )
 
-export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable | InvalidRequest> =>
-  Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(postgresClientLayer(options)), Layer.provide(RetryPolicy.Default))
+/**
+ * Other replicas' event commits, from the NOTIFY each event-writing transaction sends. LISTEN
+ * holds one connection of its own; when it drops it is opened again (a second later), and
+ * readers poll meanwhile (see EventFeed's contract).
+ */
+const foreignCommits = Layer.effect(
+  ForeignCommits,
+  Effect.map(PgClient.PgClient, (pg) =>
+    pg.listen(EVENTS_CHANNEL).pipe(
+      Stream.map((): void => undefined),
+      Stream.retry(Schedule.spaced("1 second")),
+      // The schedule never ends; this only tells the type so.
+      Stream.catchAll(() => Stream.never as Stream.Stream<void>)
+    )
+  )
+)
+
+export const PostgresStore = (options: PostgresOptions): Layer.Layer<Accounts | Events | EventFeed | ApiKeys | SqlClient.SqlClient, Unavailable | InvalidRequest> =>
+  Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(
+    Layer.provide(foreignCommits),
+    Layer.provideMerge(postgresClientLayer(options)),
+    Layer.provide(RetryPolicy.Default)
+  )
 
 const STARTUP_LOCK = 0x61637374 // "acst"
 

@@ -1,14 +1,16 @@
 /**
  * Redaction beyond the account row: everything else the database keeps about the account's
  * personal data is erased in the redaction's own transaction, so nothing survives it anywhere —
- * run parameters and results (keys kept, values dropped), outbox payloads, audit reasons that
+ * run parameters and results (keys kept, values dropped), its events (payloads and context:
+ * field values and emitted data dropped, keys and types kept; quoted values cut out), audit reasons that
  * quote the data, and stored idempotency responses (the store's are rewritten to the redacted
  * account; the HTTP layer's, which the store cannot re-render, are deleted — a retry of such a
  * key reaches the store with the same key, which replays its rewritten record).
  */
-import { Account, type AccountId, plainValue } from "@acct/core"
+import { Account, type AccountId, type Fields, plainValue, redactFields } from "@acct/core"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Schema } from "effect"
+import type { EventRow } from "./event-log.js"
 import type { RunRow } from "./rows.js"
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -21,6 +23,16 @@ export const dropValues = (value: unknown): unknown =>
 const dropEventValues = (data: Record<string, unknown>) => ({ ...(dropValues(data) as object), ...("account-id" in data ? { "account-id": data["account-id"] } : {}) })
 
 const redactEvents = (events: ReadonlyArray<{ event: string; data: Record<string, unknown> }>) => events.map((e) => ({ event: e.event, data: dropEventValues(e.data) }))
+
+/** A JSON value with `personal` cut out of every text in it. */
+const scrubDeep = (value: unknown, personal: ReadonlySet<string>): unknown =>
+  typeof value === "string"
+    ? scrubText(value, personal)
+    : Array.isArray(value)
+      ? value.map((v) => scrubDeep(v, personal))
+      : isPlainObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, personal)]))
+        : value
 
 /** Every text leaf of a JSON value (the personal data to look for elsewhere). */
 const strings = (value: unknown, into: Set<string>): Set<string> => {
@@ -59,11 +71,21 @@ export const eraseAccountTraces = (sql: SqlClient.SqlClient, before: Account, af
       events.forEach((e) => strings(Object.entries(e.data).filter(([k]) => k !== "account-id").map(([, v]) => v), personal))
       yield* sql`UPDATE action_runs SET ${sql.update({ parameters: JSON.stringify(dropValues(parameters)), events: JSON.stringify(redactEvents(events)) })} WHERE id = ${run.id}`
     }
-    if (runs.length > 0) {
-      const outbox = yield* sql<{ seq: number; data: string }>`SELECT seq, data FROM outbox WHERE ${sql.in("run_id", runs.map((r) => r.id))}`
-      for (const row of outbox) {
-        yield* sql`UPDATE outbox SET data = ${JSON.stringify(dropEventValues(JSON.parse(row.data)))} WHERE seq = ${row.seq}`
-      }
+
+    // The account's events (its runs' included): the objects as redacted, emitted data without
+    // values, and whatever else the context quotes of the personal data cut out.
+    const events = yield* sql<Pick<EventRow, "seq" | "object_type" | "payload" | "context">>`SELECT seq, object_type, payload, context FROM events WHERE account_id = ${id}`
+    const contexts = events.map((row) => JSON.parse(row.context) as { data?: Record<string, unknown> })
+    contexts.forEach((context) => strings(Object.entries(context.data ?? {}).filter(([k]) => k !== "account-id").map(([, v]) => v), personal))
+    for (const [index, row] of events.entries()) {
+      const payload = JSON.parse(row.payload) as Record<string, unknown>
+      const redacted =
+        row.object_type === "account"
+          ? { ...payload, fields: redactFields(payload.fields as Fields) }
+          : { ...payload, parameters: dropValues(payload.parameters), events: redactEvents((payload.events as Parameters<typeof redactEvents>[0]) ?? []) }
+      const { data, ...context } = contexts[index]!
+      const scrubbed = { ...(scrubDeep(context, personal) as object), ...(data !== undefined ? { data: dropEventValues(data) } : {}) }
+      yield* sql`UPDATE events SET ${sql.update({ payload: JSON.stringify(redacted), context: JSON.stringify(scrubbed) })} WHERE seq = ${row.seq}`
     }
 
     // Refused attempts are recorded without an account (it may not have been found): scrub those too.

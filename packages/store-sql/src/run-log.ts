@@ -1,6 +1,7 @@
 /**
- * What happened to accounts: action runs (`wfr_…`) with their emitted events queued in the
- * outbox, and the audit trail (who, through which app, what, the outcome, the reason).
+ * What happened to accounts: action runs (`wfr_…`, with the events their steps emitted), and the
+ * audit trail (who, through which app, what, the outcome, the reason). The events themselves
+ * are written by the mutation frame (event-log.ts).
  */
 import { type AccountId, type ActionRun, type ActionRunId, type AccountsError, type Invocation, NotFound, type Page, type PageQuery } from "@acct/core"
 import { SqlClient } from "@effect/sql"
@@ -43,7 +44,6 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
       })}`
     }
 
-    /** The run and its events, queued for delivery in the same transaction. */
     const writeRun = (run: ActionRun) =>
       Effect.gen(function* () {
         yield* sql`INSERT INTO action_runs ${sql.insert({
@@ -62,9 +62,6 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
           started_at: run.startedAt.toISOString(),
           finished_at: run.finishedAt.toISOString()
         })}`
-        for (const event of run.events) {
-          yield* sql`INSERT INTO outbox ${sql.insert({ run_id: run.id, event: event.event, data: JSON.stringify(event.data), created_at: run.finishedAt.toISOString() })}`
-        }
       })
 
     const listRuns = (query: PageQuery, accountId: AccountId | undefined): Effect.Effect<Page<ActionRun>, AccountsError | SqlError> =>

@@ -16,13 +16,18 @@ import {
   type AccountsOperation,
   type AccountsService,
   type AccountType,
+  accountChangeEvents,
   ActionRun,
   ActionRunId,
   type Actor,
   applyLifecycle,
   changedTags,
   checkAccountFields,
+  consolidatedSourceEvents,
+  consolidationEvents,
   type EmittedEvent,
+  type Events,
+  type InvalidRequest,
   InvalidState,
   type Invocation,
   isEmptyValue,
@@ -33,6 +38,7 @@ import {
   ReferenceId,
   RetryPolicy,
   revise,
+  runEvents,
   runSteps,
   type RunResult,
   type TagChanges,
@@ -43,18 +49,15 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Layer, Schema } from "effect"
 import { AccountsRepository } from "./accounts-repository.js"
+import { EventFeed, EventLog, SqlEventsLive } from "./event-log.js"
 import { MutationFrame, now } from "./mutation-frame.js"
 import { eraseAccountTraces, scrubText } from "./redaction.js"
 import { RunLog } from "./run-log.js"
-import { fromSqlError } from "./sql-errors.js"
+import { db } from "./sql-errors.js"
 
 const RunResultSchema = Schema.Struct({ account: Account, run: ActionRun })
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => (Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left))
-
-/** Database failures as domain errors (busy → Unavailable, constraint → Conflict). */
-const db = <A, E>(effect: Effect.Effect<A, E | SqlError>) =>
-  Effect.catchIf(effect, (e): e is SqlError => (e as { _tag?: unknown })._tag === "SqlError", (e) => Effect.fail(fromSqlError(e))) as Effect.Effect<A, Exclude<E, SqlError> | AccountsError>
 
 const invalidReferenceId = () =>
   new Unprocessable({ message: "reference-id: expected 1–255 characters without spaces or control characters", issues: [{ path: ["reference-id"], message: "invalid reference id" }] })
@@ -80,12 +83,13 @@ export const makeSqlAccounts = Effect.gen(function* () {
       operation,
       request: { ref, ...request },
       result: Account,
-      work: (at) =>
+      work: (at, emit) =>
         Effect.gen(function* () {
           const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
           const after = yield* change(before, type, at)
           if (after === before) return before
           yield* accounts.writeAccount(before, after)
+          yield* emit(accountChangeEvents(before, after))
           yield* runLog.writeAudit(invocation, { operation: name, accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
           return after
         })
@@ -108,7 +112,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
       doing,
       request: { ref, ...request },
       result: RunResultSchema,
-      work: (at) =>
+      work: (at, emit) =>
         Effect.gen(function* () {
           const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
           const outcome = yield* change(before, type, at)
@@ -131,6 +135,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
           }, true)
           yield* accounts.writeAccount(before, outcome.account)
           yield* runLog.writeRun(run)
+          yield* emit(runEvents(run, before, outcome.account, outcome.events))
           yield* runLog.writeAudit(invocation, { operation: name, accountId: before.id, runId: run.id, before: before.status, after: outcome.account.status, outcome: "ok" }, at)
           return { account: outcome.account, run }
         })
@@ -171,7 +176,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         operation: "create",
         request: input,
         result: Account,
-        work: (at) =>
+        work: (at, emit) =>
           Effect.gen(function* () {
             const type = yield* accounts.findType(input.accountType)
             if (input.referenceId !== undefined && input.referenceId !== null && !Schema.is(ReferenceId)(input.referenceId)) return yield* invalidReferenceId()
@@ -197,6 +202,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               consolidatedInto: null
             })
             yield* accounts.writeAccount(undefined, account)
+            yield* emit(accountChangeEvents(undefined, account))
             yield* runLog.writeAudit(invocation, { operation: "create", accountId: account.id, after: status, outcome: "ok" }, at)
             return account
           })
@@ -226,7 +232,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         operation: "redact",
         request: { ref },
         result: Account,
-        work: (at) =>
+        work: (at, emit) =>
           Effect.gen(function* () {
             // An archived (consolidated) source holds personal data too: it can be redacted.
             const { account: before } = yield* accounts.loadForChange(ref, invocation.expectedVersion, { archived: true })
@@ -235,6 +241,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             const after = revise(before, { fields: redactFields(before.fields), redactedAt: at }, at)
             yield* accounts.writeAccount(before, after)
             const personal = yield* eraseAccountTraces(sql, before, after)
+            yield* emit(accountChangeEvents(before, after))
             const reason = invocation.reason === undefined ? undefined : scrubText(invocation.reason, personal)
             yield* runLog.writeAudit({ ...invocation, reason }, { operation: "redact", accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
             return after
@@ -255,7 +262,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         operation: "consolidate",
         request: { destination, sources },
         result: Account,
-        work: (at) =>
+        work: (at, emit) =>
           Effect.gen(function* () {
             if (sources.length === 0) {
               return yield* new Unprocessable({ message: "consolidate needs at least one source account", issues: [{ path: ["sources"], message: "empty" }] })
@@ -265,7 +272,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               return yield* new InvalidState({ currentStatus: target.status, message: `account ${target.id} was redacted; consolidating into it would give it personal data again` })
             }
             let merged = target
-            const seen = new Set<string>([target.id])
+            const seen = new Set<AccountId>([target.id])
             for (const ref of sources) {
               const source = yield* accounts.findAccount(ref)
               if (seen.has(source.id)) {
@@ -286,11 +293,14 @@ export const makeSqlAccounts = Effect.gen(function* () {
               }
               const tags = yield* fromEither(normalizeTags([...merged.tags, ...source.tags]))
               merged = new Account({ ...merged, fields, tags }, true)
-              yield* accounts.writeAccount(source, revise(source, { consolidatedInto: target.id }, at))
+              const archived = revise(source, { consolidatedInto: target.id }, at)
+              yield* accounts.writeAccount(source, archived)
+              yield* emit(consolidatedSourceEvents(archived, target.id))
               yield* runLog.writeAudit(invocation, { operation: "consolidate-source", accountId: source.id, before: source.status, after: source.status, outcome: "ok" }, at)
             }
             const after = revise(target, { fields: merged.fields, tags: merged.tags }, at)
             yield* accounts.writeAccount(target, after)
+            yield* emit(consolidationEvents(target, after, [...seen].filter((id) => id !== target.id)))
             yield* runLog.writeAudit(invocation, { operation: "consolidate", accountId: after.id, before: target.status, after: after.status, outcome: "ok" }, at)
             return after
           })
@@ -315,7 +325,14 @@ export const makeSqlAccounts = Effect.gen(function* () {
   return service
 })
 
-/** The store's services, composed: the frame uses the run log for refusals; operations use all three. */
-const storeServices = MutationFrame.Default.pipe(Layer.provideMerge(Layer.merge(AccountsRepository.Default, RunLog.Default)))
+/**
+ * The store's services, composed: the frame uses the run log for refusals and the event log for
+ * each change's events; operations use the repository, the run log and the frame.
+ */
+const storeServices = MutationFrame.Default.pipe(Layer.provideMerge(Layer.mergeAll(AccountsRepository.Default, RunLog.Default, EventLog.Default)))
 
-export const SqlAccountsLive: Layer.Layer<Accounts, never, SqlClient.SqlClient | RetryPolicy> = Layer.effect(Accounts, makeSqlAccounts).pipe(Layer.provide(storeServices))
+/** Accounts, and the events their changes write (the events API's reads, a dispatcher's feed). */
+export const SqlAccountsLive: Layer.Layer<Accounts | Events | EventFeed, InvalidRequest, SqlClient.SqlClient | RetryPolicy> = Layer.merge(
+  Layer.effect(Accounts, makeSqlAccounts),
+  SqlEventsLive
+).pipe(Layer.provide(storeServices))

@@ -2,8 +2,9 @@
  * Database failures as domain errors: busy/locked/serialization/dropped connection are
  * retryable (Unavailable), constraint violations are Conflicts; nothing becomes a defect.
  */
-import { Conflict, Unavailable } from "@acct/core"
+import { type AccountsError, Conflict, Unavailable } from "@acct/core"
 import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
 
 const codeOf = (error: SqlError): string => {
   const cause = error.cause as { code?: unknown } | undefined
@@ -44,3 +45,7 @@ export const fromSqlError = (error: SqlError): Conflict | Unavailable => {
   if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_IOERR")) return new Unavailable({ message: `the database file cannot be read or written (${code})` })
   return new Unavailable({ message: `database error${code ? ` (${code})` : ""}` })
 }
+
+/** An effect's database failures as domain errors (busy → Unavailable, constraint → Conflict). */
+export const db = <A, E>(effect: Effect.Effect<A, E | SqlError>) =>
+  Effect.catchIf(effect, (e): e is SqlError => (e as { _tag?: unknown })._tag === "SqlError", (e) => Effect.fail(fromSqlError(e))) as Effect.Effect<A, Exclude<E, SqlError> | AccountsError>

@@ -2,7 +2,7 @@
  * The embedded default: one SQLite file, WAL journal, foreign keys enforced, migrations run at
  * start. Concurrent processes (the server, the CLI) take turns at the write lock.
  */
-import { type Accounts, type ApiKeys, RetryPolicy, Unavailable } from "@acct/core"
+import { type Accounts, type ApiKeys, type Events, type InvalidRequest, RetryPolicy, Unavailable } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer } from "effect"
@@ -10,6 +10,7 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, 
 import path from "node:path"
 import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
+import type { EventFeed } from "./event-log.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
 
 export interface SqliteOptions {
@@ -85,8 +86,11 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
     )
   )
 
-/** Accounts and API keys on an SQLite file, with its client and a retry policy for busy databases. */
-export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | ApiKeys | SqlClient.SqlClient, Unavailable> =>
+/**
+ * Accounts, their events and API keys on an SQLite file, with its client and a retry policy for
+ * busy databases. The event feed wakes readers in this process only (SQLite has no NOTIFY).
+ */
+export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | Events | EventFeed | ApiKeys | SqlClient.SqlClient, Unavailable | InvalidRequest> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
 
 /**

@@ -3,14 +3,14 @@
  * (ACCT_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres). Every test
  * gets a database of its own. With CI=true an unreachable Postgres fails the run.
  */
-import { Accounts, type Invocation, Principal, type Scope } from "@acct/core"
+import { type Accounts, type Events, type Invocation, Principal, type Scope } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { demoCatalog, loadCatalog, parseCatalog, seedDemoAccounts, storeFor } from "../src/index.js"
+import { demoCatalog, type EventFeed, loadCatalog, parseCatalog, seedDemoAccounts, storeFor } from "../src/index.js"
 
 export const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), "acct-store-")), "acct.db")
 
@@ -69,7 +69,7 @@ export const demoStore = (database: string, seed = true) =>
   ).pipe(Layer.provideMerge(storeFor(database)), Layer.orDie)
 
 /** Runs `effect` on a fresh database of `backend` with the demo store. */
-export const onFreshStore = <A, E>(backend: Backend, effect: Effect.Effect<A, E, Accounts | SqlClient.SqlClient>) =>
+export const onFreshStore = <A, E>(backend: Backend, effect: Effect.Effect<A, E, Accounts | Events | EventFeed | SqlClient.SqlClient>) =>
   Effect.flatMap(
     Effect.promise(() => backend.fresh()),
     (database) => Effect.provide(effect, demoStore(database))

@@ -1,0 +1,12 @@
+/** Durations people write in settings: a number and a unit (`90d`, `12h`, `30m`, `5s`, `250ms`). */
+import { Duration, Either } from "effect"
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** The duration `text` says, or a sentence naming the setting, what was expected and what came. */
+export const parseDuration = (text: string, setting: string): Either.Either<Duration.Duration, string> => {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim())
+  return match
+    ? Either.right(Duration.millis(Math.round(Number(match[1]) * UNITS[match[2]!]!)))
+    : Either.left(`${setting}: expected a number and a unit (ms, s, m, h, d), e.g. 90d or 12h; got ${JSON.stringify(text.slice(0, 60))}`)
+}

@@ -1,0 +1,241 @@
+/**
+ * The events table: written by the mutation frame in each change's transaction (so an event
+ * exists iff its change committed), read by the events API (`Events`, newest first) and by a
+ * dispatcher (`EventFeed`, in commit order), and purged after the retention period.
+ */
+import {
+  AcctEvent,
+  type AccountId,
+  type AccountsError,
+  type EventContext,
+  EventId,
+  EventObject,
+  Events,
+  type Invocation,
+  InvalidRequest,
+  type ListEventsQuery,
+  type NewEvent,
+  NotFound,
+  objectAccountId,
+  objectId,
+  type Page,
+  parseDuration,
+  RetryPolicy,
+  type Unavailable
+} from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
+import { Config, Context, Duration, Effect, Either, Layer, Option, PubSub, Schema, type Scope, Stream } from "effect"
+import { paginate } from "./pages.js"
+import { db } from "./sql-errors.js"
+
+export const DEFAULT_EVENT_RETENTION = "90d"
+
+/** ACCT_EVENT_RETENTION: how long events are kept (and listed); a number and a unit, default 90d. */
+export const eventRetention = Config.string("ACCT_EVENT_RETENTION").pipe(
+  Config.withDefault(DEFAULT_EVENT_RETENTION),
+  Effect.mapError((e) => new InvalidRequest({ message: `ACCT_EVENT_RETENTION: ${String(e)}` })),
+  Effect.flatMap((text) => Either.match(parseDuration(text, "ACCT_EVENT_RETENTION"), { onLeft: (message) => Effect.fail(new InvalidRequest({ message })), onRight: Effect.succeed }))
+)
+
+/**
+ * Wake-ups from commits made elsewhere (other processes, other replicas): on Postgres the
+ * LISTEN side of the NOTIFY that every event-writing transaction sends (see postgres.ts).
+ */
+export class ForeignCommits extends Context.Tag("@acct/store-sql/ForeignCommits")<ForeignCommits, Stream.Stream<void>>() {}
+
+/** The Postgres channel an event-writing transaction notifies, with its last seq as payload. */
+export const EVENTS_CHANNEL = "acct_events"
+
+/**
+ * Event-writing transactions take this lock (Postgres) just before their first event row and
+ * hold it to commit, so they commit in `seq` order: a reader that has seen seq N can never
+ * later see a smaller one commit. SQLite has one writer at a time anyway.
+ */
+const EVENTS_LOCK = 0x61637665 // "acve"
+
+export interface EventRow {
+  readonly seq: number | string
+  readonly id: string
+  readonly name: string
+  readonly object_type: string
+  readonly object_id: string
+  readonly account_id: string | null
+  readonly created_at: string
+  readonly payload: string
+  readonly context: string
+}
+
+const decodeObject = Schema.decodeUnknownSync(EventObject)
+const encodeObject = Schema.encodeSync(EventObject)
+
+export const toEvent = (row: EventRow): AcctEvent =>
+  new AcctEvent(
+    {
+      id: row.id as EventId,
+      seq: Number(row.seq),
+      name: row.name,
+      object: decodeObject({ _tag: row.object_type, value: JSON.parse(row.payload) }),
+      accountId: row.account_id as AccountId | null,
+      createdAt: new Date(row.created_at),
+      // Written by this store only, from the domain's context: no need to decode it again.
+      context: JSON.parse(row.context) as EventContext
+    },
+    true
+  )
+
+/** What every event of an invocation says about who made the change. */
+const invocationContext = (invocation: Invocation): EventContext => ({
+  actor: invocation.principal.actor,
+  channel: invocation.channel,
+  ...(invocation.requestId !== undefined ? { requestId: invocation.requestId } : {})
+})
+
+const PURGE_BATCH = 5_000
+
+export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventLog", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const retention = yield* eventRetention
+    const foreign = Option.getOrElse(yield* Effect.serviceOption(ForeignCommits), () => Stream.never)
+    const commits = yield* PubSub.sliding<void>(1)
+
+    const lockForEvents = sql.onDialectOrElse({
+      pg: () => Effect.asVoid(sql`SELECT pg_advisory_xact_lock(${EVENTS_LOCK})`),
+      orElse: () => Effect.void
+    })
+    const notifyCommit = (seq: number) =>
+      sql.onDialectOrElse({ pg: () => Effect.asVoid(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`), orElse: () => Effect.void })
+
+    /**
+     * Writes a change's events inside its transaction (call it last in the transaction: it takes
+     * the events lock on Postgres), stamped with the invocation's actor, channel and request id.
+     */
+    const append = (events: ReadonlyArray<NewEvent>, invocation: Invocation, at: Date): Effect.Effect<number, SqlError> =>
+      events.length === 0
+        ? Effect.succeed(0)
+        : Effect.gen(function* () {
+            yield* lockForEvents
+            const who = invocationContext(invocation)
+            const createdAt = at.toISOString()
+            const rows = events.map((event) => ({
+              id: EventId.make(),
+              name: event.name,
+              object_type: event.object._tag,
+              object_id: objectId(event.object),
+              account_id: objectAccountId(event.object),
+              created_at: createdAt,
+              payload: JSON.stringify(encodeObject(event.object).value),
+              context: JSON.stringify({ ...who, ...event.context })
+            }))
+            const written = yield* sql<{ seq: number | string }>`INSERT INTO events ${sql.insert(rows)} RETURNING seq`
+            yield* notifyCommit(Math.max(...written.map((r) => Number(r.seq))))
+            return rows.length
+          })
+
+    /** Tells this process's feed readers that events committed (call after the commit). */
+    const committed = PubSub.publish(commits, undefined)
+
+    const cutoff = (at: Date) => new Date(at.getTime() - Duration.toMillis(retention)).toISOString()
+
+    /**
+     * Deletes events past the retention period, a bounded batch at a time by the created-at
+     * index; at most once a minute per process (the mutation frame calls it after commits).
+     */
+    let lastPurgeMs = Number.NEGATIVE_INFINITY
+    const purgeExpired = (at: Date) =>
+      at.getTime() - lastPurgeMs < 60_000
+        ? Effect.void
+        : Effect.suspend(() => {
+            lastPurgeMs = at.getTime()
+            const before = cutoff(at)
+            const batch = sql<{ seq: number }>`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE created_at < ${before} ORDER BY created_at LIMIT ${PURGE_BATCH}) RETURNING seq`
+            const loop = (rounds: number): Effect.Effect<void, SqlError> =>
+              Effect.flatMap(batch, (deleted) => (deleted.length === PURGE_BATCH && rounds > 1 ? loop(rounds - 1) : Effect.void))
+            return loop(10)
+          })
+
+    const list = (query: ListEventsQuery, at: Date): Effect.Effect<Page<AcctEvent>, AccountsError | SqlError> =>
+      Effect.gen(function* () {
+        // Past the retention period an event is gone, whether or not the purge has run yet.
+        const conditions: Array<Fragment> = [sql`created_at >= ${cutoff(at)}`]
+        if (query.names !== undefined && query.names.length > 0) conditions.push(sql.in("name", query.names))
+        if (query.ids !== undefined && query.ids.length > 0) conditions.push(sql.in("id", query.ids))
+        if (query.objectIds !== undefined && query.objectIds.length > 0) conditions.push(sql.in("object_id", query.objectIds))
+        if (query.objectType !== undefined) conditions.push(sql`object_type = ${query.objectType}`)
+        if (query.accountId !== undefined) conditions.push(sql`account_id = ${query.accountId}`)
+        if (query.since !== undefined) conditions.push(sql`created_at >= ${query.since.toISOString()}`)
+        const page = yield* paginate<EventRow & { seq: number }>(
+          query,
+          (id) => sql`SELECT seq FROM events WHERE id = ${id}`,
+          (cursor, order, limit) =>
+            sql<EventRow & { seq: number }>`SELECT * FROM events WHERE ${sql.and(cursor ? [...conditions, sql`seq ${sql.literal(cursor.op)} ${cursor.seq}`] : conditions)} ORDER BY seq ${sql.literal(order)} LIMIT ${limit}`
+        )
+        return { items: page.rows.map(toEvent), next: page.next, prev: page.prev }
+      })
+
+    const get = (id: EventId, at: Date) =>
+      Effect.flatMap(sql<EventRow>`SELECT * FROM events WHERE id = ${id} AND created_at >= ${cutoff(at)}`, (rows) =>
+        rows[0] ? Effect.succeed(toEvent(rows[0])) : Effect.fail(NotFound.of("event", id))
+      )
+
+    const after = (seq: number, limit: number) =>
+      Effect.map(sql<EventRow>`SELECT * FROM events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`, (rows) => rows.map(toEvent))
+
+    const latest = Effect.map(sql<{ seq: number | string | null }>`SELECT MAX(seq) AS seq FROM events`, (rows) => Number(rows[0]?.seq ?? 0))
+
+    const subscribe = Effect.map(Stream.fromPubSub(commits, { scoped: true }), (local) => Stream.merge(local, foreign))
+
+    return { append, committed, purgeExpired, list, get, after, latest, subscribe } as const
+  })
+}) {}
+
+/**
+ * For a dispatcher (webhook deliveries, queues): the committed events in commit order, and a
+ * signal when more may have committed.
+ *
+ * Contract:
+ * - `after(seq, limit)`: up to `limit` (1–1,000) events with a larger seq, in increasing seq.
+ *   Seqs are strictly increasing in commit order with gaps (rolled-back transactions, purged
+ *   events): once an event with seq N has been read, no event with a smaller seq commits later,
+ *   so "everything after my cursor" never misses one. Keep your own cursor (the last seq you
+ *   handled) durably; `latest` is the highest seq committed, to start without the backlog.
+ * - `subscribe`: once it has run (in a scope), its stream emits whenever events may have
+ *   committed — in this process at once, from other processes on Postgres (LISTEN/NOTIFY, sent
+ *   inside the writing transaction, so delivered only on commit). A wake-up is a hint, never
+ *   data: it can come early (a change made inside an outer transaction), twice, or not at all
+ *   (another process on SQLite, a LISTEN connection not yet open or lost). So: subscribe, then
+ *   read, then wait for a wake-up or a few seconds, whichever is first, and read again.
+ * - Events are deleted after the retention period (ACCT_EVENT_RETENTION, default 90 days) and a
+ *   redaction rewrites its account's events in place: render what you send from the event at
+ *   the time you send it, and keep no copies of payloads.
+ */
+export interface EventFeedService {
+  readonly after: (seq: number, limit: number) => Effect.Effect<ReadonlyArray<AcctEvent>, Unavailable | AccountsError>
+  readonly latest: Effect.Effect<number, AccountsError>
+  readonly subscribe: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
+}
+
+export class EventFeed extends Context.Tag("@acct/store-sql/EventFeed")<EventFeed, EventFeedService>() {}
+
+const now = Effect.map(Effect.clockWith((clock) => clock.currentTimeMillis), (ms) => new Date(ms))
+
+/** The Events port (the API's reads) and the dispatcher's feed, on the event log. */
+export const SqlEventsLive: Layer.Layer<Events | EventFeed, never, EventLog | RetryPolicy> = Layer.effectContext(
+  Effect.gen(function* () {
+    const log = yield* EventLog
+    const retryPolicy = yield* RetryPolicy
+    const read = <A, E>(effect: Effect.Effect<A, E | SqlError>) => retryPolicy.retry(db(effect))
+    return Context.make(Events, {
+      list: (query) => read(Effect.flatMap(now, (at) => log.list(query, at))),
+      get: (id) => read(Effect.flatMap(now, (at) => log.get(id, at)))
+    }).pipe(
+      Context.add(EventFeed, {
+        after: (seq, limit) => read(log.after(seq, Math.min(Math.max(1, Math.trunc(limit)), 1000))),
+        latest: read(log.latest),
+        subscribe: log.subscribe
+      })
+    )
+  })
+)

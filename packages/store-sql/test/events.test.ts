@@ -1,0 +1,222 @@
+/**
+ * Every committed change writes its events in its own transaction, and only then: names,
+ * objects and context per operation; nothing for a refused, failed, rolled-back, replayed or
+ * empty change; the feed reads them in commit order and wakes readers (across processes on
+ * Postgres), even with many writers at once.
+ */
+import { type AcctEvent, Accounts, Events } from "@acct/core"
+import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Fiber, Layer, Stream } from "effect"
+import { afterAll } from "vitest"
+import { EventFeed, storeFor } from "../src/index.js"
+import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
+
+afterAll(dropDatabases)
+
+/** The events written after `seq`, in commit order. */
+const since = (seq: number) => Effect.flatMap(EventFeed, (feed) => feed.after(seq, 1000))
+const latest = Effect.flatMap(EventFeed, (feed) => feed.latest)
+const names = (events: ReadonlyArray<AcctEvent>) => events.map((e) => e.name)
+
+describe.each(backends)("events ($name)", (backend) => {
+  it.effect("a multi-tag change: per-tag events and one updated-tags, in one transaction", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const from = yield* latest
+      const after = yield* accounts.changeTags(jane, { add: ["a", "b"], remove: ["tag1"] }, { ...as(), requestId: "req_1" })
+      const events = yield* since(from)
+      expect(names(events)).toEqual(["account.tag-added", "account.tag-added", "account.tag-removed", "account.updated-tags"])
+      expect(events.map((e) => e.context.tagName)).toEqual(["a", "b", "tag1", undefined])
+      expect(events[3]!.context).toMatchObject({ addedTags: ["a", "b"], removedTags: ["tag1"], actor: { kind: "cli", id: "tester" }, channel: "cli", requestId: "req_1" })
+      // One transaction: one time, consecutive seqs, the account as committed.
+      expect(new Set(events.map((e) => e.createdAt.toISOString())).size).toBe(1)
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => events[0]!.seq + i))
+      for (const event of events) {
+        expect(event.object._tag).toBe("account")
+        expect(event.object.value).toEqual(after)
+        expect(event.accountId).toBe(after.id)
+        expect(event.id).toMatch(/^evt_[A-Za-z0-9]{24}$/)
+      }
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.live("each operation says what it did", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      let cursor = yield* latest
+      const next = Effect.gen(function* () {
+        const events = yield* since(cursor)
+        cursor = events.at(-1)?.seq ?? cursor
+        return events
+      })
+
+      const created = yield* accounts.create({ accountType: "User", referenceId: "ev-1", tags: ["t"], fields: { phone_number: "555-0100" } }, as())
+      expect(names(yield* next)).toEqual(["account.created"])
+
+      yield* accounts.update({ id: created.id }, { referenceId: "ev-2", fields: { phone_number: "555-0199", email_address: "e@x.io" } }, as())
+      const updated = yield* next
+      expect(names(updated)).toEqual(["account.updated-fields"])
+      expect(updated[0]!.context).toMatchObject({ updatedFields: ["phone_number", "email_address"], referenceIdBefore: "ev-1" })
+
+      const { run } = yield* accounts.lifecycle({ id: created.id }, "disable", as())
+      const disabled = yield* next
+      expect(names(disabled)).toEqual(["workflow-run.created", "account.status-updated"])
+      expect(disabled[0]!.object).toMatchObject({ _tag: "workflow-run", value: { id: run.id, accountId: created.id } })
+      expect(disabled[0]!.accountId).toBe(created.id)
+      expect(disabled[1]!.context).toMatchObject({ workflowRunId: run.id, statusBefore: "deactivated", statusAfter: "disabled" })
+
+      yield* accounts.lifecycle({ id: created.id }, "enable", as())
+      yield* next
+      const suspended = yield* accounts.runAction({ id: created.id }, "Suspend for review", { reason: "chargeback" }, as())
+      const action = yield* next
+      expect(names(action)).toEqual(["workflow-run.created", "account.tag-added", "account.updated-tags", "account.status-updated", "account.suspended"])
+      expect(action.every((e) => e.context.workflowRunId === suspended.run.id)).toBe(true)
+      expect(action[4]!.context.data).toEqual({ reason: "chargeback", "account-id": created.id })
+      expect(action[4]!.object.value).toEqual(suspended.account)
+
+      const dup = yield* accounts.create({ accountType: "User", tags: ["dup"] }, as())
+      yield* next
+      yield* accounts.consolidate({ id: created.id }, [{ id: dup.id }], as())
+      const merged = yield* next
+      expect(merged.map((e) => [e.name, e.object.value.id])).toEqual([
+        ["account.consolidated", dup.id],
+        ["account.archived", dup.id],
+        ["account.consolidated-with", created.id],
+        ["account.tag-added", created.id],
+        ["account.updated-tags", created.id]
+      ])
+      expect(merged[0]!.context.consolidatedInto).toBe(created.id)
+      expect(merged[2]!.context.sourceAccountIds).toEqual([dup.id])
+
+      const redacted = yield* accounts.redact({ id: created.id }, as())
+      const gone = yield* next
+      expect(names(gone)).toEqual(["account.redacted"])
+      expect(gone[0]!.object.value).toEqual(redacted)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("an event exists iff its change committed: refusals, failures, rollbacks, replays and no-ops write none", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const sql = yield* SqlClient.SqlClient
+      const before = yield* accounts.get(jane)
+      const from = yield* latest
+      yield* Effect.flip(accounts.changeTags(jane, { add: ["ok", "bad,tag"] }, as()))
+      yield* Effect.flip(accounts.addTag(jane, "x", as(["account.read"])))
+      yield* Effect.flip(accounts.lifecycle(jane, "deactivate", as()))
+      yield* Effect.flip(accounts.addTag(jane, "x", { ...as(), expectedVersion: before.version + 5 }))
+      yield* Effect.flip(accounts.runAction(jane, "Set status", { status: "sideways" }, as()))
+      yield* accounts.changeTags(jane, { add: ["tag1"] }, as())
+      // The change itself succeeds, and then its (outer) transaction is rolled back.
+      yield* Effect.flip(sql.withTransaction(Effect.zipRight(accounts.addTag(jane, "rolled-back", as()), Effect.fail("boom" as const))))
+      expect(yield* since(from)).toEqual([])
+      expect((yield* accounts.get(jane)).tags).toEqual(before.tags)
+
+      yield* accounts.addTag(jane, "once", { ...as(), idempotencyKey: "k-1" })
+      yield* accounts.addTag(jane, "once", { ...as(), idempotencyKey: "k-1" })
+      expect(names(yield* since(from))).toEqual(["account.tag-added", "account.updated-tags"])
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("the events port lists newest first with Persona's filters, pages, and gets one", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const events = yield* Events
+      const account = yield* accounts.get(jane)
+      yield* accounts.changeTags(jane, { add: ["p1", "p2", "p3"] }, as())
+      const { run } = yield* accounts.lifecycle(jane, "disable", as())
+      const mine = yield* events.list({ accountId: account.id, size: 100 })
+      expect(names(mine.items)).toEqual(["account.status-updated", "workflow-run.created", "account.updated-tags", "account.tag-added", "account.tag-added", "account.tag-added", "account.created"])
+      const byObject = yield* events.list({ objectIds: [run.id] })
+      expect(names(byObject.items)).toEqual(["workflow-run.created"])
+      expect(names((yield* events.list({ objectIds: [account.id], objectType: "account", names: ["account.tag-added", "account.created"] })).items)).toEqual([
+        "account.tag-added",
+        "account.tag-added",
+        "account.tag-added",
+        "account.created"
+      ])
+      const first = yield* events.list({ accountId: account.id, size: 3 })
+      const second = yield* events.list({ accountId: account.id, size: 3, after: first.next! })
+      expect([...first.items, ...second.items].map((e) => e.id)).toEqual(mine.items.slice(0, 6).map((e) => e.id))
+      const back = yield* events.list({ accountId: account.id, size: 3, before: second.prev! })
+      expect(back.items.map((e) => e.id)).toEqual(first.items.map((e) => e.id))
+      expect(yield* events.get(mine.items[0]!.id)).toEqual(mine.items[0])
+      expect((yield* events.list({ ids: [mine.items[1]!.id, mine.items[2]!.id] })).items.map((e) => e.id)).toEqual([mine.items[1]!.id, mine.items[2]!.id])
+      expect((yield* Effect.flip(events.get("evt_000000000000000000000000" as never)))._tag).toBe("NotFound")
+      expect((yield* events.list({ since: new Date(Date.now() + 60_000) })).items).toEqual([])
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.live("the feed wakes a reader in this process when events commit", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const feed = yield* EventFeed
+      const woken = yield* Effect.fork(Stream.runHead(yield* feed.subscribe))
+      const from = yield* latest
+      yield* accounts.addTag(jane, "wake", as())
+      yield* Fiber.join(woken).pipe(Effect.timeout("10 seconds"))
+      expect(names(yield* feed.after(from, 10))).toEqual(["account.tag-added", "account.updated-tags"])
+    })).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.live("many writers at once: a reader following the feed misses none and sees each once, in order", () =>
+    Effect.gen(function* () {
+      const database = yield* Effect.promise(() => backend.fresh())
+      // On Postgres, two stores on one database (two pools, as two replicas have); SQLite has
+      // one writer at a time whatever the number of connections.
+      const other = backend.name === "postgres" ? Context.get(yield* Layer.build(storeFor(database)), Accounts) : undefined
+      yield* Effect.gen(function* () {
+        const accounts = yield* Accounts
+        const feed = yield* EventFeed
+        const otherAccounts = other ?? accounts
+        const targets = yield* Effect.forEach(Array.from({ length: 8 }, (_, i) => i), (i) => accounts.create({ accountType: "User", referenceId: `w-${i}` }, as()))
+        const start = yield* feed.latest
+        const seen: Array<AcctEvent> = []
+        let done = false
+        const reader = Effect.gen(function* () {
+          let cursor = start
+          while (true) {
+            const last = done
+            const batch = yield* feed.after(cursor, 7)
+            seen.push(...batch)
+            cursor = batch.at(-1)?.seq ?? cursor
+            if (batch.length === 0 && last) return
+            // A dispatcher's pause between polls (here short: the writers are quick).
+            if (batch.length === 0) yield* Effect.sleep("2 millis")
+          }
+        })
+        const readerFiber = yield* Effect.fork(reader)
+        yield* Effect.forEach(
+          Array.from({ length: 40 }, (_, i) => i),
+          (i) => (i % 2 === 0 ? accounts : otherAccounts).addTag({ id: targets[i % 8]!.id }, `t${i}`, as()),
+          { concurrency: 8 }
+        )
+        done = true
+        yield* Fiber.join(readerFiber)
+        const all = yield* feed.after(start, 1000)
+        expect(all).toHaveLength(80)
+        expect(seen.map((e) => e.id)).toEqual(all.map((e) => e.id))
+        expect(new Set(seen.map((e) => e.id)).size).toBe(80)
+      }).pipe(Effect.provide(demoStore(database, false)))
+    }).pipe(Effect.scoped)
+  )
+
+  if (backend.name === "postgres") {
+    it.live("on Postgres, another process's commit wakes the reader (NOTIFY on commit)", () =>
+      Effect.gen(function* () {
+        const database = yield* Effect.promise(() => backend.fresh())
+        const writer = Context.get(yield* Layer.build(demoStore(database)), Accounts)
+        yield* Effect.gen(function* () {
+          const feed = yield* EventFeed
+          const woken = yield* Effect.fork(Stream.runHead(yield* feed.subscribe))
+          // LISTEN starts with the stream, at some point: commit elsewhere until one is heard.
+          let n = 0
+          const poke = Effect.forever(Effect.zipRight(Effect.suspend(() => writer.addTag(jane, `elsewhere-${n++}`, as())), Effect.sleep("100 millis")))
+          yield* Effect.raceFirst(Fiber.join(woken), poke).pipe(Effect.timeout("10 seconds"))
+          expect(n).toBeGreaterThan(0)
+        }).pipe(Effect.provide(storeFor(database)))
+      }).pipe(Effect.scoped)
+    )
+  }
+})
