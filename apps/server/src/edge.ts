@@ -10,7 +10,8 @@
  * 4. `rateLimit` (rate-limit.ts) — before the key check.
  *
  * Inside the API (`apiEdge`, around the router): writes refused while the database file is
- * lost (database-file.ts), the body read once (request-body.ts), idempotency (idempotency.ts),
+ * lost (database-file.ts), the body read once (request-body.ts), Persona's Persona-Version,
+ * Key-Inflection and sparse fieldsets (persona-conventions.ts), idempotency (idempotency.ts),
  * and decode failures said for people (decode-errors.ts).
  *
  * The platform writes the response before a serve-level middleware regains control, so what
@@ -28,6 +29,7 @@ import { describeIssues } from "./decode-errors.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { idempotency } from "./idempotency.js"
+import { personaConventions } from "./persona-conventions.js"
 import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
@@ -162,6 +164,7 @@ export const apiEdge = (options: EdgeOptions) =>
       app.pipe(
         decodeErrorsForPeople,
         idempotency({ staleAfterMs: options.idempotencyStaleMs }),
+        personaConventions,
         Effect.provideService(SqlClient.SqlClient, sql),
         requestBody({ maxBodyBytes: options.maxBodyBytes }),
         durableWrites(file)

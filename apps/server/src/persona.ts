@@ -1,7 +1,10 @@
 /** Handlers of the Persona-compatible surface: wire → Accounts port → wire. */
 import {
   AcctApi,
+  commaList,
   CurrentPrincipal,
+  flatAttributesOf,
+  inflectKey,
   PersonaErrors,
   toAccountActionResource,
   toAccountResource,
@@ -9,8 +12,26 @@ import {
   toAccountTypeWithMeta,
   toWorkflowRunResource
 } from "@acct/api"
-import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
-import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import {
+  type Account,
+  type AccountId,
+  Accounts,
+  type AccountsError,
+  type AccountsService,
+  type AccountType,
+  Conflict,
+  flatAttributesToFields,
+  formatIssues,
+  InvalidRequest,
+  type Invocation,
+  type Issue,
+  type LifecycleOperation,
+  mergeAttributeFields,
+  parseAccountRef,
+  tagNameOf,
+  Unprocessable
+} from "@acct/core"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { httpInvocation, requireRead } from "./request-context.js"
 
@@ -18,6 +39,99 @@ const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
 const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
+
+const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
+
+const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ message: formatIssues(issues), issues })
+
+/** The account document, with `included` when `?include=account-type` asks for its type. */
+const accountDocument = (accounts: AccountsService, account: Account, urlParams: { readonly include?: string | undefined }) =>
+  commaList(urlParams.include).some((path) => inflectKey(path, "kebab") === "account-type")
+    ? Effect.map(accounts.getType(account.accountTypeId), (type) => ({ data: toAccountResource(account), included: [toAccountTypeResource(type)] }))
+    : Effect.succeed({ data: toAccountResource(account) })
+
+/**
+ * The type a create request is for: the one it names (an unknown one is a 422, as Persona's spec
+ * documents for this operation, not a 404), else the catalog's default type.
+ */
+const typeForCreate = (accounts: AccountsService, named: string | undefined) =>
+  named !== undefined
+    ? Effect.catchTag(accounts.getType(named), "NotFound", () =>
+        Effect.fail(unprocessable([{ path: ["data", "attributes", "account-type-id"], message: `no account type ${JSON.stringify(named)}` }]))
+      )
+    : Effect.flatMap(accounts.listTypes(), (types) => {
+        const defaults = types.filter((t) => t.default === true).sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())
+        return defaults[0]
+          ? Effect.succeed(defaults[0])
+          : Effect.fail(unprocessable([{ path: ["data", "attributes", "account-type-id"], message: "is required: the catalog names no default account type" }]))
+      })
+
+/** `fields` together with the fields Persona's flat attributes set (the type's catalog mapping). */
+const fieldsFor = (type: AccountType, attributes: { readonly fields?: Readonly<Record<string, unknown>> | undefined }) => {
+  const flat = flatAttributesOf(attributes)
+  if (Object.keys(flat).length === 0) return Effect.succeed(attributes.fields)
+  return fromEither(
+    flatAttributesToFields(type.attributes, flat, ["data", "attributes"]).pipe(
+      Either.flatMap((fromAttributes) => mergeAttributeFields(attributes.fields ?? {}, fromAttributes, ["data", "attributes", "fields"])),
+      Either.mapLeft(unprocessable)
+    )
+  )
+}
+
+/** A tag named by `tag-name` or by `tag-id` (one of them, or both naming the same tag). */
+const tagOf = (meta: { readonly "tag-name"?: string | undefined; readonly "tag-id"?: string | undefined }) =>
+  Effect.gen(function* () {
+    const byId = meta["tag-id"] === undefined ? undefined : yield* fromEither(tagNameOf(meta["tag-id"], "meta.tag-id"))
+    const name = meta["tag-name"] ?? byId
+    if (name === undefined) return yield* new InvalidRequest({ message: "meta: give the tag as tag-name or as tag-id" })
+    if (byId !== undefined && byId !== name) return yield* new InvalidRequest({ message: "meta: tag-name and tag-id name different tags; give one of them" })
+    return name
+  })
+
+/** The tags set-tags sets: the names and the tags the ids stand for. */
+const tagsOf = (meta: { readonly "tag-name"?: ReadonlyArray<string> | undefined; readonly "tag-id"?: ReadonlyArray<string> | undefined }) =>
+  Effect.gen(function* () {
+    if (meta["tag-name"] === undefined && meta["tag-id"] === undefined) return yield* new InvalidRequest({ message: "meta: give the tags as tag-name and/or tag-id (lists)" })
+    const byId = yield* Effect.forEach(meta["tag-id"] ?? [], (id, i) => fromEither(tagNameOf(id, `meta.tag-id.${i}`)))
+    return [...(meta["tag-name"] ?? []), ...byId]
+  })
+
+/**
+ * `filter[reference-id]`: one reference id, or a comma-separated list (Persona's `ref_123,ref_456`).
+ * A reference id may itself hold a comma, so a list also matches the whole value.
+ */
+const referenceIdFilter = (value: string | undefined) => {
+  if (value === undefined || !value.includes(",")) return value
+  return [...new Set([value, ...commaList(value)])]
+}
+
+/**
+ * Create, or with `meta.upsert-by: reference-id` update the account that has the reference id
+ * (200; a create is 201). Losing a race to a concurrent create of the same reference id turns
+ * into the update.
+ */
+const createOrUpsert = (
+  accounts: AccountsService,
+  type: AccountType,
+  input: { readonly referenceId: string | undefined; readonly status: string | undefined; readonly fields: Readonly<Record<string, unknown>> | undefined; readonly tags: ReadonlyArray<string> | undefined },
+  upsert: boolean,
+  inv: Invocation
+): Effect.Effect<{ readonly account: Account; readonly created: boolean }, AccountsError> => {
+  const create = Effect.map(accounts.create({ accountType: type.id, ...input }, inv), (account) => ({ account, created: true }))
+  if (!upsert) return create
+  const referenceId = input.referenceId
+  if (referenceId === undefined) return Effect.fail(new InvalidRequest({ message: "meta.upsert-by: reference-id needs data.attributes.reference-id" }))
+  const update = (existing: Account) =>
+    existing.accountTypeId !== type.id
+      ? Effect.fail(new Conflict({ message: `the account with reference id ${JSON.stringify(referenceId)} is a ${existing.accountTypeName}, not a ${type.name}` }))
+      : Effect.map(accounts.update({ id: existing.id }, { fields: input.fields, status: input.status, tags: input.tags }, inv), (account) => ({ account, created: false }))
+  const existing: Effect.Effect<Account | undefined, AccountsError> = accounts.get({ referenceId }).pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined)))
+  return Effect.flatMap(existing, (found) =>
+    found !== undefined
+      ? update(found)
+      : Effect.catchTag(create, "Conflict", (error) => Effect.flatMap(existing, (raced) => (raced !== undefined ? update(raced) : Effect.fail(error))))
+  )
+}
 
 /** `links.prev` / `links.next` for a page: the same query, another cursor. */
 const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
@@ -52,7 +166,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               after: urlParams["page[after]"],
               before: urlParams["page[before]"],
               size: urlParams["page[size]"],
-              referenceId: urlParams["filter[reference-id]"],
+              referenceId: referenceIdFilter(urlParams["filter[reference-id]"]),
               status: urlParams["filter[account-status]"],
               tag: urlParams["filter[tag]"],
               accountType: urlParams["filter[account-type-id]"]
@@ -61,51 +175,67 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           })
         )
       )
-      .handle("createAccount", ({ payload }) =>
+      .handle("createAccount", ({ payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
             const a = payload.data.attributes
-            const account = yield* accounts.create(
-              { accountType: a["account-type-id"], referenceId: a["reference-id"], status: a["account-status"], fields: a.fields, tags: a.tags ?? undefined },
-              yield* invocation
-            )
-            return { data: toAccountResource(account) }
+            const type = yield* typeForCreate(accounts, a["account-type-id"])
+            const input = { referenceId: a["reference-id"], status: a["account-status"], fields: yield* fieldsFor(type, a), tags: a.tags ?? undefined }
+            const { account, created } = yield* createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation)
+            const document = yield* accountDocument(accounts, account, urlParams)
+            // 201 is the endpoint's first success status; an upsert that updated answers 200.
+            return created ? document : HttpServerResponse.unsafeJson(document, { status: 200 })
           })
         )
       )
-      .handle("getAccount", ({ path }) =>
+      .handle("getAccount", ({ path, urlParams }) =>
         persona(Effect.gen(function* () {
           yield* requireRead
-          return { data: toAccountResource(yield* accounts.get({ id: path.accountId })) }
+          return yield* accountDocument(accounts, yield* accounts.get({ id: path.accountId }), urlParams)
         }))
       )
-      .handle("updateAccount", ({ path, payload }) =>
+      .handle("updateAccount", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
             const a = payload.data.attributes
-            const account = yield* accounts.update({ id: path.accountId }, { referenceId: a["reference-id"], fields: a.fields }, yield* invocation)
-            return { data: toAccountResource(account) }
+            // Flat attributes need the account's type (its mapping) before the change.
+            const fields = Object.keys(flatAttributesOf(a)).length === 0 ? a.fields : yield* fieldsFor(yield* accounts.getType((yield* accounts.get({ id: path.accountId })).accountTypeId), a)
+            const account = yield* accounts.update(
+              { id: path.accountId },
+              { referenceId: a["reference-id"], fields, status: a["account-status"], tags: a.tags === null ? [] : a.tags },
+              yield* invocation
+            )
+            return yield* accountDocument(accounts, account, urlParams)
           })
         )
       )
-      .handle("redactAccount", ({ path }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => ({ data: toAccountResource(a) })))
+      .handle("redactAccount", ({ path, urlParams }) =>
+        persona(Effect.flatMap(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => accountDocument(accounts, a, urlParams)))
       )
-      .handle("addTag", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.addTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      .handle("addTag", ({ path, payload, urlParams }) =>
+        persona(Effect.gen(function* () {
+          const account = yield* accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
+          return yield* accountDocument(accounts, account, urlParams)
+        }))
       )
-      .handle("removeTag", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.removeTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      .handle("removeTag", ({ path, payload, urlParams }) =>
+        persona(Effect.gen(function* () {
+          const account = yield* accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
+          return yield* accountDocument(accounts, account, urlParams)
+        }))
       )
-      .handle("setTags", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.setTags({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+      .handle("setTags", ({ path, payload, urlParams }) =>
+        persona(Effect.gen(function* () {
+          const account = yield* accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation)
+          return yield* accountDocument(accounts, account, urlParams)
+        }))
       )
-      .handle("consolidateAccounts", ({ path, payload }) =>
+      .handle("consolidateAccounts", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => Either.match(parseAccountRef(id), { onLeft: Effect.fail, onRight: Effect.succeed }))
+            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id)))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
-            return { data: toAccountResource(account) }
+            return yield* accountDocument(accounts, account, urlParams)
           })
         )
       )
@@ -155,7 +285,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               after: urlParams["page[after]"],
               before: urlParams["page[before]"],
               size: urlParams["page[size]"],
-              account: account === undefined ? undefined : yield* Either.match(parseAccountRef(account), { onLeft: Effect.fail, onRight: Effect.succeed })
+              account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account))
             })
             return { data: page.items.map(toWorkflowRunResource), links: pageLinks(request, page) }
           })

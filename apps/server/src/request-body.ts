@@ -70,7 +70,7 @@ const readAtMost = (incoming: IncomingMessage, maxBytes: number) =>
   })
 
 /** The same request, answering its body from `text` (already read) as JSON. */
-const withBody = (request: HttpServerRequest.HttpServerRequest, text: string): HttpServerRequest.HttpServerRequest => {
+export const withBody = (request: HttpServerRequest.HttpServerRequest, text: string): HttpServerRequest.HttpServerRequest => {
   const wrapped = Object.create(request) as HttpServerRequest.HttpServerRequest
   const invalid = (description: string) => new HttpServerError.RequestError({ request: wrapped, reason: "Decode", description })
   const json = text === "" ? Effect.fail(invalid("the request body is empty")) : Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => invalid("the request body is not valid JSON") })

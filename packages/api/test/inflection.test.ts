@@ -59,7 +59,7 @@ describe("inflectKeys", () => {
 describe("parseKeyInflection", () => {
   it.each([
     [undefined, "kebab"],
-    ["", "kebab"],
+    ["", undefined],
     ["camel", "camel"],
     [" Snake ", "snake"],
     ["pascal", undefined]

@@ -13,6 +13,7 @@ import {
   fromAccountTypeWithMeta,
   fromWorkflowRunResource,
   REASON_HEADER,
+  referenceIdFilter,
   toCreateAccountAttributes,
   toUpdateAccountAttributes
 } from "@acct/api"
@@ -138,7 +139,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
               "page[after]": q.after,
               "page[before]": q.before,
               "page[size]": q.size,
-              "filter[reference-id]": q.referenceId,
+              "filter[reference-id]": referenceIdFilter(q.referenceId),
               "filter[account-status]": q.status,
               "filter[tag]": q.tag,
               "filter[account-type-id]": q.accountType
@@ -147,7 +148,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         ).pipe(Effect.map((page) => pageFromLinks(page.data.map(fromAccountResource), page.links))),
       get: (ref) =>
         "id" in ref
-          ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id } })), (d) => fromAccountResource(d.data))
+          ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id }, urlParams: {} })), (d) => fromAccountResource(d.data))
           : // Read with its response: a miss is an empty page, and its NotFound still names the request.
             Effect.flatMap(call(client.persona.listAccounts({ urlParams: { "filter[reference-id]": ref.referenceId }, withResponse: true })), ([page, response]) => {
               if (page.data[0]) return Effect.succeed(fromAccountResource(page.data[0]))
@@ -160,6 +161,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           const typeId = AccountTypeId.is(input.accountType) ? input.accountType : (yield* service.getType(input.accountType)).id
           const document = yield* keyed(headers)(
             client.persona.createAccount({
+              urlParams: {},
               headers,
               payload: { data: { attributes: toCreateAccountAttributes(input, typeId) } }
             })
@@ -169,36 +171,36 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
       update: (ref, input, invocation) => {
         if (input.referenceId === null) return Effect.fail(new InvalidRequest({ message: "clearing a reference id is not available against a server" }))
         const attributes = toUpdateAccountAttributes(input)
-        return changeAccount(ref, invocation, (accountId, headers) => client.persona.updateAccount({ path: { accountId }, headers, payload: { data: { attributes } } }))
+        return changeAccount(ref, invocation, (accountId, headers) => client.persona.updateAccount({ path: { accountId }, urlParams: {}, headers, payload: { data: { attributes } } }))
       },
-      redact: (ref, invocation) => changeAccount(ref, invocation, (accountId, headers) => client.persona.redactAccount({ path: { accountId }, headers })),
+      redact: (ref, invocation) => changeAccount(ref, invocation, (accountId, headers) => client.persona.redactAccount({ path: { accountId }, urlParams: {}, headers })),
       addTag: (ref, tag, invocation) =>
-        changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tag } } })),
       removeTag: (ref, tag, invocation) =>
-        changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, headers, payload: { meta: { "tag-name": tag } } })),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tag } } })),
       changeTags: (ref, changes, invocation) => asChange(changeTagsOver(service)(ref, changes, invocation)),
       setTags: (ref, tags, invocation) =>
-        changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, headers, payload: { meta: { "tag-name": tags } } })),
+        changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tags } } })),
       consolidate: (destination, sources, invocation) =>
         asChange(
           Effect.flatMap(Effect.forEach(sources, resolveId), (ids) =>
             changeAccount(destination, invocation, (accountId, headers) =>
-              client.persona.consolidateAccounts({ path: { accountId }, headers, payload: { meta: { "source-account-ids": ids } } })
+              client.persona.consolidateAccounts({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "source-account-ids": ids } } })
             )
           )
         ),
       lifecycle: (ref, operation, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
-          return yield* withRun(yield* keyed(headers)(client.persona[operation]({ path: { accountId }, headers })))
+          return yield* withRun(yield* keyed(headers)(client.persona[operation]({ path: { accountId }, urlParams: {}, headers })))
         })),
       runAction: (ref, action, parameters, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
           const actionId = AccountActionId.is(action) ? action : (yield* service.getAction(action)).id
-          return yield* withRun(yield* keyed(headers)(client.persona.runAction({ path: { accountId }, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
+          return yield* withRun(yield* keyed(headers)(client.persona.runAction({ path: { accountId }, urlParams: {}, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
         })),
-      listTypes: () => Effect.map(call(client.persona.listAccountTypes()), (d) => d.data.map(fromAccountTypeWithMeta)),
+      listTypes: () => Effect.map(call(client.persona.listAccountTypes({ urlParams: {} })), (d) => d.data.map(fromAccountTypeWithMeta)),
       getType: (idOrName) =>
         Effect.flatMap(service.listTypes(), (types) => {
           const type = types.find((t) => t.id === idOrName || t.name === idOrName)
@@ -212,7 +214,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         }),
       getAction: (idOrName) =>
         AccountActionId.is(idOrName)
-          ? Effect.map(call(client.persona.getAccountAction({ path: { accountActionId: idOrName } })), (d) => fromAccountActionResource(d.data))
+          ? Effect.map(call(client.persona.getAccountAction({ path: { accountActionId: idOrName }, urlParams: {} })), (d) => fromAccountActionResource(d.data))
           : Effect.flatMap(service.listActions(), (actions) => {
               const action = actions.find((a) => a.name === idOrName)
               return action ? Effect.succeed(action) : Effect.fail(NotFound.of("account action", idOrName))
@@ -225,7 +227,7 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           )
           return pageFromLinks(page.data.map(fromWorkflowRunResource), page.links)
         }),
-      getRun: (id) => Effect.map(call(client.persona.getWorkflowRun({ path: { workflowRunId: id } })), (d) => fromWorkflowRunResource(d.data))
+      getRun: (id) => Effect.map(call(client.persona.getWorkflowRun({ path: { workflowRunId: id }, urlParams: {} })), (d) => fromWorkflowRunResource(d.data))
     }
     return service
   })

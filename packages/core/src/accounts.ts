@@ -22,7 +22,8 @@ export interface PageQuery {
 }
 
 export interface ListAccountsQuery extends PageQuery {
-  readonly referenceId?: string | undefined
+  /** One reference id, or several (an account with any of them). */
+  readonly referenceId?: string | ReadonlyArray<string> | undefined
   readonly status?: string | undefined
   readonly tag?: string | undefined
   /** Account type id or name. */
@@ -64,7 +65,12 @@ export interface CreateAccountInput {
 
 export interface UpdateAccountInput {
   readonly referenceId?: string | null | undefined
+  /** A merge patch of the fields (see fields-merge.ts). */
   readonly fields?: Readonly<Record<string, unknown>> | undefined
+  /** A status of the account's type. */
+  readonly status?: string | undefined
+  /** The account's tags from now on (all of them), changed in the same step as the rest. */
+  readonly tags?: ReadonlyArray<string> | undefined
 }
 
 /** Tags to add and to remove, applied together as one change. */

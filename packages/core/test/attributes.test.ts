@@ -55,3 +55,12 @@ describe("hash items of an array", () => {
     )
   })
 })
+
+describe("tag ids", () => {
+  it("stand for their names, both ways", async () => {
+    const { tagId, tagNameOf } = await import("../src/index.js")
+    expect(tagId("vip")).toBe("tag_dmlw")
+    for (const name of ["vip", "under-review", "🚀 launch", "a/b+c"]) expect(tagNameOf(tagId(name), "meta.tag-id")).toEqual(Either.right(name))
+    for (const bad of ["vip", "tag_", "tag_!!", "tag_dmlw=", "tag_/w"]) expect(Either.isLeft(tagNameOf(bad, "meta.tag-id"))).toBe(true)
+  })
+})

@@ -76,7 +76,8 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
           const type = yield* findType(query.accountType)
           conditions.push(sql`a.account_type_id = ${type.id}`)
         }
-        if (query.referenceId !== undefined) conditions.push(sql`a.reference_id = ${query.referenceId}`)
+        if (typeof query.referenceId === "string") conditions.push(sql`a.reference_id = ${query.referenceId}`)
+        else if (query.referenceId !== undefined) conditions.push(query.referenceId.length > 0 ? sql`a.reference_id IN ${sql.in(query.referenceId)}` : sql.literal("1=0"))
         if (query.status !== undefined) conditions.push(sql`a.status = ${query.status}`)
         if (query.tag !== undefined) conditions.push(sql`EXISTS (SELECT 1 FROM account_tags g WHERE g.account_id = a.id AND g.tag = ${query.tag})`)
         if (!query.includeArchived) conditions.push(sql`a.consolidated_into IS NULL`)

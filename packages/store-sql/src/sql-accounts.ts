@@ -62,6 +62,9 @@ const fromEither = <A, E>(either: Either.Either<A, E>) => (Either.isRight(either
 const invalidReferenceId = () =>
   new Unprocessable({ message: "reference-id: expected 1–255 characters without spaces or control characters", issues: [{ path: ["reference-id"], message: "invalid reference id" }] })
 
+const notAStatus = (type: AccountType, status: string) =>
+  new Unprocessable({ message: `status: expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}`, issues: [{ path: ["status"], message: "not a status of this type" }] })
+
 export const makeSqlAccounts = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const retryPolicy = yield* RetryPolicy
@@ -181,9 +184,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             const type = yield* accounts.findType(input.accountType)
             if (input.referenceId !== undefined && input.referenceId !== null && !Schema.is(ReferenceId)(input.referenceId)) return yield* invalidReferenceId()
             const status = input.status ?? type.defaultStatus
-            if (!type.statuses.includes(status)) {
-              return yield* new Unprocessable({ message: `status: expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}`, issues: [{ path: ["status"], message: "not a status of this type" }] })
-            }
+            if (!type.statuses.includes(status)) return yield* notAStatus(type, status)
             const fields = yield* fromEither(checkAccountFields(type, input.fields ?? {}, "all"))
             const tags = yield* fromEither(normalizeTags(input.tags ?? []))
             if (input.referenceId) yield* accounts.claimReferenceId(input.referenceId)
@@ -222,7 +223,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
             if (input.referenceId !== null && input.referenceId !== account.referenceId) yield* accounts.claimReferenceId(input.referenceId)
             referenceId = input.referenceId
           }
-          return revise(account, { fields: { ...account.fields, ...patch }, referenceId }, at)
+          if (input.status !== undefined && !type.statuses.includes(input.status)) return yield* notAStatus(type, input.status)
+          const tags = input.tags === undefined ? account.tags : yield* fromEither(normalizeTags(input.tags))
+          return revise(account, { fields: { ...account.fields, ...patch }, referenceId, status: input.status ?? account.status, tags }, at)
         })
       ),
 

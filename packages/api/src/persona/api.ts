@@ -9,8 +9,10 @@ import { Authentication } from "../security.js"
 import { schemas } from "./errors.js"
 
 const { Conflict, NotFound, Unprocessable } = schemas
+import { inflectKey } from "./inflection.js"
 import {
   AccountActionResource,
+  AccountAttributes,
   AccountDocument,
   AccountList,
   AccountTypeResource,
@@ -60,18 +62,53 @@ const PageSize = Schema.NumberFromString.pipe(
   Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
 )
 
+/** A comma-separated list, as JSON:API's `include` and `fields[…]` take it. */
+export const commaList = (value: string | undefined): ReadonlyArray<string> =>
+  value === undefined ? [] : value.split(",").map((item) => item.trim()).filter((item) => item !== "")
+
+/** A comma-separated list of these names (in any key inflection). */
+const listOf = (allowed: ReadonlyArray<string>) =>
+  Schema.String.pipe(
+    Schema.filter((value) =>
+      commaList(value).every((item) => allowed.includes(inflectKey(item, "kebab"))) ||
+      `expected a comma-separated list of ${allowed.join(", ")}; got ${JSON.stringify(value.slice(0, 100))}`
+    )
+  )
+
+/** Sparse fieldsets (`fields[account]=tags,account-status`): the attributes of each resource type. */
+const SparseFieldsets = {
+  "fields[account]": Schema.optional(listOf(Object.keys(AccountAttributes.fields))),
+  "fields[account-type]": Schema.optional(listOf(Object.keys(AccountTypeResource.fields.attributes.fields))),
+  "fields[account-action]": Schema.optional(listOf(Object.keys(AccountActionResource.fields.attributes.fields))),
+  "fields[workflow-run]": Schema.optional(listOf(Object.keys(WorkflowRunResource.fields.attributes.fields)))
+}
+
+/** The relationships `include` may name on an account document. */
+export const ACCOUNT_INCLUDES = ["account-type"] as const
+
+/**
+ * An endpoint's query: its own parameters plus sparse fieldsets (and `include` where Persona's
+ * spec offers it). A parameter not declared is a 400 that names it (JSON:API), so a typo such as
+ * `filter[acount-status]` is never silently ignored.
+ */
+const query = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.Struct({ ...fields, ...SparseFieldsets }).annotations({ parseOptions: { onExcessProperty: "error" } })
+const withInclude = { include: Schema.optional(listOf(ACCOUNT_INCLUDES)) }
+const AccountQuery = query(withInclude)
+const PlainQuery = query({})
+
 /** Persona's deep-object query parameters, as flat keys. */
-export const ListAccountsParams = Schema.Struct({
+export const ListAccountsParams = query({
   "page[after]": Schema.optional(Schema.String),
   "page[before]": Schema.optional(Schema.String),
   "page[size]": Schema.optional(PageSize),
-  "filter[reference-id]": Schema.optional(Schema.String),
+  "filter[reference-id]": Schema.optional(Schema.String.annotations({ description: "One reference id or several, comma-separated (ref_123,ref_456)." })),
   "filter[account-status]": Schema.optional(Schema.String),
   "filter[tag]": Schema.optional(Schema.String),
   "filter[account-type-id]": Schema.optional(Schema.String)
 })
 
-export const ListPageParams = Schema.Struct({
+export const ListPageParams = query({
   "page[after]": Schema.optional(Schema.String),
   "page[before]": Schema.optional(Schema.String),
   "page[size]": Schema.optional(PageSize),
@@ -84,6 +121,7 @@ const AccountPath = Schema.Struct({ accountId: AccountId })
 const accountChange = <const Name extends string, P extends Schema.Schema.Any>(name: Name, path: `/accounts/:accountId/${string}`, payload: P, summary: string) =>
   HttpApiEndpoint.post(name, path)
     .setPath(AccountPath)
+    .setUrlParams(AccountQuery)
     .setHeaders(MutationHeaders)
     .setPayload(payload)
     .addSuccess(AccountDocument)
@@ -96,6 +134,7 @@ const accountChange = <const Name extends string, P extends Schema.Schema.Any>(n
 const lifecycle = <const Name extends "enable" | "disable" | "activate" | "deactivate">(name: Name, rule: string) =>
   HttpApiEndpoint.post(name, `/accounts/:accountId/${name}`)
     .setPath(AccountPath)
+    .setUrlParams(PlainQuery)
     .setHeaders(MutationHeaders)
     .addSuccess(RunActionDocument)
     .addError(NotFound)
@@ -114,17 +153,23 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.post("createAccount", "/accounts")
+      .setUrlParams(AccountQuery)
       .setHeaders(MutationHeaders)
       .setPayload(CreateAccountBody)
       .addSuccess(AccountDocument, { status: 201 })
-      .addError(NotFound)
+      .addSuccess(AccountDocument.annotations({ description: "meta.upsert-by found the account and updated it" }), { status: 200 })
       .addError(Conflict)
       .addError(Unprocessable)
       .annotate(OpenApi.Summary, "Create an account")
+      .annotate(
+        OpenApi.Description,
+        "Persona's flat attributes (name-first, email-address, …) set the fields the account type maps them to in the catalog; without account-type-id the catalog's default type is used. An unknown account type is a 422. With meta.upsert-by: reference-id an existing account with that reference id is updated (200) instead."
+      )
   )
-  .add(HttpApiEndpoint.get("getAccount")`/accounts/${accountId}`.addSuccess(AccountDocument).addError(NotFound).annotate(OpenApi.Summary, "Retrieve an account"))
+  .add(HttpApiEndpoint.get("getAccount")`/accounts/${accountId}`.setUrlParams(AccountQuery).addSuccess(AccountDocument).addError(NotFound).annotate(OpenApi.Summary, "Retrieve an account"))
   .add(
     HttpApiEndpoint.patch("updateAccount")`/accounts/${accountId}`
+      .setUrlParams(AccountQuery)
       .setHeaders(MutationHeaders)
       .setPayload(UpdateAccountBody)
       .addSuccess(AccountDocument)
@@ -135,6 +180,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.del("redactAccount")`/accounts/${accountId}`
+      .setUrlParams(AccountQuery)
       .setHeaders(MutationHeaders)
       .addSuccess(AccountDocument)
       .addError(NotFound)
@@ -147,6 +193,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(accountChange("setTags", "/accounts/:accountId/set-tags", SetTagsBody, "Set all tags"))
   .add(
     HttpApiEndpoint.post("consolidateAccounts")`/accounts/${accountId}/consolidate`
+      .setUrlParams(AccountQuery)
       .setHeaders(MutationHeaders)
       .setPayload(ConsolidateBody)
       .addSuccess(AccountDocument, { status: 202 })
@@ -157,6 +204,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.post("runAction")`/accounts/${accountId}/run-action`
+      .setUrlParams(PlainQuery)
       .setHeaders(MutationHeaders)
       .setPayload(RunActionBody)
       .addSuccess(RunActionDocument)
@@ -172,24 +220,27 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(lifecycle("deactivate", "Active → Enabled."))
   .add(
     HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId)}`
+      .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: AccountTypeResource }))
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Retrieve an account type")
   )
   .add(
     HttpApiEndpoint.get("listAccountTypes", "/account-types")
+      .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: Schema.Array(AccountTypeWithMeta) }))
       .annotate(OpenApi.Summary, "List account types (acct extension)")
   )
   .add(
     HttpApiEndpoint.get("listAccountActions", "/account-actions")
-      .setUrlParams(Schema.Struct({ "filter[account-type-id]": Schema.optional(Schema.String) }))
+      .setUrlParams(query({ "filter[account-type-id]": Schema.optional(Schema.String) }))
       .addSuccess(Schema.Struct({ data: Schema.Array(AccountActionResource) }))
       .addError(NotFound)
       .annotate(OpenApi.Summary, "List account actions (acct extension)")
   )
   .add(
     HttpApiEndpoint.get("getAccountAction")`/account-actions/${HttpApiSchema.param("accountActionId", AccountActionId)}`
+      .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: AccountActionResource }))
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Retrieve an account action (acct extension)")
@@ -203,6 +254,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   )
   .add(
     HttpApiEndpoint.get("getWorkflowRun")`/workflow-runs/${HttpApiSchema.param("workflowRunId", ActionRunId)}`
+      .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: WorkflowRunResource }))
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Retrieve a workflow run (acct extension)")

@@ -9,10 +9,10 @@
 export const KEY_INFLECTIONS = ["kebab", "camel", "snake"] as const
 export type KeyInflection = (typeof KEY_INFLECTIONS)[number]
 
-/** The header's value as an inflection: absent or empty means kebab; anything else unknown is `undefined`. */
+/** The header's value as an inflection: absent means kebab; empty or unknown is `undefined`. */
 export const parseKeyInflection = (header: string | undefined): KeyInflection | undefined => {
-  const value = (header ?? "").trim().toLowerCase()
-  if (value === "") return "kebab"
+  if (header === undefined) return "kebab"
+  const value = header.trim().toLowerCase()
   return (KEY_INFLECTIONS as ReadonlyArray<string>).includes(value) ? (value as KeyInflection) : undefined
 }
 

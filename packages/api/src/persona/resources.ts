@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, type CreateAccountInput, type FieldSchema, FieldValue, type UpdateAccountInput } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, type UpdateAccountInput } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -45,7 +45,6 @@ export const toAccountResource = (a: Account): AccountResource => ({
   relationships: { "account-type": { data: { type: "account-type", id: a.accountTypeId } } }
 })
 
-export const AccountDocument = Schema.Struct({ data: AccountResource })
 export const AccountList = Schema.Struct({
   data: Schema.Array(AccountResource),
   links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) })
@@ -99,6 +98,9 @@ export const toAccountTypeResource = (t: AccountType): AccountTypeResource => ({
   attributes: { name: t.name, "created-at": iso(t.createdAt), "updated-at": iso(t.updatedAt), "field-schemas": t.fields.map(toPersonaFieldSchema) }
 })
 
+/** An account, and with `?include=account-type` its type in `included`. */
+export const AccountDocument = Schema.Struct({ data: AccountResource, included: Schema.optional(Schema.Array(AccountTypeResource)) })
+
 /**
  * acct's own view of a type (extension endpoint `GET /account-types`): Persona's resource plus a
  * `meta` with the statuses and the lifecycle mapping, which Persona's resource cannot carry.
@@ -108,12 +110,21 @@ export const AccountTypeWithMeta = Schema.Struct({
   meta: Schema.Struct({
     statuses: Schema.Array(Schema.String),
     "default-status": Schema.String,
-    lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String })
+    lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String }),
+    /** Which field each flat attribute (`name-first`, …) sets; keys are attribute names, so they follow Key-Inflection. */
+    attributes: Schema.optional(AttributeMapping),
+    default: Schema.optional(Schema.Boolean)
   })
 })
 export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
   ...toAccountTypeResource(t),
-  meta: { statuses: t.statuses, "default-status": t.defaultStatus, lifecycle: t.lifecycle }
+  meta: {
+    statuses: t.statuses,
+    "default-status": t.defaultStatus,
+    lifecycle: t.lifecycle,
+    ...(t.attributes !== undefined ? { attributes: t.attributes } : {}),
+    ...(t.default !== undefined ? { default: t.default } : {})
+  }
 })
 
 export const AccountActionResource = Schema.Struct({
@@ -186,26 +197,72 @@ export const toWorkflowRunResource = (r: ActionRun): typeof WorkflowRunResource.
 
 const Strict = { onExcessProperty: "error" } as const
 
+/**
+ * Persona's selfie: `{ data: { data: <base64>, filename } }`; `data: null` removes it (PATCH).
+ * acct keeps the file's name and size (see core's attributes.ts).
+ */
+const SelfiePhoto = Schema.Struct({
+  data: Schema.NullOr(Schema.Struct({ data: Schema.optional(Schema.String), filename: Schema.optional(Schema.String) }).annotations({ parseOptions: Strict }))
+}).annotations({ parseOptions: Strict })
+
+/** Persona's flat attributes, set onto the fields the account type maps them to (catalog `attributes`). */
+const FlatAttributes = {
+  "name-first": Schema.optional(Schema.String),
+  "name-middle": Schema.optional(Schema.String),
+  "name-last": Schema.optional(Schema.String),
+  "email-address": Schema.optional(Schema.String),
+  "phone-number": Schema.optional(Schema.String),
+  birthdate: Schema.optional(Schema.String),
+  "address-street-1": Schema.optional(Schema.String),
+  "address-street-2": Schema.optional(Schema.String),
+  "address-city": Schema.optional(Schema.String),
+  "address-subdivision": Schema.optional(Schema.String),
+  "address-postal-code": Schema.optional(Schema.String),
+  "country-code": Schema.optional(Schema.String),
+  "social-security-number": Schema.optional(Schema.String),
+  "selfie-photo": Schema.optional(SelfiePhoto)
+} satisfies Record<FlatAttribute, unknown>
+
+const Tags = Schema.NullOr(Schema.Array(Schema.String))
+const FieldsInput = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
 export const CreateAccountBody = Schema.Struct({
   data: Schema.Struct({
     attributes: Schema.Struct({
-      "account-type-id": Schema.String,
+      "account-type-id": Schema.optional(Schema.String.annotations({ description: "Account Type ID (acttp_…); without it, the catalog's default type." })),
       "account-status": Schema.optional(Schema.String),
       "reference-id": Schema.optional(Schema.String),
-      tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-      fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+      tags: Schema.optional(Tags),
+      fields: Schema.optional(FieldsInput),
+      ...FlatAttributes
     }).annotations({ parseOptions: Strict })
-  }).annotations({ parseOptions: Strict })
+  }).annotations({ parseOptions: Strict }),
+  meta: Schema.optional(
+    Schema.Struct({
+      "upsert-by": Schema.optional(Schema.NullOr(Schema.Literal("reference-id").annotations({ description: "reference-id: update the account with this reference id if there is one (200), else create it (201)." })))
+    }).annotations({ parseOptions: Strict })
+  )
 }).annotations({ parseOptions: Strict })
 
 export const UpdateAccountBody = Schema.Struct({
   data: Schema.Struct({
     attributes: Schema.Struct({
       "reference-id": Schema.optional(Schema.String),
-      fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+      "account-status": Schema.optional(Schema.String),
+      tags: Schema.optional(Tags),
+      fields: Schema.optional(FieldsInput),
+      ...FlatAttributes
     }).annotations({ parseOptions: Strict })
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
+
+/** The flat attributes among a request's attributes. */
+export const flatAttributesOf = (attributes: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(attributes).filter(([key, value]) => value !== undefined && key in FlatAttributes))
+
+/** `filter[reference-id]` for one reference id or several (Persona's comma-separated list). */
+export const referenceIdFilter = (referenceId: string | ReadonlyArray<string> | undefined): string | undefined =>
+  referenceId === undefined || typeof referenceId === "string" ? referenceId : referenceId.join(",")
 
 /** The attributes of a create request, as any client of a Persona-style API sends them. */
 export const toCreateAccountAttributes = (input: CreateAccountInput, accountTypeId: string): typeof CreateAccountBody.Type["data"]["attributes"] => ({
@@ -219,15 +276,27 @@ export const toCreateAccountAttributes = (input: CreateAccountInput, accountType
 /** The attributes of an update request. The wire cannot clear a reference id: callers refuse `null` first. */
 export const toUpdateAccountAttributes = (input: UpdateAccountInput): typeof UpdateAccountBody.Type["data"]["attributes"] => ({
   ...(typeof input.referenceId === "string" ? { "reference-id": input.referenceId } : {}),
+  ...(input.status !== undefined ? { "account-status": input.status } : {}),
+  ...(input.tags !== undefined ? { tags: input.tags } : {}),
   ...(input.fields !== undefined ? { fields: input.fields } : {})
 })
 
+const TagIdDescription = "acct's id of a tag: tag_ and the tag's name in base64url (see the README)."
+
+/** A tag by name or by id (`tag-name` or `tag-id`, one of them). */
 export const TagBody = Schema.Struct({
-  meta: Schema.Struct({ "tag-name": Schema.String }).annotations({ parseOptions: Strict })
+  meta: Schema.Struct({
+    "tag-name": Schema.optional(Schema.String),
+    "tag-id": Schema.optional(Schema.String.annotations({ description: TagIdDescription }))
+  }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
 
+/** The tags to set, by name and/or by id. */
 export const SetTagsBody = Schema.Struct({
-  meta: Schema.Struct({ "tag-name": Schema.Array(Schema.String) }).annotations({ parseOptions: Strict })
+  meta: Schema.Struct({
+    "tag-name": Schema.optional(Schema.Array(Schema.String)),
+    "tag-id": Schema.optional(Schema.Array(Schema.String.annotations({ description: TagIdDescription })))
+  }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
 
 export const ConsolidateBody = Schema.Struct({
@@ -284,6 +353,8 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
     statuses: r.meta.statuses as unknown as AccountType["statuses"],
     defaultStatus: r.meta["default-status"],
     lifecycle: r.meta.lifecycle,
+    ...(r.meta.attributes !== undefined ? { attributes: r.meta.attributes } : {}),
+    ...(r.meta.default !== undefined ? { default: r.meta.default } : {}),
     createdAt: date(r.attributes["created-at"]),
     updatedAt: date(r.attributes["updated-at"] ?? r.attributes["created-at"])
   })

@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, referenceIdFilter, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -181,7 +181,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
               persona.request({
                 method: "GET",
                 path: "/accounts",
-                urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[reference-id]": q.referenceId },
+                urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size, "filter[reference-id]": referenceIdFilter(q.referenceId) },
                 schema: AccountPage
               }),
               (page) => pageFromLinks(page.data.map(toAccount), page.links)
