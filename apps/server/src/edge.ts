@@ -32,6 +32,7 @@ import { idempotency } from "./idempotency.js"
 import { personaConventions } from "./persona-conventions.js"
 import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
+import { softwareOnePublicPrefix } from "./softwareone.js"
 import { currentRequest, type RequestContext } from "./request-context.js"
 
 /**
@@ -167,7 +168,8 @@ export const apiEdge = (options: EdgeOptions) =>
         personaConventions,
         Effect.provideService(SqlClient.SqlClient, sql),
         requestBody({ maxBodyBytes: options.maxBodyBytes }),
-        durableWrites(file)
+        durableWrites(file),
+        softwareOnePublicPrefix
       ) as typeof app
     )
   )

@@ -7,7 +7,8 @@ import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
 import { currentRequest } from "./request-context.js"
 
-export const isSoftwareOnePath = (url: string) => url.startsWith("/v1/")
+/** SoftwareOne's paths: `/v1/…` and `/public/v1/…` (its current documentation's prefix). */
+export const isSoftwareOnePath = (url: string) => url.startsWith("/v1/") || url.startsWith("/public/v1/")
 
 export const problem = (status: number, title: string, detail: string, traceId: string) =>
   HttpServerResponse.unsafeJson(

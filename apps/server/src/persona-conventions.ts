@@ -15,14 +15,11 @@
  * It runs inside the body reader (so it rewrites the body read there) and outside idempotency
  * (so a replay is stored once, in kebab-case, and answered in the inflection of the repeat).
  */
-import { inflectKey, inflectKeys, type KeyInflection, parseKeyInflection } from "@acct/api"
+import { inflectKey, inflectKeys, type KeyInflection, parseKeyInflection, PERSONA_VERSIONS } from "@acct/api"
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { refusal } from "./error-body.js"
 import { withBody } from "./request-body.js"
-
-/** The API versions acct implements: the one of the vendored spec. */
-export const PERSONA_VERSIONS = ["2025-12-08"] as const
 
 export const isPersonaPath = (url: string) => url.startsWith("/api/v1/") || url === "/api/v1" || url.startsWith("/api/v1?")
 

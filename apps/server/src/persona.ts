@@ -281,12 +281,13 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const account = urlParams["filter[account-id]"]
+            // A filter that matches no account lists nothing (Persona documents no 404 here).
             const page = yield* accounts.listRuns({
               after: urlParams["page[after]"],
               before: urlParams["page[before]"],
               size: urlParams["page[size]"],
               account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account))
-            })
+            }).pipe(Effect.catchIf((e) => e._tag === "NotFound" && e.entity === "account", () => Effect.succeed({ items: [], next: null, prev: null })))
             return { data: page.items.map(toWorkflowRunResource), links: pageLinks(request, page) }
           })
         )

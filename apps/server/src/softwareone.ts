@@ -1,13 +1,26 @@
 /** Handlers of the SoftwareOne-compatible surface. */
-import { AcctApi, CurrentPrincipal, SoftwareOneErrors, toSoftwareOneAccount } from "@acct/api"
+import { AcctApi, CurrentPrincipal, SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX, SoftwareOneErrors, toSoftwareOneAccount } from "@acct/api"
 import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
 import { currentRequest, httpInvocation, requireRead } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */
 const problems = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
   Effect.flatMap(FiberRef.get(currentRequest), (request) => Effect.mapError(effect, (e) => SoftwareOneErrors.toProblem(e, request?.id)))
+
+/**
+ * SoftwareOne's current documentation puts the accounts API under /public/v1/accounts/accounts:
+ * those requests are served by the same routes as /v1/accounts/accounts (the OpenAPI document
+ * lists both, see @acct/api's extensions.ts).
+ */
+export const softwareOnePublicPrefix = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const rest = request.url.slice(SOFTWAREONE_PUBLIC_PREFIX.length)
+    return request.url.startsWith(SOFTWAREONE_PUBLIC_PREFIX) && (rest === "" || rest.startsWith("/") || rest.startsWith("?"))
+      ? Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: `${SOFTWAREONE_PREFIX}${rest}` }))
+      : app
+  })
 
 export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (handlers) =>
   Effect.gen(function* () {

@@ -2,6 +2,7 @@
  * A real acct server on a loopback port with its own SQLite file, plus helpers: API keys with
  * chosen scopes, fetch with a key, and validators for Persona's OpenAPI response schemas.
  */
+import { inflectKey, type KeyInflection } from "@acct/api"
 import { ApiKeys, type Scope } from "@acct/core"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -69,19 +70,39 @@ const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true 
 addFormats.default(ajv)
 ajv.addSchema(spec, "persona")
 
+/**
+ * Persona's spec with its property names in another Key-Inflection, as Persona documents it
+ * (keys under `fields` are not inflected): the same schemas, validating camel or snake bodies.
+ */
+const inflectSpec = (node: unknown, inflection: KeyInflection): unknown => {
+  if (Array.isArray(node)) return node.map((item) => inflectSpec(item, inflection))
+  if (typeof node !== "object" || node === null) return node
+  const out: Record<string, unknown> = {}
+  const object = node as Record<string, unknown>
+  for (const [key, value] of Object.entries(object)) {
+    if (key === "properties" && typeof value === "object" && value !== null) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, schema]) => [inflectKey(name, inflection), name === "fields" ? schema : inflectSpec(schema, inflection)]))
+    } else if (key === "required" && Array.isArray(value) && "properties" in object) {
+      out[key] = value.map((name: string) => inflectKey(name, inflection))
+    } else out[key] = inflectSpec(value, inflection)
+  }
+  return out
+}
+for (const inflection of ["camel", "snake"] as const) ajv.addSchema(inflectSpec(spec, inflection) as object, `persona-${inflection}`)
+
 const pointer = (...parts: ReadonlyArray<string>) => parts.map((p) => p.replace(/~/g, "~0").replace(/\//g, "~1")).join("/")
 
 /**
  * Validates a body against Persona's response schema for `method path` and `status`
  * (the spec's own path template, e.g. "/accounts/{account-id}/run-action").
  */
-export const validatePersona = (method: string, specPathTemplate: string, status: number, body: unknown): string | null => {
+export const validatePersona = (method: string, specPathTemplate: string, status: number, body: unknown, inflection: KeyInflection = "kebab"): string | null => {
   const responses = spec.paths[specPathTemplate]?.[method.toLowerCase()]?.responses
   if (!responses) throw new Error(`${method} ${specPathTemplate} is not in the Persona spec`)
   const response = responses[String(status)]
   if (!response) return `status ${status} is not declared for ${method} ${specPathTemplate}`
   const ref: string = response.$ref ?? `#/${pointer("paths", specPathTemplate, method.toLowerCase(), "responses", String(status))}`
-  const validate = ajv.getSchema(`persona${ref}/content/application~1json/schema`)
+  const validate = ajv.getSchema(`${inflection === "kebab" ? "persona" : `persona-${inflection}`}${ref}/content/application~1json/schema`)
   if (!validate) throw new Error(`no schema at ${ref}`)
   return validate(body) ? null : ajv.errorsText(validate.errors, { separator: "\n" })
 }

@@ -1,5 +1,6 @@
 import { VERSION } from "@acct/core/version"
 import { HttpApi, OpenApi } from "@effect/platform"
+import { documentEdge } from "./extensions.js"
 import { OpsApi } from "./ops.js"
 import { schemas } from "./persona/errors.js"
 import { SoftwareOneApi } from "./softwareone/api.js"
@@ -16,4 +17,5 @@ export class AcctApi extends HttpApi.make("acct")
   .addError(problems.BadRequest)
   .annotate(OpenApi.Title, "acct")
   .annotate(OpenApi.Version, VERSION)
-  .annotate(OpenApi.Description, "Run actions on customer accounts. Persona-compatible under /api/v1, SoftwareOne-compatible under /v1/accounts/accounts.") {}
+  .annotate(OpenApi.Description, "Run actions on customer accounts. Persona-compatible under /api/v1, SoftwareOne-compatible under /public/v1/accounts/accounts (and /v1/accounts/accounts).")
+  .annotate(OpenApi.Transform, documentEdge) {}

@@ -1,4 +1,5 @@
 export * from "./api.js"
+export * from "./extensions.js"
 export * from "./ops.js"
 export * from "./persona/api.js"
 export * as PersonaErrors from "./persona/errors.js"

@@ -112,8 +112,7 @@ export const ListPageParams = query({
   "page[after]": Schema.optional(Schema.String),
   "page[before]": Schema.optional(Schema.String),
   "page[size]": Schema.optional(PageSize),
-  "filter[account-id]": Schema.optional(Schema.String),
-  "filter[account-type-id]": Schema.optional(Schema.String)
+  "filter[account-id]": Schema.optional(Schema.String.annotations({ description: "An account id or reference id; one that matches no account gives an empty list." }))
 })
 
 const AccountPath = Schema.Struct({ accountId: AccountId })
@@ -249,7 +248,6 @@ export class PersonaApi extends HttpApiGroup.make("persona")
     HttpApiEndpoint.get("listWorkflowRuns", "/workflow-runs")
       .setUrlParams(ListPageParams)
       .addSuccess(Schema.Struct({ data: Schema.Array(WorkflowRunResource), links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) }) }))
-      .addError(NotFound)
       .annotate(OpenApi.Summary, "List workflow runs (acct extension)")
   )
   .add(
