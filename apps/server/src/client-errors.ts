@@ -1,13 +1,16 @@
 /**
  * Requests Node's HTTP parser refuses before the service sees them (a request line and headers
  * over Node's 16 KB limit, malformed HTTP, a client too slow to send its headers). By default
- * Node answers those with a bare status line; this gives them the same JSON error body and
- * `Request-Id` as every other answer. The request never reached the API, so there is no route
- * to tell which surface's error format it wanted: Persona's, the default, is used.
+ * Node answers those with a bare status line; this gives them the same error body and
+ * `Request-Id` as every other answer, in the format of the surface the request line names:
+ * RFC 7807 problem details (with the request id as `traceId`) for SoftwareOne's `/v1/…` and
+ * `/public/v1/…`, Persona's `{"errors":[…]}` otherwise (also when no request line can be read).
  */
+import { SoftwareOneErrors } from "@acct/api"
 import { randomAlphanumeric } from "@acct/core"
 import type { Server } from "node:http"
 import type { Duplex } from "node:stream"
+import { isSoftwareOnePath } from "./error-body.js"
 
 const refusal = (code: string | undefined): readonly [number, string, string] => {
   switch (code) {
@@ -20,25 +23,29 @@ const refusal = (code: string | undefined): readonly [number, string, string] =>
   }
 }
 
-/** The first bytes a connection sent, until its first request is parsed (then unknown). */
+/** The first bytes a connection sent, until its first request is parsed (then "served"). */
 const opening = Symbol("acct/opening-bytes")
 type Tracked = Duplex & { [opening]?: string | undefined }
 
+/** Enough of a request line for its method and the start of its path. */
+const OPENING_BYTES = 64
+
 /**
- * Whether the refused request is a HEAD, whose answer must have no body (RFC 9110 §9.3.2). The
- * parser's `rawPacket` is only the chunk it failed on, so a request whose headers came in
- * several chunks is recognised by its connection's opening bytes. (A HEAD that is not the first
- * request on its connection and arrives in pieces is not recognised: it gets the body.)
+ * The refused request's method and path. The parser's `rawPacket` is only the chunk it failed
+ * on, so a request whose headers came in several chunks is recognised by its connection's
+ * opening bytes. (A request that is not the first on its connection and arrives in pieces is
+ * not recognised: it gets Persona's format, and a body even if it is a HEAD.)
  */
-const isHead = (error: NodeJS.ErrnoException, socket: Tracked) => {
-  const packet = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 8).toString("latin1") ?? ""
-  const method = /^([A-Z]{3,7}) /.exec(packet)?.[1]
-  return method !== undefined ? method === "HEAD" : socket[opening] === "HEAD "
+const requestLine = (error: NodeJS.ErrnoException, socket: Tracked) => {
+  const line = /^([A-Z]{3,7}) (\S*)/
+  const packet = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, OPENING_BYTES).toString("latin1") ?? ""
+  const [, method, path] = line.exec(packet) ?? line.exec(socket[opening] ?? "") ?? []
+  return { method, path: path ?? "" }
 }
 
 export const answerClientErrors = (server: Server): Server =>
   server
-    .on("connection", (socket: Tracked) => void socket.once("data", (chunk: Buffer) => void (socket[opening] ??= chunk.subarray(0, 5).toString("latin1"))))
+    .on("connection", (socket: Tracked) => void socket.once("data", (chunk: Buffer) => void (socket[opening] ??= chunk.subarray(0, OPENING_BYTES).toString("latin1"))))
     .on("request", (request: { socket: Tracked }) => void (request.socket[opening] = "served"))
     .on("clientError", (error: NodeJS.ErrnoException, socket: Tracked) => {
       // A connection the client already dropped has nobody to answer.
@@ -47,11 +54,13 @@ export const answerClientErrors = (server: Server): Server =>
         return
       }
       const [status, title, details] = refusal(error.code)
-      const body = JSON.stringify({ errors: [{ title, details }] })
+      const id = `req_${randomAlphanumeric(24)}`
+      const { method, path } = requestLine(error, socket)
+      const problem = isSoftwareOnePath(path)
+      const body = JSON.stringify(problem ? SoftwareOneErrors.problemBody(status, title, details, id) : { errors: [{ title, details }] })
       // An answer to HEAD has no body (RFC 9110 §9.3.2), only the headers a GET would get.
-      const head = isHead(error, socket)
       socket.end(
-        `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Request-Id: req_${randomAlphanumeric(24)}\r\nConnection: close\r\n\r\n${head ? "" : body}`
+        `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problem ? "application/problem+json" : "application/json"}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Request-Id: ${id}\r\nConnection: close\r\n\r\n${method === "HEAD" ? "" : body}`
       )
     })

@@ -65,4 +65,54 @@ describe("SoftwareOne-compatible surface (validated against SoftwareOne's OpenAP
     expect((await account("POST", `${base}/abc-123/enable`, 400, { raw: "{", headers: { "content-type": "application/json" } })).title).toBe("Bad Request")
     expect((await account("GET", "/v1/accounts/accounts/abc-123/teleport", 404)).detail).toContain("no route")
   })
+
+  it("serves the same surface under /public/v1/accounts/accounts, SoftwareOne's current prefix", async () => {
+    const publicBase = "/public/v1/accounts/accounts"
+    const list = await server.call("GET", `${publicBase}?limit=2`)
+    expect(list.status).toBe(200)
+    expect(validateSoftwareOne("AccountQueryModelListResponse", list.json)).toBeNull()
+    expect(await account("GET", `${publicBase}/abc-123`, 200)).toEqual(await account("GET", `${base}/abc-123`, 200))
+    expect((await account("POST", `${publicBase}/def-456/enable`, 400)).detail).toContain("it is Active")
+    expect((await account("GET", `${publicBase}/abc-123`, 401, { key: null })).detail).toBe("Must be authenticated to access this endpoint")
+    expect((await account("GET", `${publicBase}/abc-123/teleport`, 404)).detail).toContain("no route")
+    const openapi = (await server.call("GET", "/openapi.json", { key: null })).json
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining([publicBase, `${publicBase}/{id}`, `${publicBase}/{id}/enable`]))
+  })
+
+  it("answers Node's own refusals (431, malformed HTTP) on SoftwareOne paths as problem details with a traceId", async () => {
+    const { connect } = await import("node:net")
+    const { answerClientErrors } = await import("../src/client-errors.js")
+    const { createServer } = await import("node:http")
+    const node = answerClientErrors(createServer(() => undefined))
+    await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", () => resolve()))
+    const port = (node.address() as { port: number }).port
+    const raw = (bytes: string) =>
+      new Promise<{ head: string; body: unknown }>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.write(bytes))
+        let answer = ""
+        socket.on("data", (chunk) => (answer += chunk)).on("end", () => {
+          const [head, body] = answer.split("\r\n\r\n")
+          resolve({ head: head!, body: body ? JSON.parse(body) : undefined })
+        }).on("error", reject)
+      })
+    try {
+      for (const path of [`${base}/abc-123`, `/public${base}`]) {
+        const big = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)
+        expect(big.head.split("\r\n")[0]).toBe("HTTP/1.1 431 Request Header Fields Too Large")
+        expect(big.head).toContain("Content-Type: application/problem+json")
+        const traceId = /\r\nRequest-Id: (req_[A-Za-z0-9]{24})\r\n/.exec(big.head)?.[1]
+        expect(big.body).toEqual({ type: "https://httpstatuses.io/431", title: "Request Header Fields Too Large", status: 431, detail: "the request line and headers together exceed 16 KB", traceId })
+        expect(validateSoftwareOne("ProblemDetails", big.body)).toBeNull()
+        const malformed = await raw(`POST ${path}/enable HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n`)
+        expect(malformed.head.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request")
+        expect(malformed.body).toMatchObject({ status: 400, title: "Bad Request", traceId: expect.stringMatching(/^req_/) })
+      }
+      // Persona's paths keep Persona's format.
+      expect((await raw(`GET /api/v1/accounts HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)).body).toEqual({
+        errors: [{ title: "Request Header Fields Too Large", details: "the request line and headers together exceed 16 KB" }]
+      })
+    } finally {
+      await new Promise<void>((resolve) => node.close(() => resolve()))
+    }
+  })
 })

@@ -11,7 +11,7 @@
  *       actions: { Set status: accac_… }
  *       lifecycle:
  *         enable: { action: Set status, parameters: { status: enabled } }
- *     marketplace: { provider: softwareone, url: https://api.platform.softwareone.com/public, tokenEnv: SWO_TOKEN }
+ *     marketplace: { provider: softwareone, url: https://api.platform.softwareone.com, tokenEnv: SWO_TOKEN }
  *     shared: { provider: remote, url: https://acct.internal, apiKeyEnv: ACCT_API_KEY }
  *     here: { provider: local, database: .acct/acct.db }
  */

@@ -209,6 +209,8 @@ describe("SoftwareOne provider", () => {
     expect(r.enabled.run.actionName).toBe("enable")
     expect(r.missing._tag).toBe("NotFound")
     expect(r.tags.message).toContain("not part of SoftwareOne's accounts API")
+    // SoftwareOne's current prefix, served by acct too.
+    expect(seen.every((s) => s.url.startsWith("/public/v1/accounts/accounts"))).toBe(true)
     expect(seen.every((s) => s.headers.authorization === `Bearer ${acct.apiKey}`)).toBe(true)
     expect(seen.filter((s) => s.method === "POST").every((s) => typeof s.headers["idempotency-key"] === "string")).toBe(true)
   })

@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource, referenceIdFilter, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -27,7 +27,8 @@ import { changeTagsOver } from "../tag-changes.js"
 import { makeUpstream } from "./transport.js"
 
 export const PERSONA_API = "https://api.withpersona.com/api/v1"
-export const PERSONA_VERSION = "2025-12-08"
+/** The API version this provider speaks: the one acct implements (the vendored spec's). */
+export const PERSONA_VERSION = PERSONA_VERSIONS[0]
 
 /** An account action (and its fixed parameters) standing in for a lifecycle operation. */
 export interface ActionMapping {

@@ -5,13 +5,18 @@
  * to a transition is an invalid state, with SoftwareOne's own explanation.
  */
 import { Account, type AccountRef, Accounts, type AccountsService, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
+import { SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX } from "@acct/api"
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
 import { fromResponse } from "../wire-errors.js"
 import { type ErrorReader, makeUpstream } from "./transport.js"
 
 export interface SoftwareOneOptions {
-  /** e.g. https://api.platform.softwareone.com/public */
+  /**
+   * e.g. https://api.platform.softwareone.com: the accounts API is under
+   * /public/v1/accounts/accounts, the prefix of SoftwareOne's current documentation. A base URL
+   * that already ends in /public (the older form) is used with /v1/accounts/accounts.
+   */
   readonly baseUrl: string
   readonly token: string
   readonly timeout?: Duration.DurationInput | undefined
@@ -62,13 +67,17 @@ const readError: ErrorReader = (status, body, headers) => {
   return error
 }
 
+/** Where the accounts API is under a base URL (see SoftwareOneOptions.baseUrl). */
+export const accountsPathFor = (baseUrl: string) => (/\/public\/*$/.test(baseUrl) ? SOFTWAREONE_PREFIX : SOFTWAREONE_PUBLIC_PREFIX)
+
 const unsupported = (what: string) => Effect.fail(new InvalidRequest({ message: `${what} is not part of SoftwareOne's accounts API` }))
 
 export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
   Effect.gen(function* () {
     const upstream = yield* makeUpstream({ name: "SoftwareOne", baseUrl: options.baseUrl, token: options.token, timeout: options.timeout }, readError)
     const idOf = (ref: AccountRef) => ("id" in ref ? ref.id : ref.referenceId)
-    const path = (ref: AccountRef) => `/v1/accounts/accounts/${encodeURIComponent(idOf(ref))}`
+    const accountsPath = accountsPathFor(options.baseUrl)
+    const path = (ref: AccountRef) => `${accountsPath}/${encodeURIComponent(idOf(ref))}`
 
     const transition = (ref: AccountRef, operation: LifecycleOperation, invocation: Invocation) => {
       const idempotencyKey = invocation.idempotencyKey ?? `acct-${randomAlphanumeric(24)}`
@@ -103,7 +112,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
         q.referenceId !== undefined || q.status !== undefined || q.tag !== undefined || q.accountType !== undefined || q.before !== undefined
           ? unsupported("filtering accounts or paging backwards")
           : Effect.map(
-              upstream.request({ method: "GET", path: "/v1/accounts/accounts", urlParams: { offset: q.after, limit: q.size ?? 10 }, schema: AccountList }),
+              upstream.request({ method: "GET", path: accountsPath, urlParams: { offset: q.after, limit: q.size ?? 10 }, schema: AccountList }),
               (page) => {
                 const offset = Number(q.after ?? 0)
                 const size = q.size ?? 10
