@@ -4,6 +4,8 @@
  * client. Run by the server's typecheck and by the test's setup; the output is not committed.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import process from "node:process"
+import { URL } from "node:url"
 import openapiTS, { astToString } from "openapi-typescript"
 
 const spec = new URL("../../../../specs/persona-api-2025-12-08.openapi.json", import.meta.url)
