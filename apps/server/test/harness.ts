@@ -60,7 +60,17 @@ export const startServer = async (
     }
     return { status: response.status, headers: response.headers, text, json }
   }
-  return { base, database, runtime, key, admin, call, close: () => runtime.dispose() }
+  /** The demo data's ids the tests use: Jane Doe (abc-123), the User type, the Set status action. */
+  const demo = async () => {
+    const found = await call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
+    const actions = (await call("GET", "/api/v1/account-actions")).json.data as ReadonlyArray<{ id: string; attributes: { name: string } }>
+    return {
+      jane: found.json.data[0].id as string,
+      typeId: found.json.data[0].relationships["account-type"].data.id as string,
+      setStatus: actions.find((a) => a.attributes.name === "Set status")!.id
+    }
+  }
+  return { base, database, runtime, key, admin, call, demo, close: () => runtime.dispose() }
 }
 
 const specPath = new URL("../../../specs/persona-api-2025-12-08.openapi.json", import.meta.url)

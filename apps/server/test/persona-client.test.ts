@@ -47,7 +47,7 @@ beforeAll(async () => {
   persona = createClient<paths>({ baseUrl: `${server.base}/api/v1`, headers: { authorization: `Bearer ${server.admin}`, "persona-version": "2025-12-08" } })
   const jane = await persona.GET("/accounts", { params: { query: { filter: { "reference-id": "abc-123" } } } })
   typeId = jane.data!.data![0]!.relationships!["account-type"]!.data!.id!
-  setStatus = (await server.call("GET", "/api/v1/account-actions")).json.data.find((a: { attributes: { name: string } }) => a.attributes.name === "Set status").id
+  setStatus = (await server.demo()).setStatus
 })
 afterAll(() => server.close())
 

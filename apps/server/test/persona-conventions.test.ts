@@ -14,12 +14,11 @@ import { startServer, validatePersona } from "./harness.js"
 let server: Awaited<ReturnType<typeof startServer>>
 let jane = ""
 let typeId = ""
+let setStatus = ""
 
 beforeAll(async () => {
   server = await startServer()
-  const found = await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
-  jane = found.json.data[0].id
-  typeId = found.json.data[0].relationships["account-type"].data.id
+  ;({ jane, typeId, setStatus } = await server.demo())
 })
 afterAll(() => server.close())
 
@@ -53,7 +52,6 @@ describe("Key-Inflection", () => {
     await conforms("POST", `/api/v1/accounts/${id}/add-tag`, "/accounts/{account-id}/add-tag", 200, { body: { meta: { [key("tag-name")]: "x" } } }, inflection)
     await conforms("POST", `/api/v1/accounts/${id}/set-tags`, "/accounts/{account-id}/set-tags", 200, { body: { meta: { [key("tag-name")]: ["y"] } } }, inflection)
     await conforms("POST", `/api/v1/accounts/${id}/remove-tag`, "/accounts/{account-id}/remove-tag", 200, { body: { meta: { [key("tag-name")]: "y" } } }, inflection)
-    const setStatus = (await server.call("GET", "/api/v1/account-actions")).json.data.find((a: { attributes: { name: string } }) => a.attributes.name === "Set status").id
     const run = await conforms("POST", `/api/v1/accounts/${id}/run-action`, "/accounts/{account-id}/run-action", 200, {
       body: { data: { [key("account-action-id")]: setStatus, parameters: { status: "deactivated" } } }
     }, inflection)

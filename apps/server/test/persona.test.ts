@@ -8,10 +8,7 @@ let typeId = ""
 
 beforeAll(async () => {
   server = await startServer()
-  const found = await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
-  jane = found.json.data[0].id
-  typeId = found.json.data[0].relationships["account-type"].data.id
-  setStatus = (await server.call("GET", "/api/v1/account-actions")).json.data.find((a: { attributes: { name: string } }) => a.attributes.name === "Set status").id
+  ;({ jane, typeId, setStatus } = await server.demo())
 })
 afterAll(() => server.close())
 
