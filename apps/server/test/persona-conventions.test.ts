@@ -60,6 +60,16 @@ describe("Key-Inflection", () => {
     await conforms("DELETE", `/api/v1/accounts/${id}`, "/accounts/{account-id}", 200, {}, inflection)
   })
 
+  it("answers the README's camelCase upsert as it says", async () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+    const body = /-H 'Key-Inflection: camel' \\\n\s+-d '(.*)'/.exec(readme)?.[1]
+    expect(body).toBeDefined()
+    const created = await conforms("POST", "/api/v1/accounts?include=account-type", "/accounts", 201, { raw: body!, headers: { "content-type": "application/json" } }, "camel")
+    expect(created.json.data.attributes).toMatchObject({ referenceId: "usr_42", accountTypeName: "User" })
+    expect(created.json.included[0].type).toBe("account-type")
+    await conforms("POST", "/api/v1/accounts?include=account-type", "/accounts", 200, { raw: body!, headers: { "content-type": "application/json" } }, "camel")
+  })
+
   it("replays an idempotent request in the inflection of the repeat", async () => {
     const body = { data: { attributes: { "reference-id": "infl-replay" } } }
     const first = await server.call("POST", "/api/v1/accounts", { body, headers: { "idempotency-key": "infl-replay-1" } })

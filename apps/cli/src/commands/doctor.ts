@@ -54,7 +54,7 @@ export const doctorCommand = Command.make("doctor", common, (o) =>
       checks.push(check)
       if (exitCode === ExitCode.ok) exitCode = code
     }
-    const { resolveProfile, PERSONA_VERSION } = yield* Effect.promise(() => import("@acct/client"))
+    const { accountsPathFor, resolveProfile, PERSONA_VERSION } = yield* Effect.promise(() => import("@acct/client"))
     const remote = Option.map(o.remote, (url) => ({ name: "--remote", provider: "remote" as const, url, apiKey: process.env.ACCT_API_KEY ?? "" }))
     const resolved = Option.isSome(remote) ? Either.right(remote.value) : resolveProfile(Option.getOrUndefined(o.profile))
     if (Either.isLeft(resolved)) {
@@ -79,7 +79,7 @@ export const doctorCommand = Command.make("doctor", common, (o) =>
           profile.provider === "persona"
             ? ([`${base}/accounts?page%5Bsize%5D=1`, { "persona-version": PERSONA_VERSION, "key-inflection": "kebab" }] as const)
             : profile.provider === "softwareone"
-              ? ([`${base}/v1/accounts/accounts?limit=1`, {}] as const)
+              ? ([`${base}${accountsPathFor(base)}?limit=1`, {}] as const)
               : ([`${base}/api/v1/accounts?page%5Bsize%5D=1`, {}] as const)
         const answer = yield* Effect.either(probe(url, { authorization: `Bearer ${secret}`, accept: "application/json", ...headers }))
         if (Either.isLeft(answer)) {

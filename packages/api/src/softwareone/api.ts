@@ -1,9 +1,11 @@
 /**
- * The SoftwareOne-compatible surface under /v1/accounts/accounts: list, get, and the four
+ * The SoftwareOne-compatible surface under /v1/accounts/accounts (and /public/v1/…, see
+ * extensions.ts): list, get, and the four
  * lifecycle transitions, answering SoftwareOne's account model and problem details.
  */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { SOFTWAREONE_PREFIX } from "../extensions.js"
 import { ProblemAuthentication } from "../security.js"
 import { schemas } from "./errors.js"
 import { SoftwareOneAccount, SoftwareOneAccountList } from "./resources.js"
@@ -40,7 +42,7 @@ export class SoftwareOneApi extends HttpApiGroup.make("softwareone")
   .add(transition("disable", "Active or Enabled → Disabled."))
   .add(transition("activate", "Enabled → Active; needs an external id."))
   .add(transition("deactivate", "Active → Enabled."))
-  .prefix("/v1/accounts/accounts")
+  .prefix(SOFTWAREONE_PREFIX)
   .middleware(ProblemAuthentication)
   .addError(schemas.BadRequest)
   .addError(schemas.Forbidden)
