@@ -17,7 +17,7 @@
  * The platform writes the response before a serve-level middleware regains control, so what
  * must change the response is a pre-response handler, registered once, here.
  */
-import { AcctApi, PersonaErrors, SoftwareOneErrors } from "@acct/api"
+import { AcctApi, PERSONA_VERSIONS, PersonaErrors, SoftwareOneErrors } from "@acct/api"
 import { randomAlphanumeric } from "@acct/core"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
@@ -29,7 +29,7 @@ import { describeIssues } from "./decode-errors.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { idempotency } from "./idempotency.js"
-import { personaConventions } from "./persona-conventions.js"
+import { isPersonaPath, personaConventions } from "./persona-conventions.js"
 import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
 import { softwareOnePublicPrefix } from "./softwareone.js"
@@ -82,6 +82,8 @@ const shape = (request: HttpServerRequest.HttpServerRequest, response: HttpServe
     return HttpServerResponse.empty({ status: CLIENT_CLOSED })
   }
   let shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, request, exchange.id), "request-id", exchange.id), exchange.limit)
+  // Persona's answers say the API version used (persona-conventions.ts refuses any other).
+  if (isPersonaPath(request.url)) shaped = HttpServerResponse.setHeader(shaped, "persona-version", PERSONA_VERSIONS[0])
   // A 429 from the key check (a key's first request in this process) says when to retry, too.
   if (shaped.status === 429 && shaped.headers["retry-after"] === undefined && exchange.limit) {
     shaped = HttpServerResponse.setHeader(shaped, "retry-after", String(Math.max(1, exchange.limit.resetSeconds)))

@@ -2,9 +2,9 @@
  * Persona's request conventions, for every endpoint under /api/v1 at once (the handlers only
  * ever see kebab-case and answer kebab-case with every attribute):
  *
- * - **Persona-Version**: the version asked for must be one acct implements; the answer says
- *   which one it used (`Persona-Version: 2025-12-08`). Unknown, malformed or empty → 400 naming
- *   the supported versions.
+ * - **Persona-Version**: the version asked for must be one acct implements (unknown, malformed
+ *   or empty → 400 naming the supported versions); every answer says the one used
+ *   (`Persona-Version: 2025-12-08`, set in edge.ts beside the Request-Id).
  * - **Key-Inflection** (`kebab` default, `camel`, `snake`): a request body's keys are turned into
  *   kebab-case before it is decoded, and a JSON answer's keys into the caller's inflection; keys
  *   inside `fields` and `parameters` never are (inflection.ts). Anything else → 400.
@@ -16,7 +16,7 @@
  * (so a replay is stored once, in kebab-case, and answered in the inflection of the repeat).
  */
 import { inflectKey, inflectKeys, type KeyInflection, parseKeyInflection, PERSONA_VERSIONS } from "@acct/api"
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { refusal } from "./error-body.js"
 import { withBody } from "./request-body.js"
@@ -79,10 +79,8 @@ export const personaConventions = <E, R>(
     const inflection = parseKeyInflection(header)
     if (inflection === undefined) return refuse(`Key-Inflection: expected kebab, camel or snake; got ${JSON.stringify((header ?? "").slice(0, 40))}`)
     const fieldsets = fieldsetsOf(request.url)
-    const answer = Effect.zipRight(
-      HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(HttpServerResponse.setHeader(response, "persona-version", PERSONA_VERSIONS[0]))),
-      inflection === "kebab" && fieldsets.size === 0 ? app : Effect.map(app, (response) => reshape(response, inflection, fieldsets))
-    )
+    // (The Persona-Version answer header is set with the Request-Id, in edge.ts, on every answer.)
+    const answer = inflection === "kebab" && fieldsets.size === 0 ? app : Effect.map(app, (response) => reshape(response, inflection, fieldsets))
     if (inflection === "kebab" || !BODY_METHODS.has(request.method)) return answer
     // A body the reader found not to be JSON is left for the decoder to refuse in its own words.
     return Effect.flatMap(Effect.orDie(request.text), (text) => {

@@ -28,6 +28,7 @@ import {
   type LifecycleOperation,
   mergeAttributeFields,
   parseAccountRef,
+  requireAllowed,
   tagNameOf,
   Unprocessable
 } from "@acct/core"
@@ -179,6 +180,8 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         persona(
           Effect.gen(function* () {
             const a = payload.data.attributes
+            // Refused callers learn nothing about the catalog from the type lookup.
+            yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "create"))
             const type = yield* typeForCreate(accounts, a["account-type-id"])
             const input = { referenceId: a["reference-id"], status: a["account-status"], fields: yield* fieldsFor(type, a), tags: a.tags ?? undefined }
             const { account, created } = yield* createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation)
@@ -199,6 +202,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           Effect.gen(function* () {
             const a = payload.data.attributes
             // Flat attributes need the account's type (its mapping) before the change.
+            yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "update"))
             const fields = Object.keys(flatAttributesOf(a)).length === 0 ? a.fields : yield* fieldsFor(yield* accounts.getType((yield* accounts.get({ id: path.accountId })).accountTypeId), a)
             const account = yield* accounts.update(
               { id: path.accountId },

@@ -181,6 +181,13 @@ describe("create and update with Persona's attributes", () => {
     expect(response.json.errors[0].details).toBe('data.attributes.account-type-id: no account type "acttp_000000000000000000000000"')
   })
 
+  it("checks the caller's scope before looking the type up", async () => {
+    const reader = (await server.key(["account.read"])).secret
+    const refused = await conforms("POST", "/api/v1/accounts", "/accounts", 403, { key: reader, body: { data: { attributes: { "account-type-id": "acttp_000000000000000000000000" } } } })
+    expect(refused.json.errors[0].details).toContain("missing scope account.write")
+    await conforms("PATCH", `/api/v1/accounts/${jane}`, "/accounts/{account-id}", 403, { key: reader, body: { data: { attributes: { "name-first": "X" } } } })
+  })
+
   it("refuses a value set both by fields and by a flat attribute, naming both", async () => {
     const response = await conforms("POST", "/api/v1/accounts", "/accounts", 422, { body: { data: { attributes: { "name-first": "A", fields: { name: { first: "B" } } } } } })
     expect(response.json.errors[0].details).toContain("data.attributes.fields.name.first: is set twice")

@@ -218,6 +218,8 @@ describe.each(backends)("accounts store ($name)", (backend) => {
       const accounts = yield* Accounts
       const ids = (page: { items: ReadonlyArray<Account> }) => page.items.map((a) => a.referenceId)
       expect(ids(yield* accounts.list({ referenceId: "abc-123" }))).toEqual(["abc-123"])
+      expect(ids(yield* accounts.list({ referenceId: ["abc-123", "ghi-789", "nope"] }))).toEqual(["ghi-789", "abc-123"])
+      expect(ids(yield* accounts.list({ referenceId: [] }))).toEqual([])
       expect(ids(yield* accounts.list({ tag: "vip" }))).toEqual(["ghi-789", "def-456"])
       expect((yield* accounts.list({ status: "disabled" })).items.length).toBe(2)
       expect((yield* accounts.list({ accountType: "User", size: 100 })).items.length).toBe(6)

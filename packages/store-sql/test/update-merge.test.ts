@@ -46,4 +46,17 @@ describe.each(backends)("updates merge into hash fields ($name)", (backend) => {
       expect((yield* accounts.get(jane)).version).toBe(after.version)
     }).pipe((test) => onFreshStore(backend, test))
   )
+
+  it.effect("status, tags and fields change together: one version step, or nothing", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const before = yield* accounts.get(jane)
+      const after = yield* accounts.update(jane, { status: "activated", tags: ["b", "a"], fields: { name: { first: "Janet" } } }, as())
+      expect(after).toMatchObject({ status: "activated", tags: ["b", "a"], version: before.version + 1 })
+      expect(plain(after.fields, "name")).toEqual({ first: "Janet", middle: "Marie", last: "Doe" })
+      const refused = yield* Effect.flip(accounts.update(jane, { status: "sideways", tags: ["c"] }, as()))
+      expect(refused.message).toContain("status: expected one of pending, activated, deactivated, disabled")
+      expect(yield* accounts.get(jane)).toMatchObject({ status: "activated", tags: ["b", "a"], version: after.version })
+    }).pipe((test) => onFreshStore(backend, test))
+  )
 })
