@@ -1,0 +1,77 @@
+/** Handlers of the Persona webhooks API: wire → Webhooks port → wire, scopes webhook.read / webhook.write. */
+import { AcctApi, CurrentPrincipal, PersonaErrors, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
+import { requireScope, type Scope, Webhooks, type WebhooksError } from "@acct/core"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { Effect } from "effect"
+import { pageLinks } from "./persona.js"
+
+const allowed = (scope: Scope, doing: string) =>
+  Effect.flatMap(CurrentPrincipal, (principal) => {
+    const denied = requireScope(principal, scope, doing)
+    return denied ? Effect.fail(denied) : Effect.void
+  })
+
+/** Checks the scope, runs the use of the port, and answers failures in Persona's format. */
+const persona = <A, R>(scope: Scope, doing: string, effect: Effect.Effect<A, WebhooksError, R>) =>
+  Effect.mapError(Effect.zipRight(allowed(scope, doing), effect), PersonaErrors.toPersonaError)
+
+const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
+const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
+
+export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers) =>
+  Effect.gen(function* () {
+    const webhooks = yield* Webhooks
+    const document = Effect.map((w: Parameters<typeof toWebhookResource>[0]) => ({ data: toWebhookResource(w) }))
+    return handlers
+      .handle("listWebhooks", ({ urlParams }) =>
+        read(
+          Effect.gen(function* () {
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const page = yield* webhooks.list({ after: urlParams["page[after]"], before: urlParams["page[before]"], size: urlParams["page[size]"] })
+            return { data: page.items.map(toWebhookResource), links: pageLinks(request, page) }
+          })
+        )
+      )
+      .handle("createWebhook", ({ payload }) => {
+        const a = payload.data.attributes
+        return write(
+          Effect.map(
+            webhooks.create({
+              name: a.name,
+              url: a.url,
+              description: a.description,
+              enabledEvents: a["enabled-events"],
+              keyInflection: a["api-key-inflection"],
+              attributesBlocklist: a["api-attributes-blocklist"],
+              apiVersion: a["api-version"]
+            }),
+            (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })
+          )
+        )
+      })
+      .handle("getWebhook", ({ path }) => read(document(webhooks.get(path.webhookId))))
+      .handle("updateWebhook", ({ path, payload }) => {
+        const a = payload.data?.attributes ?? {}
+        return write(
+          document(
+            webhooks.update(path.webhookId, {
+              name: a.name,
+              url: a.url,
+              description: a.description,
+              enabledEvents: a["enabled-events"],
+              keyInflection: a["api-key-inflection"],
+              attributesBlocklist: a["api-attributes-blocklist"],
+              apiVersion: a["api-version"]
+            })
+          )
+        )
+      })
+      .handle("enableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "enabled"))))
+      .handle("disableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "disabled"))))
+      .handle("archiveWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "archived"))))
+      .handle("cloneWebhook", ({ path }) => write(Effect.map(webhooks.clone(path.webhookId), (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) }))))
+      .handle("rotateWebhookSecret", ({ path, payload }) =>
+        write(Effect.map(webhooks.rotateSecret(path.webhookId, payload.meta?.["expires-in-seconds"]), (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })))
+      )
+  })
+)

@@ -1,0 +1,203 @@
+/**
+ * Persona's webhooks API under /api/v1 (`/webhooks`, `/webhooks/{webhook-id}` and its actions),
+ * in the shapes of the spec's `webhook`, `webhook-with-secret` and `webhook-request-attributes`
+ * schemas. The signing secret appears only in the answers that make one (create, clone,
+ * rotate-secret).
+ */
+import { KeyInflection, type Webhook, type WebhookSecret } from "@acct/core"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Authentication } from "../security.js"
+import { MutationHeaders } from "./api.js"
+import { schemas } from "./errors.js"
+
+const Strict = { onExcessProperty: "error" } as const
+
+export const WebhookAttributes = Schema.Struct({
+  status: Schema.String,
+  url: Schema.String,
+  name: Schema.NullOr(Schema.String),
+  description: Schema.NullOr(Schema.String),
+  "api-version": Schema.String,
+  "api-key-inflection": Schema.String,
+  "api-attributes-blocklist": Schema.Array(Schema.String),
+  "enabled-events": Schema.Array(Schema.String),
+  "payload-filter": Schema.NullOr(Schema.Object),
+  "created-at": Schema.String
+})
+
+export const WebhookResource = Schema.Struct({ type: Schema.Literal("webhook"), id: Schema.String, attributes: WebhookAttributes })
+export type WebhookResource = typeof WebhookResource.Type
+
+export const WebhookWithSecretResource = Schema.Struct({
+  type: Schema.Literal("webhook"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    ...WebhookAttributes.fields,
+    secret: Schema.String.annotations({ description: "The current secret (deprecated by Persona in favour of secrets)." }),
+    secrets: Schema.Array(Schema.Struct({ value: Schema.String, "expires-at": Schema.NullOr(Schema.String) }))
+  })
+})
+
+export const toWebhookResource = (w: Webhook): WebhookResource => ({
+  type: "webhook",
+  id: w.id,
+  attributes: {
+    status: w.status,
+    url: w.url,
+    name: w.name,
+    description: w.description,
+    "api-version": w.apiVersion,
+    "api-key-inflection": w.keyInflection,
+    "api-attributes-blocklist": w.attributesBlocklist,
+    "enabled-events": w.enabledEvents,
+    "payload-filter": null,
+    "created-at": w.createdAt.toISOString()
+  }
+})
+
+export const toWebhookWithSecretResource = (w: Webhook, secrets: ReadonlyArray<WebhookSecret>): typeof WebhookWithSecretResource.Type => {
+  const base = toWebhookResource(w)
+  return {
+    ...base,
+    attributes: {
+      ...base.attributes,
+      secret: secrets[0]!.value,
+      secrets: secrets.map((s) => ({ value: s.value, "expires-at": s.expiresAt ? s.expiresAt.toISOString() : null }))
+    }
+  }
+}
+
+const RequestAttributes = {
+  name: Schema.String,
+  description: Schema.optional(Schema.NullOr(Schema.String)),
+  url: Schema.String,
+  "enabled-events": Schema.Array(Schema.String),
+  "api-version": Schema.optional(Schema.String),
+  "api-key-inflection": Schema.optional(KeyInflection),
+  "api-attributes-blocklist": Schema.optional(Schema.Array(Schema.String))
+}
+
+export const CreateWebhookBody = Schema.Struct({
+  data: Schema.Struct({ attributes: Schema.Struct(RequestAttributes).annotations({ parseOptions: Strict }) }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+export const UpdateWebhookBody = Schema.Struct({
+  data: Schema.optional(
+    Schema.Struct({
+      attributes: Schema.optional(
+        Schema.Struct({
+          ...RequestAttributes,
+          name: Schema.optional(Schema.String),
+          url: Schema.optional(Schema.String),
+          "enabled-events": Schema.optional(Schema.Array(Schema.String))
+        }).annotations({ parseOptions: Strict })
+      )
+    }).annotations({ parseOptions: Strict })
+  )
+}).annotations({ parseOptions: Strict })
+
+export const RotateSecretBody = Schema.Struct({
+  meta: Schema.optional(
+    Schema.Struct({
+      "expires-in-seconds": Schema.optional(
+        Schema.Number.annotations({ description: "How long the previous secret still signs deliveries (default 86400, at most 30 days)." })
+      )
+    }).annotations({ parseOptions: Strict })
+  )
+}).annotations({ parseOptions: Strict })
+
+export const WebhookDocument = Schema.Struct({ data: WebhookResource })
+export const WebhookWithSecretDocument = Schema.Struct({ data: WebhookWithSecretResource })
+export const WebhookList = Schema.Struct({
+  data: Schema.Array(WebhookResource),
+  links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) })
+})
+
+const PageSize = Schema.NumberFromString.pipe(
+  Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
+  Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
+)
+
+const webhookId = HttpApiSchema.param("webhookId", Schema.String)
+
+const WebhookPath = Schema.Struct({ webhookId: Schema.String })
+
+const action = <const Name extends string>(name: Name, path: "enable" | "disable" | "archive", summary: string, description: string) =>
+  HttpApiEndpoint.post(name, `/webhooks/:webhookId/${path}`)
+    .setPath(WebhookPath)
+    .setHeaders(MutationHeaders)
+    .addSuccess(WebhookDocument)
+    .addError(schemas.NotFound)
+    .addError(schemas.Conflict)
+    .annotate(OpenApi.Summary, summary)
+    .annotate(OpenApi.Description, description)
+
+export class WebhooksApi extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.get("listWebhooks", "/webhooks")
+      .setUrlParams(Schema.Struct({ "page[after]": Schema.optional(Schema.String), "page[before]": Schema.optional(Schema.String), "page[size]": Schema.optional(PageSize) }))
+      .addSuccess(WebhookList)
+      .annotate(OpenApi.Summary, "List all webhooks")
+      .annotate(OpenApi.Description, "Newest first, in cursor pages like the accounts list. Needs scope webhook.read.")
+  )
+  .add(
+    HttpApiEndpoint.post("createWebhook", "/webhooks")
+      .setHeaders(MutationHeaders)
+      .setPayload(CreateWebhookBody)
+      .addSuccess(WebhookWithSecretDocument, { status: 201 })
+      .addError(schemas.Conflict)
+      .addError(schemas.Unprocessable)
+      .annotate(OpenApi.Summary, "Create a webhook")
+      .annotate(
+        OpenApi.Description,
+        "Starts disabled (enable it to receive events). The answer holds the signing secret, shown this once. The URL must be https (http only for hosts in ACCT_WEBHOOK_ALLOWED_HOSTS) and resolve to public addresses. Needs scope webhook.write."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("getWebhook")`/webhooks/${webhookId}`
+      .addSuccess(WebhookDocument)
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "Retrieve a webhook")
+      .annotate(OpenApi.Description, "Without its secret (shown only when made). Needs scope webhook.read.")
+  )
+  .add(
+    HttpApiEndpoint.patch("updateWebhook")`/webhooks/${webhookId}`
+      .setHeaders(MutationHeaders)
+      .setPayload(UpdateWebhookBody)
+      .addSuccess(WebhookDocument)
+      .addError(schemas.NotFound)
+      .addError(schemas.Conflict)
+      .addError(schemas.Unprocessable)
+      .annotate(OpenApi.Summary, "Update a webhook")
+  )
+  .add(action("enableWebhook", "enable", "Enable a webhook", "Events committed from now on are delivered to it."))
+  .add(action("disableWebhook", "disable", "Disable a webhook", "No new deliveries; those under way are dropped."))
+  .add(action("archiveWebhook", "archive", "Archive a webhook", "Disables it for good: an archived webhook cannot be changed or enabled."))
+  .add(
+    HttpApiEndpoint.post("cloneWebhook")`/webhooks/${webhookId}/clone`
+      .setHeaders(MutationHeaders)
+      .addSuccess(WebhookWithSecretDocument)
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "Clone a webhook")
+      .annotate(OpenApi.Description, "A new, disabled webhook with the same settings and its own secret (shown this once).")
+  )
+  .add(
+    HttpApiEndpoint.post("rotateWebhookSecret")`/webhooks/${webhookId}/rotate-secret`
+      .setHeaders(MutationHeaders)
+      .setPayload(RotateSecretBody)
+      .addSuccess(WebhookWithSecretDocument)
+      .addError(schemas.NotFound)
+      .addError(schemas.Conflict)
+      .annotate(OpenApi.Summary, "Rotate a webhook secret")
+      .annotate(
+        OpenApi.Description,
+        "A new secret (shown this once). The previous one keeps signing for meta.expires-in-seconds (default 86400): meanwhile Persona-Signature carries two t=…,v1=… pairs and webhook-signature two v1,… entries."
+      )
+  )
+  .prefix("/api/v1")
+  .middleware(Authentication)
+  .addError(schemas.Forbidden)
+  .addError(schemas.TooManyRequests)
+  .addError(schemas.Unavailable)
+  .annotate(OpenApi.Title, "Webhooks (Persona-compatible)") {}
