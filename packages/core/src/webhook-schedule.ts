@@ -44,3 +44,32 @@ export const parseRetryAfter = (value: string | undefined, now: number): Duratio
   const at = Date.parse(trimmed)
   return Number.isNaN(at) ? undefined : Duration.millis(Math.min(Math.max(0, at - now), 86_400_000))
 }
+
+/** An endpoint whose every attempt failed for this long is disabled (and an event says so). */
+export const DISABLE_FAILING_AFTER = Duration.days(5)
+
+/** What an attempt's answer means for its delivery. */
+export type AttemptVerdict =
+  | { readonly _tag: "Delivered" }
+  | { readonly _tag: "Retry"; readonly after: Duration.Duration }
+  | { readonly _tag: "GiveUp"; readonly why: string }
+  /** 410 Gone: the receiver asks not to be sent anything more; the endpoint is disabled. */
+  | { readonly _tag: "Gone" }
+
+/**
+ * Any 2xx delivers; 410 disables; anything else (3xx included: redirects are not followed, no
+ * answer at all) is retried on the schedule, 429 and 503 no sooner than their Retry-After.
+ * `attemptsMade` counts the attempt just made.
+ */
+export const attemptVerdict = (
+  answer: { readonly status: number; readonly retryAfter?: Duration.Duration | undefined } | undefined,
+  attemptsMade: number,
+  schedule: ReadonlyArray<Duration.Duration>,
+  random: number
+): AttemptVerdict => {
+  if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { _tag: "Delivered" }
+  if (answer?.status === 410) return { _tag: "Gone" }
+  const hint = answer !== undefined && (answer.status === 429 || answer.status === 503) ? answer.retryAfter : undefined
+  const after = nextAttemptDelay(schedule, attemptsMade, random, hint)
+  return after === undefined ? { _tag: "GiveUp", why: `no attempt left: ${attemptsMade} made, as the retry schedule allows` } : { _tag: "Retry", after }
+}

@@ -109,3 +109,17 @@ describe("webhook addresses (the SSRF guard's rules)", () => {
     expect(refuseAddress("example.com", "93.184.216.34", parseAllowedHosts(""))).toBeUndefined()
   })
 })
+
+describe("attempt verdicts", () => {
+  const schedule = Either.getOrThrow(parseRetrySchedule("0s,10s,100s"))
+  it("2xx delivers, 410 is gone, 3xx/5xx/no answer retry, 429/503 wait for Retry-After, the schedule ends", async () => {
+    const { attemptVerdict } = await import("../src/index.js")
+    expect(attemptVerdict({ status: 204 }, 1, schedule, 0.5)).toEqual({ _tag: "Delivered" })
+    expect(attemptVerdict({ status: 410 }, 1, schedule, 0.5)).toEqual({ _tag: "Gone" })
+    expect(attemptVerdict({ status: 302 }, 1, schedule, 0.5)).toEqual({ _tag: "Retry", after: Duration.millis(10000) })
+    expect(attemptVerdict(undefined, 1, schedule, 0.5)).toEqual({ _tag: "Retry", after: Duration.millis(10000) })
+    expect(attemptVerdict({ status: 429, retryAfter: Duration.seconds(30) }, 1, schedule, 0.5)).toEqual({ _tag: "Retry", after: Duration.seconds(30) })
+    expect(attemptVerdict({ status: 500, retryAfter: Duration.seconds(30) }, 1, schedule, 0.5)).toEqual({ _tag: "Retry", after: Duration.millis(10000) })
+    expect(attemptVerdict({ status: 500 }, 3, schedule, 0.5)).toMatchObject({ _tag: "GiveUp" })
+  })
+})

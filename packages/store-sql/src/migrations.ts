@@ -224,6 +224,7 @@ const webhooks = Effect.gen(function* () {
     attempts INTEGER NOT NULL,
     next_attempt_at TEXT NOT NULL,
     lease_until TEXT,
+    lease_token TEXT,
     first_attempted_at TEXT,
     finished_at TEXT,
     created_at TEXT NOT NULL,
@@ -246,7 +247,7 @@ const webhooks = Effect.gen(function* () {
   )`
   yield* sql`CREATE INDEX webhook_attempts_webhook ON webhook_attempts(webhook_id, seq)`
   yield* sql`CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, seq)`
-  // How far the dispatcher has turned events into deliveries (one row).
+  // How far the dispatchers have turned events into deliveries (one row, id 1).
   yield* sql`CREATE TABLE webhook_cursor (
     id INTEGER PRIMARY KEY,
     event_seq BIGINT NOT NULL

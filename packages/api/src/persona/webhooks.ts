@@ -201,3 +201,41 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   .addError(schemas.TooManyRequests)
   .addError(schemas.Unavailable)
   .annotate(OpenApi.Title, "Webhooks (Persona-compatible)") {}
+
+const globToRegExp = (glob: string) => new RegExp(`^${glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`)
+
+const dropKeys = (value: unknown, matches: (key: string) => boolean): unknown => {
+  if (Array.isArray(value)) return value.map((item) => dropKeys(item, matches))
+  if (typeof value !== "object" || value === null) return value
+  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (matches(k) ? [] : [[k, dropKeys(v, matches)]])))
+}
+
+const dropPath = (value: unknown, segments: ReadonlyArray<RegExp>): unknown => {
+  if (segments.length === 0 || typeof value !== "object" || value === null) return value
+  const [head, ...rest] = segments
+  if (Array.isArray(value)) return value.map((item, i) => (head!.test(String(i)) ? (rest.length === 0 ? undefined : dropPath(item, rest)) : item)).filter((item) => item !== undefined)
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([k, v]) => (head!.test(k) ? (rest.length === 0 ? [] : [[k, dropPath(v, rest)]]) : [[k, v]]))
+  )
+}
+
+/**
+ * A webhook body without the endpoint's blocklisted attributes (Persona's attribute blocklist),
+ * applied to the event's payload before key inflection: a name (`name-last`, `address-*`,
+ * `email_address`) removes that key anywhere in the payload's attributes, fields included; a
+ * path (`/data/attributes/fields/*-number`, relative to the payload) removes what it points at.
+ * `*` matches any characters within a key.
+ */
+export const applyBlocklist = <D extends { readonly data: { readonly attributes: { readonly payload: { readonly data: { readonly attributes: unknown } } } } }>(document: D, blocklist: ReadonlyArray<string>): D => {
+  if (blocklist.length === 0) return document
+  let payload: unknown = document.data.attributes.payload
+  const names = blocklist.filter((entry) => !entry.startsWith("/")).map(globToRegExp)
+  for (const path of blocklist.filter((entry) => entry.startsWith("/"))) {
+    payload = dropPath(payload, path.split("/").slice(1).filter((s) => s !== "").map(globToRegExp))
+  }
+  if (names.length > 0) {
+    const data = (payload as { data: { attributes: unknown } }).data
+    payload = { ...(payload as object), data: { ...data, attributes: dropKeys(data.attributes, (key) => names.some((n) => n.test(key))) } }
+  }
+  return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload } } }
+}
