@@ -1,5 +1,6 @@
 /** Handlers of the Persona webhooks API: wire → Webhooks port → wire, scopes webhook.read / webhook.write. */
-import { AcctApi, CurrentPrincipal, PersonaErrors, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
+import { AcctApi, CurrentPrincipal, PersonaErrors, toWebhookAttemptResource, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
+import { makeWebhookQueue, dbFailures } from "@acct/store-sql"
 import { requireScope, type Scope, Webhooks, type WebhooksError } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
@@ -21,6 +22,7 @@ const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("web
 export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers) =>
   Effect.gen(function* () {
     const webhooks = yield* Webhooks
+    const queue = yield* makeWebhookQueue
     const document = Effect.map((w: Parameters<typeof toWebhookResource>[0]) => ({ data: toWebhookResource(w) }))
     return handlers
       .handle("listWebhooks", ({ urlParams }) =>
@@ -70,6 +72,15 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
       .handle("disableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "disabled"))))
       .handle("archiveWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "archived"))))
       .handle("cloneWebhook", ({ path }) => write(Effect.map(webhooks.clone(path.webhookId), (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) }))))
+      .handle("listWebhookAttempts", ({ path, urlParams }) =>
+        read(
+          Effect.gen(function* () {
+            yield* webhooks.get(path.webhookId)
+            const rows = yield* dbFailures(queue.attempts(path.webhookId, urlParams["page[size]"] ?? 10))
+            return { data: rows.map(toWebhookAttemptResource) }
+          })
+        )
+      )
       .handle("rotateWebhookSecret", ({ path, payload }) =>
         write(Effect.map(webhooks.rotateSecret(path.webhookId, payload.meta?.["expires-in-seconds"]), (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })))
       )

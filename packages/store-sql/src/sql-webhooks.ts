@@ -60,7 +60,7 @@ export const toWebhook = (row: WebhookRow) =>
   })
 
 /** Any database failure here is a Conflict (a rule) or Unavailable (retry later). */
-const db = <A, E, R>(effect: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, Exclude<E, SqlError> | Conflict | ReturnType<typeof fromSqlError>, R> =>
+export const dbFailures = <A, E, R>(effect: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, Exclude<E, SqlError> | Conflict | ReturnType<typeof fromSqlError>, R> =>
   Effect.catchIf(effect, (e): e is SqlError => (e as { _tag?: string })._tag === "SqlError", (e) => Effect.fail(fromSqlError(e))) as never
 
 const newSecret = () => `wbhsec_${randomAlphanumeric(40)}`
@@ -120,9 +120,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
     row.status === "archived" ? Effect.fail(new Conflict({ message: `webhook ${row.id} is archived; archived webhooks cannot change (clone it to start again)` })) : Effect.void
 
   const service: WebhooksService = {
-    create: (input) => db(insert(input, "disabled")),
+    create: (input) => dbFailures(insert(input, "disabled")),
     list: (query) =>
-      db(
+      dbFailures(
         Effect.map(
           paginate<WebhookRow>(
             query,
@@ -134,9 +134,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         )
       // paginate fails only with InvalidRequest (a bad cursor or size).
       ) as Effect.Effect<Page<Webhook>, WebhooksError>,
-    get: (id) => db(Effect.map(find(id), toWebhook)),
+    get: (id) => dbFailures(Effect.map(find(id), toWebhook)),
     update: (id, changes) =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           const row = yield* find(id)
           yield* mustNotBeArchived(row)
@@ -161,7 +161,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       ),
     setStatus: (id, status, reason) =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           const row = yield* find(id)
           if (row.status === status) return toWebhook(row)
@@ -174,14 +174,14 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       ),
     clone: (id) =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           const source = toWebhook(yield* find(id))
           return yield* insert({ ...source, keyInflection: source.keyInflection }, "disabled")
         })
       ),
     rotateSecret: (id, graceSeconds = DEFAULT_SECRET_GRACE_SECONDS) =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 30 * 86_400) {
             return yield* new InvalidRequest({ message: `meta.expires-in-seconds: expected a whole number of seconds from 0 to 2592000 (30 days), got ${graceSeconds}` })
@@ -203,7 +203,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       ),
     signingSecrets: (id) =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           const at = (yield* now).toISOString()
           const rows = yield* sql<{ readonly secret: string }>`SELECT secret FROM webhook_secrets WHERE webhook_id = ${id} AND (expires_at IS NULL OR expires_at > ${at}) ORDER BY seq DESC LIMIT 2`
@@ -211,7 +211,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       ),
     reencryptSecrets: () =>
-      db(
+      dbFailures(
         Effect.gen(function* () {
           const rows = yield* sql<{ readonly seq: number; readonly webhook_id: string; readonly secret: string }>`SELECT seq, webhook_id, secret FROM webhook_secrets`
           let changed = 0

@@ -107,6 +107,22 @@ export const RotateSecretBody = Schema.Struct({
   )
 }).annotations({ parseOptions: Strict })
 
+export const WebhookAttemptResource = Schema.Struct({
+  type: Schema.Literal("webhook-attempt"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    "delivery-id": Schema.String,
+    "event-id": Schema.String,
+    attempt: Schema.Number,
+    "started-at": Schema.String,
+    "duration-ms": Schema.Number,
+    status: Schema.NullOr(Schema.Number).annotations({ description: "The receiver's HTTP status; null when it gave no answer (see error)." }),
+    error: Schema.NullOr(Schema.String),
+    response: Schema.NullOr(Schema.String).annotations({ description: "The first KB of the answer's body." })
+  })
+})
+export type WebhookAttemptResource = typeof WebhookAttemptResource.Type
+
 export const WebhookDocument = Schema.Struct({ data: WebhookResource })
 export const WebhookWithSecretDocument = Schema.Struct({ data: WebhookWithSecretResource })
 export const WebhookList = Schema.Struct({
@@ -195,6 +211,14 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
         "A new secret (shown this once). The previous one keeps signing for meta.expires-in-seconds (default 86400): meanwhile Persona-Signature carries two t=…,v1=… pairs and webhook-signature two v1,… entries."
       )
   )
+  .add(
+    HttpApiEndpoint.get("listWebhookAttempts")`/webhooks/${webhookId}/attempts`
+      .setUrlParams(Schema.Struct({ "page[size]": Schema.optional(PageSize) }))
+      .addSuccess(Schema.Struct({ data: Schema.Array(WebhookAttemptResource) }))
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "List a webhook's delivery attempts (acct extension)")
+      .annotate(OpenApi.Description, "Newest first (page[size] 1–100, default 10): when, the status or why there was none, how long it took, the first KB of the answer. Needs scope webhook.read.")
+  )
   .prefix("/api/v1")
   .middleware(Authentication)
   .addError(schemas.Forbidden)
@@ -239,3 +263,28 @@ export const applyBlocklist = <D extends { readonly data: { readonly attributes:
   }
   return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload } } }
 }
+
+/** An attempt as the attempts list answers it (from the attempt log's columns). */
+export const toWebhookAttemptResource = (row: {
+  readonly delivery_id: string
+  readonly event_id: string
+  readonly attempt: number
+  readonly started_at: string
+  readonly duration_ms: number
+  readonly status: number | null
+  readonly error: string | null
+  readonly response: string | null
+}): WebhookAttemptResource => ({
+  type: "webhook-attempt",
+  id: `${row.delivery_id}.${row.attempt}`,
+  attributes: {
+    "delivery-id": row.delivery_id,
+    "event-id": row.event_id,
+    attempt: Number(row.attempt),
+    "started-at": row.started_at,
+    "duration-ms": Number(row.duration_ms),
+    status: row.status === null ? null : Number(row.status),
+    error: row.error,
+    response: row.response
+  }
+})
