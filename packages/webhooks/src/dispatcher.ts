@@ -29,7 +29,7 @@ import {
   Webhooks
 } from "@acct/core"
 import { type DeliveryRow, EventFeed, type Finish, makeWebhookQueue } from "@acct/store-sql"
-import { Clock, Config, Duration, Effect, Either, Fiber, Queue, Random, Stream } from "effect"
+import { Clock, Config, Duration, Effect, Either, Fiber, Layer, Queue, Random, Stream } from "effect"
 import { type AttemptOutcome, allowedHostsConfig, post } from "./network.js"
 
 export interface DispatcherOptions {
@@ -258,3 +258,16 @@ export const replayEvents = (input: { readonly eventId?: string | undefined; rea
     return { events: chosen.length, deliveries: count }
   })
 
+
+/**
+ * The dispatcher as a background part of a process (the server): started with it, stopped with
+ * it. ACCT_WEBHOOK_DISPATCH=false leaves it out (when `acct webhooks dispatch` runs elsewhere).
+ */
+export const dispatcherInBackground = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const enabled = yield* Config.boolean("ACCT_WEBHOOK_DISPATCH").pipe(Config.withDefault(true))
+    if (!enabled) return
+    const options = yield* dispatcherOptions
+    yield* Effect.forkScoped(runDispatcher(options))
+  }).pipe(Effect.orDie)
+)

@@ -2,8 +2,9 @@
  * Webhook endpoints on the local store: create (the secret printed once), list, show, update,
  * enable, disable, archive, clone, rotate-secret, rekey.
  */
-import { KeyInflection, type Webhook, Webhooks, type WebhookWithSecrets } from "@acct/core"
-import { webhooksLayer } from "@acct/webhooks"
+import { InvalidRequest, KeyInflection, type Webhook, Webhooks, type WebhookWithSecrets } from "@acct/core"
+import { dispatcherOptions, replayEvents, runDispatcher, webhooksLayer } from "@acct/webhooks"
+import { dbFailures, makeWebhookQueue } from "@acct/store-sql"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Option } from "effect"
 import { local, output, store } from "../context.js"
@@ -166,6 +167,68 @@ const rekey = Command.make("rekey", local, (o) =>
   withWebhooks
 )
 
+const deliveries = Command.make(
+  "deliveries",
+  { ...local, webhook: webhookArg, size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("how many attempts, 1–100 (default 20)"), Options.withDefault(20)) },
+  (o) =>
+    Effect.gen(function* () {
+      if (!Number.isInteger(o.size) || o.size < 1 || o.size > 100) return yield* new InvalidRequest({ message: "--size must be an integer from 1 to 100" })
+      const webhook = yield* Effect.flatMap(Webhooks, (w) => w.get(o.webhook))
+      const queue = yield* makeWebhookQueue
+      const rows = yield* dbFailures(queue.attempts(webhook.id, o.size))
+      yield* output(
+        o.json,
+        () => ({ data: rows.map((r) => ({ deliveryId: r.delivery_id, eventId: r.event_id, attempt: Number(r.attempt), startedAt: r.started_at, durationMs: Number(r.duration_ms), status: r.status === null ? null : Number(r.status), error: r.error, response: r.response })) }),
+        () =>
+          rows.length === 0
+            ? `No delivery attempts to ${webhook.id} yet.`
+            : table(
+                ["AT", "EVENT", "ATTEMPT", "STATUS", "MS", "ANSWER"],
+                rows.map((r) => [r.started_at, r.event_id, String(r.attempt), r.status === null ? "-" : String(r.status), String(r.duration_ms), (r.error ?? r.response ?? "").replace(/\s+/g, " ").slice(0, 60) || "-"])
+              )
+      )
+    })
+).pipe(Command.withDescription("Show a webhook's latest delivery attempts, newest first: when, the status (or why there was none), how long, the start of the answer."), withWebhooks)
+
+const dispatch = Command.make("dispatch", { db: local.db }, () =>
+  Effect.gen(function* () {
+    const options = yield* dispatcherOptions
+    yield* Console.error("Delivering webhooks (Ctrl-C to stop)…")
+    return yield* Effect.scoped(runDispatcher(options))
+  })
+).pipe(
+  Command.withDescription(
+    "Run the webhook dispatcher in this process until stopped: a worker apart from the server (start the server with ACCT_WEBHOOK_DISPATCH=false then). On Postgres several may run: they share the work."
+  ),
+  withWebhooks
+)
+
+const sinceTime = (text: string) => {
+  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)
+  return Number.isNaN(at.getTime()) ? Effect.fail(new InvalidRequest({ message: `--since: expected a date (2026-12-01) or a time (2026-12-01T09:30:00Z), got ${JSON.stringify(text)}` })) : Effect.succeed(at)
+}
+
+/** `acct events replay`: one event, or everything since a time, delivered again. */
+export const replayCommand = Command.make(
+  "replay",
+  {
+    ...local,
+    event: Args.text({ name: "event" }).pipe(Args.withDescription("the event's id (evt_…)"), Args.optional),
+    since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription("every event at or after this date or ISO time"), Options.optional),
+    webhook: Options.text("webhook").pipe(Options.withPseudoName("WEBHOOK"), Options.withDescription("only to this webhook (wbh_…); else to every enabled webhook that wants the event"), Options.optional)
+  },
+  (o) =>
+    Effect.gen(function* () {
+      if (Option.isSome(o.event) === Option.isSome(o.since)) return yield* new InvalidRequest({ message: "give an event id or --since TIME (one of them)" })
+      const since = Option.isSome(o.since) ? yield* sinceTime(o.since.value) : undefined
+      const done = yield* replayEvents({ eventId: Option.getOrUndefined(o.event), since, webhookId: Option.getOrUndefined(o.webhook) })
+      yield* output(o.json, () => done, () => `Queued ${done.deliveries} delivery(ies) of ${done.events} event(s); the dispatcher sends them (same webhook-id as the first time).`)
+    })
+).pipe(
+  Command.withDescription("Send events again: one (acct events replay evt_…) or all since a time (acct events replay --since 2026-12-01T09:00:00Z), to their webhooks or to one (--webhook wbh_…)."),
+  withWebhooks
+)
+
 export const webhooksCommands = [
   create,
   list,
@@ -176,7 +239,9 @@ export const webhooksCommands = [
   status("archive", "archived", "Archive a webhook for good (it cannot be enabled again; clone it instead)."),
   clone,
   rotate,
-  rekey
+  rekey,
+  deliveries,
+  dispatch
 ] as const
 
 export const webhooksCommand = Command.make("webhooks").pipe(Command.withDescription("Webhook endpoints: signed POSTs of account events."), Command.withSubcommands([...webhooksCommands]))
