@@ -61,7 +61,7 @@ export const dispatcherOptions = Effect.gen(function* () {
     schedule,
     allowed: yield* allowedHostsConfig,
     timeoutMs: 15_000,
-    leaseMs: 60_000,
+    leaseMs: yield* positive("ACCT_WEBHOOK_LEASE_MS", 60_000),
     pollMs: yield* positive("ACCT_WEBHOOK_POLL_MS", 1000),
     concurrency: yield* positive("ACCT_WEBHOOK_CONCURRENCY", 4),
     batch: 500
