@@ -23,7 +23,7 @@ export const testStore = (database: string, seed = true) =>
       ).pipe(Layer.provideMerge(storeFor(database)))
     ),
     Layer.orDie,
-    Layer.provide(withEnv({ ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_KEY: Buffer.alloc(32, 7).toString("base64") }))
+    Layer.provide(withEnv({ ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ACCT_WEBHOOK_KEY: Buffer.alloc(32, 7).toString("base64") }))
   )
 
 export const quick = (overrides: Partial<DispatcherOptions> = {}): DispatcherOptions => ({
