@@ -111,7 +111,14 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         disabled_reason: null
       }
       const secret = yield* sql.withTransaction(
-        Effect.zipRight(sql`INSERT INTO webhooks ${sql.insert(row)}`, addSecret(id, at))
+        Effect.gen(function* () {
+          yield* sql`INSERT INTO webhooks ${sql.insert(row)}`
+          // The first webhook starts the dispatchers' cursor at the newest event: deliveries
+          // begin with the events committed from now on, whether or not a dispatcher runs yet.
+          // (`WHERE true`: SQLite would read ON CONFLICT as a join constraint without it.)
+          yield* sql`INSERT INTO webhook_cursor (id, event_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events WHERE true ON CONFLICT DO NOTHING`
+          return yield* addSecret(id, at)
+        })
       )
       return { webhook: toWebhook({ ...row, seq: 0 }), secrets: [{ value: secret, expiresAt: null }] }
     })
