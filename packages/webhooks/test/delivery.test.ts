@@ -1,5 +1,6 @@
 import { Accounts, Events, Webhooks } from "@acct/core"
 import { makeWebhookQueue } from "@acct/store-sql"
+import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
 import { runDispatcher } from "../src/index.js"
@@ -140,6 +141,27 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       expect(gone.received.length).toBe(1)
       const [first, second] = [...tries].reverse()
       expect(Date.parse(second!.started_at) - Date.parse(first!.started_at)).toBeGreaterThanOrEqual(1000)
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("disables an endpoint whose every attempt failed for 5 days, saying why", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver(() => ({ status: 500 }))
+      const hook = yield* endpoint(r.url)
+      const sql = yield* SqlClient.SqlClient
+      const sixDaysAgo = new Date(Date.now() - 6 * 86_400_000).toISOString()
+      yield* sql`UPDATE webhooks SET failing_since = ${sixDaysAgo} WHERE id = ${hook.id}`
+      yield* Effect.forkScoped(runDispatcher(quick()))
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      const webhooks = yield* Webhooks
+      let current = yield* webhooks.get(hook.id)
+      while (current.status === "enabled") {
+        yield* Effect.sleep("20 millis")
+        current = yield* webhooks.get(hook.id)
+      }
+      expect(current.status).toBe("disabled")
+      expect(current.disabledReason).toBe(`every attempt failed since ${sixDaysAgo} (5 days)`)
+      expect(r.received).toHaveLength(1)
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 
