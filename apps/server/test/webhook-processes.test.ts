@@ -4,7 +4,7 @@
  * sharing 1,000 events. Every committed event must reach the receiver; a duplicate only after a
  * kill, with the same webhook-id.
  */
-import Database from "better-sqlite3"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
@@ -87,14 +87,13 @@ const webhookTo = async (server: Server, url: string) => {
 const accountIds = async (server: Server) => ((await call(server, "GET", "/api/v1/accounts?page%5Bsize%5D=100")).json.data as Array<{ id: string }>).map((a) => a.id)
 
 /** The ids of the events committed since `since`, read from the SQLite file. */
-const eventIds = async (database: string, since: string) => {
-  const db = new Database(database, { readonly: true })
-  try {
-    return (db.prepare("SELECT id FROM events WHERE created_at >= ? ORDER BY seq").all(since) as Array<{ id: string }>).map((r) => r.id)
-  } finally {
-    db.close()
-  }
-}
+const eventIds = (database: string, since: string) =>
+  Effect.runPromise(
+    Effect.flatMap(SqliteClient.SqliteClient, (sql) => sql<{ id: string }>`SELECT id FROM events WHERE created_at >= ${since} ORDER BY seq`).pipe(
+      Effect.map((rows) => rows.map((r) => r.id)),
+      Effect.provide(SqliteClient.layer({ filename: database, readonly: true }))
+    )
+  )
 
 const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-proc-")), "acct.db")
 

@@ -224,7 +224,9 @@ export const runDispatcher = (options: DispatcherOptions) =>
     })
 
     const wakeups = yield* Queue.sliding<void>(1)
-    yield* Effect.forkScoped(Stream.runForEach(feed.wakeups, () => Queue.offer(wakeups, undefined)))
+    // Subscribed before the first read (the feed's contract), so no commit goes unnoticed.
+    const commits = yield* feed.subscribe
+    yield* Effect.forkScoped(Stream.runForEach(commits, () => Queue.offer(wakeups, undefined)))
     yield* Effect.addFinalizer(() => Effect.forEach([...workers.values()], (w) => Fiber.interrupt(w.fiber), { discard: true }))
     while (true) {
       yield* survive("reading the endpoints", supervise)

@@ -111,7 +111,7 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       expect(new Set(r.received.map((x) => x.headers["webhook-id"])).size).toBe(1)
       expect(new Set(r.received.map((x) => x.headers["persona-webhook-first-attempted-at"])).size).toBe(1)
       expect(r.received.every((x) => x.json.data.attributes.name === "account.created")).toBe(true)
-      const attempts = (yield* attemptsOf(hook.id)).reverse()
+      const attempts = [...(yield* attemptsOf(hook.id))].reverse()
       expect(attempts.map((a) => a.status === null ? null : Number(a.status))).toEqual([500, null, null, 302, 204])
       expect(attempts[0]!.response!.length).toBe(1024)
       expect(attempts[1]!.error).toMatch(/^timeout: no answer within 0.5 s/)
@@ -215,7 +215,7 @@ describe("the retry schedule under TestClock", () => {
         yield* TestClock.adjust("20 seconds")
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
       }
-      const tries = (yield* attemptsOf(hook.id)).reverse()
+      const tries = [...(yield* attemptsOf(hook.id))].reverse()
       const gaps = tries.slice(1).map((t, i) => Date.parse(t.started_at) - Date.parse(tries[i]!.started_at))
       expect(gaps[0]).toBeGreaterThanOrEqual(54_000)
       expect(gaps[0]).toBeLessThanOrEqual(66_000 + 20_000)
