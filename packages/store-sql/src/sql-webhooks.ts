@@ -24,6 +24,10 @@ import { Clock, Effect, Layer } from "effect"
 import { paginate } from "./pages.js"
 import { fromSqlError } from "./sql-errors.js"
 import { WebhookKeyring } from "./webhook-keyring.js"
+import { EventLog } from "./event-log.js"
+import { systemPrincipal } from "./demo.js"
+
+const system = { principal: systemPrincipal, channel: "library" } as const
 
 export interface WebhookRow {
   readonly seq: number
@@ -69,6 +73,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const keyring = yield* WebhookKeyring
   const guard = yield* WebhookUrlGuard
+  const events = yield* EventLog
   const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
   const problems = (changes: WebhookChanges) => {
@@ -176,8 +181,18 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           const at = (yield* now).toISOString()
           // Enabling starts the failure clock afresh; a reason is kept only while disabled by acct.
           const next = { ...row, status, updated_at: at, failing_since: status === "enabled" ? null : row.failing_since, disabled_reason: status === "disabled" ? (reason ?? null) : null }
-          yield* sql`UPDATE webhooks SET status = ${status}, updated_at = ${at}, failing_since = ${next.failing_since}, disabled_reason = ${next.disabled_reason} WHERE id = ${row.id}`
-          return toWebhook(next)
+          const webhook = toWebhook(next)
+          yield* sql.withTransaction(
+            Effect.gen(function* () {
+              yield* sql`UPDATE webhooks SET status = ${status}, updated_at = ${at}, failing_since = ${next.failing_since}, disabled_reason = ${next.disabled_reason} WHERE id = ${row.id}`
+              // acct disabling an endpoint by itself (410, 5 days of failures) is an event too.
+              if (status === "disabled" && reason !== undefined) {
+                yield* events.append([{ name: "webhook.disabled", object: { _tag: "webhook", value: webhook }, context: { data: { reason } } }], system, new Date(at))
+              }
+            })
+          )
+          if (status === "disabled" && reason !== undefined) yield* events.committed
+          return webhook
         })
       ),
     clone: (id) =>
@@ -235,4 +250,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
   return service
 })
 
-export const SqlWebhooksLive: Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effect(Webhooks, makeSqlWebhooks)
+/** Writes its own events (webhook.disabled) through an event log of its own on the same database. */
+export const SqlWebhooksLive: Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effect(Webhooks, makeSqlWebhooks).pipe(
+  Layer.provide(EventLog.Default.pipe(Layer.orDie))
+)

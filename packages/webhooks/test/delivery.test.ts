@@ -134,15 +134,19 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       const accounts = yield* Accounts
       yield* accounts.create({ accountType: "User" }, as)
       yield* until(limited, (all) => all.length >= 2)
-      let tries = yield* attemptsOf(b.id)
+      // The 429 was for the first event delivered; its retry is the one to time.
+      const limitedEvent = limited.received[0]!.headers["webhook-id"]
+      yield* until(limited, (all) => all.filter((x) => x.headers["webhook-id"] === limitedEvent).length >= 2)
+      let tries = (yield* attemptsOf(b.id)).filter((t) => t.event_id === limitedEvent)
       while (tries.length < 2) {
         yield* Effect.sleep("20 millis")
-        tries = yield* attemptsOf(b.id)
+        tries = (yield* attemptsOf(b.id)).filter((t) => t.event_id === limitedEvent)
       }
       const webhooks = yield* Webhooks
       const disabled = yield* webhooks.get(a.id)
       expect(disabled.status).toBe("disabled")
       expect(disabled.disabledReason).toContain("410 Gone")
+      expect((yield* Effect.flatMap(Events, (e) => e.list({ names: ["webhook.disabled"] }))).items.map((e) => e.object.value.id)).toEqual([a.id])
       expect(gone.received.length).toBe(1)
       const [first, second] = [...tries].reverse()
       expect(Date.parse(second!.started_at) - Date.parse(first!.started_at)).toBeGreaterThanOrEqual(1000)
@@ -166,6 +170,11 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       }
       expect(current.status).toBe("disabled")
       expect(current.disabledReason).toBe(`every attempt failed since ${sixDaysAgo} (5 days)`)
+      // An event says so (and the events API serves it like any other).
+      const said = (yield* Effect.flatMap(Events, (e) => e.list({ names: ["webhook.disabled"] }))).items
+      expect(said).toHaveLength(1)
+      expect(said[0]!.object).toMatchObject({ _tag: "webhook", value: { id: hook.id, status: "disabled" } })
+      expect(said[0]!.context.data).toEqual({ reason: current.disabledReason })
       expect(r.received).toHaveLength(1)
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )

@@ -10,51 +10,11 @@ import { Schema } from "effect"
 import { Authentication } from "../security.js"
 import { MutationHeaders } from "./api.js"
 import { schemas } from "./errors.js"
+import { toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource } from "./webhook-resource.js"
+
+export { toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource }
 
 const Strict = { onExcessProperty: "error" } as const
-
-export const WebhookAttributes = Schema.Struct({
-  status: Schema.String,
-  url: Schema.String,
-  name: Schema.NullOr(Schema.String),
-  description: Schema.NullOr(Schema.String),
-  "api-version": Schema.String,
-  "api-key-inflection": Schema.String,
-  "api-attributes-blocklist": Schema.Array(Schema.String),
-  "enabled-events": Schema.Array(Schema.String),
-  "payload-filter": Schema.NullOr(Schema.Object),
-  "created-at": Schema.String
-})
-
-export const WebhookResource = Schema.Struct({ type: Schema.Literal("webhook"), id: Schema.String, attributes: WebhookAttributes })
-export type WebhookResource = typeof WebhookResource.Type
-
-export const WebhookWithSecretResource = Schema.Struct({
-  type: Schema.Literal("webhook"),
-  id: Schema.String,
-  attributes: Schema.Struct({
-    ...WebhookAttributes.fields,
-    secret: Schema.String.annotations({ description: "The current secret (deprecated by Persona in favour of secrets)." }),
-    secrets: Schema.Array(Schema.Struct({ value: Schema.String, "expires-at": Schema.NullOr(Schema.String) }))
-  })
-})
-
-export const toWebhookResource = (w: Webhook): WebhookResource => ({
-  type: "webhook",
-  id: w.id,
-  attributes: {
-    status: w.status,
-    url: w.url,
-    name: w.name,
-    description: w.description,
-    "api-version": w.apiVersion,
-    "api-key-inflection": w.keyInflection,
-    "api-attributes-blocklist": w.attributesBlocklist,
-    "enabled-events": w.enabledEvents,
-    "payload-filter": null,
-    "created-at": w.createdAt.toISOString()
-  }
-})
 
 export const toWebhookWithSecretResource = (w: Webhook, secrets: ReadonlyArray<WebhookSecret>): typeof WebhookWithSecretResource.Type => {
   const base = toWebhookResource(w)
