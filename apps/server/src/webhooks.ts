@@ -1,7 +1,7 @@
 /** Handlers of the Persona webhooks API: wire → Webhooks port → wire, scopes webhook.read / webhook.write. */
 import { AcctApi, CurrentPrincipal, PersonaErrors, toWebhookAttemptResource, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
 import { makeWebhookQueue, dbFailures } from "@acct/store-sql"
-import { requireScope, type Scope, Webhooks, type WebhooksError } from "@acct/core"
+import { requireScope, type Scope, type WebhookChanges, Webhooks, type WebhooksError } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
 import { pageLinks } from "./persona.js"
@@ -15,6 +15,25 @@ const allowed = (scope: Scope, doing: string) =>
 /** Checks the scope, runs the use of the port, and answers failures in Persona's format. */
 const persona = <A, R>(scope: Scope, doing: string, effect: Effect.Effect<A, WebhooksError, R>) =>
   Effect.mapError(Effect.zipRight(allowed(scope, doing), effect), PersonaErrors.toPersonaError)
+
+/** The request's attributes as the port's changes (create and update take the same ones). */
+const changesOf = (a: {
+  readonly name?: string | undefined
+  readonly url?: string | undefined
+  readonly description?: string | null | undefined
+  readonly "enabled-events"?: ReadonlyArray<string> | undefined
+  readonly "api-key-inflection"?: WebhookChanges["keyInflection"]
+  readonly "api-attributes-blocklist"?: ReadonlyArray<string> | undefined
+  readonly "api-version"?: string | undefined
+}): WebhookChanges => ({
+  name: a.name,
+  url: a.url,
+  description: a.description,
+  enabledEvents: a["enabled-events"],
+  keyInflection: a["api-key-inflection"],
+  attributesBlocklist: a["api-attributes-blocklist"],
+  apiVersion: a["api-version"]
+})
 
 const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
 const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
@@ -38,15 +57,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
         const a = payload.data.attributes
         return write(
           Effect.map(
-            webhooks.create({
-              name: a.name,
-              url: a.url,
-              description: a.description,
-              enabledEvents: a["enabled-events"],
-              keyInflection: a["api-key-inflection"],
-              attributesBlocklist: a["api-attributes-blocklist"],
-              apiVersion: a["api-version"]
-            }),
+            webhooks.create({ ...changesOf(a), name: a.name, url: a.url, enabledEvents: a["enabled-events"] }),
             (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })
           )
         )
@@ -55,17 +66,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
       .handle("updateWebhook", ({ path, payload }) => {
         const a = payload.data?.attributes ?? {}
         return write(
-          document(
-            webhooks.update(path.webhookId, {
-              name: a.name,
-              url: a.url,
-              description: a.description,
-              enabledEvents: a["enabled-events"],
-              keyInflection: a["api-key-inflection"],
-              attributesBlocklist: a["api-attributes-blocklist"],
-              apiVersion: a["api-version"]
-            })
-          )
+          document(webhooks.update(path.webhookId, changesOf(a)))
         )
       })
       .handle("enableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "enabled"))))

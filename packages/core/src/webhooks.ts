@@ -44,6 +44,22 @@ export class Webhook extends Schema.Class<Webhook>("Webhook")({
   }
 }
 
+/** One delivery attempt, as logged: when, how it ended, how long it took, the answer's start. */
+export interface WebhookAttempt {
+  readonly deliveryId: string
+  readonly webhookId: string
+  readonly eventId: string
+  /** 1 for the first attempt of the delivery. */
+  readonly attempt: number
+  readonly startedAt: Date
+  readonly durationMs: number
+  /** The receiver's HTTP status; null when it gave no answer (see error). */
+  readonly status: number | null
+  readonly error: string | null
+  /** The first KB of the answer's body. */
+  readonly response: string | null
+}
+
 export interface WebhookSecret {
   readonly value: string
   /** When a rotated-out secret stops being used; null for the current one. */

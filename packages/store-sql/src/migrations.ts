@@ -6,12 +6,16 @@ import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 
-const initial = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
+/** An auto-increment primary key: the one column type that differs between the dialects. */
+const serialKey = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
     pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
     orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
   })
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
   yield* sql`CREATE TABLE account_types (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -151,10 +155,7 @@ const rateLimits = Effect.gen(function* () {
 
 const events = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
+  const serial = serialKey(sql)
   // Every committed change's events (event-log.ts), written in the change's transaction. `seq`
   // is commit order (the feed's cursor); payload and context are the domain's JSON. No foreign
   // key to accounts: some events (a webhook endpoint's) are about other objects.
@@ -180,10 +181,7 @@ const events = Effect.gen(function* () {
 
 const webhooks = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
+  const serial = serialKey(sql)
   // Webhook endpoints (Persona's `webhook` resource). Lists are JSON text.
   yield* sql`CREATE TABLE webhooks (
     seq ${serial},

@@ -23,7 +23,7 @@
  * What they would add here — a locked claim that skips rows other workers hold — is the single
  * `FOR UPDATE SKIP LOCKED` below.
  */
-import { randomAlphanumeric, Webhook } from "@acct/core"
+import { randomAlphanumeric, type Webhook, type WebhookAttempt } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
@@ -60,6 +60,18 @@ export interface AttemptRow {
   readonly error: string | null
   readonly response: string | null
 }
+
+const toAttempt = (row: AttemptRow): WebhookAttempt => ({
+  deliveryId: row.delivery_id,
+  webhookId: row.webhook_id,
+  eventId: row.event_id,
+  attempt: Number(row.attempt),
+  startedAt: new Date(row.started_at),
+  durationMs: Number(row.duration_ms),
+  status: row.status === null ? null : Number(row.status),
+  error: row.error,
+  response: row.response
+})
 
 /** An event as the queue needs it. */
 export interface QueuedEvent {
@@ -231,7 +243,7 @@ export const makeWebhookQueue = Effect.gen(function* () {
 
     /** An endpoint's attempts, newest first. */
     attempts: (webhookId: string, limit: number) =>
-      sql<AttemptRow>`SELECT * FROM webhook_attempts WHERE webhook_id = ${webhookId} ORDER BY seq DESC LIMIT ${limit}`,
+      Effect.map(sql<AttemptRow>`SELECT * FROM webhook_attempts WHERE webhook_id = ${webhookId} ORDER BY seq DESC LIMIT ${limit}`, (rows) => rows.map(toAttempt)),
 
     /** An endpoint's deliveries, newest first. */
     deliveries: (webhookId: string, limit: number) =>

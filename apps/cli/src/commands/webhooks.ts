@@ -178,13 +178,13 @@ const deliveries = Command.make(
       const rows = yield* dbFailures(queue.attempts(webhook.id, o.size))
       yield* output(
         o.json,
-        () => ({ data: rows.map((r) => ({ deliveryId: r.delivery_id, eventId: r.event_id, attempt: Number(r.attempt), startedAt: r.started_at, durationMs: Number(r.duration_ms), status: r.status === null ? null : Number(r.status), error: r.error, response: r.response })) }),
+        () => ({ data: rows.map((a) => ({ ...a, startedAt: a.startedAt.toISOString() })) }),
         () =>
           rows.length === 0
             ? `No delivery attempts to ${webhook.id} yet.`
             : table(
                 ["AT", "EVENT", "ATTEMPT", "STATUS", "MS", "ANSWER"],
-                rows.map((r) => [r.started_at, r.event_id, String(r.attempt), r.status === null ? "-" : String(r.status), String(r.duration_ms), (r.error ?? r.response ?? "").replace(/\s+/g, " ").slice(0, 60) || "-"])
+                rows.map((a) => [a.startedAt.toISOString(), a.eventId, String(a.attempt), a.status === null ? "-" : String(a.status), String(a.durationMs), (a.error ?? a.response ?? "").replace(/\s+/g, " ").slice(0, 60) || "-"])
               )
       )
     })

@@ -4,11 +4,11 @@
  * schemas. The signing secret appears only in the answers that make one (create, clone,
  * rotate-secret).
  */
-import { KeyInflection, type Webhook, type WebhookSecret } from "@acct/core"
+import { KeyInflection, type Webhook, type WebhookAttempt, type WebhookSecret } from "@acct/core"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../security.js"
-import { MutationHeaders } from "./api.js"
+import { MutationHeaders, PageSize } from "./api.js"
 import { schemas } from "./errors.js"
 import { toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource } from "./webhook-resource.js"
 
@@ -89,11 +89,6 @@ export const WebhookList = Schema.Struct({
   data: Schema.Array(WebhookResource),
   links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) })
 })
-
-const PageSize = Schema.NumberFromString.pipe(
-  Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
-  Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
-)
 
 const webhookId = HttpApiSchema.param("webhookId", Schema.String)
 
@@ -224,27 +219,18 @@ export const applyBlocklist = <D extends { readonly data: { readonly attributes:
   return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload } } }
 }
 
-/** An attempt as the attempts list answers it (from the attempt log's columns). */
-export const toWebhookAttemptResource = (row: {
-  readonly delivery_id: string
-  readonly event_id: string
-  readonly attempt: number
-  readonly started_at: string
-  readonly duration_ms: number
-  readonly status: number | null
-  readonly error: string | null
-  readonly response: string | null
-}): WebhookAttemptResource => ({
+/** An attempt as the attempts list answers it. */
+export const toWebhookAttemptResource = (a: WebhookAttempt): WebhookAttemptResource => ({
   type: "webhook-attempt",
-  id: `${row.delivery_id}.${row.attempt}`,
+  id: `${a.deliveryId}.${a.attempt}`,
   attributes: {
-    "delivery-id": row.delivery_id,
-    "event-id": row.event_id,
-    attempt: Number(row.attempt),
-    "started-at": row.started_at,
-    "duration-ms": Number(row.duration_ms),
-    status: row.status === null ? null : Number(row.status),
-    error: row.error,
-    response: row.response
+    "delivery-id": a.deliveryId,
+    "event-id": a.eventId,
+    attempt: a.attempt,
+    "started-at": a.startedAt.toISOString(),
+    "duration-ms": a.durationMs,
+    status: a.status,
+    error: a.error,
+    response: a.response
   }
 })
