@@ -50,12 +50,12 @@ const withSecret = (made: WebhookWithSecrets, what: string) =>
 const webhookArg = Args.text({ name: "webhook" }).pipe(Args.withDescription("the webhook's id (wbh_…)"))
 
 const settings = {
-  name: Options.text("name").pipe(Options.withDescription("what the endpoint is, e.g. crm-sync")),
-  url: Options.text("url").pipe(Options.withDescription("where events are POSTed: https (http only for hosts in ACCT_WEBHOOK_ALLOWED_HOSTS)")),
-  events: Options.text("event").pipe(Options.withDescription("an event name to deliver (repeat), or * for all, e.g. account.created"), Options.repeated),
-  description: Options.text("description").pipe(Options.optional),
+  name: Options.text("name").pipe(Options.withPseudoName("NAME"), Options.withDescription("what the endpoint is, e.g. crm-sync")),
+  url: Options.text("url").pipe(Options.withPseudoName("URL"), Options.withDescription("where events are POSTed: https (http only for hosts in ACCT_WEBHOOK_ALLOWED_HOSTS)")),
+  events: Options.text("event").pipe(Options.withPseudoName("EVENT"), Options.withDescription("an event name to deliver (repeat), or * for all, e.g. account.created"), Options.repeated),
+  description: Options.text("description").pipe(Options.withPseudoName("TEXT"), Options.withDescription("what the endpoint is for, for people reading the list"), Options.optional),
   inflection: Options.choice("inflection", KeyInflection.literals).pipe(Options.withDescription("key inflection of the bodies (default kebab)"), Options.optional),
-  blocklist: Options.text("blocklist").pipe(Options.withDescription("an attribute left out of bodies (repeat): name-last, address-*, /data/attributes/fields/*-number"), Options.repeated)
+  blocklist: Options.text("blocklist").pipe(Options.withPseudoName("ATTRIBUTE"), Options.withDescription("an attribute left out of bodies (repeat): name-last, address-*, /data/attributes/fields/*-number"), Options.repeated)
 }
 
 const create = Command.make(
