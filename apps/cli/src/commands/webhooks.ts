@@ -54,7 +54,7 @@ const settings = {
   url: Options.text("url").pipe(Options.withPseudoName("URL"), Options.withDescription("where events are POSTed: https (http only for hosts in ACCT_WEBHOOK_ALLOWED_HOSTS)")),
   events: Options.text("event").pipe(Options.withPseudoName("EVENT"), Options.withDescription("an event name to deliver (repeat), or * for all, e.g. account.created"), Options.repeated),
   description: Options.text("description").pipe(Options.withPseudoName("TEXT"), Options.withDescription("what the endpoint is for, for people reading the list"), Options.optional),
-  inflection: Options.choice("inflection", KeyInflection.literals).pipe(Options.withDescription("key inflection of the bodies (default kebab)"), Options.optional),
+  inflection: Options.choice("inflection", KeyInflection.literals).pipe(Options.withPseudoName("INFLECTION"), Options.withDescription("key inflection of the bodies: kebab (default), camel or snake"), Options.optional),
   blocklist: Options.text("blocklist").pipe(Options.withPseudoName("ATTRIBUTE"), Options.withDescription("an attribute left out of bodies (repeat): name-last, address-*, /data/attributes/fields/*-number"), Options.repeated)
 }
 
