@@ -5,8 +5,8 @@
 import { InvalidRequest, KeyInflection, type Webhook, Webhooks, type WebhookWithSecrets } from "@acct/core"
 import { dispatcherOptions, replayEvents, runDispatcher, webhooksLayer } from "@acct/webhooks"
 import { dbFailures, makeWebhookQueue } from "@acct/store-sql"
-import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Option } from "effect"
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Console, Effect, Layer, Option, Schema } from "effect"
 import { local, output, store } from "../context.js"
 import { details, table } from "../table.js"
 
@@ -54,7 +54,14 @@ const settings = {
   url: Options.text("url").pipe(Options.withPseudoName("URL"), Options.withDescription("where events are POSTed: https (http only for hosts in ACCT_WEBHOOK_ALLOWED_HOSTS)")),
   events: Options.text("event").pipe(Options.withPseudoName("EVENT"), Options.withDescription("an event name to deliver (repeat), or * for all, e.g. account.created"), Options.repeated),
   description: Options.text("description").pipe(Options.withPseudoName("TEXT"), Options.withDescription("what the endpoint is for, for people reading the list"), Options.optional),
-  inflection: Options.choice("inflection", KeyInflection.literals).pipe(Options.withPseudoName("INFLECTION"), Options.withDescription("key inflection of the bodies: kebab (default), camel or snake"), Options.optional),
+  inflection: Options.text("inflection").pipe(
+    Options.withPseudoName("INFLECTION"),
+    Options.withDescription("key inflection of the bodies: kebab (default), camel or snake"),
+    Options.mapEffect((text) =>
+      Schema.is(KeyInflection)(text) ? Effect.succeed(text) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--inflection: expected kebab, camel or snake, got ${JSON.stringify(text)}`)))
+    ),
+    Options.optional
+  ),
   blocklist: Options.text("blocklist").pipe(Options.withPseudoName("ATTRIBUTE"), Options.withDescription("an attribute left out of bodies (repeat): name-last, address-*, /data/attributes/fields/*-number"), Options.repeated)
 }
 
