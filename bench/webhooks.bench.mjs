@@ -66,7 +66,11 @@ const drive = async (bases, eventsPerSecond, duration) => {
     const wait = due - performance.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     const i = n++
-    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${accounts[i % accounts.length]}/add-tag`, { meta: { "tag-name": `b${run}-${i}` } }).then(() => {
+    // Add a tag, then take it off again: two events each, and no account reaches the tag limit.
+    const account = accounts[i % accounts.length]
+    const round = Math.floor(i / accounts.length)
+    const change = round % 2 === 0 ? "add-tag" : "remove-tag"
+    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } }).then(() => {
       changes.push({ committed: Date.now() })
       inFlight.delete(p)
     })
