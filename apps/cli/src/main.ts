@@ -15,6 +15,7 @@ import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
 import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
+import { eventsCommand, webhooksCommand } from "./commands/webhooks.js"
 import { lifecycleCommands } from "./commands/lifecycle.js"
 import { runCommand } from "./commands/run.js"
 import { runCli } from "./cli-app.js"
@@ -40,7 +41,7 @@ Accounts can also live elsewhere, with the same commands:
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
   acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, webhooksCommand, eventsCommand, doctorCommand])
 )
 
 const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }

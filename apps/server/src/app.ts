@@ -30,11 +30,13 @@ import { apiEdge, edge } from "./edge.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { OpsLive } from "./ops.js"
 import { PersonaLive } from "./persona.js"
+import { WebhooksLive } from "./webhooks.js"
+import { dispatcherInBackground, webhooksLayer } from "@acct/webhooks"
 import { SoftwareOneLive } from "./softwareone.js"
 
 const apiLive = (rateLimit: RateLimitOptions) =>
   HttpApiBuilder.api(AcctApi).pipe(
-    Layer.provide([PersonaLive, SoftwareOneLive, OpsLive]),
+    Layer.provide([PersonaLive, WebhooksLive, SoftwareOneLive, OpsLive]),
     Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit)])
   )
 
@@ -95,6 +97,10 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)))),
         Layer.provideMerge(RateLimitCounters.layer),
         Layer.provideMerge(KnownKeys.layer),
+        // Webhook deliveries run beside the requests, on the same store (not in gateway mode:
+        // the events are the upstream's).
+        Layer.provideMerge(gateway ? Layer.empty : dispatcherInBackground),
+        Layer.provideMerge(webhooksLayer(database)),
         Layer.provideMerge(DatabaseFile.layer(database)),
         Layer.provideMerge(store),
         Layer.provideMerge(InFlight.layer),

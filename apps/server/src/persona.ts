@@ -135,7 +135,7 @@ const createOrUpsert = (
 }
 
 /** `links.prev` / `links.next` for a page: the same query, another cursor. */
-const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
+export const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
   const link = (name: "after" | "before", cursor: string | null) => {
     if (cursor === null) return null
     const url = new URL(request.url, "http://acct")

@@ -11,6 +11,7 @@ import type { EmittedEvent } from "./engine.js"
 import type { AccountsError } from "./errors.js"
 import { AccountId, ActionRunId, idSchema } from "./ids.js"
 import { Actor, Channel } from "./principal.js"
+import { Webhook } from "./webhooks.js"
 
 export const EventId = idSchema("evt", "EventId", "an event")
 export type EventId = typeof EventId.Type
@@ -71,7 +72,9 @@ export type EventContext = typeof EventContext.Type
 /** The object an event is about, as the domain knows it; its type names the API resource. */
 export const EventObject = Schema.Union(
   Schema.TaggedStruct("account", { value: Account }),
-  Schema.TaggedStruct("workflow-run", { value: ActionRun })
+  Schema.TaggedStruct("workflow-run", { value: ActionRun }),
+  /** acct's own: a webhook endpoint acct changed by itself (disabled after 410 or 5 days of failures). */
+  Schema.TaggedStruct("webhook", { value: Webhook })
 )
 export type EventObject = typeof EventObject.Type
 
@@ -96,7 +99,8 @@ export interface NewEvent {
 }
 
 export const objectId = (object: EventObject): string => object.value.id
-export const objectAccountId = (object: EventObject): AccountId => (object._tag === "account" ? object.value.id : object.value.accountId)
+export const objectAccountId = (object: EventObject): AccountId | null =>
+  object._tag === "account" ? object.value.id : object._tag === "workflow-run" ? object.value.accountId : null
 
 const accountEvent = (name: string, account: Account, context: EventContext = {}): NewEvent => ({ name, object: { _tag: "account", value: account }, context })
 

@@ -5,7 +5,7 @@
 import { Schema } from "effect"
 import { Forbidden } from "./errors.js"
 
-export const Scope = Schema.Literal("account.read", "account.write", "account.action", "account.redact", "admin")
+export const Scope = Schema.Literal("account.read", "account.write", "account.action", "account.redact", "webhook.read", "webhook.write", "admin")
 export type Scope = typeof Scope.Type
 export const allScopes: ReadonlyArray<Scope> = Scope.literals
 

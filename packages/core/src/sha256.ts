@@ -1,7 +1,8 @@
 /**
- * SHA-256 (FIPS 180-4) over UTF-8 text, in plain TypeScript: core stays free of platform
+ * SHA-256 (FIPS 180-4) over UTF-8 text or bytes, in plain TypeScript: core stays free of platform
  * imports (node:crypto) and synchronous (Web Crypto's digest is async). Used for idempotency
- * fingerprints, where inputs are small; the output equals node:crypto's hex digest.
+ * fingerprints and webhook signatures (webhook-signing.ts), where inputs are small; the output
+ * equals node:crypto's digest.
  */
 const primes = (count: number): Array<number> => {
   const out: Array<number> = []
@@ -16,8 +17,8 @@ const H0 = Uint32Array.from(primes(8), (p) => fraction32(Math.sqrt(p)))
 
 const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n))
 
-export const sha256Hex = (text: string): string => {
-  const bytes = new TextEncoder().encode(text)
+/** The SHA-256 digest of `bytes` (32 bytes). */
+export const sha256Bytes = (bytes: Uint8Array): Uint8Array => {
   const padded = new Uint8Array(((bytes.length + 9 + 63) >> 6) << 6)
   padded.set(bytes)
   padded[bytes.length] = 0x80
@@ -56,5 +57,12 @@ export const sha256Hex = (text: string): string => {
     h[6] = h[6]! + g
     h[7] = h[7]! + hh
   }
-  return Array.from(h, (x) => x.toString(16).padStart(8, "0")).join("")
+  const out = new Uint8Array(32)
+  const outView = new DataView(out.buffer)
+  h.forEach((x, i) => outView.setUint32(i * 4, x))
+  return out
 }
+
+export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+
+export const sha256Hex = (text: string): string => toHex(sha256Bytes(new TextEncoder().encode(text)))

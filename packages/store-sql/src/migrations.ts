@@ -6,12 +6,16 @@ import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 
-const initial = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
+/** An auto-increment primary key: the one column type that differs between the dialects. */
+const serialKey = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
     pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
     orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
   })
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
   yield* sql`CREATE TABLE account_types (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -151,10 +155,7 @@ const rateLimits = Effect.gen(function* () {
 
 const events = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
+  const serial = serialKey(sql)
   // Every committed change's events (event-log.ts), written in the change's transaction. `seq`
   // is commit order (the feed's cursor); payload and context are the domain's JSON. No foreign
   // key to accounts: some events (a webhook endpoint's) are about other objects.
@@ -178,12 +179,86 @@ const events = Effect.gen(function* () {
   yield* sql`DROP TABLE outbox`
 })
 
+const webhooks = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
+  // Webhook endpoints (Persona's `webhook` resource). Lists are JSON text.
+  yield* sql`CREATE TABLE webhooks (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    description TEXT,
+    status TEXT NOT NULL,
+    enabled_events TEXT NOT NULL,
+    key_inflection TEXT NOT NULL,
+    attributes_blocklist TEXT NOT NULL,
+    api_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    failing_since TEXT,
+    disabled_reason TEXT
+  )`
+  // Signing secrets, AES-256-GCM encrypted (webhook-keyring.ts): the current one has no
+  // expiry; a rotated-out one signs too until expires_at.
+  yield* sql`CREATE TABLE webhook_secrets (
+    seq ${serial},
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT
+  )`
+  yield* sql`CREATE INDEX webhook_secrets_webhook ON webhook_secrets(webhook_id, seq)`
+  // One row per event per endpoint (and per replay: generation 1, 2, …): the delivery's state,
+  // attempts so far, when it is next due, and the lease of the dispatcher working on it.
+  yield* sql`CREATE TABLE webhook_deliveries (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+    event_id TEXT NOT NULL,
+    event_seq BIGINT NOT NULL,
+    generation INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    lease_until TEXT,
+    lease_token TEXT,
+    first_attempted_at TEXT,
+    finished_at TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (webhook_id, event_id, generation)
+  )`
+  yield* sql`CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, webhook_id, next_attempt_at)`
+  yield* sql`CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, seq)`
+  // Every attempt: when, how it ended, how long it took, the first KB of the answer.
+  yield* sql`CREATE TABLE webhook_attempts (
+    seq ${serial},
+    delivery_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    response TEXT
+  )`
+  yield* sql`CREATE INDEX webhook_attempts_webhook ON webhook_attempts(webhook_id, seq)`
+  yield* sql`CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, seq)`
+  // How far the dispatchers have turned events into deliveries (one row, id 1).
+  yield* sql`CREATE TABLE webhook_cursor (
+    id INTEGER PRIMARY KEY,
+    event_seq BIGINT NOT NULL
+  )`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
   "0003_http_idempotency": httpIdempotency,
   "0004_rate_limits": rateLimits,
-  "0007_events": events
+  "0007_events": events,
+  "0008_webhooks": webhooks
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

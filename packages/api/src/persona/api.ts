@@ -57,7 +57,8 @@ export const MutationHeaders = Schema.Struct({
   )
 })
 
-const PageSize = Schema.NumberFromString.pipe(
+/** page[size]: 1–100 (Persona's bounds). */
+export const PageSize = Schema.NumberFromString.pipe(
   Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
   Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
 )

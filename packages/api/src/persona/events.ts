@@ -6,6 +6,7 @@
  */
 import { AcctEvent, type EventContext, type EventObject, objectAccountId } from "@acct/core"
 import { Schema } from "effect"
+import { fromWebhookResource, toWebhookResource, WebhookResource } from "./webhook-resource.js"
 import { AccountResource, fromAccountResource, fromWorkflowRunResource, toAccountResource, toWorkflowRunResource, WorkflowRunResource } from "./resources.js"
 
 export const EventResource = Schema.Struct({
@@ -14,7 +15,7 @@ export const EventResource = Schema.Struct({
   attributes: Schema.Struct({
     name: Schema.String,
     "created-at": Schema.String,
-    payload: Schema.Struct({ data: Schema.Union(AccountResource, WorkflowRunResource) }),
+    payload: Schema.Struct({ data: Schema.Union(AccountResource, WorkflowRunResource, WebhookResource) }),
     context: Schema.Record({ key: Schema.String, value: Schema.Unknown })
   })
 })
@@ -33,7 +34,8 @@ const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUp
 export const toWireContext = (context: EventContext): Record<string, unknown> =>
   Object.fromEntries(Object.entries(context).flatMap(([k, v]) => (v === undefined ? [] : [[kebab(k), v]])))
 
-const toObjectResource = (object: EventObject) => (object._tag === "account" ? toAccountResource(object.value) : toWorkflowRunResource(object.value))
+const toObjectResource = (object: EventObject) =>
+  object._tag === "account" ? toAccountResource(object.value) : object._tag === "workflow-run" ? toWorkflowRunResource(object.value) : toWebhookResource(object.value)
 
 export const toEventResource = (event: AcctEvent): EventResource => ({
   type: "event",
@@ -52,7 +54,12 @@ export const toEventResource = (event: AcctEvent): EventResource => ({
  */
 export const fromEventResource = (r: EventResource): AcctEvent => {
   const data = r.attributes.payload.data
-  const object: EventObject = data.type === "account" ? { _tag: "account", value: fromAccountResource(data) } : { _tag: "workflow-run", value: fromWorkflowRunResource(data) }
+  const object: EventObject =
+    data.type === "account"
+      ? { _tag: "account", value: fromAccountResource(data) }
+      : data.type === "workflow-run"
+        ? { _tag: "workflow-run", value: fromWorkflowRunResource(data) }
+        : { _tag: "webhook", value: fromWebhookResource(data) }
   return new AcctEvent({
     id: r.id as AcctEvent["id"],
     seq: 0,

@@ -1,0 +1,179 @@
+// Webhooks: commit-to-receiver latency (p50/p99) with the receiver on loopback, at a sustained
+// event rate (BENCH_WEBHOOK_RATE events/s, default 200, for BENCH_SECONDS, default 60), on SQLite
+// with one server and on Postgres with 2 replicas (when reachable: BENCH_POSTGRES_URL). Then the
+// rate is doubled step by step (BENCH_STEP_SECONDS each, default 10) until the backlog grows:
+// the highest rate whose deliveries kept up is printed. Every run also counts lost events (none
+// allowed) and duplicates (none without kills). Baseline: a plain POST to the same receiver
+// from this process, to read latency as a multiple of one loopback round trip.
+// Goal: p99 ≤ 250 ms at 200 events/s, zero lost.
+import Database from "better-sqlite3"
+import pg from "pg"
+import { createServer } from "node:http"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { startProcess, stopProcess } from "./processes.mjs"
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 60)
+const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 10)
+const rate = Number(process.env.BENCH_WEBHOOK_RATE ?? 200)
+const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
+const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
+const postgresUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+
+/** The receiver: notes when each event id first arrived and how often. */
+const receiver = async () => {
+  const seen = new Map()
+  const http = createServer((request, response) => {
+    const id = request.headers["webhook-id"]
+    request.resume()
+    request.on("end", () => {
+      const now = Date.now()
+      const entry = seen.get(id)
+      if (entry) entry.count++
+      else seen.set(id, { at: now, count: 1 })
+      response.writeHead(204).end()
+    })
+  })
+  await new Promise((r) => http.listen(0, "127.0.0.1", r))
+  return { url: `http://127.0.0.1:${http.address().port}/hook`, seen, close: () => new Promise((r) => http.close(r)) }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+const call = async (base, method, url, body) => {
+  const response = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, ...(body ? { body: JSON.stringify(body) } : {}) })
+  return response.json()
+}
+
+/**
+ * Drives add-tag (2 events each) at `eventsPerSecond` for `duration` s through the servers in
+ * turn; answers each change's commit time (its answer's arrival) with its event ids read back.
+ */
+let runs = 0
+const drive = async (bases, eventsPerSecond, duration) => {
+  // A tag never added before: each change makes its two events.
+  const run = runs++
+  const accounts = (await call(bases[0], "GET", "/api/v1/accounts?page%5Bsize%5D=100")).data.map((a) => a.id)
+  const changes = []
+  const interval = 2000 / eventsPerSecond
+  const startedAt = performance.now()
+  let n = 0
+  const inFlight = new Set()
+  while (performance.now() - startedAt < duration * 1000) {
+    const due = startedAt + n * interval
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const i = n++
+    // Add a tag, then take it off again: two events each, and no account reaches the tag limit.
+    const account = accounts[i % accounts.length]
+    const round = Math.floor(i / accounts.length)
+    const change = round % 2 === 0 ? "add-tag" : "remove-tag"
+    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } }).then(() => {
+      changes.push({ committed: Date.now() })
+      inFlight.delete(p)
+    })
+    inFlight.add(p)
+  }
+  await Promise.all(inFlight)
+  return changes
+}
+
+/** Every event committed since `since` (id and creation time), read from the database. */
+const eventsSince = async (database, since) => {
+  if (database.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: database })
+    await client.connect()
+    try {
+      return (await client.query("SELECT id, created_at FROM events WHERE created_at >= $1", [since])).rows.map((r) => ({ id: r.id, createdAt: Date.parse(r.created_at) }))
+    } finally {
+      await client.end()
+    }
+  }
+  const db = new Database(database, { readonly: true })
+  try {
+    return db.prepare("SELECT id, created_at FROM events WHERE created_at >= ?").all(since).map((r) => ({ id: r.id, createdAt: Date.parse(r.created_at) }))
+  } finally {
+    db.close()
+  }
+}
+
+const measure = async (database, bases, sink, eventsPerSecond, duration) => {
+  const since = new Date().toISOString()
+  await drive(bases, eventsPerSecond, duration)
+  const drainStart = Date.now()
+  const events = await eventsSince(database, since)
+  // Wait for the tail (at most 30 s), then count.
+  while (Date.now() - drainStart < 30_000 && events.some((e) => !sink.seen.has(e.id))) await new Promise((r) => setTimeout(r, 100))
+  const latencies = events.filter((e) => sink.seen.has(e.id)).map((e) => sink.seen.get(e.id).at - e.createdAt).sort((a, b) => a - b)
+  const lost = events.filter((e) => !sink.seen.has(e.id)).length
+  const duplicates = events.reduce((sum, e) => sum + Math.max(0, (sink.seen.get(e.id)?.count ?? 1) - 1), 0)
+  return { events: events.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), lost, duplicates, drainMs: Date.now() - drainStart }
+}
+
+const baseline = async (sink) => {
+  const times = []
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now()
+    await fetch(sink.url, { method: "POST", headers: { "webhook-id": `base_${i}` }, body: "{}" })
+    times.push(performance.now() - t)
+  }
+  times.sort((a, b) => a - b)
+  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+}
+
+const report = (label, m, base) =>
+  console.log(
+    `${label}: ${m.events} events, p50 ${m.p50} ms (${(m.p50 / base.p50).toFixed(0)}× a loopback POST), p99 ${m.p99} ms, max ${m.max} ms, lost ${m.lost}, duplicates ${m.duplicates}${m.p99 <= 250 && m.lost === 0 ? "  ✓ goal" : "  ✗ goal (p99 ≤ 250 ms, 0 lost)"}`
+  )
+
+const scenario = async (label, startServers) => {
+  const sink = await receiver()
+  const base = await baseline(sink)
+  const { bases, stop, database } = await startServers()
+  try {
+    const made = await call(bases[0], "POST", "/api/v1/webhooks", { data: { attributes: { name: "bench", url: sink.url, "enabled-events": ["*"] } } })
+    await call(bases[0], "POST", `/api/v1/webhooks/${made.data.id}/enable`)
+    report(`${label}, ${rate} events/s for ${seconds} s`, await measure(database, bases, sink, rate, seconds), base)
+    let best = rate
+    for (let r = rate * 2; r <= 6400; r *= 2) {
+      const m = await measure(database, bases, sink, r, stepSeconds)
+      const kept = m.lost === 0 && m.drainMs < 2000 && m.events >= r * stepSeconds * 0.9
+      console.log(`  ${r} events/s: ${m.events} events in ${stepSeconds} s, p99 ${m.p99} ms, drained ${m.drainMs} ms after the load${kept ? "" : " — backlog grew"}`)
+      if (!kept) break
+      best = r
+    }
+    console.log(`  highest sustained rate: ${best} events/s (the next step's backlog grew, or its load could not be offered)`)
+  } finally {
+    await stop()
+    await sink.close()
+  }
+}
+
+const env = (database) => ({ HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", LOG_LEVEL: "Info", ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_KEY: Buffer.alloc(32, 3).toString("base64"), ACCT_WEBHOOK_CONCURRENCY: "16" })
+
+await scenario("SQLite, 1 server", async () => {
+  const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-bench-")), "acct.db")
+  const child = await startProcess(server, { ...env(database), PORT: "18180" })
+  return { database, bases: ["http://127.0.0.1:18180"], stop: () => stopProcess(child) }
+})
+
+const admin = new pg.Client({ connectionString: postgresUrl })
+const reachable = await admin.connect().then(() => true, () => false)
+if (!reachable) console.log(`Postgres at ${postgresUrl} unreachable: skipping the 2-replica run`)
+else {
+  const name = `acct_wh_bench_${Date.now()}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = Object.assign(new URL(postgresUrl), { pathname: `/${name}` }).toString()
+  try {
+    await scenario("Postgres, 2 replicas", async () => {
+      const a = await startProcess(server, { ...env(url), PORT: "18181" })
+      const b = await startProcess(server, { ...env(url), PORT: "18182" })
+      return { database: url, bases: ["http://127.0.0.1:18181", "http://127.0.0.1:18182"], stop: () => Promise.all([stopProcess(a), stopProcess(b)]) }
+    })
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The webhook delivery queue: one row per (event, endpoint) — per replay too — and one per
+ * attempt. Every step is its own short transaction, and no transaction is open while a POST is
+ * in flight:
+ *
+ * 1. fan-out: under the cursor row's lock, events after the cursor become delivery rows for the
+ *    endpoints that want them, and the cursor moves on — in one transaction, so a crash either
+ *    did all of it or none (`INSERT … ON CONFLICT DO NOTHING` makes a repeat harmless);
+ * 2. claim: due rows of one endpoint are leased (`lease_until`, `lease_token`) by one
+ *    dispatcher. On Postgres the claim selects with `FOR UPDATE SKIP LOCKED`, so replicas
+ *    claiming together take different rows and never wait on each other; on SQLite one writer
+ *    at a time makes the same statement exclusive;
+ * 3. finish: the attempt is logged and the row delivered, failed, or due again later — only by
+ *    the holder of the lease (the token), so a dispatcher that outlived its lease records
+ *    nothing over another's work.
+ *
+ * A dispatcher killed between claim and finish leaves a lease that expires: the row is sent
+ * again (same event, same `webhook-id`) — the only way a duplicate arises.
+ *
+ * Why not pg-boss or graphile-worker: both are Postgres-only job runners with their own schema,
+ * and acct must queue the same way on SQLite (its default store); the deliveries also belong
+ * beside the endpoints and events they join (one database, one backup, one migration path).
+ * What they would add here — a locked claim that skips rows other workers hold — is the single
+ * `FOR UPDATE SKIP LOCKED` below.
+ */
+import { randomAlphanumeric, type Webhook, type WebhookAttempt } from "@acct/core"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
+import { toWebhook, type WebhookRow } from "./sql-webhooks.js"
+
+export type DeliveryState = "pending" | "delivered" | "failed"
+
+export interface DeliveryRow {
+  readonly seq: number | string
+  readonly id: string
+  readonly webhook_id: string
+  readonly event_id: string
+  readonly event_seq: number | string
+  readonly generation: number
+  readonly state: DeliveryState
+  readonly attempts: number
+  readonly next_attempt_at: string
+  readonly lease_until: string | null
+  readonly lease_token: string | null
+  readonly first_attempted_at: string | null
+  readonly finished_at: string | null
+  readonly created_at: string
+}
+
+export interface AttemptRow {
+  readonly seq: number | string
+  readonly delivery_id: string
+  readonly webhook_id: string
+  readonly event_id: string
+  readonly attempt: number
+  readonly started_at: string
+  readonly duration_ms: number
+  readonly status: number | null
+  readonly error: string | null
+  readonly response: string | null
+}
+
+const toAttempt = (row: AttemptRow): WebhookAttempt => ({
+  deliveryId: row.delivery_id,
+  webhookId: row.webhook_id,
+  eventId: row.event_id,
+  attempt: Number(row.attempt),
+  startedAt: new Date(row.started_at),
+  durationMs: Number(row.duration_ms),
+  status: row.status === null ? null : Number(row.status),
+  error: row.error,
+  response: row.response
+})
+
+/** An event as the queue needs it. */
+export interface QueuedEvent {
+  readonly seq: number
+  readonly id: string
+  readonly name: string
+}
+
+export interface AttemptRecord {
+  readonly startedAt: Date
+  readonly durationMs: number
+  readonly status: number | null
+  readonly error: string | null
+  readonly response: string | null
+}
+
+/** How the attempt leaves its delivery. */
+export type Finish =
+  | { readonly state: "delivered" }
+  | { readonly state: "pending"; readonly nextAttemptAt: Date }
+  | { readonly state: "failed" }
+
+const newDeliveryId = () => `whd_${randomAlphanumeric(24)}`
+const CHUNK = 200
+
+export const makeWebhookQueue = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const skipLocked = sql.onDialectOrElse({ pg: () => sql.literal("FOR UPDATE SKIP LOCKED"), orElse: () => sql.literal("") })
+
+  const insertDeliveries = (rows: ReadonlyArray<Record<string, unknown>>) =>
+    Effect.forEach(
+      Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK)),
+      (chunk) => sql`INSERT INTO webhook_deliveries ${sql.insert(chunk as never)} ON CONFLICT DO NOTHING`,
+      { discard: true }
+    )
+
+  const deliveryRow = (webhookId: string, event: QueuedEvent, generation: number, at: string) => ({
+    id: newDeliveryId(),
+    webhook_id: webhookId,
+    event_id: event.id,
+    event_seq: event.seq,
+    generation,
+    state: "pending",
+    attempts: 0,
+    next_attempt_at: at,
+    lease_until: null,
+    lease_token: null,
+    first_attempted_at: null,
+    finished_at: null,
+    created_at: at
+  })
+
+  /** The enabled endpoints. */
+  const enabled = Effect.map(sql<WebhookRow>`SELECT * FROM webhooks WHERE status = 'enabled' ORDER BY seq`, (rows) => rows.map(toWebhook))
+
+  return {
+    enabled,
+
+    /** Starts the cursor at `seq` (the newest event when the first dispatcher ever starts); no-op later. */
+    initCursor: (seq: number) => Effect.asVoid(sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${seq}) ON CONFLICT DO NOTHING`),
+
+    /**
+     * Turns the events after the cursor (read by `read`, at most a batch) into deliveries, and
+     * moves the cursor past them. Answers the events read and the endpoints given work.
+     */
+    fanOut: <E>(read: (after: number) => Effect.Effect<ReadonlyArray<QueuedEvent>, E>, at: Date): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          // The UPDATE takes the row's lock at once (on SQLite, the write lock): fan-outs take turns.
+          yield* sql`UPDATE webhook_cursor SET event_seq = event_seq WHERE id = 1`
+          const cursor = Number((yield* sql<{ event_seq: number | string }>`SELECT event_seq FROM webhook_cursor WHERE id = 1`)[0]?.event_seq ?? 0)
+          const events = yield* read(cursor)
+          if (events.length === 0) return { events: 0, webhooks: new Set<string>() }
+          const hooks = yield* enabled
+          const stamp = at.toISOString()
+          const rows = events.flatMap((event) => hooks.filter((h) => h.wants(event.name)).map((h) => deliveryRow(h.id, event, 0, stamp)))
+          yield* insertDeliveries(rows)
+          yield* sql`UPDATE webhook_cursor SET event_seq = ${events[events.length - 1]!.seq} WHERE id = 1`
+          return { events: events.length, webhooks: new Set(rows.map((r) => r.webhook_id)) }
+        })
+      ),
+
+    /** Leases up to `limit` due deliveries of an enabled endpoint, oldest event first. */
+    claim: (webhookId: string, limit: number, at: Date, leaseMs: number) =>
+      Effect.gen(function* () {
+        const now = at.toISOString()
+        const token = randomAlphanumeric(16)
+        const until = new Date(at.getTime() + leaseMs).toISOString()
+        return yield* sql<DeliveryRow>`UPDATE webhook_deliveries SET lease_until = ${until}, lease_token = ${token}
+          WHERE id IN (
+            SELECT d.id FROM webhook_deliveries d
+            WHERE d.state = 'pending' AND d.webhook_id = ${webhookId} AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until <= ${now})
+            ORDER BY d.event_seq, d.generation LIMIT ${limit} ${skipLocked}
+          )
+          RETURNING *`
+      }),
+
+    /** When the endpoint's next pending delivery is due (leased ones included), if any. */
+    nextDue: (webhookId: string) =>
+      Effect.map(
+        sql<{ at: string | null }>`SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries WHERE state = 'pending' AND webhook_id = ${webhookId}`,
+        (rows) => (rows[0]?.at ? new Date(rows[0].at) : undefined)
+      ),
+
+    /**
+     * Logs an attempt and moves its delivery on, if `token` still holds the lease; answers
+     * whether it did. Also keeps the endpoint's failing-since clock.
+     */
+    finish: (delivery: DeliveryRow, token: string, attempt: AttemptRecord, finish: Finish) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const started = attempt.startedAt.toISOString()
+          const done = new Date(attempt.startedAt.getTime() + attempt.durationMs).toISOString()
+          const moved = yield* sql<{ id: string }>`UPDATE webhook_deliveries SET
+              state = ${finish.state},
+              attempts = attempts + 1,
+              next_attempt_at = ${finish.state === "pending" ? finish.nextAttemptAt.toISOString() : done},
+              first_attempted_at = COALESCE(first_attempted_at, ${started}),
+              finished_at = ${finish.state === "pending" ? null : done},
+              lease_until = NULL, lease_token = NULL
+            WHERE id = ${delivery.id} AND lease_token = ${token}
+            RETURNING id`
+          if (moved.length === 0) return false
+          yield* sql`INSERT INTO webhook_attempts ${sql.insert({
+            delivery_id: delivery.id,
+            webhook_id: delivery.webhook_id,
+            event_id: delivery.event_id,
+            attempt: delivery.attempts + 1,
+            started_at: started,
+            duration_ms: attempt.durationMs,
+            status: attempt.status,
+            error: attempt.error,
+            response: attempt.response
+          })}`
+          if (finish.state === "delivered") {
+            yield* sql`UPDATE webhooks SET failing_since = NULL WHERE id = ${delivery.webhook_id} AND failing_since IS NOT NULL`
+          } else {
+            yield* sql`UPDATE webhooks SET failing_since = ${started} WHERE id = ${delivery.webhook_id} AND failing_since IS NULL`
+          }
+          return true
+        })
+      ),
+
+    /** Gives a lease back untouched (the dispatcher is stopping before it sent). */
+    release: (delivery: DeliveryRow, token: string) =>
+      Effect.asVoid(sql`UPDATE webhook_deliveries SET lease_until = NULL, lease_token = NULL WHERE id = ${delivery.id} AND lease_token = ${token}`),
+
+    /** Drops an endpoint's pending deliveries (it was disabled for good reasons: 410, 5 days failing). */
+    failPending: (webhookId: string, at: Date) =>
+      Effect.asVoid(sql`UPDATE webhook_deliveries SET state = 'failed', finished_at = ${at.toISOString()}, lease_until = NULL, lease_token = NULL WHERE webhook_id = ${webhookId} AND state = 'pending'`),
+
+    /** New deliveries of `events` (a replay) to `webhooks`, each a generation after the last. */
+    replay: (events: ReadonlyArray<QueuedEvent>, webhooks: ReadonlyArray<Webhook>, at: Date) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const stamp = at.toISOString()
+          let count = 0
+          for (const event of events) {
+            for (const webhook of webhooks) {
+              const last = yield* sql<{ g: number | string | null }>`SELECT MAX(generation) AS g FROM webhook_deliveries WHERE webhook_id = ${webhook.id} AND event_id = ${event.id}`
+              const generation = last[0]?.g === null || last[0]?.g === undefined ? 0 : Number(last[0].g) + 1
+              yield* insertDeliveries([deliveryRow(webhook.id, event, generation, stamp)])
+              count++
+            }
+          }
+          return count
+        })
+      ),
+
+    /** An endpoint's attempts, newest first. */
+    attempts: (webhookId: string, limit: number) =>
+      Effect.map(sql<AttemptRow>`SELECT * FROM webhook_attempts WHERE webhook_id = ${webhookId} ORDER BY seq DESC LIMIT ${limit}`, (rows) => rows.map(toAttempt)),
+
+    /** An endpoint's deliveries, newest first. */
+    deliveries: (webhookId: string, limit: number) =>
+      sql<DeliveryRow>`SELECT * FROM webhook_deliveries WHERE webhook_id = ${webhookId} ORDER BY seq DESC LIMIT ${limit}`
+  }
+})
+
+export type WebhookQueue = Effect.Effect.Success<typeof makeWebhookQueue>

@@ -1,0 +1,3 @@
+export * from "./network.js"
+export * from "./layer.js"
+export * from "./dispatcher.js"

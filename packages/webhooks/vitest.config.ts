@@ -1,0 +1,3 @@
+import { acctProject } from "../../vitest.project.ts"
+
+export default acctProject("webhooks")
