@@ -10,11 +10,19 @@ import {
   toWorkflowRunResource
 } from "@acct/api"
 import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
-import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { httpInvocation, requireRead } from "./request-context.js"
 
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
+
+/**
+ * An account document as the mappers built it, answered as it is: its encoded form is its JSON
+ * (packages/api/test/encoding.test.ts), so HttpApi's own pass through `Schema.encode` (a walk
+ * over every typed field value, on every request) would only repeat it. The endpoint's declared
+ * schema still documents it in the OpenAPI, and the Persona tests validate what is sent.
+ */
+const asIs = (status = 200) => (document: object) => HttpServerResponse.unsafeJson(document, { status })
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
 const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
@@ -39,7 +47,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       persona(
         Effect.gen(function* () {
           const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
-          return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+          return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
         })
       )
     return handlers
@@ -57,7 +65,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               tag: urlParams["filter[tag]"],
               accountType: urlParams["filter[account-type-id]"]
             })
-            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
+            return asIs()({ data: page.items.map(toAccountResource), links: pageLinks(request, page) })
           })
         )
       )
@@ -69,14 +77,14 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               { accountType: a["account-type-id"], referenceId: a["reference-id"], status: a["account-status"], fields: a.fields, tags: a.tags ?? undefined },
               yield* invocation
             )
-            return { data: toAccountResource(account) }
+            return asIs(201)({ data: toAccountResource(account) })
           })
         )
       )
       .handle("getAccount", ({ path }) =>
         persona(Effect.gen(function* () {
           yield* requireRead
-          return { data: toAccountResource(yield* accounts.get({ id: path.accountId })) }
+          return asIs()({ data: toAccountResource(yield* accounts.get({ id: path.accountId })) })
         }))
       )
       .handle("updateAccount", ({ path, payload }) =>
@@ -84,28 +92,28 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           Effect.gen(function* () {
             const a = payload.data.attributes
             const account = yield* accounts.update({ id: path.accountId }, { referenceId: a["reference-id"], fields: a.fields }, yield* invocation)
-            return { data: toAccountResource(account) }
+            return asIs()({ data: toAccountResource(account) })
           })
         )
       )
       .handle("redactAccount", ({ path }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => ({ data: toAccountResource(a) })))
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => asIs()({ data: toAccountResource(a) })))
       )
       .handle("addTag", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.addTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.addTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => asIs()({ data: toAccountResource(a) })))
       )
       .handle("removeTag", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.removeTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.removeTag({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => asIs()({ data: toAccountResource(a) })))
       )
       .handle("setTags", ({ path, payload }) =>
-        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.setTags({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => ({ data: toAccountResource(a) })))
+        persona(Effect.map(Effect.flatMap(invocation, (inv) => accounts.setTags({ id: path.accountId }, payload.meta["tag-name"], inv)), (a) => asIs()({ data: toAccountResource(a) })))
       )
       .handle("consolidateAccounts", ({ path, payload }) =>
         persona(
           Effect.gen(function* () {
             const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => Either.match(parseAccountRef(id), { onLeft: Effect.fail, onRight: Effect.succeed }))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
-            return { data: toAccountResource(account) }
+            return asIs(202)({ data: toAccountResource(account) })
           })
         )
       )
@@ -113,7 +121,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         persona(
           Effect.gen(function* () {
             const { account, run } = yield* accounts.runAction({ id: path.accountId }, payload.data["account-action-id"], payload.data.parameters ?? {}, yield* invocation)
-            return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+            return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
           })
         )
       )
