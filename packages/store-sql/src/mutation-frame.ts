@@ -199,24 +199,22 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
           Effect.ignore
         )
 
-      const checks = Effect.suspend(() => {
-        const bad = key !== undefined ? checkIdempotencyKey(key) : undefined
-        return bad ? Effect.zipRight(requireChangeAllowed(invocation, op.operation, op.doing), Effect.fail(bad)) : requireChangeAllowed(invocation, op.operation, op.doing)
-      })
-
       return Effect.gen(function* () {
-        const { outcome, replayed, events } = yield* Effect.zipRight(checks, retryPolicy.retry(attempt(0, 0, key !== undefined && invocation.expectedVersion !== undefined))).pipe(
-          Effect.tapError(recordRefusal)
-        )
+        yield* requireChangeAllowed(invocation, op.operation, op.doing)
+        if (key !== undefined) {
+          const bad = checkIdempotencyKey(key)
+          if (bad) return yield* bad
+        }
+        const { outcome, replayed, events } = yield* retryPolicy.retry(attempt(0, 0, key !== undefined && invocation.expectedVersion !== undefined))
         if (events > 0) {
           yield* eventLog.committed
           // After the commit, not inside it: a purge never holds a change's locks.
           yield* Effect.ignore(Effect.flatMap(now, eventLog.purgeExpired))
         }
         if (replayed && invocation.onReplay) yield* invocation.onReplay
-        // A replayed refusal is answered again, not audited again.
-        return yield* outcome
-      })
+        return { outcome }
+        // A replayed refusal is answered again (after the audit tap), not audited again.
+      }).pipe(Effect.tapError(recordRefusal), Effect.flatMap(({ outcome }) => outcome))
     }
 
     return { mutate } as const
