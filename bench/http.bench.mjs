@@ -19,7 +19,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 32
 const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-http-bench-")), "acct.db")
-const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
+// BENCH_ACCT_SERVER: another build of the server to measure (e.g. main's, for a before/after).
+const server = process.env.BENCH_ACCT_SERVER ?? fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
 const raw = fileURLToPath(new URL("./raw-server.mjs", import.meta.url))
 const rawPg = fileURLToPath(new URL("./raw-pg-server.mjs", import.meta.url))
 const floor = fileURLToPath(new URL("./effect-floor-server.mjs", import.meta.url))
@@ -45,6 +46,7 @@ const cpuMs = (child) => {
   }
 }
 
+let keyed = 0
 /** Load split over several servers at once: summed throughput, worst percentiles, and (given the server processes) their CPU per request. */
 const loadAll = async (urls, route, servers = []) => {
   const cpuBefore = servers.map(cpuMs)
@@ -52,7 +54,16 @@ const loadAll = async (urls, route, servers = []) => {
     urls.map((base, i) =>
       new Promise((resolve, reject) =>
         autocannon(
-          { url: `${base}${route.path}`, connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0), duration: seconds, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, method: route.method, body: route.body },
+          {
+            url: `${base}${route.path}`,
+            connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0),
+            duration: seconds,
+            headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+            method: route.method,
+            body: route.body,
+            // A fresh Idempotency-Key per request: every request is a first use (the cost of keeping the record).
+            ...(route.keyed ? { requests: [{ method: route.method, path: route.path, body: route.body, setupRequest: (request) => ({ ...request, headers: { ...request.headers, "idempotency-key": `bench-${i}-${keyed++}` } }) }] } : {})
+          },
           (error, result) => (error ? reject(error) : resolve(result))
         )
       )
@@ -89,11 +100,14 @@ const median = (runs) => {
 }
 const servers = { acct: [server, 18901, { LOG_LEVEL: "Info" }], peer: [peer, 18904, { ACCT_RATE_LIMIT: "1000000000" }], raw: [raw, 18902, {}] }
 const runs = Object.fromEntries(Object.keys(routes).map((name) => [name, { acct: [], peer: [], raw: [] }]))
+const keyedRuns = []
 await stop(child)
 for (let round = 0; round < rounds; round++) {
   for (const [label, [file, port, env]] of Object.entries(servers)) {
     const running = await start(file, port, env)
     for (const [name, route] of Object.entries(routes)) runs[name][label].push(await loadAll([`http://127.0.0.1:${port}`], route, [running]))
+    // acct only (the baselines keep no idempotency records): the same POST with a new key each time.
+    if (label === "acct") keyedRuns.push(await loadAll([`http://127.0.0.1:${port}`], { ...routes["POST run-action"], keyed: true }, [running]))
     await stop(running)
   }
 }
@@ -119,6 +133,13 @@ for (const [name, { acct, peer: fastify, raw: base }] of Object.entries(results)
       `throughput acct ÷ peer ${(acct.rps / fastify.rps).toFixed(2)}×, ÷ raw ${(acct.rps / base.rps).toFixed(2)}×; p99 ${acct.p99} ms${name === "GET account" ? ` (goal ≤ 25 ms) ${acct.p99 <= 25 ? "ok" : "MISSED"}` : ""}`
   )
 }
+const keyedResult = median(keyedRuns)
+const plain = results["POST run-action"].acct
+const overhead = keyedResult.cpu !== undefined && plain.cpu !== undefined ? keyedResult.cpu / plain.cpu - 1 : undefined
+console.log(
+  `${"POST + Idem-Key".padEnd(18)} ${"acct".padEnd(6)} ${keyedResult.rps.toFixed(0).padStart(7)}  ${String(keyedResult.p50).padStart(6)}  ${String(keyedResult.p99).padStart(6)}  ${String(keyedResult.non2xx).padStart(7)}  ${(keyedResult.cpu?.toFixed(0) ?? "–").padStart(17)}`
+)
+console.log(`${"".padEnd(18)} an Idempotency-Key adds ${overhead === undefined ? "–" : `${(overhead * 100).toFixed(0)} %`} CPU per request (goal ≤ 15 %) ${overhead !== undefined && overhead <= 0.15 ? "ok" : "MISSED"}`)
 const f = floorResult
 console.log(`HttpApi floor: an HttpApi endpoint answering a constant, no work: ${f.rps.toFixed(0)} req/s, p99 ${f.p99} ms, ${f.cpu?.toFixed(0) ?? "–"} µs CPU/req = ${f.cpu !== undefined && results["GET account"].peer.cpu !== undefined ? (f.cpu / results["GET account"].peer.cpu).toFixed(2) : "–"}× the peer's GET account`)
 

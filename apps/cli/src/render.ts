@@ -41,10 +41,18 @@ export const accountDetails = (a: Account) =>
     ...Object.entries(a.fields).map(([k, v]) => `  ${k}: ${shortValue(v)}`)
   ].join("\n")
 
+type ActorLike = { readonly kind: string; readonly id: string; readonly name: string }
+
+/** `cli:alice`, `slack:T1/U2 via api-key:slack app`: who acted, and the key a person acted through. */
+export const actorText = (actor: ActorLike, via: ActorLike | null) => {
+  const name = (a: ActorLike) => (a.name.startsWith(`${a.kind}:`) ? a.name : `${a.kind}:${a.name}`)
+  return via ? `${name(actor)} via ${name(via)}` : name(actor)
+}
+
 export const runTable = (runs: ReadonlyArray<ActionRun>) =>
   table(
     ["RUN", "ACCOUNT", "ACTION", "CHANGE", "ACTOR", "AT"],
-    runs.map((r) => [r.id, r.accountId, r.actionName, statusChange(r), `${r.actor.kind}:${r.actor.name}`, date(r.finishedAt)])
+    runs.map((r) => [r.id, r.accountId, r.actionName, statusChange(r), actorText(r.actor, r.via), date(r.finishedAt)])
   )
 
 export const runDetails = (r: ActionRun, reason: string | null = null) =>
@@ -55,6 +63,7 @@ export const runDetails = (r: ActionRun, reason: string | null = null) =>
     ["status", r.status],
     ["change", statusChange(r)],
     ["actor", `${r.actor.kind}:${r.actor.id} (${r.actor.name})`],
+    ...(r.via ? [["via key", `${r.via.kind}:${r.via.id} (${r.via.name})`] as const] : []),
     ["reason", reason ?? "-"],
     ["parameters", JSON.stringify(r.parameters)],
     ["events", r.events.map((e) => e.event).join(", ") || "-"],
@@ -108,7 +117,7 @@ const auditChange = (e: AuditEntry) =>
 export const auditTable = (entries: ReadonlyArray<AuditEntry>) =>
   table(
     ["AT", "ACTOR", "CHANNEL", "OPERATION", "ACCOUNT", "CHANGE", "OUTCOME", "REASON"],
-    entries.map((e) => [date(e.at), `${e.actor.kind}:${e.actor.name}`, e.channel, e.operation, e.accountId ?? "-", auditChange(e), e.outcome, e.reason ?? "-"])
+    entries.map((e) => [date(e.at), actorText(e.actor, e.via), e.channel, e.operation, e.accountId ?? "-", auditChange(e), e.outcome, e.reason ?? "-"])
   )
 
 /** JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). */

@@ -8,7 +8,7 @@ export const ServerConfig = Config.all({
   /**
    * Gateway mode: serve the accounts of this profile (acct.config.yaml; or ACCT_PROVIDER=persona|
    * softwareone|remote with its variables) instead of the database's, adding keys, scopes, rate
-   * limits and idempotency in front of it. The database then holds only those.
+   * limits and (through the upstream's own keys) idempotency in front of it. The database then holds only those.
    */
   profile: Config.option(Config.string("ACCT_PROFILE")),
   /** An SQLite file, or a postgres:// URL for several servers sharing one database. */
@@ -29,8 +29,6 @@ export const ServerConfig = Config.all({
   /** Postgres only: connections per server, and the longest a statement may run. */
   dbPoolSize: Config.integer("ACCT_DB_POOL_SIZE").pipe(Config.withDefault(10)),
   dbStatementTimeoutMs: Config.integer("ACCT_DB_STATEMENT_TIMEOUT_MS").pipe(Config.withDefault(5000)),
-  /** Seconds an unfinished Idempotency-Key blocks retries (after a crash) before they may run. */
-  idempotencyStaleSeconds: Config.integer("ACCT_IDEMPOTENCY_STALE_SECONDS").pipe(Config.withDefault(30)),
   /** From SIGTERM to exit at the latest: in-flight requests get this long to finish. */
   shutdownGraceSeconds: Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10)),
   /** After SIGTERM, how long /readyz answers 503 while requests are still served (load balancers notice). */

@@ -11,8 +11,9 @@
  *
  * Inside the API (`apiEdge`, around the router): writes refused while the database file is
  * lost (database-file.ts), the body read once (request-body.ts), Persona's Persona-Version,
- * Key-Inflection and sparse fieldsets (persona-conventions.ts), idempotency (idempotency.ts),
- * and decode failures said for people (decode-errors.ts).
+ * Key-Inflection and sparse fieldsets (persona-conventions.ts), and decode failures said for
+ * people (decode-errors.ts). Idempotency is the store's: the handler passes the key in the
+ * Invocation (request-context.ts), and a replay marks the request for `Idempotent-Replayed`.
  *
  * The platform writes the response before a serve-level middleware regains control, so what
  * must change the response is a pre-response handler, registered once, here.
@@ -22,13 +23,11 @@ import { randomAlphanumeric } from "@acct/core"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, FiberRef, flow } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeIssues } from "./decode-errors.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
-import { idempotency } from "./idempotency.js"
 import { isPersonaPath, personaConventions } from "./persona-conventions.js"
 import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
@@ -84,6 +83,8 @@ const shape = (request: HttpServerRequest.HttpServerRequest, response: HttpServe
   let shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, request, exchange.id), "request-id", exchange.id), exchange.limit)
   // Persona's answers say the API version used (persona-conventions.ts refuses any other).
   if (isPersonaPath(request.url)) shaped = HttpServerResponse.setHeader(shaped, "persona-version", PERSONA_VERSIONS[0])
+  // The store answered from the Idempotency-Key's record (a result or a recorded refusal).
+  if (exchange.replayed) shaped = HttpServerResponse.setHeader(shaped, "idempotent-replayed", "true")
   // A 429 from the key check (a key's first request in this process) says when to retry, too.
   if (shaped.status === 429 && shaped.headers["retry-after"] === undefined && exchange.limit) {
     shaped = HttpServerResponse.setHeader(shaped, "retry-after", String(Math.max(1, exchange.limit.resetSeconds)))
@@ -103,7 +104,7 @@ const written = Symbol.for("@effect/platform/HttpApp/handled")
 const requestId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, limit: undefined, status: 0 }
+    const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, limit: undefined, replayed: false, status: 0 }
     yield* HttpApp.appendPreResponseHandler((request, response) => Effect.sync(() => shape(request, response, exchange)))
     const response = yield* Effect.locally(app, currentRequest, exchange)
     return written in request ? response : shape(request, response, exchange)
@@ -135,8 +136,6 @@ export interface EdgeOptions {
   readonly maxBodyBytes: number
   /** Requests per minute per caller. */
   readonly rateLimit: number
-  /** How long an unfinished Idempotency-Key record blocks its retries. */
-  readonly idempotencyStaleMs: number
 }
 
 /** The serve-level edge (HttpApiBuilder.serve). */
@@ -163,12 +162,10 @@ const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
 export const apiEdge = (options: EdgeOptions) =>
   HttpApiBuilder.middleware(
     AcctApi,
-    Effect.map(Effect.zip(SqlClient.SqlClient, DatabaseFile), ([sql, file]) => (app) =>
+    Effect.map(DatabaseFile, (file) => (app) =>
       app.pipe(
         decodeErrorsForPeople,
-        idempotency({ staleAfterMs: options.idempotencyStaleMs }),
         personaConventions,
-        Effect.provideService(SqlClient.SqlClient, sql),
         requestBody({ maxBodyBytes: options.maxBodyBytes }),
         durableWrites(file),
         softwareOnePublicPrefix

@@ -38,6 +38,14 @@ import { httpInvocation, requireRead } from "./request-context.js"
 
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
 
+/**
+ * An account document as the mappers built it, answered as it is: its encoded form is its JSON
+ * (packages/api/test/encoding.test.ts), so HttpApi's own pass through `Schema.encode` (a walk
+ * over every typed field value, on every request) would only repeat it. The endpoint's declared
+ * schema still documents it in the OpenAPI, and the Persona tests validate what is sent.
+ */
+const asIs = (status = 200) => (document: object) => HttpServerResponse.unsafeJson(document, { status })
+
 /** Runs a use of the port and answers its failures in Persona's error format. */
 const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
 
@@ -154,7 +162,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       persona(
         Effect.gen(function* () {
           const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
-          return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+          return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
         })
       )
     return handlers
@@ -172,7 +180,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               tag: urlParams["filter[tag]"],
               accountType: urlParams["filter[account-type-id]"]
             })
-            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
+            return asIs()({ data: page.items.map(toAccountResource), links: pageLinks(request, page) })
           })
         )
       )
@@ -247,7 +255,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         persona(
           Effect.gen(function* () {
             const { account, run } = yield* accounts.runAction({ id: path.accountId }, payload.data["account-action-id"], payload.data.parameters ?? {}, yield* invocation)
-            return { data: toAccountResource(account), meta: { "workflow-run-id": run.id } }
+            return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
           })
         )
       )

@@ -1,6 +1,5 @@
 /**
- * The request body, read once, for everything after it (idempotency's fingerprint, the payload
- * decoder). Before reading:
+ * The request body, read once, for everything after it (the payload decoder). Before reading:
  *
  * - a body in any media type but JSON (`application/json` or JSON:API's own
  *   `application/vnd.api+json`) is a 415 at once. An empty body has nothing to interpret and

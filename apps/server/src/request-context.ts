@@ -3,8 +3,8 @@
  * Set by the request-id middleware for the whole request fiber; filled in by the rate limit
  * and authentication.
  */
-import { CurrentPrincipal, decodeReason, REASON_HEADER } from "@acct/api"
-import { type Invocation, type Principal, requireAllowed } from "@acct/core"
+import { CurrentPrincipal, decodeOnBehalfOf, decodeReason, ON_BEHALF_OF_HEADER, REASON_HEADER } from "@acct/api"
+import { InvalidRequest, type Invocation, isIdempotencyKey, type Principal, requireAllowed } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
 
@@ -13,25 +13,39 @@ export interface RequestContext {
   principal: string | undefined
   /** The caller's rate-limit state once counted, for the RateLimit-* headers. */
   limit: { readonly limit: number; readonly remaining: number; readonly resetSeconds: number } | undefined
+  /** The answer is the Idempotency-Key's recorded one (`Idempotent-Replayed: true`). */
+  replayed: boolean
 }
 
 export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)
 
 /**
- * The store's view of an HTTP request: who, through which channel, the request id for the
- * audit trail, and the Idempotency-Key. The store records the key in the same transaction as
- * the change, so even if a server dies after committing and before answering, a retry of the
- * key (on any replica) replays the result instead of repeating the change.
+ * The store's view of an HTTP request: who (the key, and the person a delegating key names in
+ * Acct-On-Behalf-Of), through which channel, the request id and reason for the audit trail,
+ * and the Idempotency-Key. The store is the key's one record, written in the same transaction
+ * as the change, so even if a server dies after committing and before answering, a retry of
+ * the key (on any replica) replays the result instead of repeating the change; `onReplay`
+ * marks such an answer for the `Idempotent-Replayed` header. Whether the key may name a person
+ * (scope `account.delegate`) is core's policy, checked by the store.
  */
 export const httpInvocation = (principal: Principal) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const context = yield* FiberRef.get(currentRequest)
+    const key = request.headers["idempotency-key"]
+    if (key !== undefined && !isIdempotencyKey(key)) {
+      return yield* new InvalidRequest({ message: "Idempotency-Key must be 1–255 visible ASCII characters", issues: [{ path: ["idempotency-key"], message: "expected 1–255 visible ASCII characters" }] })
+    }
+    const named = request.headers[ON_BEHALF_OF_HEADER]
+    const person = named === undefined ? undefined : decodeOnBehalfOf(named)
+    if (person?._tag === "Invalid") return yield* new InvalidRequest({ message: person.message, issues: [{ path: [ON_BEHALF_OF_HEADER], message: "expected slack:TEAM/USER or cli:USER" }] })
     return {
       principal,
+      onBehalfOf: person?.actor,
       channel: "http",
       requestId: context?.id,
-      idempotencyKey: request.headers["idempotency-key"],
+      idempotencyKey: key,
+      onReplay: context ? Effect.sync(() => { context.replayed = true }) : undefined,
       reason: decodeReason(request.headers[REASON_HEADER])
     } satisfies Invocation
   })

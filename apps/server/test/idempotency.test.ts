@@ -39,7 +39,7 @@ describe("Idempotency-Key", () => {
     await run("key-mismatch", "activated")
     const other = await run("key-mismatch", "disabled")
     expect(other.status).toBe(422)
-    expect(other.json.errors[0].details).toContain("was already used with a different request")
+    expect(other.json.errors[0].details).toContain("was already used for a different request")
     expect(validatePersona("POST", "/accounts/{account-id}/run-action", 422, other.json)).toBeNull()
   })
 

@@ -55,10 +55,14 @@ export const runMessage = (account: Account, run: ActionRun, byUserId: string): 
   blocks: [section(`:white_check_mark: *${escape(run.actionName)}* on *${who(account)}*: ${change(run)}`), context(`run ${run.id} · by ${mention(byUserId)}`)]
 })
 
-/** A Slack actor (`T…/U…`) as a mention; anyone else by name and kind. */
+/**
+ * A Slack actor (`T…/U…`) as a mention; anyone else by name and kind; and the key a person
+ * acted through, when a front end named them (`via key "slack app"`).
+ */
 const actor = (run: ActionRun) => {
   const slackUser = run.actor.kind === "slack" ? run.actor.id.split("/")[1] : undefined
-  return slackUser ? mention(slackUser) : `${quote(run.actor.name)} (${run.actor.kind})`
+  const who = slackUser ? mention(slackUser) : `${quote(run.actor.name)} (${run.actor.kind})`
+  return run.via ? `${who} via key ${quote(run.via.name)}` : who
 }
 
 export const historyMessage = (account: Account, runs: ReadonlyArray<ActionRun>): SlackMessage => ({

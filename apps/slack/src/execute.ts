@@ -62,10 +62,12 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
   const show = (account: Account) => Effect.map(schemasOf(account), (schemas) => accountMessage(account, schemas))
   const invocation = (reason?: string): Invocation => ({
     principal: permissions.principal,
+    // The person: through an acct server, whose key is the Slack app's, the server records them
+    // as the actor (Acct-On-Behalf-Of; the key needs account.delegate) and the key as `via`.
+    onBehalfOf: permissions.principal.actor,
     channel: "slack",
     idempotencyKey: ctx.confirmedKey,
-    // Kept in the audit trail even where the backend only knows the Slack app's own key.
-    reason: `${reason ? `${reason} ` : ""}(Slack ${user.teamId}/${user.userId})`
+    reason
   })
   const ok = (message: SlackMessage, changed = false): Outcome => ({ message, result: "ok", changed })
   const refuse = (text: string): Outcome => ({ message: errorMessage(text), result: "denied", changed: false })

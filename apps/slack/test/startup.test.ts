@@ -79,7 +79,7 @@ describe("starting the built Slack app", () => {
     const invalid = failedStart({ ACCT_DATABASE: database, ACCT_SLACK_POLICY: policy })
     expect(invalid.status).toBe(1)
     expect(invalid.stderr).toBe(
-      `acct-slack: ${policy}: invalid Slack policy: grants[0].users[0]: expected a Slack user id (U… or W…); grants[0].scopes[0]: expected one of "account.read", "account.write", "account.action", "account.redact", "webhook.read", "webhook.write", "admin"; got "account.everything"\n`
+      `acct-slack: ${policy}: invalid Slack policy: grants[0].users[0]: expected a Slack user id (U… or W…); grants[0].scopes[0]: expected one of "account.read", "account.write", "account.action", "account.redact", "account.delegate", "webhook.read", "webhook.write", "admin"; got "account.everything"\n`
     )
 
     writeFileSync(policy, "grants: [\n")

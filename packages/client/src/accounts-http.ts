@@ -7,11 +7,13 @@
 import {
   type AccountResource,
   AcctApi,
+  encodeOnBehalfOf,
   encodeReason,
   fromAccountActionResource,
   fromAccountResource,
   fromAccountTypeWithMeta,
   fromWorkflowRunResource,
+  ON_BEHALF_OF_HEADER,
   REASON_HEADER,
   referenceIdFilter,
   toCreateAccountAttributes,
@@ -69,6 +71,8 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
     const keyedPolicy = yield* RetryPolicy.make({ ...retryPolicy.config, ...KEYED_RETRY, ...options.keyedRetry })
     const apiKey = typeof options.apiKey === "string" ? options.apiKey : Redacted.value(options.apiKey)
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
+    /** The current change's `onReplay`, run when the server answers from the key's record. */
+    const onReplay = FiberRef.unsafeMake<Effect.Effect<void> | undefined>(undefined)
     const client = yield* HttpApiClient.make(AcctApi, {
       baseUrl: options.baseUrl,
       // The generated client is typed for HttpClientError only; our typed errors travel through
@@ -78,6 +82,11 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
           HttpClient.mapRequest(HttpClientRequest.bearerToken(apiKey)),
           // Error responses become typed errors here, with the headers (retry hints, request id)
           // that the generated client would otherwise drop.
+          HttpClient.transformResponse(
+            Effect.flatMap((response) =>
+              response.headers["idempotent-replayed"] === "true" ? Effect.as(Effect.flatMap(FiberRef.get(onReplay), (run) => run ?? Effect.void), response) : Effect.succeed(response)
+            )
+          ),
           HttpClient.transformResponse(
             Effect.flatMap((response) =>
               response.status < 400
@@ -99,21 +108,27 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
     /** One keyed change: the same, under the keyed policy, and honest about a lost answer. */
     const keyed = (headers: { readonly "idempotency-key": string }) => retriedKeyed(keyedPolicy, "acct", options.baseUrl, timeout)(headers["idempotency-key"])
 
-    type KeyHeader = { readonly "idempotency-key": string; readonly [REASON_HEADER]?: string }
+    type KeyHeader = { readonly "idempotency-key": string; readonly [REASON_HEADER]?: string; readonly [ON_BEHALF_OF_HEADER]?: string }
     /** The caller's key, or one of our own for this operation: the same across its retries. */
     const keyFor = (invocation: Invocation) => {
       if (invocation.expectedVersion !== undefined) {
         return Effect.fail(new InvalidRequest({ message: "--expect-version is not available against a server yet (the Persona wire format carries no version)" }))
       }
       const key = invocation.idempotencyKey ?? newIdempotencyKey()
-      // The reason travels too, so the server's audit entry keeps it as a local change would.
-      return Effect.succeed<KeyHeader>(invocation.reason ? { "idempotency-key": key, [REASON_HEADER]: encodeReason(invocation.reason) } : { "idempotency-key": key })
+      // The reason and the person acted for travel too, so the server's audit entry keeps them
+      // as a local change would (naming a person needs a key with account.delegate).
+      return Effect.succeed<KeyHeader>({
+        "idempotency-key": key,
+        ...(invocation.reason ? { [REASON_HEADER]: encodeReason(invocation.reason) } : {}),
+        ...(invocation.onBehalfOf ? { [ON_BEHALF_OF_HEADER]: encodeOnBehalfOf(invocation.onBehalfOf) } : {})
+      })
     }
 
     const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id) : Effect.map(service.get(ref), (a) => a.id))
 
     /** A change: its idempotency key, then `body` with every read and the send under the keyed policy. */
-    const change = <A>(invocation: Invocation, body: (headers: KeyHeader) => Effect.Effect<A, AccountsError>) => asChange(Effect.flatMap(keyFor(invocation), body))
+    const change = <A>(invocation: Invocation, body: (headers: KeyHeader) => Effect.Effect<A, AccountsError>) =>
+      asChange(Effect.locally(Effect.flatMap(keyFor(invocation), body), onReplay, invocation.onReplay))
 
     /** A change to one account: its idempotency key, its id, one retried call, the account back. */
     const changeAccount = (

@@ -21,6 +21,7 @@ import {
   ActionRunId,
   type CreateAccountInput,
   InvalidRequest,
+  type Invocation,
   isAccountsError,
   type LifecycleOperation,
   type ListAccountsQuery,
@@ -32,6 +33,7 @@ import {
   type TagChanges,
   type UpdateAccountInput
 } from "@acct/core"
+import { decodeOnBehalfOf, ON_BEHALF_OF_HEADER } from "@acct/api"
 import { FetchHttpClient } from "@effect/platform"
 import { Cause, Effect, Either, Exit, Layer, ManagedRuntime } from "effect"
 import { type AccountsHttpOptions, AccountsHttp, newIdempotencyKey } from "./accounts-http.js"
@@ -45,6 +47,14 @@ export interface ClientOptions extends AccountsHttpOptions {
 export interface MutationOptions {
   /** Repeat the call safely: the first result is replayed for 24 hours. Default: a fresh key. */
   readonly idempotencyKey?: string | undefined
+  /** Why the change is made, kept in the server's audit entry (Acct-Reason). */
+  readonly reason?: string | undefined
+  /**
+   * The person this call acts for, as `slack:T…/U…` or `cli:USER` (Acct-On-Behalf-Of): recorded
+   * as the actor, with the client's key as the one they acted through. The key needs the
+   * `account.delegate` scope.
+   */
+  readonly onBehalfOf?: string | undefined
 }
 
 /** A change's result, with the key it was sent under (repeat the call with it to replay). */
@@ -151,9 +161,14 @@ export const createClient = (options: ClientOptions): AcctClient => {
       return Promise.reject(isAccountsError(error) ? new AcctError(error, idempotencyKey) : error)
     })
   /** A change under one key (the caller's or a fresh one), resolved with that key. */
-  const change = <A extends object>(o: MutationOptions | undefined, use: (accounts: AccountsService, invocation: { principal: Principal; channel: "library"; idempotencyKey: string }) => Effect.Effect<A, unknown>) => {
+  const change = <A extends object>(o: MutationOptions | undefined, use: (accounts: AccountsService, invocation: Invocation & { readonly idempotencyKey: string }) => Effect.Effect<A, unknown>) => {
     const idempotencyKey = o?.idempotencyKey ?? newIdempotencyKey()
-    return run((a) => use(a, { principal: caller, channel: "library", idempotencyKey }), idempotencyKey).then((result) => ({ ...result, idempotencyKey }))
+    const person = o?.onBehalfOf === undefined ? undefined : decodeOnBehalfOf(o.onBehalfOf)
+    const invocation = { principal: caller, channel: "library" as const, idempotencyKey, reason: o?.reason, onBehalfOf: person?._tag === "Person" ? person.actor : undefined }
+    return run(
+      (a) => (person?._tag === "Invalid" ? Effect.fail(new InvalidRequest({ message: person.message.replace(ON_BEHALF_OF_HEADER, "onBehalfOf") })) : use(a, invocation)),
+      idempotencyKey
+    ).then((result) => ({ ...result, idempotencyKey }))
   }
   const onAccount = (account: string, o: MutationOptions | undefined, use: (a: AccountsService, r: Effect.Effect.Success<ReturnType<typeof ref>>, i: Parameters<Parameters<typeof change>[1]>[1]) => Effect.Effect<Account, unknown>) =>
     change(o, (a, i) => Effect.flatMap(ref(account), (r) => Effect.map(use(a, r, i), (changed) => ({ account: changed }))))

@@ -40,6 +40,15 @@ const rejection = (promise: Promise<unknown>) =>
   )
 
 describe("Promise client: the whole Accounts port", () => {
+  it("acts on behalf of a person (Acct-On-Behalf-Of) with a reason: the run names the person and the key", async () => {
+    const { run } = await client.runAction("def-456", "Set status", { status: "activated" }, { onBehalfOf: "slack:T0009/U0009", reason: "asked in #support" })
+    expect(run.actor).toMatchObject({ kind: "slack", id: "T0009/U0009" })
+    expect(run.via).toMatchObject({ kind: "api-key" })
+    const refused = await rejection(client.addTag("def-456", "x", { onBehalfOf: "somebody" }))
+    expect(refused).toMatchObject({ _tag: "InvalidRequest" })
+    expect(refused.message).toContain("onBehalfOf: expected a person as kind:id")
+  })
+
   it("creates, updates, tags, consolidates, redacts, and reads types, actions and runs", async () => {
     const created = await client.createAccount({ accountType: "User", referenceId: "promise-1", fields: { email_address: "p1@example.com" } }, { idempotencyKey: "promise-create-1" })
     expect(created).toMatchObject({ idempotencyKey: "promise-create-1", account: { referenceId: "promise-1" } })

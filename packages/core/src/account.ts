@@ -46,7 +46,10 @@ export class ActionRun extends Schema.Class<ActionRun>("ActionRun")({
   actionId: Schema.NullOr(AccountActionId),
   actionName: Schema.String,
   status: ActionRunStatus,
+  /** Who acted: the person, when a trusted front end named one (see `Invocation.onBehalfOf`). */
   actor: Actor,
+  /** The API key a person acted through (a front end's delegation), else null. */
+  via: Schema.optionalWith(Schema.NullOr(Actor), { default: () => null }),
   parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   statusBefore: Schema.String,
   statusAfter: Schema.String,

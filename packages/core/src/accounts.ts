@@ -8,7 +8,7 @@ import type { AccountAction, AccountType, LifecycleOperation } from "./catalog.j
 import type { AccountsError } from "./errors.js"
 import type { Parameters } from "./engine.js"
 import type { ActionRunId } from "./ids.js"
-import type { Channel, Principal } from "./principal.js"
+import type { Actor, Channel, Principal } from "./principal.js"
 
 export const PAGE_SIZE_DEFAULT = 10
 export const PAGE_SIZE_MAX = 100
@@ -38,7 +38,14 @@ export interface ListRunsQuery extends PageQuery {
 
 /** Who asks, through which app, and the request's guarantees. */
 export interface Invocation {
+  /** Whose permissions apply (an API key, a Slack user, the CLI user). */
   readonly principal: Principal
+  /**
+   * The person a trusted front end acts for (Slack: `slack` `T…/U…`), recorded as the actor
+   * with the principal as the key it came through. Naming anyone but the principal itself
+   * needs the principal's `account.delegate` scope (policy.ts).
+   */
+  readonly onBehalfOf?: Actor | undefined
   readonly channel: Channel
   /** Same key, same request → the first result again; same key, other request → Unprocessable (see idempotency.ts). */
   readonly idempotencyKey?: string | undefined

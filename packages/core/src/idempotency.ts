@@ -34,8 +34,13 @@ const canonical = (value: unknown): unknown =>
       ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
       : value
 
-/** What a stored record is compared with: the operation (or method and path) and its inputs. */
-export const requestFingerprint = (operation: string, request: unknown): string => sha256Hex(canonicalJson({ operation, request }))
+/**
+ * What a stored record is compared with: the operation (or method and path) and its inputs,
+ * hashed (a request may hold personal data; the record keeps only the hash). `hash` may be a
+ * faster SHA-256 with the same hex output (node:crypto in the store).
+ */
+export const requestFingerprint = (operation: string, request: unknown, hash: (text: string) => string = sha256Hex): string =>
+  hash(canonicalJson({ operation, request }))
 
 /** A raw request body's fingerprint: canonical when it is JSON, its exact text otherwise. */
 export const bodyFingerprint = (operation: string, body: string): string => {
@@ -88,4 +93,4 @@ export const keyReused = (key: string, operation?: string) =>
     issues: [{ path: ["idempotency-key"], message: "already used with different parameters" }]
   })
 
-export const keyInFlight = (key: string) => new Conflict({ message: `a request with idempotency key ${JSON.stringify(key)} is in flight; retry shortly` })
+export const keyInFlight = (key: string) => new Conflict({ message: `a request with idempotency key ${JSON.stringify(key)} is still in flight; retry shortly` })

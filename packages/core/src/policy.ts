@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import type { AccountsService } from "./accounts.js"
 import type { Forbidden } from "./errors.js"
-import { type Principal, requireScope, type Scope } from "./principal.js"
+import { type Actor, type Principal, requireScope, sameActor, type Scope } from "./principal.js"
 
 export type AccountsOperation = keyof AccountsService
 
@@ -68,12 +68,29 @@ export const requireAllowed = (principal: Principal, operation: AccountsOperatio
 }
 
 /**
+ * `requireAllowed` for a change: the operation's scope, and `account.delegate` when the
+ * invocation names a person other than the principal.
+ */
+export const requireChangeAllowed = (
+  invocation: { readonly principal: Principal; readonly onBehalfOf?: Actor | undefined },
+  operation: AccountsOperation,
+  doing?: string
+): Effect.Effect<void, Forbidden> => {
+  const { principal, onBehalfOf } = invocation
+  const denied =
+    (onBehalfOf !== undefined && !sameActor(onBehalfOf, principal.actor)
+      ? requireScope(principal, "account.delegate", `act on behalf of ${onBehalfOf.kind}:${onBehalfOf.id}`)
+      : undefined) ?? authorize(principal, operation, doing)
+  return denied ? Effect.fail(denied) : Effect.void
+}
+
+/**
  * The policy in front of an Accounts that does not check it itself. Reads carry no principal
  * in the port; the edges check them with `authorize` before calling.
  */
 export const withPolicy = (accounts: AccountsService): AccountsService => {
-  const guard = <A, E>(invocation: { readonly principal: Principal }, operation: AccountsOperation, effect: () => Effect.Effect<A, E>, doing?: string) =>
-    Effect.zipRight(requireAllowed(invocation.principal, operation, doing), Effect.suspend(effect))
+  const guard = <A, E>(invocation: { readonly principal: Principal; readonly onBehalfOf?: Actor | undefined }, operation: AccountsOperation, effect: () => Effect.Effect<A, E>, doing?: string) =>
+    Effect.zipRight(requireChangeAllowed(invocation, operation, doing), Effect.suspend(effect))
   return {
     ...accounts,
     create: (input, invocation) => guard(invocation, "create", () => accounts.create(input, invocation)),

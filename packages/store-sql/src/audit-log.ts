@@ -12,6 +12,8 @@ export interface AuditEntry {
   readonly seq: number
   readonly at: Date
   readonly actor: { readonly kind: string; readonly id: string; readonly name: string }
+  /** The API key the actor (a person a front end named) acted through, else null. */
+  readonly via: { readonly kind: string; readonly id: string; readonly name: string } | null
   readonly channel: string
   /** The port operation: create, update, add-tag, redact, lifecycle:enable, run-action, … */
   readonly operation: string
@@ -28,7 +30,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   /** An account id (act_…). */
   readonly accountId?: string | undefined
-  /** Matches the actor's kind (cli, slack, api-key, system), id, name, or `kind:id`. */
+  /** Matches the actor's kind (cli, slack, api-key, system), id, name, or `kind:id`; or the key it acted through by id or name. */
   readonly actor?: string | undefined
   readonly since?: Date | undefined
   /** 1–100 (default 10). */
@@ -49,6 +51,9 @@ interface AuditRow {
   readonly actor_kind: string
   readonly actor_id: string
   readonly actor_name: string
+  readonly via_kind: string | null
+  readonly via_id: string | null
+  readonly via_name: string | null
   readonly channel: string
   readonly operation: string
   readonly account_id: string | null
@@ -64,6 +69,7 @@ const toEntry = (row: AuditRow): AuditEntry => ({
   seq: Number(row.seq),
   at: new Date(row.at),
   actor: { kind: row.actor_kind, id: row.actor_id, name: row.actor_name },
+  via: row.via_kind === null || row.via_id === null ? null : { kind: row.via_kind, id: row.via_id, name: row.via_name ?? row.via_id },
   channel: row.channel,
   operation: row.operation,
   accountId: row.account_id,
@@ -83,7 +89,7 @@ export const listAuditLog = (query: AuditQuery = {}) =>
     const conditions = [
       ...(query.accountId !== undefined ? [sql`account_id = ${query.accountId}`] : []),
       ...(query.actor !== undefined
-        ? [sql`(actor_kind = ${query.actor} OR actor_id = ${query.actor} OR actor_name = ${query.actor} OR ${sql`actor_kind || ':' || actor_id`} = ${query.actor})`]
+        ? [sql`(actor_kind = ${query.actor} OR actor_id = ${query.actor} OR actor_name = ${query.actor} OR ${sql`actor_kind || ':' || actor_id`} = ${query.actor} OR via_id = ${query.actor} OR via_name = ${query.actor})`]
         : []),
       ...(query.since !== undefined ? [sql`at >= ${query.since.toISOString()}`] : []),
       ...(query.after !== undefined ? [sql`seq < ${Number(query.after)}`] : [])

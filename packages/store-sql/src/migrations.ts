@@ -252,11 +252,31 @@ const webhooks = Effect.gen(function* () {
   )`
 })
 
+const delegation = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // A person acting through a front end's key: the person is the actor, the key is `via`
+  // (null when the actor is the key itself). Runs keep it as JSON, like their actor.
+  yield* sql`ALTER TABLE audit_log ADD COLUMN via_kind TEXT`
+  yield* sql`ALTER TABLE audit_log ADD COLUMN via_id TEXT`
+  yield* sql`ALTER TABLE audit_log ADD COLUMN via_name TEXT`
+  yield* sql`ALTER TABLE action_runs ADD COLUMN via TEXT`
+})
+
+const oneIdempotencyRecord = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // The store's record is the only one: it also keeps refusals by the operation itself (not
+  // found, conflict, unprocessable) as the encoded error, replayed like a result.
+  yield* sql`DROP TABLE http_idempotency`
+  yield* sql`ALTER TABLE idempotency_keys ADD COLUMN error TEXT`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
   "0003_http_idempotency": httpIdempotency,
   "0004_rate_limits": rateLimits,
+  "0005_delegation": delegation,
+  "0006_one_idempotency_record": oneIdempotencyRecord,
   "0007_events": events,
   "0008_webhooks": webhooks
 })

@@ -3,9 +3,9 @@
  * personal data is erased in the redaction's own transaction, so nothing survives it anywhere —
  * run parameters and results (keys kept, values dropped), its events (payloads and context:
  * field values and emitted data dropped, keys and types kept; quoted values cut out), audit reasons that
- * quote the data, and stored idempotency responses (the store's are rewritten to the redacted
- * account; the HTTP layer's, which the store cannot re-render, are deleted — a retry of such a
- * key reaches the store with the same key, which replays its rewritten record).
+ * quote the data, and stored idempotency records (results rewritten to the redacted account,
+ * recorded refusals scrubbed of the values they quote). The HTTP layer keeps no record of its
+ * own: a replayed request is answered from these.
  */
 import { Account, type AccountId, type Fields, plainValue, redactFields } from "@acct/core"
 import type { SqlClient } from "@effect/sql"
@@ -113,6 +113,13 @@ export const eraseAccountTraces = (sql: SqlClient.SqlClient, before: Account, af
       yield* sql`UPDATE idempotency_keys SET response = ${JSON.stringify(rewrite(JSON.parse(row.response)))}
         WHERE principal_id = ${row.principal_id} AND idempotency_key = ${row.idempotency_key}`
     }
-    yield* sql`DELETE FROM http_idempotency WHERE body LIKE ${like}`
+    const refusals = yield* sql<{ principal_id: string; idempotency_key: string; error: string }>`
+      SELECT principal_id, idempotency_key, error FROM idempotency_keys WHERE error IS NOT NULL`
+    for (const row of refusals) {
+      const scrubbed = JSON.stringify(scrubDeep(JSON.parse(row.error), personal))
+      if (scrubbed !== row.error) {
+        yield* sql`UPDATE idempotency_keys SET error = ${scrubbed} WHERE principal_id = ${row.principal_id} AND idempotency_key = ${row.idempotency_key}`
+      }
+    }
     return personal
   })

@@ -60,6 +60,7 @@ export interface RunRow {
   readonly action_name: string
   readonly status: string
   readonly actor: string
+  readonly via: string | null
   readonly parameters: string
   readonly status_before: string
   readonly status_after: string
@@ -79,6 +80,7 @@ export const toRun = (row: RunRow): ActionRun =>
       actionName: row.action_name,
       status: row.status as ActionRun["status"],
       actor: JSON.parse(row.actor),
+      via: row.via === null || row.via === undefined ? null : JSON.parse(row.via),
       parameters: JSON.parse(row.parameters),
       statusBefore: row.status_before,
       statusAfter: row.status_after,

@@ -3,7 +3,7 @@
  * audit trail (who, through which app, what, the outcome, the reason). The events themselves
  * are written by the mutation frame (event-log.ts).
  */
-import { type AccountId, type ActionRun, type ActionRunId, type AccountsError, type Invocation, NotFound, type Page, type PageQuery } from "@acct/core"
+import { type AccountId, actingActors, type ActionRun, type ActionRunId, type AccountsError, type Invocation, NotFound, type Page, type PageQuery } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
@@ -26,12 +26,15 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
     const sql = yield* SqlClient.SqlClient
 
     const writeAudit = (invocation: Invocation, entry: AuditEntry, at: Date) => {
-      const actor = invocation.principal.actor
+      const { actor, via } = actingActors(invocation)
       return sql`INSERT INTO audit_log ${sql.insert({
         at: at.toISOString(),
         actor_kind: actor.kind,
         actor_id: actor.id,
         actor_name: actor.name,
+        via_kind: via?.kind ?? null,
+        via_id: via?.id ?? null,
+        via_name: via?.name ?? null,
         channel: invocation.channel,
         operation: entry.operation,
         account_id: entry.accountId,
@@ -53,6 +56,7 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
           action_name: run.actionName,
           status: run.status,
           actor: JSON.stringify(run.actor),
+          via: run.via === null ? null : JSON.stringify(run.via),
           parameters: JSON.stringify(run.parameters),
           status_before: run.statusBefore,
           status_after: run.statusAfter,

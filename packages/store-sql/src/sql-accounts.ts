@@ -19,7 +19,7 @@ import {
   accountChangeEvents,
   ActionRun,
   ActionRunId,
-  type Actor,
+  actingActors,
   applyLifecycle,
   changedTags,
   checkAccountFields,
@@ -98,6 +98,11 @@ export const makeSqlAccounts = Effect.gen(function* () {
         })
     })
 
+  interface RunPlan {
+    readonly describe: { readonly actionId: AccountActionId | null; readonly actionName: string; readonly parameters: Parameters }
+    readonly change: (account: Account, type: AccountType, now: Date) => Effect.Effect<{ account: Account; events: ReadonlyArray<EmittedEvent> }, AccountsError | SqlError>
+  }
+
   /** A lifecycle operation or an action: the account change plus its run record, together. */
   const runOp = (
     name: string,
@@ -106,8 +111,11 @@ export const makeSqlAccounts = Effect.gen(function* () {
     ref: AccountRef,
     request: object,
     invocation: Invocation,
-    describe: { actionId: AccountActionId | null; actionName: string; parameters: Parameters },
-    change: (account: Account, type: AccountType, now: Date) => Effect.Effect<{ account: Account; events: ReadonlyArray<EmittedEvent> }, AccountsError | SqlError>
+    /**
+     * What runs and how it changes the account, decided inside the frame (after the policy,
+     * under the key): an unknown action or invalid parameters are the key's recorded refusal.
+     */
+    plan: Effect.Effect<RunPlan, AccountsError | SqlError>
   ) =>
     mutate<RunResult, typeof RunResultSchema.Encoded>(invocation, {
       name,
@@ -117,8 +125,10 @@ export const makeSqlAccounts = Effect.gen(function* () {
       result: RunResultSchema,
       work: (at, emit) =>
         Effect.gen(function* () {
+          const { describe, change } = yield* plan
           const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
           const outcome = yield* change(before, type, at)
+          const { actor, via } = actingActors(invocation)
           // Built from the validated account and parameters: no need to validate again.
           const run = new ActionRun({
             id: ActionRunId.make(),
@@ -126,7 +136,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
             actionId: describe.actionId,
             actionName: describe.actionName,
             status: "succeeded",
-            actor: invocation.principal.actor as Actor,
+            actor,
+            via,
             parameters: describe.parameters,
             statusBefore: before.status,
             statusAfter: outcome.account.status,
@@ -310,20 +321,23 @@ export const makeSqlAccounts = Effect.gen(function* () {
       }),
 
     lifecycle: (ref, operation, invocation) =>
-      runOp(operation, "lifecycle", `${operation} accounts`, ref, { operation }, invocation, { actionId: null, actionName: operation, parameters: {} }, (account, type, at) =>
-        Effect.map(fromEither(applyLifecycle(type, account, operation, at)), (next) => ({ account: next, events: [] }))
-      ),
+      runOp(operation, "lifecycle", `${operation} accounts`, ref, { operation }, invocation, Effect.succeed({
+        describe: { actionId: null, actionName: operation, parameters: {} },
+        change: (account, type, at) => Effect.map(fromEither(applyLifecycle(type, account, operation, at)), (next) => ({ account: next, events: [] }))
+      })),
 
     runAction: (ref, actionRef, parameters, invocation) =>
-      Effect.gen(function* () {
-        const action = yield* db(accounts.findAction(actionRef))
+      runOp("run-action", "runAction", "run account actions", ref, { action: actionRef, parameters }, invocation, Effect.gen(function* () {
+        const action = yield* accounts.findAction(actionRef)
         const params = yield* fromEither(validateParameters(action, parameters))
-        return yield* runOp("run-action", "runAction", "run account actions", ref, { action: action.id, parameters }, invocation, { actionId: action.id, actionName: action.name, parameters: params }, (account, type, at) =>
-          account.accountTypeId !== action.accountTypeId
-            ? Effect.fail(new Unprocessable({ message: `action "${action.name}" is for another account type than ${account.accountTypeName}`, issues: [{ path: ["account-action-id"], message: "wrong account type" }] }))
-            : fromEither(runSteps(type, account, action, params, at))
-        )
-      })
+        return {
+          describe: { actionId: action.id, actionName: action.name, parameters: params },
+          change: (account, type, at) =>
+            account.accountTypeId !== action.accountTypeId
+              ? Effect.fail(new Unprocessable({ message: `action "${action.name}" is for another account type than ${account.accountTypeName}`, issues: [{ path: ["account-action-id"], message: "wrong account type" }] }))
+              : fromEither(runSteps(type, account, action, params, at))
+        } satisfies RunPlan
+      }))
   }
   return service
 })

@@ -1,8 +1,7 @@
 /**
  * Redaction is complete and final: after it, no table (and on SQLite, not the checkpointed file
  * itself) holds the personal data the account had — in its fields, its runs' parameters and
- * events, the outbox, audit reasons, or stored idempotency responses (the store's and the HTTP
- * layer's). Replays answer the redacted account; a redacted account never regains data.
+ * events, the outbox, audit reasons, or stored idempotency records (results and refusals). Replays answer the redacted account; a redacted account never regains data.
  */
 import { Account, Accounts, isEmptyValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
@@ -51,17 +50,9 @@ describe.each(backends)("redaction ($name)", (backend) => {
         yield* accounts.runAction(ref, "Update contact", contact, { ...as(), idempotencyKey: "contact-z", reason: `per ${FIRST}'s call` })
         yield* accounts.runAction(ref, "Suspend for review", { reason: `${FIRST} ${LAST} phoned in` }, { ...as(), idempotencyKey: "suspend-z" })
         yield* Effect.flip(accounts.lifecycle(ref, "activate", { ...as(), reason: `${LAST} insists` }))
-        // The HTTP layer's record of the create, in the same database.
-        yield* sql`INSERT INTO http_idempotency ${sql.insert({
-          caller: "c0ffee",
-          idempotency_key: "create-z",
-          request_hash: "h",
-          state: "done",
-          status: 201,
-          body: JSON.stringify({ data: { id: created.id, type: "account", attributes: { fields: { "email-address": EMAIL } } } }),
-          created_at: new Date().toISOString(),
-          expires_at: new Date(Date.now() + 3_600_000).toISOString()
-        })}`
+        // A refusal kept as a key's record, quoting the account's data.
+        const refused = yield* Effect.flip(accounts.runAction(ref, "Update contact", { email_address: `${FIRST} ${LAST}` }, { ...as(), idempotencyKey: "bad-contact-z" }))
+        expect(refused._tag).toBe("Unprocessable")
         expect(Object.values(yield* everyTable).some((t) => leaks(t).length > 0)).toBe(true)
 
         const redacted = yield* accounts.redact(ref, { ...as(), reason: `GDPR erasure for ${EMAIL}` })
@@ -118,7 +109,7 @@ describe.each(backends)("redaction ($name)", (backend) => {
     })
   )
 
-  it.effect("expired idempotency records are deleted, the store's and the HTTP layer's", () =>
+  it.effect("expired idempotency records are deleted", () =>
     Effect.gen(function* () {
       const database = yield* Effect.promise(() => backend.fresh())
       yield* Effect.gen(function* () {
@@ -128,10 +119,8 @@ describe.each(backends)("redaction ($name)", (backend) => {
         const long = new Date(Date.now() - 25 * 3_600_000).toISOString()
         const ago = new Date(Date.now() - 3_600_000).toISOString()
         yield* sql`INSERT INTO idempotency_keys ${sql.insert({ principal_id: "cli:old", idempotency_key: "old", operation: "create", request_hash: "h", response: "{}", created_at: long, expires_at: ago })}`
-        yield* sql`INSERT INTO http_idempotency ${sql.insert({ caller: "old", idempotency_key: "old", request_hash: "h", state: "done", status: 200, body: "{}", created_at: long, expires_at: ago })}`
         yield* accounts.addTag({ referenceId: "abc-123" }, "fresh", { ...as(), idempotencyKey: "fresh-1" })
         expect(yield* sql`SELECT idempotency_key FROM idempotency_keys`).toEqual([{ idempotency_key: "fresh-1" }])
-        expect(yield* sql`SELECT idempotency_key FROM http_idempotency`).toEqual([])
       }).pipe(Effect.provide(demoStore(database)))
     })
   )

@@ -45,6 +45,35 @@ export const decodeReason = (value: string | undefined): string | undefined => {
   }
 }
 
+/**
+ * acct's extension header naming the person a trusted front end (the Slack app) acts for:
+ * `slack:T0123/U0456`. Only a key with the `account.delegate` scope may send it; the person is
+ * recorded as the actor, the key as the one they acted through.
+ */
+export const ON_BEHALF_OF_HEADER = "acct-on-behalf-of"
+
+const PERSON = /^(slack|cli):([\x21-\x7E]{1,200})$/
+
+/** The header's value for a person: `kind:id`, the id percent-encoded except its slashes. */
+export const encodeOnBehalfOf = (person: { readonly kind: string; readonly id: string }) => `${person.kind}:${encodeURIComponent(person.id).replace(/%2F/gi, "/")}`
+
+/**
+ * The person a header names, or why it names nobody (said for people). The name recorded is
+ * `kind:id`: Slack has deprecated user names, and the id is what renders as the person.
+ */
+export const decodeOnBehalfOf = (value: string): { readonly _tag: "Person"; readonly actor: { readonly kind: "slack" | "cli"; readonly id: string; readonly name: string } } | { readonly _tag: "Invalid"; readonly message: string } => {
+  let decoded = value
+  try {
+    decoded = decodeURIComponent(value)
+  } catch {
+    // not percent-encoding: checked as sent
+  }
+  const match = PERSON.exec(decoded.trim())
+  if (!match) return { _tag: "Invalid", message: `${ON_BEHALF_OF_HEADER}: expected a person as kind:id with kind slack or cli (e.g. slack:T0123/U0456), got ${JSON.stringify(value.slice(0, 100))}` }
+  const kind = match[1] as "slack" | "cli"
+  return { _tag: "Person", actor: { kind, id: match[2]!, name: `${kind}:${match[2]!}` } }
+}
+
 /** Declared on every mutating endpoint: documents it, and lets the typed client send it. */
 export const MutationHeaders = Schema.Struct({
   "idempotency-key": Schema.optional(
@@ -53,6 +82,12 @@ export const MutationHeaders = Schema.Struct({
   [REASON_HEADER]: Schema.optional(
     Schema.String.annotations({
       description: "Why this change is made (acct extension), kept in the audit trail beside the actor: percent-encoded UTF-8 (encodeURIComponent), at most 1,000 characters once decoded."
+    })
+  ),
+  [ON_BEHALF_OF_HEADER]: Schema.optional(
+    Schema.String.annotations({
+      description:
+        "The person a trusted front end acts for (acct extension), e.g. `slack:T0123/U0456` (kind `slack` or `cli`, then the id, percent-encoded). Needs a key with the `account.delegate` scope (403 otherwise); the audit entry and the run record the person as the actor and this key as the one they acted through."
     })
   )
 })

@@ -13,6 +13,7 @@ import {
   type AccountsService,
   ActionRun,
   FieldValue,
+  actingActors,
   type Invocation,
   InvalidRequest,
   type LifecycleOperation,
@@ -108,6 +109,8 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       headers: { "persona-version": PERSONA_VERSION, "key-inflection": "kebab" }
     })
     const keyOf = (invocation: Invocation) => invocation.idempotencyKey ?? `acct-${randomAlphanumeric(24)}`
+    /** A change's key (the same on its retries), and the caller told when Persona replays it. */
+    const keyed = (invocation: Invocation) => ({ idempotencyKey: keyOf(invocation), onReplay: invocation.onReplay })
     const accountPath = (id: string) => `/accounts/${encodeURIComponent(id)}`
 
     const resolveId = (ref: AccountRef) => ("id" in ref ? Effect.succeed(ref.id as string) : Effect.map(service.get(ref), (a) => a.id as string))
@@ -116,7 +119,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       Effect.gen(function* () {
         if (invocation.expectedVersion !== undefined) return yield* new InvalidRequest({ message: "--expect-version is not available on Persona (its accounts carry no version)" })
         const id = yield* resolveId(ref)
-        const document = yield* persona.request({ method, path: `${accountPath(id)}${suffix}`, body, idempotencyKey: keyOf(invocation), schema: AccountDocument })
+        const document = yield* persona.request({ method, path: `${accountPath(id)}${suffix}`, body, ...keyed(invocation), schema: AccountDocument })
         return toAccount(document.data)
       })
 
@@ -150,6 +153,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           path: `${accountPath(accountId)}/run-action`,
           body: { data: { "account-action-id": actionId, parameters } },
           idempotencyKey,
+          onReplay: invocation.onReplay,
           schema: RunActionDocument
         })
         const account = toAccount(document.data)
@@ -161,7 +165,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           actionId,
           actionName: action,
           status: runStatus(attributes.status),
-          actor: invocation.principal.actor,
+          ...actingActors(invocation),
           parameters,
           statusBefore: "",
           statusAfter: account.status,
@@ -202,7 +206,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
             method: "POST",
             path: "/accounts",
             body: { data: { attributes: toCreateAccountAttributes(input, input.accountType) } },
-            idempotencyKey: keyOf(invocation),
+            ...keyed(invocation),
             schema: AccountDocument
           })
           return toAccount(document.data)
@@ -221,7 +225,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           const ids = yield* Effect.forEach(sources, resolveId)
           const id = yield* resolveId(destination)
           // Persona answers 202: the merge happens in the background; read the destination after.
-          yield* persona.request({ method: "POST", path: `${accountPath(id)}/consolidate`, body: { meta: { "source-account-ids": ids } }, idempotencyKey: keyOf(invocation), schema: Anything })
+          yield* persona.request({ method: "POST", path: `${accountPath(id)}/consolidate`, body: { meta: { "source-account-ids": ids } }, ...keyed(invocation), schema: Anything })
           return yield* service.get({ id: id as never })
         }),
       lifecycle: (ref, operation, invocation) => {

@@ -4,7 +4,7 @@
  * `<account>` argument names the SoftwareOne account. Problem details become typed errors; a 400
  * to a transition is an invalid state, with SoftwareOne's own explanation.
  */
-import { Account, type AccountRef, Accounts, type AccountsService, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
+import { Account, actingActors, type AccountRef, Accounts, type AccountsService, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
 import { SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX } from "@acct/api"
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
@@ -81,7 +81,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
 
     const transition = (ref: AccountRef, operation: LifecycleOperation, invocation: Invocation) => {
       const idempotencyKey = invocation.idempotencyKey ?? `acct-${randomAlphanumeric(24)}`
-      return Effect.map(upstream.request({ method: "POST", path: `${path(ref)}/${operation}`, idempotencyKey, schema: SoftwareOneAccount }), (answer) => {
+      return Effect.map(upstream.request({ method: "POST", path: `${path(ref)}/${operation}`, idempotencyKey, onReplay: invocation.onReplay, schema: SoftwareOneAccount }), (answer) => {
         const account = toAccount(answer)
         const at = new Date()
         const run = ActionRun.make(
@@ -91,7 +91,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
             actionId: null,
             actionName: operation,
             status: "succeeded",
-            actor: invocation.principal.actor,
+            ...actingActors(invocation),
             parameters: {},
             statusBefore: "",
             statusAfter: account.status,

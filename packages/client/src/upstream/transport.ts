@@ -30,6 +30,8 @@ export interface UpstreamRequest<A, I> {
   readonly body?: unknown
   /** The same across the retries of one operation. */
   readonly idempotencyKey?: string | undefined
+  /** Run when the upstream answers from its record of the key (`Idempotent-Replayed: true`). */
+  readonly onReplay?: Effect.Effect<void> | undefined
   readonly schema: Schema.Schema<A, I>
 }
 
@@ -144,6 +146,7 @@ export const makeUpstream = (options: UpstreamOptions, readError: ErrorReader = 
         const response = yield* http.execute(outgoing)
         yield* pacer.learn(readRateLimit(response.headers), response.status === 429 ? retryAfterSeconds(response.headers) ?? 1 : undefined)
         const body = parseJson(yield* response.text)
+        if (request.onReplay !== undefined && response.headers["idempotent-replayed"] === "true") yield* request.onReplay
         if (response.status >= 400) return yield* Effect.fail(readError(response.status, body, response.headers))
         return yield* Schema.decodeUnknown(request.schema)(body).pipe(
           Effect.mapError((e) => new Unavailable({ message: `malformed answer from ${options.name} to ${request.method} ${request.path}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
