@@ -13,6 +13,7 @@ import { auditCommand } from "./commands/audit.js"
 import { bulkCommand } from "./commands/bulk.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
+import { eventsCommand } from "./commands/events.js"
 import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
 import { lifecycleCommands } from "./commands/lifecycle.js"
@@ -31,6 +32,7 @@ Start with:
   acct accounts list                                see the accounts
   acct run 'Set status' abc-123 status=activated    run an action on Jane Doe (reference id abc-123)
   acct runs list --account abc-123                  what happened to her account
+  acct events list --account abc-123                every change's events (what webhooks receive)
 
 <account> is an act_… id or a reference id.
 
@@ -40,7 +42,7 @@ Accounts can also live elsewhere, with the same commands:
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
   acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, eventsCommand, auditCommand, keysCommand, doctorCommand])
 )
 
 const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }

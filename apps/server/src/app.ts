@@ -29,12 +29,13 @@ import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { OpsLive } from "./ops.js"
+import { EventsLive } from "./events.js"
 import { PersonaLive } from "./persona.js"
 import { SoftwareOneLive } from "./softwareone.js"
 
 const apiLive = (rateLimit: RateLimitOptions) =>
   HttpApiBuilder.api(AcctApi).pipe(
-    Layer.provide([PersonaLive, SoftwareOneLive, OpsLive]),
+    Layer.provide([PersonaLive, EventsLive, SoftwareOneLive, OpsLive]),
     Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit)])
   )
 

@@ -17,10 +17,10 @@ import { httpInvocation, requireRead } from "./request-context.js"
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
-const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
+export const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
 
 /** `links.prev` / `links.next` for a page: the same query, another cursor. */
-const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
+export const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
   const link = (name: "after" | "before", cursor: string | null) => {
     if (cursor === null) return null
     const url = new URL(request.url, "http://acct")

@@ -5,9 +5,11 @@ import { schemas } from "./persona/errors.js"
 import { SoftwareOneApi } from "./softwareone/api.js"
 import { schemas as problems } from "./softwareone/errors.js"
 import { PersonaApi } from "./persona/api.js"
+import { EventsApi } from "./persona/events.js"
 
 export class AcctApi extends HttpApi.make("acct")
   .add(PersonaApi)
+  .add(EventsApi)
   .add(SoftwareOneApi)
   .add(OpsApi)
   // Any request may be malformed (a body that is not JSON, an unknown field): 400 everywhere,

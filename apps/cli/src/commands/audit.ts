@@ -2,15 +2,8 @@
 import { Accounts, InvalidRequest } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { accountArg, local, output, withStore } from "../context.js"
+import { accountArg, local, output, parseTime, withStore } from "../context.js"
 import { auditTable, json } from "../render.js"
-
-const since = (text: string) => {
-  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)
-  return Number.isNaN(at.getTime())
-    ? Effect.fail(new InvalidRequest({ message: `--since: expected a date (2026-12-01) or a time (2026-12-01T09:30:00Z), got ${JSON.stringify(text)}` }))
-    : Effect.succeed(at)
-}
 
 export const auditCommand = Command.make(
   "audit",
@@ -31,7 +24,7 @@ export const auditCommand = Command.make(
       const page = yield* listAuditLog({
         accountId,
         actor: Option.getOrUndefined(o.actor),
-        since: Option.isSome(o.since) ? yield* since(o.since.value) : undefined,
+        since: Option.isSome(o.since) ? yield* parseTime("--since", o.since.value) : undefined,
         size: o.size,
         after: Option.getOrUndefined(o.after)
       })

@@ -55,7 +55,7 @@ export const MutationHeaders = Schema.Struct({
   )
 })
 
-const PageSize = Schema.NumberFromString.pipe(
+export const PageSize = Schema.NumberFromString.pipe(
   Schema.int({ message: () => "page[size] must be an integer from 1 to 100" }),
   Schema.between(1, 100, { message: () => "page[size] must be an integer from 1 to 100" })
 )
