@@ -100,6 +100,14 @@ export const withEventsBackend = <Name extends string, R, E, A extends BackendOp
     )
   )
 
+/** Options of the lists that filter by account and time, a page at a time (audit, events). */
+export const listOptions = (what: string, about: string, cursor: { readonly name: string; readonly description: string }) => ({
+  account: Options.text("account").pipe(Options.withPseudoName("ACCOUNT"), Options.withDescription(`only ${what} about this account (act_… id or reference id)${about}`), Options.optional),
+  since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription(`only ${what} at or after this date or ISO time`), Options.optional),
+  size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("page size, 1–100 (default 10)"), Options.withDefault(10)),
+  after: Options.text("after").pipe(Options.withPseudoName(cursor.name), Options.withDescription(cursor.description), Options.optional)
+})
+
 /** A `--since`-style option: a date (2026-12-01, midnight UTC) or an ISO time. */
 export const parseTime = (option: string, text: string) => {
   const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)

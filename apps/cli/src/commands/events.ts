@@ -2,15 +2,15 @@
  * `acct events list|show`: what every committed change told the world (the events the API
  * serves and webhooks deliver), from a local database or through an acct server.
  */
-import { type AccountId, Accounts, EventId, Events, InvalidRequest } from "@acct/core"
+import { type AccountId, Accounts, type AccountsError, EventId, Events, InvalidRequest } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { accountArg, common, output, parseTime, withEventsBackend } from "../context.js"
+import { accountArg, common, listOptions, output, parseTime, withEventsBackend } from "../context.js"
 import { eventDetails, eventTable, json } from "../render.js"
 
 /** `--account`: an id as given (archived accounts too), a reference id looked up. */
 const accountIdOf = (text: string) =>
-  Effect.flatMap(accountArg(text), (ref): Effect.Effect<AccountId, import("@acct/core").AccountsError, Accounts> =>
+  Effect.flatMap(accountArg(text), (ref): Effect.Effect<AccountId, AccountsError, Accounts> =>
     "id" in ref ? Effect.succeed(ref.id) : Effect.map(Effect.flatMap(Accounts, (a) => a.get(ref)), (a) => a.id)
   )
 
@@ -23,10 +23,7 @@ const eventsList = Command.make(
       Options.withDescription("only events of this name (account.tag-added, workflow-run.created, a catalog's own); repeat it or separate names with commas"),
       Options.repeated
     ),
-    account: Options.text("account").pipe(Options.withPseudoName("ACCOUNT"), Options.withDescription("only events about this account (act_… id or reference id), its runs' included"), Options.optional),
-    since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription("only events at or after this date or ISO time"), Options.optional),
-    size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("page size, 1–100 (default 10)"), Options.withDefault(10)),
-    after: Options.text("after").pipe(Options.withPseudoName("EVENT"), Options.withDescription("the page after this event id (from `More:`)"), Options.optional)
+    ...listOptions("events", ", its runs' included", { name: "EVENT", description: "the page after this event id (from `More:`)" })
   },
   (o) =>
     Effect.gen(function* () {
