@@ -3,7 +3,7 @@
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
 import { type Accounts, type AccountsError, type ApiKeys, type Events, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
-import { backendAccounts, DEFAULT_DATABASE, localStore, resolveBackend } from "@acct/backend"
+import { backendAccounts, backendEvents, DEFAULT_DATABASE, localStore, resolveBackend } from "@acct/backend"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
@@ -76,17 +76,45 @@ interface BackendOptions {
  * config file's default (acct, Persona, SoftwareOne or a local file), else the local `--db`
  * file. Same commands, same output. The HTTP clients are loaded only when used.
  */
+const chooseBackend = (options: BackendOptions) =>
+  resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db }).pipe(
+    Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` })))
+  )
+
 export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> =>
   Layer.unwrapEffect(
-    resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db }).pipe(
-      Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` }))),
-      // A local database goes through `store`, so only `init` creates one.
-      Effect.map((chosen) => (chosen.kind === "local" ? store(chosen.database) : backendAccounts(chosen)))
-    )
+    // A local database goes through `store`, so only `init` creates one.
+    Effect.map(chooseBackend(options), (chosen) => (chosen.kind === "local" ? store(chosen.database) : backendAccounts(chosen)))
   )
 
 export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => backend(options))
+
+/** Accounts and their events: a local database, or an acct server (other upstreams have no events). */
+export const withEventsBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, (options: A) =>
+    Layer.unwrapEffect(
+      Effect.map(chooseBackend(options), (chosen): Layer.Layer<Accounts | Events, AccountsError> =>
+        chosen.kind === "local" ? store(chosen.database) : Layer.merge(backendAccounts(chosen), backendEvents(chosen))
+      )
+    )
+  )
+
+/** Options of the lists that filter by account and time, a page at a time (audit, events). */
+export const listOptions = (what: string, about: string, cursor: { readonly name: string; readonly description: string }) => ({
+  account: Options.text("account").pipe(Options.withPseudoName("ACCOUNT"), Options.withDescription(`only ${what} about this account (act_… id or reference id)${about}`), Options.optional),
+  since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription(`only ${what} at or after this date or ISO time`), Options.optional),
+  size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("page size, 1–100 (default 10)"), Options.withDefault(10)),
+  after: Options.text("after").pipe(Options.withPseudoName(cursor.name), Options.withDescription(cursor.description), Options.optional)
+})
+
+/** A `--since`-style option: a date (2026-12-01, midnight UTC) or an ISO time. */
+export const parseTime = (option: string, text: string) => {
+  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)
+  return Number.isNaN(at.getTime())
+    ? Effect.fail(new InvalidRequest({ message: `${option}: expected a date (2026-12-01) or a time (2026-12-01T09:30:00Z), got ${JSON.stringify(text)}` }))
+    : Effect.succeed(at)
+}
 
 const osUser = (() => {
   try {

@@ -13,9 +13,10 @@ import { auditCommand } from "./commands/audit.js"
 import { bulkCommand } from "./commands/bulk.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
+import { eventsCommand } from "./commands/events.js"
 import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
-import { eventsCommand, webhooksCommand } from "./commands/webhooks.js"
+import { webhooksCommand } from "./commands/webhooks.js"
 import { lifecycleCommands } from "./commands/lifecycle.js"
 import { runCommand } from "./commands/run.js"
 import { runCli } from "./cli-app.js"
@@ -32,6 +33,7 @@ Start with:
   acct accounts list                                see the accounts
   acct run 'Set status' abc-123 status=activated    run an action on Jane Doe (reference id abc-123)
   acct runs list --account abc-123                  what happened to her account
+  acct events list --account abc-123                every change's events (what webhooks receive)
 
 <account> is an act_… id or a reference id.
 
@@ -41,7 +43,7 @@ Accounts can also live elsewhere, with the same commands:
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
   acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, auditCommand, keysCommand, webhooksCommand, eventsCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, eventsCommand, auditCommand, keysCommand, webhooksCommand, doctorCommand])
 )
 
 const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }

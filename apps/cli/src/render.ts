@@ -1,5 +1,5 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { Account, AccountAction, AccountType, ActionRun, type FieldValue, fieldSchema, type Page, plainValue, showField, statusChange } from "@acct/core"
+import { Account, AccountAction, AccountType, AcctEvent, ActionRun, type FieldValue, fieldSchema, type Page, plainValue, showField, statusChange } from "@acct/core"
 import type { AuditEntry } from "@acct/store-sql"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
@@ -127,5 +127,48 @@ export const json = {
   type: (t: AccountType) => Schema.encodeSync(AccountType)(t),
   action: (a: AccountAction) => Schema.encodeSync(AccountAction)(a),
   audit: (e: AuditEntry) => ({ ...e, at: e.at.toISOString() }),
+  event: (e: AcctEvent) => Schema.encodeSync(AcctEvent)(e),
   page: <A, I>(page: Page<A>, encode: (a: A) => I) => ({ data: page.items.map(encode), next: page.next, prev: page.prev })
+}
+
+/** What an event says changed, in a few words ("+vip -trial", "deactivated → disabled"). */
+const eventChange = (e: AcctEvent): string => {
+  const c = e.context
+  if (c.tagName !== undefined) return `${e.name === "account.tag-removed" ? "-" : "+"}${c.tagName}`
+  if (c.addedTags !== undefined || c.removedTags !== undefined) return [...(c.addedTags ?? []).map((t) => `+${t}`), ...(c.removedTags ?? []).map((t) => `-${t}`)].join(" ")
+  if (c.statusBefore !== undefined) return `${c.statusBefore} → ${c.statusAfter}`
+  if (c.updatedFields !== undefined) return [...c.updatedFields, ...(c.referenceIdBefore !== undefined ? ["reference-id"] : [])].join(", ")
+  if (c.consolidatedInto !== undefined) return `into ${c.consolidatedInto}`
+  if (c.sourceAccountIds !== undefined) return `from ${c.sourceAccountIds.join(", ")}`
+  if (c.relationSchemaKey !== undefined) return `${c.relationSchemaKey}: ${c.targetAccountId ?? c.targetTxnId ?? "-"}`
+  if (e.object._tag === "workflow-run") return `${e.object.value.actionName}: ${statusChange(e.object.value)}`
+  if (c.data !== undefined) return JSON.stringify(c.data)
+  return "-"
+}
+
+const eventActor = (e: AcctEvent) => (e.context.actor ? `${e.context.actor.kind}:${e.context.actor.name}` : "-")
+
+export const eventTable = (events: ReadonlyArray<AcctEvent>) =>
+  table(
+    ["EVENT", "NAME", "OBJECT", "CHANGE", "ACTOR", "AT"],
+    events.map((e) => [e.id, e.name, e.object.value.id, eventChange(e), eventActor(e), date(e.createdAt)])
+  )
+
+export const eventDetails = (e: AcctEvent) => {
+  const o = e.object
+  return details([
+    ["event", e.id],
+    ["name", e.name],
+    ["at", date(e.createdAt)],
+    ["object", `${o._tag} ${o.value.id}`],
+    ...(o._tag === "account"
+      ? ([["status", o.value.status], ["tags", o.value.tags.join(", ") || "-"]] as const)
+      : ([["account", o.value.accountId], ["action", o.value.actionName], ["change", statusChange(o.value)]] as const)),
+    ...(e.context.data === undefined ? ([["what changed", eventChange(e)]] as const) : []),
+    ["run", e.context.workflowRunId ?? "-"],
+    ["actor", e.context.actor ? `${e.context.actor.kind}:${e.context.actor.id} (${e.context.actor.name})` : "-"],
+    ["channel", e.context.channel ?? "-"],
+    ["request", e.context.requestId ?? "-"],
+    ...(e.context.data !== undefined ? ([["data", JSON.stringify(e.context.data)]] as const) : [])
+  ])
 }

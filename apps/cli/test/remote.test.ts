@@ -53,6 +53,21 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(remote(["enable", "ghi-789", "--json"]).json().account.status).toBe("activated")
   })
 
+  it("lists and shows events through the server as from the local database", () => {
+    remote(["accounts", "tag", "abc-123", "remote-evt"])
+    const summary = (e: { id: string; name: string; context: unknown; object: { _tag: string; value: { id: string } } }) => [e.id, e.name, e.object._tag, e.object.value.id, e.context]
+    const local = acct(["events", "list", "--account", "abc-123", "--json", "--size", "5"]).json()
+    const viaServer = remote(["events", "list", "--account", "abc-123", "--json", "--size", "5"]).json()
+    expect(viaServer.data.map(summary)).toEqual(local.data.map(summary))
+    expect(viaServer.next).toBe(local.next)
+    expect(viaServer.data[0]).toMatchObject({ name: "account.updated-tags", context: { addedTags: ["remote-evt"], channel: "http", actor: { kind: "api-key" } } })
+    expect(summary(remote(["events", "show", local.data[1].id, "--json"]).json())).toEqual(summary(local.data[1]))
+    const named = remote(["events", "list", "--name", "account.tag-added", "--since", "2000-01-01", "--json"]).json()
+    expect(named.data.length).toBeGreaterThan(0)
+    expect(named.data.every((e: { name: string }) => e.name === "account.tag-added")).toBe(true)
+    expect(remote(["events", "show", "evt_000000000000000000000000"]).code).toBe(3)
+  })
+
   it("keeps exit codes and messages", () => {
     expect(remote(["accounts", "get", "nobody"]).code).toBe(3)
     const invalid = remote(["activate", "ghi-789"])

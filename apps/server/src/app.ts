@@ -29,6 +29,7 @@ import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { OpsLive } from "./ops.js"
+import { EventsLive } from "./events.js"
 import { PersonaLive } from "./persona.js"
 import { WebhooksLive } from "./webhooks.js"
 import { dispatcherInBackground, webhooksLayer } from "@acct/webhooks"
@@ -36,7 +37,7 @@ import { SoftwareOneLive } from "./softwareone.js"
 
 const apiLive = (rateLimit: RateLimitOptions) =>
   HttpApiBuilder.api(AcctApi).pipe(
-    Layer.provide([PersonaLive, WebhooksLive, SoftwareOneLive, OpsLive]),
+    Layer.provide([PersonaLive, EventsLive, WebhooksLive, SoftwareOneLive, OpsLive]),
     Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit)])
   )
 

@@ -47,7 +47,7 @@ const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
 const asIs = (status = 200) => (document: object) => HttpServerResponse.unsafeJson(document, { status })
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
-const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
+export const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 

@@ -65,4 +65,68 @@ describe("events (Persona's event resource)", () => {
     const tags = (await storedEvents()).items.find((e) => e.name === "account.updated-tags" && e.context.removedTags?.includes("a"))!
     expect(toEventResource(tags).attributes.context).toMatchObject({ "added-tags": ["b", "c"], "removed-tags": ["a"] })
   })
+
+  it("serves GET /api/v1/events and /events/{id} as Persona's spec says: filters, pages, scopes", async () => {
+    const jane = (await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0].id as string
+    await server.call("POST", `/api/v1/accounts/${jane}/add-tag`, { body: { meta: { "tag-name": "listed" } } })
+    const run = await server.call("POST", `/api/v1/accounts/${jane}/disable`)
+    const runId = run.json.meta["workflow-run-id"]
+
+    const all = await server.call("GET", "/api/v1/events?page%5Bsize%5D=3")
+    expect(all.status).toBe(200)
+    expect(validatePersona("GET", "/events", 200, all.json)).toBeNull()
+    expect(all.json.data.map((e: { attributes: { name: string } }) => e.attributes.name)).toEqual(["account.status-updated", "workflow-run.created", "account.updated-tags"])
+    expect(all.json.links.next).toMatch(/^\/api\/v1\/events\?page%5Bsize%5D=3&page%5Bafter%5D=evt_/)
+    const next = await server.call("GET", all.json.links.next)
+    expect(validatePersona("GET", "/events", 200, next.json)).toBeNull()
+    expect(next.json.data[0].attributes.name).toBe("account.tag-added")
+    const back = await server.call("GET", next.json.links.prev)
+    expect(back.json.data.map((e: { id: string }) => e.id)).toEqual(all.json.data.map((e: { id: string }) => e.id))
+
+    const byName = await server.call("GET", `/api/v1/events?filter%5Bname%5D=account.tag-added,account.status-updated&filter%5Bobject-id%5D=${jane}`)
+    expect(byName.json.data.map((e: { attributes: { name: string; context: Record<string, unknown> } }) => [e.attributes.name, e.attributes.context["tag-name"] ?? e.attributes.context["status-after"]]).slice(0, 2)).toEqual([
+      ["account.status-updated", "disabled"],
+      ["account.tag-added", "listed"]
+    ])
+    const byRun = await server.call("GET", `/api/v1/events?filter%5Bobject-id%5D=${runId}`)
+    expect(byRun.json.data).toHaveLength(1)
+    expect(byRun.json.data[0].attributes.payload.data).toMatchObject({ type: "workflow-run", id: runId })
+    const byAccount = await server.call("GET", `/api/v1/events?filter%5Baccount-id%5D=${jane}&filter%5Bobject-type%5D=workflow-run`)
+    expect(byAccount.json.data.map((e: { attributes: { payload: { data: { id: string } } } }) => e.attributes.payload.data.id)).toEqual([runId])
+    const late = await server.call("GET", `/api/v1/events?filter%5Bcreated-at-start%5D=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)
+    expect(late.json.data).toEqual([])
+
+    const one = await server.call("GET", `/api/v1/events/${all.json.data[0].id}`)
+    expect(one.status).toBe(200)
+    expect(validatePersona("GET", "/events/{event-id}", 200, one.json)).toBeNull()
+    expect(one.json.data).toEqual(all.json.data[0])
+    const missing = await server.call("GET", "/api/v1/events/evt_000000000000000000000000")
+    expect(missing.status).toBe(404)
+    expect(validatePersona("GET", "/events/{event-id}", 404, missing.json)).toBeNull()
+
+    const badFilter = await server.call("GET", "/api/v1/events?filter%5Baccount-id%5D=abc-123")
+    expect(badFilter.status).toBe(400)
+    expect(validatePersona("GET", "/events", 400, badFilter.json)).toBeNull()
+    expect(badFilter.json.errors[0].details).toContain("filter[account-id]: expected an account id")
+    const badTime = await server.call("GET", "/api/v1/events?filter%5Bcreated-at-start%5D=yesterday")
+    expect(badTime.status).toBe(400)
+    expect(badTime.json.errors[0].details).toContain("filter[created-at-start]: expected an ISO 8601 time")
+
+    // Reading events needs what reading accounts needs.
+    const reader = (await server.key(["account.read"])).secret
+    expect((await server.call("GET", "/api/v1/events", { key: reader })).status).toBe(200)
+    const writer = (await server.key(["account.write"])).secret
+    const denied = await server.call("GET", `/api/v1/events/${all.json.data[0].id}`, { key: writer })
+    expect(denied.status).toBe(403)
+    expect(validatePersona("GET", "/events/{event-id}", 403, denied.json)).toBeNull()
+    expect(denied.json.errors[0].details).toContain("may not read events: missing scope account.read")
+    expect((await server.call("GET", "/api/v1/events", { key: null })).status).toBe(401)
+  })
+
+  it("documents the events API in the OpenAPI document", async () => {
+    const openapi = (await server.call("GET", "/openapi.json")).json
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/api/v1/events", "/api/v1/events/{eventId}"]))
+    const parameters = openapi.paths["/api/v1/events"].get.parameters.map((p: { name: string }) => p.name)
+    expect(parameters).toEqual(expect.arrayContaining(["filter[name]", "filter[object-id]", "filter[id]", "filter[account-id]", "filter[created-at-start]", "page[size]"]))
+  })
 })

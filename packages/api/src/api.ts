@@ -6,10 +6,12 @@ import { schemas } from "./persona/errors.js"
 import { SoftwareOneApi } from "./softwareone/api.js"
 import { schemas as problems } from "./softwareone/errors.js"
 import { PersonaApi } from "./persona/api.js"
+import { EventsApi } from "./persona/events.js"
 import { WebhooksApi } from "./persona/webhooks.js"
 
 export class AcctApi extends HttpApi.make("acct")
   .add(PersonaApi)
+  .add(EventsApi)
   .add(WebhooksApi)
   .add(SoftwareOneApi)
   .add(OpsApi)

@@ -148,3 +148,16 @@ export const upstreamAccounts = (profile: UpstreamProfile, httpClient?: Layer.La
 /** The Accounts of a backend: the local store, or the upstream. */
 export const backendAccounts = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Accounts, AccountsError> =>
   backend.kind === "local" ? localStore(backend.database) : upstreamAccounts(backend.profile, httpClient)
+
+/**
+ * The events of a backend: the local store's, or an acct server's. A Persona or SoftwareOne
+ * upstream has no acct events (acct writes events for the changes it commits itself).
+ */
+export const backendEvents = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Events, AccountsError> => {
+  if (backend.kind === "local") return localStore(backend.database)
+  const profile = backend.profile
+  if (profile.provider !== "remote") {
+    return Layer.fail(new InvalidRequest({ message: `events are kept by acct: read them from a local database (--db) or an acct server (--remote); the ${profile.provider} profile ${profile.name} has none` }))
+  }
+  return Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@acct/client")), (client) => client.remoteEvents(profile, ...(httpClient ? [httpClient] : []))))
+}

@@ -2,7 +2,8 @@
  * The Accounts port over HTTP to an acct server. The same commands and guarantees as the local
  * store: typed errors, RetryPolicy on retryable failures (429 with its hint, 502/503/504,
  * connection errors, timeouts), and one Idempotency-Key per logical operation, reused across
- * its retries, so a retried run-action never runs twice.
+ * its retries, so a retried run-action never runs twice. The server's events (the Events port)
+ * come over the same client.
  */
 import {
   type AccountResource,
@@ -12,11 +13,13 @@ import {
   fromAccountActionResource,
   fromAccountResource,
   fromAccountTypeWithMeta,
+  fromEventResource,
   fromWorkflowRunResource,
   ON_BEHALF_OF_HEADER,
   REASON_HEADER,
   referenceIdFilter,
   toCreateAccountAttributes,
+  toListEventsParams,
   toUpdateAccountAttributes
 } from "@acct/api"
 import {
@@ -27,6 +30,8 @@ import {
   type AccountsError,
   type AccountsService,
   AccountTypeId,
+  Events,
+  type EventsService,
   type Invocation,
   InvalidRequest,
   NotFound,
@@ -65,7 +70,8 @@ export const KEYED_RETRY: Partial<RetryConfig> = { maxAttempts: 60, maxElapsed: 
 /** A fresh key for one logical operation, the same on all its retries. */
 export const newIdempotencyKey = () => `acct-client-${randomAlphanumeric(24)}`
 
-export const makeAccountsHttp = (options: AccountsHttpOptions) =>
+/** The Accounts and Events ports over one HTTP client to an acct server. */
+export const makeAcctHttp = (options: AccountsHttpOptions) =>
   Effect.gen(function* () {
     const retryPolicy = yield* RetryPolicy
     const keyedPolicy = yield* RetryPolicy.make({ ...retryPolicy.config, ...KEYED_RETRY, ...options.keyedRetry })
@@ -244,13 +250,23 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
         }),
       getRun: (id) => Effect.map(call(client.persona.getWorkflowRun({ path: { workflowRunId: id }, urlParams: {} })), (d) => fromWorkflowRunResource(d.data))
     }
-    return service
+
+    const events: EventsService = {
+      list: (q) => Effect.map(call(client.events.listEvents({ urlParams: toListEventsParams(q) })), (page) => pageFromLinks(page.data.map(fromEventResource), page.links)),
+      get: (id) => Effect.map(call(client.events.getEvent({ path: { eventId: id } })), (d) => fromEventResource(d.data))
+    }
+    return { accounts: service, events }
   })
+
+export const makeAccountsHttp = (options: AccountsHttpOptions) => Effect.map(makeAcctHttp(options), (ports) => ports.accounts)
 
 export const AccountsHttp = {
   /** Needs an HttpClient and a RetryPolicy. */
   layer: (options: AccountsHttpOptions): Layer.Layer<Accounts, never, HttpClient.HttpClient | RetryPolicy> => Layer.effect(Accounts, makeAccountsHttp(options)),
   /** With the platform's fetch client and the default retry policy. */
   layerFetch: (options: AccountsHttpOptions): Layer.Layer<Accounts> =>
-    Layer.effect(Accounts, makeAccountsHttp(options)).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default]))
+    Layer.effect(Accounts, makeAccountsHttp(options)).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default])),
+  /** The server's events (GET /api/v1/events); needs an HttpClient and a RetryPolicy. */
+  eventsLayer: (options: AccountsHttpOptions): Layer.Layer<Events, never, HttpClient.HttpClient | RetryPolicy> =>
+    Layer.effect(Events, Effect.map(makeAcctHttp(options), (ports) => ports.events))
 }

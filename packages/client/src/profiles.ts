@@ -15,7 +15,7 @@
  *     shared: { provider: remote, url: https://acct.internal, apiKeyEnv: ACCT_API_KEY }
  *     here: { provider: local, database: .acct/acct.db }
  */
-import { type Accounts, InvalidRequest, RetryPolicy } from "@acct/core"
+import { type Accounts, type Events, InvalidRequest, RetryPolicy } from "@acct/core"
 import { decodeDocument, parseDocument } from "@acct/core/document"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Either, Layer, Schema } from "effect"
@@ -174,3 +174,10 @@ export const remoteAccounts = (profile: Exclude<Profile, { provider: "local" }>,
         : SoftwareOneAccounts.layer({ baseUrl: profile.url, token: profile.token })
   return layer.pipe(Layer.provide([httpClient, RetryPolicy.Default]))
 }
+
+/**
+ * The events of an acct server (a `remote` profile). Persona and SoftwareOne profiles have none
+ * here: acct writes events for the changes it commits itself.
+ */
+export const remoteEvents = (profile: Extract<Profile, { provider: "remote" }>, httpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer): Layer.Layer<Events> =>
+  AccountsHttp.eventsLayer({ baseUrl: profile.url, apiKey: profile.apiKey }).pipe(Layer.provide([httpClient, RetryPolicy.Default]))

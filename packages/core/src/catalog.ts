@@ -64,7 +64,7 @@ export const Step = Schema.Union(
   step("add-tags", { tags: Schema.Array(StepValue) }),
   step("remove-tags", { tags: Schema.Array(StepValue) }),
   step("lifecycle", { operation: LifecycleOperation }),
-  /** Recorded on the run and in the outbox, for webhooks and other listeners. */
+  /** Recorded on the run, and written as an event under its own name (webhooks, the events API). */
   step("emit-event", { event: Schema.String, data: Schema.optional(Schema.Record({ key: Schema.String, value: StepValue })) })
 )
 export type Step = typeof Step.Type

@@ -206,7 +206,9 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
  *   inside the writing transaction, so delivered only on commit). A wake-up is a hint, never
  *   data: it can come early (a change made inside an outer transaction), twice, or not at all
  *   (another process on SQLite, a LISTEN connection not yet open or lost). So: subscribe, then
- *   read, then wait for a wake-up or a few seconds, whichever is first, and read again.
+ *   read, then wait for a wake-up or a few seconds, whichever is first, and read again. Never
+ *   poll in a loop without waiting: on SQLite a read is synchronous, and such a loop starves the
+ *   event loop (the writers whose events it waits for included).
  * - Events are deleted after the retention period (ACCT_EVENT_RETENTION, default 90 days) and a
  *   redaction rewrites its account's events in place: render what you send from the event at
  *   the time you send it, and keep no copies of payloads.

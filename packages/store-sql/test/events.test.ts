@@ -4,10 +4,10 @@
  * empty change; the feed reads them in commit order and wakes readers (across processes on
  * Postgres), even with many writers at once.
  */
-import { type AcctEvent, Accounts, Events } from "@acct/core"
+import { type AcctEvent, Accounts, Events, plainValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Fiber, Layer, Stream } from "effect"
+import { ConfigProvider, Context, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { afterAll } from "vitest"
 import { EventFeed, storeFor } from "../src/index.js"
 import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
@@ -146,6 +146,62 @@ describe.each(backends)("events ($name)", (backend) => {
       expect((yield* Effect.flip(events.get("evt_000000000000000000000000" as never)))._tag).toBe("NotFound")
       expect((yield* events.list({ since: new Date(Date.now() + 60_000) })).items).toEqual([])
     }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("a redaction rewrites the account's events: no field value, parameter or emitted datum survives", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const events = yield* Events
+      const created = yield* accounts.create({ accountType: "User", fields: { email_address: "zed.quux@example.org", phone_number: "555-7777" } }, as())
+      const ref = { id: created.id }
+      yield* accounts.runAction(ref, "Update contact", { email_address: "zq@example.org", phone_number: "555-8888" }, as())
+      yield* accounts.runAction(ref, "Suspend for review", { reason: "zed.quux@example.org called" }, as())
+      const others = (yield* events.list({ accountId: (yield* accounts.get(jane)).id, size: 100 })).items
+      yield* accounts.redact(ref, as())
+      const all = (yield* events.list({ accountId: created.id, size: 100 })).items
+      expect(all[0]!.name).toBe("account.redacted")
+      expect(all.length).toBeGreaterThan(8)
+      const text = JSON.stringify(all)
+      for (const value of ["zed.quux", "zq@example.org", "555-7777", "555-8888"]) expect(text).not.toContain(value)
+      for (const event of all) {
+        if (event.object._tag === "account") expect(Object.values(event.object.value.fields).every((f) => plainValue(f) === null || typeof plainValue(f) === "object")).toBe(true)
+        else expect(Object.values(event.object.value.parameters).every((v) => v === null)).toBe(true)
+      }
+      // Keys (and types) stay, values go; the account id an emit-event names is no personal data.
+      expect(all.find((e) => e.name === "account.suspended")!.context.data).toEqual({ reason: null, "account-id": created.id })
+      expect(all.find((e) => e.name === "account.status-updated")!.context).toMatchObject({ statusBefore: "deactivated", statusAfter: "disabled" })
+      // Nobody else's events change.
+      expect((yield* events.list({ accountId: (yield* accounts.get(jane)).id, size: 100 })).items).toEqual(others)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("past ACCT_EVENT_RETENTION events are no longer served, and the next change deletes them", () =>
+    Effect.gen(function* () {
+      const database = yield* Effect.promise(() => backend.fresh())
+      const retention = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ACCT_EVENT_RETENTION", "1h"]])))
+      yield* Effect.gen(function* () {
+        const accounts = yield* Accounts
+        const events = yield* Events
+        const sql = yield* SqlClient.SqlClient
+        const stored = Effect.map(sql<{ name: string }>`SELECT name FROM events ORDER BY seq`, (rows) => rows.map((r) => r.name))
+        yield* accounts.addTag(jane, "old", as())
+        expect((yield* stored).length).toBeGreaterThan(7)
+        const old = (yield* events.list({ size: 1 })).items[0]!
+        yield* TestClock.adjust("2 hours")
+        expect((yield* events.list({ size: 100 })).items).toEqual([])
+        expect((yield* Effect.flip(events.get(old.id)))._tag).toBe("NotFound")
+        yield* accounts.addTag(jane, "new", as())
+        expect(yield* stored).toEqual(["account.tag-added", "account.updated-tags"])
+      }).pipe(Effect.provide(demoStore(database).pipe(Layer.provide(retention))))
+    })
+  )
+
+  it.effect("a retention that is not a duration stops the store with the setting's name", () =>
+    Effect.gen(function* () {
+      const database = yield* Effect.promise(() => backend.fresh())
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(storeFor(database).pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ACCT_EVENT_RETENTION", "forever"]]))))))))
+      expect(error.message).toBe('ACCT_EVENT_RETENTION: expected a number and a unit (ms, s, m, h, d), e.g. 90d or 12h; got "forever"')
+    })
   )
 
   it.live("the feed wakes a reader in this process when events commit", () =>

@@ -2,25 +2,15 @@
 import { Accounts, InvalidRequest } from "@acct/core"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { accountArg, local, output, withStore } from "../context.js"
+import { accountArg, listOptions, local, output, parseTime, withStore } from "../context.js"
 import { auditTable, json } from "../render.js"
-
-const since = (text: string) => {
-  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)
-  return Number.isNaN(at.getTime())
-    ? Effect.fail(new InvalidRequest({ message: `--since: expected a date (2026-12-01) or a time (2026-12-01T09:30:00Z), got ${JSON.stringify(text)}` }))
-    : Effect.succeed(at)
-}
 
 export const auditCommand = Command.make(
   "audit",
   {
     ...local,
-    account: Options.text("account").pipe(Options.withPseudoName("ACCOUNT"), Options.withDescription("only entries about this account (act_… id or reference id)"), Options.optional),
-    actor: Options.text("actor").pipe(Options.withPseudoName("ACTOR"), Options.withDescription("only entries by this actor: its kind (cli, slack, api-key, system), id, name, or kind:id (cli:alice)"), Options.optional),
-    since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription("only entries at or after this date or ISO time"), Options.optional),
-    size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("page size, 1–100 (default 10)"), Options.withDefault(10)),
-    after: Options.text("after").pipe(Options.withPseudoName("CURSOR"), Options.withDescription("the page after this cursor (from `next`)"), Options.optional)
+    ...listOptions("entries", "", { name: "CURSOR", description: "the page after this cursor (from `next`)" }),
+    actor: Options.text("actor").pipe(Options.withPseudoName("ACTOR"), Options.withDescription("only entries by this actor: its kind (cli, slack, api-key, system), id, name, or kind:id (cli:alice)"), Options.optional)
   },
   (o) =>
     Effect.gen(function* () {
@@ -31,7 +21,7 @@ export const auditCommand = Command.make(
       const page = yield* listAuditLog({
         accountId,
         actor: Option.getOrUndefined(o.actor),
-        since: Option.isSome(o.since) ? yield* since(o.since.value) : undefined,
+        since: Option.isSome(o.since) ? yield* parseTime("--since", o.since.value) : undefined,
         size: o.size,
         after: Option.getOrUndefined(o.after)
       })

@@ -252,9 +252,3 @@ export const webhooksCommands = [
 ] as const
 
 export const webhooksCommand = Command.make("webhooks").pipe(Command.withDescription("Webhook endpoints: signed POSTs of account events."), Command.withSubcommands([...webhooksCommands]))
-
-/**
- * `acct events`: for now only `replay` (helper events adds `list` and `show` beside it; merge
- * them into one group then).
- */
-export const eventsCommand = Command.make("events").pipe(Command.withDescription("Events every committed change writes; replay sends them to webhooks again."), Command.withSubcommands([replayCommand]))

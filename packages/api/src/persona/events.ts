@@ -4,8 +4,12 @@
  * events API and for webhook deliveries. Context keys are kebab-cased (`added-tags`); the data
  * a catalog's `emit-event` step carries keeps the catalog's own keys.
  */
-import { AcctEvent, type EventContext, type EventObject, objectAccountId } from "@acct/core"
-import { Schema } from "effect"
+import { AccountId, AcctEvent, type EventContext, EventId, type EventObject, InvalidRequest, type ListEventsQuery, objectAccountId } from "@acct/core"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Either, Schema } from "effect"
+import { Authentication } from "../security.js"
+import { PageSize } from "./api.js"
+import { schemas } from "./errors.js"
 import { fromWebhookResource, toWebhookResource, WebhookResource } from "./webhook-resource.js"
 import { AccountResource, fromAccountResource, fromWorkflowRunResource, toAccountResource, toWorkflowRunResource, WorkflowRunResource } from "./resources.js"
 
@@ -70,3 +74,84 @@ export const fromEventResource = (r: EventResource): AcctEvent => {
     context: Object.fromEntries(Object.entries(r.attributes.context).map(([k, v]) => [camel(k), v])) as EventContext
   })
 }
+
+// ---- the events API ------------------------------------------------------------------------
+
+const list = (description: string) => Schema.optional(Schema.String.annotations({ description }))
+
+/** Persona's `filter[name|object-id|id]` (comma-separated lists) and acct's extensions. */
+export const ListEventsParams = Schema.Struct({
+  "page[after]": Schema.optional(Schema.String),
+  "page[before]": Schema.optional(Schema.String),
+  "page[size]": Schema.optional(PageSize),
+  "filter[name]": list("Comma separated list of event names"),
+  "filter[object-id]": list("Comma separated list of object ids (act_…, wfr_…)"),
+  "filter[id]": list("Comma separated list of event ids"),
+  "filter[object-type]": list("acct extension: only events about objects of this type (account, workflow-run)"),
+  "filter[account-id]": list("acct extension: every event about this account (act_…), its runs' included"),
+  "filter[created-at-start]": list("acct extension: only events created at or after this ISO 8601 time")
+})
+export type ListEventsParams = typeof ListEventsParams.Encoded
+
+const items = (text: string | undefined) => (text === undefined ? undefined : text.split(",").map((s) => s.trim()).filter((s) => s !== ""))
+
+const bad = (parameter: string, message: string) => Either.left(new InvalidRequest({ message: `${parameter}: ${message}`, issues: [{ path: [parameter], message }] }))
+
+/** The query a request's parameters ask for; a malformed account id or time says which and why. */
+export const toListEventsQuery = (params: typeof ListEventsParams.Type): Either.Either<ListEventsQuery, InvalidRequest> => {
+  const accountId = params["filter[account-id]"]
+  if (accountId !== undefined && !AccountId.is(accountId)) return bad("filter[account-id]", `expected an account id ("act_" followed by 24–28 letters or digits), got ${JSON.stringify(accountId.slice(0, 60))}`)
+  const start = params["filter[created-at-start]"]
+  const since = start === undefined ? undefined : new Date(start)
+  if (since !== undefined && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(start!))) {
+    return bad("filter[created-at-start]", `expected an ISO 8601 time such as 2026-12-01T09:30:00Z, got ${JSON.stringify(start!.slice(0, 60))}`)
+  }
+  return Either.right({
+    after: params["page[after]"],
+    before: params["page[before]"],
+    size: params["page[size]"],
+    names: items(params["filter[name]"]),
+    objectIds: items(params["filter[object-id]"]),
+    ids: items(params["filter[id]"]),
+    objectType: params["filter[object-type]"],
+    accountId,
+    since
+  })
+}
+
+/** The request parameters for a query (for clients). */
+export const toListEventsParams = (query: ListEventsQuery): typeof ListEventsParams.Type => ({
+  "page[after]": query.after,
+  "page[before]": query.before,
+  "page[size]": query.size,
+  "filter[name]": query.names?.join(","),
+  "filter[object-id]": query.objectIds?.join(","),
+  "filter[id]": query.ids?.join(","),
+  "filter[object-type]": query.objectType,
+  "filter[account-id]": query.accountId,
+  "filter[created-at-start]": query.since?.toISOString()
+})
+
+export class EventsApi extends HttpApiGroup.make("events")
+  .add(
+    HttpApiEndpoint.get("listEvents", "/events")
+      .setUrlParams(ListEventsParams)
+      .addSuccess(EventList)
+      .annotate(OpenApi.Summary, "List all Events")
+      .annotate(
+        OpenApi.Description,
+        "Every committed change's events, newest first: Persona's account events, workflow-run.created, and the catalog's emit-event names. Cursor pages as for accounts (page[after|before] are event ids). Events older than the retention period (ACCT_EVENT_RETENTION, default 90 days) are gone."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("getEvent")`/events/${HttpApiSchema.param("eventId", EventId)}`
+      .addSuccess(EventDocument)
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "Retrieve an Event")
+  )
+  .prefix("/api/v1")
+  .middleware(Authentication)
+  .addError(schemas.Forbidden)
+  .addError(schemas.TooManyRequests)
+  .addError(schemas.Unavailable)
+  .annotate(OpenApi.Title, "Events") {}

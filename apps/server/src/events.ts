@@ -1,0 +1,34 @@
+/** Handlers of the events API (Persona's `/events`): the Events port → Persona's event resource. */
+import { AcctApi, CurrentPrincipal, toEventResource, toListEventsQuery } from "@acct/api"
+import { Events, requireEventsRead } from "@acct/core"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { Effect, Either } from "effect"
+import { pageLinks, persona } from "./persona.js"
+
+const requireRead = Effect.flatMap(CurrentPrincipal, requireEventsRead)
+
+export const EventsLive = HttpApiBuilder.group(AcctApi, "events", (handlers) =>
+  Effect.gen(function* () {
+    const events = yield* Events
+    return handlers
+      .handle("listEvents", ({ urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const query = yield* Either.match(toListEventsQuery(urlParams), { onLeft: Effect.fail, onRight: Effect.succeed })
+            const page = yield* events.list(query)
+            return { data: page.items.map(toEventResource), links: pageLinks(request, page) }
+          })
+        )
+      )
+      .handle("getEvent", ({ path }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            return { data: toEventResource(yield* events.get(path.eventId)) }
+          })
+        )
+      )
+  })
+)
