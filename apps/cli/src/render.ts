@@ -163,7 +163,9 @@ export const eventDetails = (e: AcctEvent) => {
     ["object", `${o._tag} ${o.value.id}`],
     ...(o._tag === "account"
       ? ([["status", o.value.status], ["tags", o.value.tags.join(", ") || "-"]] as const)
-      : ([["account", o.value.accountId], ["action", o.value.actionName], ["change", statusChange(o.value)]] as const)),
+      : o._tag === "workflow-run"
+        ? ([["account", o.value.accountId], ["action", o.value.actionName], ["change", statusChange(o.value)]] as const)
+        : ([["webhook", o.value.name], ["url", o.value.url], ["status", o.value.status]] as const)),
     ...(e.context.data === undefined ? ([["what changed", eventChange(e)]] as const) : []),
     ["run", e.context.workflowRunId ?? "-"],
     ["actor", e.context.actor ? `${e.context.actor.kind}:${e.context.actor.id} (${e.context.actor.name})` : "-"],
