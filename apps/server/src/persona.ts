@@ -9,7 +9,7 @@ import {
   toAccountTypeWithMeta,
   toWorkflowRunResource
 } from "@acct/api"
-import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
+import { type AccountId, Accounts, type AccountsError, type LifecycleOperation, parseAccountRef, parseSearchQuery, parseSearchSort } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { httpInvocation, requireRead } from "./request-context.js"
@@ -56,6 +56,26 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               status: urlParams["filter[account-status]"],
               tag: urlParams["filter[tag]"],
               accountType: urlParams["filter[account-type-id]"]
+            })
+            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
+          })
+        )
+      )
+      .handle("searchAccounts", ({ payload, urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const query = payload.query === undefined ? undefined : yield* parseSearchQuery(payload.query)
+            const sort = payload.sort === undefined ? undefined : yield* parseSearchSort(payload.sort)
+            // links.next / links.prev carry the cursor in the URL, to be posted with the original body.
+            const cursorInUrl = urlParams["page[after]"] !== undefined || urlParams["page[before]"] !== undefined
+            const page = yield* accounts.search({
+              query,
+              sort,
+              after: cursorInUrl ? urlParams["page[after]"] : payload.page?.after,
+              before: cursorInUrl ? urlParams["page[before]"] : payload.page?.before,
+              size: urlParams["page[size]"] ?? payload.page?.size
             })
             return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
           })

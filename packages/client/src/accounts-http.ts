@@ -14,6 +14,7 @@ import {
   fromWorkflowRunResource,
   REASON_HEADER,
   toCreateAccountAttributes,
+  toSearchBody,
   toUpdateAccountAttributes
 } from "@acct/api"
 import {
@@ -145,6 +146,8 @@ export const makeAccountsHttp = (options: AccountsHttpOptions) =>
             }
           })
         ).pipe(Effect.map((page) => pageFromLinks(page.data.map(fromAccountResource), page.links))),
+      search: (q) =>
+        Effect.map(call(client.persona.searchAccounts({ urlParams: {}, payload: toSearchBody(q) })), (page) => pageFromLinks(page.data.map(fromAccountResource), page.links)),
       get: (ref) =>
         "id" in ref
           ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id } })), (d) => fromAccountResource(d.data))
