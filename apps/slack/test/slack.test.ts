@@ -115,7 +115,7 @@ describe("commands", () => {
       expect(found).not.toContain("ghi-789")
       const refused = fixture.capture.url()
       await app.slash("find fields.phone_number = 111-222-3333", refused)
-      expect(text(await fixture.capture.next(refused))).toContain('search, column 1: \"fields.phone_number\" is not a searchable field')
+      expect(text(await fixture.capture.next(refused))).toContain('search, column 1: "fields.phone_number" is not a searchable field')
 
       const history = fixture.capture.url()
       await app.slash("history def-456", history)
