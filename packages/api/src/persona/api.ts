@@ -72,6 +72,7 @@ export const ListAccountsParams = Schema.Struct({
   "filter[account-type-id]": Schema.optional(Schema.String)
 })
 
+/** The cursor and size of a page, as links.next / links.prev carry them (also for a search's POST). */
 export const SearchPageParams = Schema.Struct({
   "page[after]": Schema.optional(Schema.String),
   "page[before]": Schema.optional(Schema.String),
