@@ -9,19 +9,20 @@
  * The accounts are written in bulk with SQL under a catalog with nothing searchable; loading the
  * demo catalog (which marks name, email, birthdate and country searchable) then builds the search
  * values through the store's own rebuild, the path an operator's catalog change takes. Its time
- * is printed too. BENCH_SEARCH_REQUESTS (default 400) requests per scenario.
+ * is printed too. BENCH_SEARCH_REQUESTS (default 400) requests per scenario, interleaved (one of
+ * each per round), with the server's CPU time per request beside the latencies.
  */
 import { Accounts } from "@acct/core"
 import { type CatalogInput, demoCatalog, loadCatalog, parseCatalog, storeFor } from "@acct/store-sql"
 import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
 import pg from "pg"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 
 const N = Number(process.env.BENCH_SEARCH_ACCOUNTS ?? 100_000)
 const REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 400)
@@ -139,8 +140,20 @@ const scenarios: ReadonlyArray<Scenario> = [
   { name: "search sort over all: created_at asc, first page", expect: (n) => n === 10, send: (port) => search(port, { sort: { attribute: "created_at", direction: "asc" } }) },
   { name: "search sort over all: created_at asc, after a random account", expect: (n) => n >= 1, send: (port) => call(port, "POST", `/api/v1/accounts/search?page%5Bafter%5D=${idOf(random())}`, { sort: { attribute: "created_at", direction: "asc" } }) },
   { name: "search sort over all: fields.name.last asc, first page", expect: (n) => n === 10, send: (port) => search(port, { sort: { attribute: "fields.name.last", direction: "asc" } }) },
+  { name: "search sort over all: fields.name.last desc, after a random", expect: (n) => n >= 1, send: (port) => call(port, "POST", `/api/v1/accounts/search?page%5Bafter%5D=${idOf(random())}`, { sort: { attribute: "fields.name.last", direction: "desc" } }) },
   { name: "search range: fields.birthdate gte, 1 in 50", expect: (n) => n === 10, send: (port) => search(port, { query: { attribute: "fields.birthdate", operator: "gte", value: "1999-01-01" } }) }
 ]
+
+const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100
+/** CPU time (user + system) a process has used so far, in ms (0 off Linux). */
+const cpuMs = (pid: number) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks
+  } catch {
+    return 0
+  }
+}
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
@@ -159,22 +172,32 @@ const measure = async (label: string, database: string) => {
     await new Promise((r) => setTimeout(r, 100))
   }
   try {
-    const rows: Array<[string, number, number]> = []
-    for (const scenario of scenarios) {
-      for (let i = 0; i < 30; i++) await scenario.send(port, i)
-      const times: Array<number> = []
-      for (let i = 0; i < REQUESTS; i++) {
+    for (const scenario of scenarios) for (let i = 0; i < 30; i++) await scenario.send(port, i)
+    // Interleaved, one request of each scenario per round: on a shared machine every scenario
+    // sees the same load. Server CPU per request is summed from /proc per request (10 ms ticks,
+    // so it is an average over many requests, not a figure per request).
+    const times = scenarios.map(() => [] as Array<number>)
+    const cpu = scenarios.map(() => 0)
+    for (let i = 0; i < REQUESTS; i++) {
+      for (const [n, scenario] of scenarios.entries()) {
+        const cpuBefore = cpuMs(server.pid!)
         const start = performance.now()
         const answer = await scenario.send(port, i)
-        times.push(performance.now() - start)
+        times[n]!.push(performance.now() - start)
+        cpu[n]! += cpuMs(server.pid!) - cpuBefore
         if (answer.status !== 200 || !scenario.expect(answer.json.data.length)) throw new Error(`${scenario.name}: ${answer.status} with ${answer.json.data?.length} results: ${JSON.stringify(answer.json).slice(0, 300)}`)
       }
-      times.sort((a, b) => a - b)
-      rows.push([scenario.name, percentile(times, 50), percentile(times, 99)])
     }
+    const rows = scenarios.map((scenario, n) => {
+      const sorted = times[n]!.sort((a, b) => a - b)
+      return [scenario.name, percentile(sorted, 50), percentile(sorted, 99), cpu[n]! / REQUESTS] as [string, number, number, number]
+    })
     const baseline = rows[0]![1]
-    console.log(`${"scenario".padEnd(64)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"p50 ÷ baseline".padStart(16)}`)
-    for (const [name, p50, p99] of rows) console.log(`${name.padEnd(64)}${p50.toFixed(2).padStart(8)}${p99.toFixed(2).padStart(8)}${`${(p50 / baseline).toFixed(2)}×`.padStart(16)}`)
+    const baselineCpu = rows[0]![3]
+    console.log(`${"scenario".padEnd(64)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"p50 ÷ base".padStart(12)}${"CPU ms/req".padStart(12)}${"CPU ÷ base".padStart(12)}`)
+    for (const [name, p50, p99, cpuPerRequest] of rows) {
+      console.log(`${name.padEnd(64)}${p50.toFixed(2).padStart(8)}${p99.toFixed(2).padStart(8)}${`${(p50 / baseline).toFixed(2)}×`.padStart(12)}${cpuPerRequest.toFixed(2).padStart(12)}${`${(cpuPerRequest / baselineCpu).toFixed(2)}×`.padStart(12)}`)
+    }
     return rows
   } finally {
     server.kill("SIGTERM")

@@ -72,10 +72,19 @@ export const reindexType = (sql: Sql, type: AccountType) =>
     }
   })
 
-const predicate = (sql: Sql, target: SearchTarget, operator: SearchOperator, value: string | number): Fragment => {
+/**
+ * A predicate as SQL. A field or tag predicate is normally an `IN (…)` list, which SQLite and
+ * Postgres can drive the search from (one index lookup, then the accounts by key); under `not`
+ * it cannot drive anything, so it becomes a per-account `EXISTS` probe instead of a list of
+ * every account that has the value (10,000 rows for a country, say).
+ */
+const predicate = (sql: Sql, target: SearchTarget, operator: SearchOperator, value: string | number, probe: boolean): Fragment => {
   const op = sql.literal(OPERATOR[operator])
   if (target.kind === "field") {
-    return sql`a.seq IN (SELECT account_seq FROM account_search_values WHERE attribute = ${target.attribute} AND ${sql(valueColumn(target.valueKind))} ${op} ${value})`
+    const compare = sql`attribute = ${target.attribute} AND ${sql(valueColumn(target.valueKind))} ${op} ${value}`
+    return probe
+      ? sql`EXISTS (SELECT 1 FROM account_search_values s WHERE s.account_seq = a.seq AND ${compare})`
+      : sql`a.seq IN (SELECT account_seq FROM account_search_values WHERE ${compare})`
   }
   switch (target.column) {
     case "type":
@@ -83,7 +92,7 @@ const predicate = (sql: Sql, target: SearchTarget, operator: SearchOperator, val
     case "status":
       return sql`a.status = ${value}`
     case "tags":
-      return sql`a.id IN (SELECT account_id FROM account_tags WHERE tag = ${value})`
+      return probe ? sql`EXISTS (SELECT 1 FROM account_tags g WHERE g.account_id = a.id AND g.tag = ${value})` : sql`a.id IN (SELECT account_id FROM account_tags WHERE tag = ${value})`
     case "created_at":
       return sql`a.created_at ${op} ${value}`
     case "updated_at":
@@ -94,32 +103,52 @@ const predicate = (sql: Sql, target: SearchTarget, operator: SearchOperator, val
   }
 }
 
-export const whereOf = (sql: Sql, node: ResolvedNode): Fragment => {
+const whereOf = (sql: Sql, node: ResolvedNode, probe = false): Fragment => {
   switch (node.kind) {
     case "predicate":
-      return predicate(sql, node.target, node.operator, node.value)
+      return predicate(sql, node.target, node.operator, node.value, probe)
     case "and":
-      return sql.and(node.nodes.map((n) => whereOf(sql, n)))
+      return sql.and(node.nodes.map((n) => whereOf(sql, n, probe)))
     case "or":
-      return sql.or(node.nodes.map((n) => whereOf(sql, n)))
+      return sql.or(node.nodes.map((n) => whereOf(sql, n, probe)))
     case "not":
-      return sql`NOT (${whereOf(sql, node.node)})`
+      return sql`NOT (${whereOf(sql, node.node, true)})`
   }
 }
 
-/** The sort key: an expression, whether it can be NULL (missing values sort last either way), and the join it needs. */
-const sortKey = (sql: Sql, target: SearchTarget | undefined): { readonly key: Fragment | undefined; readonly nullable: boolean; readonly join: Fragment } => {
-  const none = sql.literal("")
-  if (target === undefined) return { key: undefined, nullable: false, join: none }
+/**
+ * How a sort reads: the accounts that have a value, in key order, from an index that holds that
+ * order (a field's values are walked in the side table's (attribute, value, account) index), then
+ * the accounts without one (`missing`), newest or oldest first, as `seq` breaks ties.
+ */
+interface SortPlan {
+  readonly from: Fragment
+  readonly key: Fragment | undefined
+  /** The tie-breaker, from the table whose index holds the order. */
+  readonly seq: Fragment
+  readonly present: ReadonlyArray<Fragment>
+  /** Where the accounts without a value are, when there can be any. */
+  readonly missing: Fragment | undefined
+}
+
+const accountsFrom = (sql: Sql) => sql.literal("FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
+
+const sortPlan = (sql: Sql, target: SearchTarget | undefined): SortPlan => {
+  const plain = { from: accountsFrom(sql), seq: sql.literal("a.seq"), present: [], missing: undefined }
+  if (target === undefined) return { ...plain, key: undefined }
   if (target.kind === "field") {
+    const column = sql(valueColumn(target.valueKind))
     return {
-      key: sql`k.${sql(valueColumn(target.valueKind))}`,
-      nullable: true,
-      join: sql` LEFT JOIN account_search_values k ON k.account_seq = a.seq AND k.attribute = ${target.attribute}`
+      from: sql`FROM account_search_values k JOIN accounts a ON a.seq = k.account_seq JOIN account_types t ON t.id = a.account_type_id`,
+      key: sql`k.${column}`,
+      seq: sql.literal("k.account_seq"),
+      present: [sql`k.attribute = ${target.attribute}`, sql`k.${column} IS NOT NULL`],
+      missing: sql`NOT EXISTS (SELECT 1 FROM account_search_values m WHERE m.account_seq = a.seq AND m.attribute = ${target.attribute} AND m.${column} IS NOT NULL)`
     }
   }
-  const column: Record<Exclude<typeof target.column, "tags">, string> = { type: "t.name", status: "a.status", created_at: "a.created_at", updated_at: "a.updated_at", reference_id: "a.reference_id" }
-  return { key: sql.literal(column[target.column as Exclude<typeof target.column, "tags">]), nullable: target.column === "reference_id", join: none }
+  if (target.column === "reference_id") return { ...plain, key: sql.literal("a.reference_id"), present: [sql.literal("a.reference_id IS NOT NULL")], missing: sql.literal("a.reference_id IS NULL") }
+  const column: Record<Exclude<typeof target.column, "tags" | "reference_id">, string> = { type: "t.name", status: "a.status", created_at: "a.created_at", updated_at: "a.updated_at" }
+  return { ...plain, key: sql.literal(column[target.column as keyof typeof column]) }
 }
 
 interface Position {
@@ -129,43 +158,49 @@ interface Position {
 
 /** One page of a resolved search. */
 export const searchPage = (sql: Sql, query: SearchAccountsQuery, resolved: ResolvedSearch): Effect.Effect<Page<Account>, AccountsError | SqlError> => {
-  const { key, nullable, join } = sortKey(sql, resolved.sort?.target)
+  const plan = sortPlan(sql, resolved.sort?.target)
   const descending = (resolved.sort?.direction ?? "desc") === "desc"
-  const from = sql`FROM accounts a JOIN account_types t ON t.id = a.account_type_id${join}`
   const filters = [sql`a.consolidated_into IS NULL`, ...(resolved.where ? [whereOf(sql, resolved.where)] : [])]
 
-  /** Rows after `at` in the page order (or before it, going backwards). */
-  const beyond = (at: Position, backwards: boolean): Fragment => {
+  /** `limit` rows of one segment, beyond `at` in the page order (nearest first going backwards). */
+  const segment = (segment: "present" | "missing", at: Position | undefined, backwards: boolean, limit: number) => {
     const forward = descending !== backwards
     const cmp = sql.literal(forward ? "<" : ">")
-    const seq = sql`a.seq ${cmp} ${at.seq}`
-    if (key === undefined) return seq
-    // Missing values come last in the page order: after every value going forwards, before none going backwards.
-    if (at.key === null) return backwards ? sql`(${key} IS NOT NULL OR ${seq})` : sql`(${key} IS NULL AND ${seq})`
-    const past = sql`(${key} ${cmp} ${at.key} OR (${key} = ${at.key} AND ${seq}))`
-    return nullable && !backwards ? sql`(${past} OR ${key} IS NULL)` : past
+    const dir = sql.literal(forward ? "DESC" : "ASC")
+    const present = segment === "present"
+    const key = present ? plan.key : undefined
+    const seq = present ? plan.seq : sql.literal("a.seq")
+    const beyond = at === undefined ? [] : key === undefined ? [sql`${seq} ${cmp} ${at.seq}`] : [sql`(${key} ${cmp} ${at.key} OR (${key} = ${at.key} AND ${seq} ${cmp} ${at.seq}))`]
+    const where = [...filters, ...(present ? plan.present : [plan.missing!]), ...beyond]
+    const order = key === undefined ? sql`${seq} ${dir}` : sql`${key} ${dir}, ${seq} ${dir}`
+    return sql<AccountRow>`SELECT a.*, t.name AS type_name ${present ? plan.from : accountsFrom(sql)} WHERE ${sql.and(where)} ORDER BY ${order} LIMIT ${limit}`
   }
 
-  const order = (backwards: boolean): Fragment => {
-    const reverse = descending === backwards
-    const dir = sql.literal(reverse ? "ASC" : "DESC")
-    if (key === undefined) return sql`a.seq ${dir}`
-    const nulls = sql.literal(nullable ? (backwards ? " NULLS FIRST" : " NULLS LAST") : "")
-    return sql`${key} ${dir}${nulls}, a.seq ${dir}`
-  }
+  /** Rows after the cursor (or before it, going backwards): within its segment, then on into the other one. */
+  const fetch = (at: Position | undefined, backwards: boolean, limit: number) =>
+    Effect.gen(function* () {
+      if (plan.missing === undefined) return yield* segment("present", at, backwards, limit)
+      const inMissing = at !== undefined && at.key === null
+      const [first, second] = backwards ? (inMissing ? (["missing", "present"] as const) : (["present", undefined] as const)) : inMissing ? (["missing", undefined] as const) : (["present", "missing"] as const)
+      const rows = yield* segment(first, at, backwards, limit)
+      if (second === undefined || rows.length >= limit) return rows
+      return [...rows, ...(yield* segment(second, undefined, backwards, limit - rows.length))]
+    })
 
   return Effect.map(
     paginateWith<AccountRow, Position>(
       query,
       (id) =>
         Effect.map(
-          sql<{ seq: number; sort_key: string | number | null }>`SELECT a.seq, ${key ?? sql.literal("NULL")} AS sort_key ${from} WHERE a.id = ${id}`,
+          plan.key === undefined
+            ? sql<{ seq: number; sort_key: null }>`SELECT a.seq, NULL AS sort_key FROM accounts a WHERE a.id = ${id}`
+            : plan.missing === undefined
+              ? sql<{ seq: number; sort_key: string | number | null }>`SELECT a.seq, ${plan.key} AS sort_key ${accountsFrom(sql)} WHERE a.id = ${id}`
+              : // The cursor account's own value, or NULL when it has none.
+                sql<{ seq: number; sort_key: string | number | null }>`SELECT a.seq, (SELECT ${plan.key} ${plan.from} WHERE ${sql.and([...plan.present, sql`a.id = ${id}`])}) AS sort_key FROM accounts a WHERE a.id = ${id}`,
           (rows) => (rows[0] ? { seq: Number(rows[0].seq), key: rows[0].sort_key } : undefined)
         ),
-      (cursor, backwards, limit) => {
-        const all = cursor ? [...filters, beyond(cursor, backwards)] : filters
-        return sql<AccountRow>`SELECT a.*, t.name AS type_name ${from} WHERE ${sql.and(all)} ORDER BY ${order(backwards)} LIMIT ${limit}`
-      }
+      fetch
     ),
     (page) => ({ items: page.rows.map(toAccount), next: page.next, prev: page.prev })
   )
