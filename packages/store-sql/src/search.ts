@@ -170,7 +170,8 @@ export const searchPage = (sql: Sql, query: SearchAccountsQuery, resolved: Resol
     const present = segment === "present"
     const key = present ? plan.key : undefined
     const seq = present ? plan.seq : sql.literal("a.seq")
-    const beyond = at === undefined ? [] : key === undefined ? [sql`${seq} ${cmp} ${at.seq}`] : [sql`(${key} ${cmp} ${at.key} OR (${key} = ${at.key} AND ${seq} ${cmp} ${at.seq}))`]
+    // A row-value comparison: both databases read it as a range of the (key, seq) index.
+    const beyond = at === undefined ? [] : key === undefined ? [sql`${seq} ${cmp} ${at.seq}`] : [sql`(${key}, ${seq}) ${cmp} (${at.key}, ${at.seq})`]
     const where = [...filters, ...(present ? plan.present : [plan.missing!]), ...beyond]
     const order = key === undefined ? sql`${seq} ${dir}` : sql`${key} ${dir}, ${seq} ${dir}`
     return sql<AccountRow>`SELECT a.*, t.name AS type_name ${present ? plan.from : accountsFrom(sql)} WHERE ${sql.and(where)} ORDER BY ${order} LIMIT ${limit}`
