@@ -75,7 +75,6 @@ export const toPersonaFieldSchema = (f: FieldSchema): PersonaFieldSchema => ({
   label: f.label ?? null,
   config: {
     required: f.required ?? false,
-    ...(f.searchable ? { searchable: true } : {}),
     ...(f.options ? { options: f.options } : {}),
     ...(f.fields ? { "item-schemas": f.fields.map(toPersonaFieldSchema) } : {}),
     ...(f.items ? { "item-schema": toPersonaFieldSchema(f.items) } : {})
@@ -308,13 +307,12 @@ export const fromAccountResource = (r: AccountResource): Account =>
   })
 
 export const fromPersonaFieldSchema = (f: PersonaFieldSchema): FieldSchema => {
-  const config = f.config as { required?: boolean; searchable?: boolean; options?: ReadonlyArray<string>; "item-schemas"?: ReadonlyArray<PersonaFieldSchema>; "item-schema"?: PersonaFieldSchema }
+  const config = f.config as { required?: boolean; options?: ReadonlyArray<string>; "item-schemas"?: ReadonlyArray<PersonaFieldSchema>; "item-schema"?: PersonaFieldSchema }
   return {
     key: f.key,
     type: f.type as FieldSchema["type"],
     ...(f.label !== null ? { label: f.label } : {}),
     ...(config.required ? { required: true } : {}),
-    ...(config.searchable ? { searchable: true } : {}),
     ...(config.options ? { options: config.options } : {}),
     ...(config["item-schemas"] ? { fields: config["item-schemas"].map(fromPersonaFieldSchema) } : {}),
     ...(config["item-schema"] ? { items: fromPersonaFieldSchema(config["item-schema"]) } : {})
