@@ -87,7 +87,7 @@ export const typeDetails = (t: AccountType) =>
     ]),
     "",
     "fields:",
-    ...t.fields.map((f) => `  ${f.key} (${f.type}${f.fields ? `: ${f.fields.map((s) => s.key).join(", ")}` : ""}${f.pii ? ", personal data" : ""})`)
+    ...t.fields.map((f) => `  ${f.key} (${f.type}${f.fields ? `: ${f.fields.map((s) => s.key).join(", ")}` : ""}${f.pii ? ", personal data" : ""}${f.searchable ? ", searchable" : ""})`)
   ].join("\n")
 
 const paramSummary = (a: AccountAction) =>

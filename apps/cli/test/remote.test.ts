@@ -39,6 +39,17 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
   })
 
+  it("searches through the server like the local database, errors with a caret included", () => {
+    const args = ["accounts", "search", "--json", "--sort", "fields.name.last:asc", "--limit", "3", "tags = vip or fields.email_address = jane@doe.com"]
+    const viaServer = remote(args).json()
+    expect(viaServer.data.map((a: { referenceId: string }) => a.referenceId)).toEqual(["ghi-789", "abc-123", "def-456"])
+    expect(viaServer.data.map((a: { id: string }) => a.id)).toEqual(acct(args).json().data.map((a: { id: string }) => a.id))
+    const refused = remote(["accounts", "search", "status = activated and fields.phone_number = 1"])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("search, column 24: \"fields.phone_number\" is not a searchable field")
+    expect(refused.stderr).toContain(`\n  status = activated and fields.phone_number = 1\n  ${" ".repeat(23)}${"^".repeat(19)}`)
+  })
+
   it("keeps the reason through the server: the server's audit entry has it, as a local change would", () => {
     const reason = "ticket #4521 — customer asked (ünïcode kept)"
     const { run } = remote(["run", "Set status", "abc-123", "status=deactivated", "--reason", reason, "--json"]).json()

@@ -28,7 +28,7 @@ describe("a malformed command line", () => {
     const result = acct(["accounts", "lst"])
     expect(result.code).toBe(2)
     expect(result.stderr).toContain("acct: unknown command 'lst' for acct accounts; did you mean 'list'?")
-    expect(result.stderr).toContain("acct accounts commands: 'list', 'get', 'create', 'update', 'redact', 'tag', 'untag', 'set-tags', 'consolidate'")
+    expect(result.stderr).toContain("acct accounts commands: 'list', 'search', 'get', 'create', 'update', 'redact', 'tag', 'untag', 'set-tags', 'consolidate'")
     expect(result.stderr).toContain("usage: acct accounts <command>")
     expect(result.stderr).not.toContain("'doctor'")
   })

@@ -28,6 +28,8 @@ import {
   type LifecycleOperation,
   mergeAttributeFields,
   parseAccountRef,
+  parseSearchQuery,
+  parseSearchSort,
   requireAllowed,
   tagNameOf,
   Unprocessable
@@ -181,6 +183,26 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               accountType: urlParams["filter[account-type-id]"]
             })
             return asIs()({ data: page.items.map(toAccountResource), links: pageLinks(request, page) })
+          })
+        )
+      )
+      .handle("searchAccounts", ({ payload, urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const query = payload.query === undefined ? undefined : yield* parseSearchQuery(payload.query)
+            const sort = payload.sort === undefined ? undefined : yield* parseSearchSort(payload.sort)
+            // links.next / links.prev carry the cursor in the URL, to be posted with the original body.
+            const cursorInUrl = urlParams["page[after]"] !== undefined || urlParams["page[before]"] !== undefined
+            const page = yield* accounts.search({
+              query,
+              sort,
+              after: cursorInUrl ? urlParams["page[after]"] : payload.page?.after,
+              before: cursorInUrl ? urlParams["page[before]"] : payload.page?.before,
+              size: urlParams["page[size]"] ?? payload.page?.size
+            })
+            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
           })
         )
       )

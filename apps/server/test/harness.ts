@@ -140,3 +140,14 @@ export const validateSoftwareOne = (component: string, body: unknown): string | 
   if (!validate) throw new Error(`no component ${component}`)
   return validate(body) ? null : ajv07.errorsText(validate.errors, { separator: "\n" })
 }
+
+/** Validates a request body against Persona's request schema for `method path` (to check that a test sends what the spec allows). */
+export const validatePersonaRequest = (method: string, specPathTemplate: string, body: unknown): string | null => {
+  const validate = ajv.getSchema(`persona#/${pointer("paths", specPathTemplate, method.toLowerCase(), "requestBody", "content", "application/json", "schema")}`)
+  if (!validate) throw new Error(`no request schema for ${method} ${specPathTemplate}`)
+  return validate(body) ? null : ajv.errorsText(validate.errors, { separator: "\n" })
+}
+
+/** The request examples of Persona's spec for `method path`, by name. */
+export const personaRequestExamples = (method: string, specPathTemplate: string): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(spec.paths[specPathTemplate][method.toLowerCase()].requestBody.content["application/json"].examples as Record<string, { value: unknown }>).map(([name, e]) => [name, e.value]))

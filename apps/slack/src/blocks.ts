@@ -84,7 +84,7 @@ export const helpMessage = (command: string, problem?: string): SlackMessage => 
     section(
       [
         `*${command} show <account>* — status, type, tags, key fields`,
-        `*${command} find <reference-id | tag:vip | status:disabled>*`,
+        `*${command} find <reference-id | tag:vip | status:disabled | search>* — e.g. find status = disabled and fields.email_address = jane@doe.com`,
         `*${command} enable | disable | activate | deactivate <account> [reason…]*`,
         `*${command} run "<action>" <account> [key=value …]*`,
         `*${command} tag <account> +add -remove*`,

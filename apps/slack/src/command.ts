@@ -2,12 +2,14 @@
  * The `/acct` command language, parsed from the text after the command. Tolerant: extra spaces,
  * "double", 'single' and “curly” quotes; a misspelled subcommand gets a suggestion.
  */
-import { type LifecycleOperation } from "@acct/core"
+import { Either } from "effect"
+import { InvalidRequest, type LifecycleOperation, parseSearchText, type SearchNode } from "@acct/core"
 
 export type SlackCommand =
   | { readonly kind: "help"; readonly problem?: string | undefined }
   | { readonly kind: "show"; readonly account: string }
-  | { readonly kind: "find"; readonly by: "reference" | "tag" | "status"; readonly value: string }
+  /** `text` as typed: a reference id, `tag:vip`, `status:disabled`, or a search (`status = disabled and tags = vip`). */
+  | { readonly kind: "find"; readonly text: string }
   | { readonly kind: "lifecycle"; readonly operation: LifecycleOperation; readonly account: string; readonly reason: string | undefined }
   | { readonly kind: "run"; readonly action: string; readonly account: string; readonly parameters: ReadonlyArray<string> }
   | { readonly kind: "tag"; readonly account: string; readonly add: ReadonlyArray<string>; readonly remove: ReadonlyArray<string> }
@@ -63,10 +65,10 @@ export const parseCommand = (text: string): SlackCommand => {
     case "history":
       return needAccount(`${sub} <account>`) ?? { kind: sub, account: rest[0]! }
     case "find": {
-      const query = rest.join(" ").trim()
-      if (query === "") return help("`find` needs what to look for: `find <reference-id>`, `find tag:vip` or `find status:disabled`")
-      const [, by, value] = /^(tag|status):(.+)$/i.exec(query) ?? []
-      return by && value ? { kind: "find", by: by.toLowerCase() as "tag" | "status", value } : { kind: "find", by: "reference", value: query }
+      // The text as typed, quotes and all: a search keeps its quoted values.
+      const query = text.replace(/^\s*\S+/, "").trim()
+      if (query === "") return help("`find` needs what to look for: `find <reference-id>`, `find tag:vip`, `find status:disabled` or a search like `find status = disabled and tags = vip`")
+      return { kind: "find", text: query }
     }
     case "enable":
     case "disable":
@@ -93,4 +95,30 @@ export const parseCommand = (text: string): SlackCommand => {
       return help(`unknown command \`${first.slice(0, 40)}\`${guess ? ` — did you mean \`${guess}\`?` : ""}`)
     }
   }
+}
+
+export interface FindQuery {
+  readonly title: string
+  readonly query: SearchNode
+  /** Points a refusal of the search back at the text. */
+  readonly explain: (error: InvalidRequest) => InvalidRequest
+}
+
+/**
+ * What `find` searches for: `tag:vip` and `status:disabled` as before, one word as a reference
+ * id, anything else in the search syntax of the CLI (`acct accounts search`).
+ */
+export const findQuery = (text: string): Either.Either<FindQuery, InvalidRequest> => {
+  const same = (e: InvalidRequest) => e
+  const [, by, value] = /^(tag|status):(\S+)$/i.exec(text) ?? []
+  if (by && value) {
+    const tag = by.toLowerCase() === "tag"
+    return Either.right({ title: `${tag ? "Tag" : "Status"} ${value}`, query: { attribute: tag ? "tags" : "status", operator: "eq", value }, explain: same })
+  }
+  if (/^[^\s=<>!()"'\u201C\u2018]+$/.test(text)) {
+    return Either.right({ title: `Reference id ${text}`, query: { attribute: "identifiers.reference_id", operator: "eq", value: text }, explain: same })
+  }
+  return Either.flatMap(parseSearchText(text), (parsed) =>
+    parsed.query ? Either.right({ title: `Search ${text}`, query: parsed.query, explain: parsed.explain }) : Either.left(new InvalidRequest({ message: "nothing to search for" }))
+  )
 }

@@ -6,7 +6,7 @@
 import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, InvalidRequest, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
 import { Effect, Either } from "effect"
 import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
-import type { SlackCommand } from "./command.js"
+import { findQuery, type SlackCommand } from "./command.js"
 import { issue } from "./confirm.js"
 import type { Permissions, SlackUser } from "./policy.js"
 import type { SlackMessage } from "./responder.js"
@@ -39,6 +39,9 @@ const friendly = (error: AccountsError, commandName: string): string => {
       return `${error.message}. Check the id or reference id (\`${commandName} find <reference-id>\`).`
     case "Forbidden":
       return permissionDenied("do that", error.missingScope)
+    case "InvalidRequest":
+      // A search's caret lines (see `find`) line up only in a code block.
+      return error.message.includes("\n") ? `${error.message.split("\n")[0]}\n\`\`\`${error.message.split("\n").slice(1).join("\n")}\`\`\`` : error.message
     case "RateLimited":
       return `acct is busy (rate limited)${error.retryAfterSeconds !== undefined ? `; try again in ${Math.ceil(error.retryAfterSeconds)} s` : "; try again shortly"}.`
     case "Unavailable":
@@ -106,13 +109,9 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       case "show":
         return ok(yield* show(yield* accounts.get(yield* ref(command.account))))
       case "find": {
-        if (command.by === "reference") {
-          const found = yield* Effect.either(accounts.get({ referenceId: command.value }))
-          if (Either.isLeft(found) && found.left._tag !== "NotFound") return yield* Effect.fail(found.left)
-          return ok(accountsMessage(`Reference id ${command.value}`, Either.isRight(found) ? [found.right] : []))
-        }
-        const page = yield* accounts.list(command.by === "tag" ? { tag: command.value, size: 20 } : { status: command.value, size: 20 })
-        return ok(accountsMessage(`${command.by === "tag" ? "Tag" : "Status"} ${command.value}${page.next ? " (first 20)" : ""}`, page.items))
+        const find = yield* Either.match(findQuery(command.text), { onLeft: Effect.fail, onRight: Effect.succeed })
+        const page = yield* accounts.search({ query: find.query, size: 20 }).pipe(Effect.mapError((e) => (e._tag === "InvalidRequest" ? find.explain(e) : e)))
+        return ok(accountsMessage(`${find.title}${page.next ? " (first 20)" : ""}`, page.items))
       }
       case "history": {
         const account = yield* accounts.get(yield* ref(command.account))

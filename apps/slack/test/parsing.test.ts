@@ -1,5 +1,6 @@
+import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { parseCommand, words } from "../src/command.js"
+import { findQuery, parseCommand, words } from "../src/command.js"
 import { parsePolicy, permissionsOf } from "../src/policy.js"
 import { sign, verifySignature } from "../src/signature.js"
 
@@ -30,9 +31,21 @@ describe("the /acct command language", () => {
     expect(parseCommand("DISABLE abc-123 customer asked by ticket #4521")).toEqual({ kind: "lifecycle", operation: "disable", account: "abc-123", reason: "customer asked by ticket #4521" })
     expect(parseCommand("run 'Set status' abc-123 status=activated")).toEqual({ kind: "run", action: "Set status", account: "abc-123", parameters: ["status=activated"] })
     expect(parseCommand("tag abc-123 +vip -trial")).toEqual({ kind: "tag", account: "abc-123", add: ["vip"], remove: ["trial"] })
-    expect(parseCommand("find status:disabled")).toEqual({ kind: "find", by: "status", value: "disabled" })
-    expect(parseCommand("find abc-123")).toEqual({ kind: "find", by: "reference", value: "abc-123" })
+    expect(parseCommand("find status:disabled")).toEqual({ kind: "find", text: "status:disabled" })
+    expect(parseCommand(' find  fields.name.last = "de la Cruz" ')).toEqual({ kind: "find", text: 'fields.name.last = "de la Cruz"' })
     expect(parseCommand("")).toEqual({ kind: "help" })
+  })
+
+  it("compiles find to a search: shorthands, a reference id, or the search syntax", () => {
+    const query = (text: string) => Either.getOrThrow(findQuery(text)).query
+    expect(query("status:disabled")).toEqual({ attribute: "status", operator: "eq", value: "disabled" })
+    expect(query("TAG:vip")).toEqual({ attribute: "tags", operator: "eq", value: "vip" })
+    expect(query("abc-123")).toEqual({ attribute: "identifiers.reference_id", operator: "eq", value: "abc-123" })
+    expect(query("status = disabled and fields.name.last = “de la Cruz”")).toEqual({ and: [
+      { attribute: "status", operator: "eq", value: "disabled" },
+      { attribute: "fields.name.last", operator: "eq", value: "de la Cruz" }
+    ] })
+    expect(Either.isLeft(findQuery("status = "))).toBe(true)
   })
 
   it("answers mistakes with help that says what was wrong", () => {

@@ -107,6 +107,15 @@ describe("commands", () => {
       const find = fixture.capture.url()
       await app.slash("find tag:vip", find)
       expect(text(await fixture.capture.next(find))).toContain("def-456")
+      // `find` is a search: the CLI's syntax works too, and a refusal points at the text.
+      const search = fixture.capture.url()
+      await app.slash("find tags = vip and fields.name.first = John", search)
+      const found = text(await fixture.capture.next(search))
+      expect(found).toContain("def-456")
+      expect(found).not.toContain("ghi-789")
+      const refused = fixture.capture.url()
+      await app.slash("find fields.phone_number = 111-222-3333", refused)
+      expect(text(await fixture.capture.next(refused))).toContain('search, column 1: "fields.phone_number" is not a searchable field')
 
       const history = fixture.capture.url()
       await app.slash("history def-456", history)

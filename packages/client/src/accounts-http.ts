@@ -20,6 +20,7 @@ import {
   referenceIdFilter,
   toCreateAccountAttributes,
   toListEventsParams,
+  toSearchBody,
   toUpdateAccountAttributes
 } from "@acct/api"
 import {
@@ -167,6 +168,8 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
             }
           })
         ).pipe(Effect.map((page) => pageFromLinks(page.data.map(fromAccountResource), page.links))),
+      search: (q) =>
+        Effect.map(call(client.persona.searchAccounts({ urlParams: {}, payload: toSearchBody(q) })), (page) => pageFromLinks(page.data.map(fromAccountResource), page.links)),
       get: (ref) =>
         "id" in ref
           ? Effect.map(call(client.persona.getAccount({ path: { accountId: ref.id }, urlParams: {} })), (d) => fromAccountResource(d.data))

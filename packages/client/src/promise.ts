@@ -29,6 +29,7 @@ import {
   parseAccountRef,
   Principal,
   type RetryConfig,
+  type SearchAccountsQuery,
   RetryPolicy,
   type TagChanges,
   type UpdateAccountInput
@@ -105,6 +106,13 @@ export interface AcctClient {
   readonly listAccounts: (query?: ListAccountsQuery) => Promise<Page<Account>>
   /** Every matching account, page after page: `for await (const a of acct.accounts({ tag: "vip" }))`. */
   readonly accounts: (query?: Omit<ListAccountsQuery, "after" | "before">) => AsyncIterable<Account>
+  /**
+   * One page of a search in Persona's query language:
+   * `acct.searchAccounts({ query: { attribute: "fields.email_address", operator: "eq", value: "ada@example.com" } })`.
+   */
+  readonly searchAccounts: (query?: SearchAccountsQuery) => Promise<Page<Account>>
+  /** Every account a search finds, page after page. */
+  readonly search: (query?: Omit<SearchAccountsQuery, "after" | "before">) => AsyncIterable<Account>
   readonly createAccount: (input: CreateAccountInput, options?: MutationOptions) => Promise<Changed>
   /** Changes only what `input` names (see the README's merge rule). */
   readonly updateAccount: (account: string, input: UpdateAccountInput, options?: MutationOptions) => Promise<Changed>
@@ -178,6 +186,8 @@ export const createClient = (options: ClientOptions): AcctClient => {
     getAccount: (account) => run((a) => Effect.flatMap(ref(account), a.get)),
     listAccounts: (query = {}) => run((a) => a.list(query)),
     accounts: (query = {}) => everyPage((after) => client.listAccounts({ ...query, after })),
+    searchAccounts: (query = {}) => run((a) => a.search(query)),
+    search: (query = {}) => everyPage((after) => client.searchAccounts({ ...query, after })),
     createAccount: (input, o) => change(o, (a, i) => Effect.map(a.create(input, i), (account) => ({ account }))),
     updateAccount: (account, input, o) => onAccount(account, o, (a, r, i) => a.update(r, input, i)),
     redactAccount: (account, o) => onAccount(account, o, (a, r, i) => a.redact(r, i)),

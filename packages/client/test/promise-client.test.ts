@@ -95,6 +95,17 @@ describe("Promise client: the whole Accounts port", () => {
     expect((await collect(client.accounts({ tag: "vip" }))).map((a) => a.referenceId)).toContain("def-456")
   })
 
+  it("searches in Persona's query language, a page or every page, and refuses a bad predicate by its path", async () => {
+    const vip = { query: { attribute: "tags", operator: "eq", value: "vip" } } as const
+    const page = await client.searchAccounts({ ...vip, sort: { attribute: "identifiers.reference_id", direction: "asc" }, size: 1 })
+    expect(page.items.map((a) => a.referenceId)).toEqual(["def-456"])
+    expect(page.next).toBe(page.items[0]!.id)
+    expect((await collect(client.search({ ...vip, size: 1 }))).map((a) => a.referenceId).sort()).toEqual(["def-456", "ghi-789"])
+    const refused = await rejection(client.searchAccounts({ query: { attribute: "fields.phone_number", operator: "eq", value: "1" } }))
+    expect(refused._tag).toBe("InvalidRequest")
+    expect(refused.message).toMatch(/^query\.attribute: "fields\.phone_number" is not a searchable field/)
+  })
+
   it("every error carries the server's request id, a NotFound by reference id too", async () => {
     const byRef = await rejection(client.getAccount("nobody-here"))
     expect(byRef).toMatchObject({ _tag: "NotFound", status: 404, retryable: false })

@@ -8,6 +8,7 @@ import type { AccountAction, AccountType, LifecycleOperation } from "./catalog.j
 import type { AccountsError } from "./errors.js"
 import type { Parameters } from "./engine.js"
 import type { ActionRunId } from "./ids.js"
+import type { SearchAccountsQuery } from "./search.js"
 import type { Actor, Channel, Principal } from "./principal.js"
 
 export const PAGE_SIZE_DEFAULT = 10
@@ -95,6 +96,8 @@ export type AccountsEffect<A> = Effect.Effect<A, AccountsError>
 
 export interface AccountsService {
   readonly list: (query: ListAccountsQuery) => AccountsEffect<Page<Account>>
+  /** Persona's search: and/or/not over type, status, dates, reference id, tags and searchable fields (search.ts). */
+  readonly search: (query: SearchAccountsQuery) => AccountsEffect<Page<Account>>
   readonly get: (ref: AccountRef) => AccountsEffect<Account>
   readonly create: (input: CreateAccountInput, invocation: Invocation) => AccountsEffect<Account>
   readonly update: (ref: AccountRef, input: UpdateAccountInput, invocation: Invocation) => AccountsEffect<Account>

@@ -34,6 +34,11 @@ export interface FieldSchema {
   readonly required?: boolean | undefined
   /** Personal data: masked when shown in chat, wiped on redaction either way. */
   readonly pii?: boolean | undefined
+  /**
+   * Usable in `POST /accounts/search` predicates and sorts as `fields.<key>` (a hash: each of its
+   * sub-fields, `fields.<key>.<sub>`). Text, number, date and boolean values only (search.ts).
+   */
+  readonly searchable?: boolean | undefined
   /** `choices`: the allowed values. */
   readonly options?: ReadonlyArray<string> | undefined
   /** `hash`: the keys it may hold. */
@@ -52,6 +57,7 @@ export const FieldSchema: Schema.Schema<FieldSchema> = Schema.Struct({
   label: Schema.optional(Schema.String),
   required: Schema.optional(Schema.Boolean),
   pii: Schema.optional(Schema.Boolean),
+  searchable: Schema.optional(Schema.Boolean),
   options: Schema.optional(Schema.Array(Schema.String)),
   fields: Schema.optional(Schema.Array(Schema.suspend((): Schema.Schema<FieldSchema> => FieldSchema))),
   items: Schema.optional(Schema.suspend((): Schema.Schema<FieldSchema> => FieldSchema))
@@ -62,6 +68,9 @@ export const FieldSchema: Schema.Schema<FieldSchema> = Schema.Struct({
     }
     if (f.type === "hash" && f.fields === undefined) return { path: ["fields"], message: "a hash field needs fields" }
     if (f.type === "array" && f.items === undefined) return { path: ["items"], message: "an array field needs items" }
+    if (f.searchable && (f.type === "array" || f.type === "file")) {
+      return { path: ["searchable"], message: `a ${f.type} field cannot be searchable; text, number, date, boolean and hash fields can` }
+    }
     return undefined
   })
 )

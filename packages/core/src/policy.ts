@@ -24,6 +24,7 @@ const tag: Rule = { scope: "account.write", doing: "tag accounts" }
 /** Every operation of the port, by name: the compiler keeps it complete. */
 export const accountsPolicy: { readonly [K in AccountsOperation]: Rule } = {
   list: read,
+  search: read,
   get: read,
   listTypes: read,
   getType: read,

@@ -20,6 +20,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Data, Effect } from "effect"
 import { paginate } from "./pages.js"
+import { writeSearchValues } from "./search.js"
 import { type AccountRow, type DefinitionRow, toAccount, toAction, toType } from "./rows.js"
 
 /** The row changed between our read and our write; re-read and try again. */
@@ -122,8 +123,11 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         taken[0] ? Effect.fail(new Conflict({ message: `an account with reference id ${JSON.stringify(referenceId)} already exists (${taken[0].id})` })) : Effect.void
       )
 
-    /** Inserts, or updates guarded by the version read (else StaleRead); keeps the tag index in step. */
-    const writeAccount = (before: Account | undefined, after: Account) =>
+    /**
+     * Inserts, or updates guarded by the version read (else StaleRead); keeps the tag index and
+     * the type's searchable values in step.
+     */
+    const writeAccount = (before: Account | undefined, after: Account, type: Pick<AccountType, "fields">) =>
       Effect.gen(function* () {
         const values = {
           reference_id: after.referenceId,
@@ -135,12 +139,16 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
           redacted_at: after.redactedAt?.toISOString() ?? null,
           consolidated_into: after.consolidatedInto
         }
+        let seq: number
         if (before === undefined) {
-          yield* sql`INSERT INTO accounts ${sql.insert({ id: after.id, account_type_id: after.accountTypeId, created_at: after.createdAt.toISOString(), ...values })}`
+          const inserted = yield* sql<{ seq: number }>`INSERT INTO accounts ${sql.insert({ id: after.id, account_type_id: after.accountTypeId, created_at: after.createdAt.toISOString(), ...values })} RETURNING seq`
+          seq = Number(inserted[0]!.seq)
         } else {
-          const updated = yield* sql<{ id: string }>`UPDATE accounts SET ${sql.update(values)} WHERE id = ${after.id} AND version = ${before.version} RETURNING id`
+          const updated = yield* sql<{ seq: number }>`UPDATE accounts SET ${sql.update(values)} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`
           if (updated.length === 0) return yield* new StaleRead({ accountId: after.id })
+          seq = Number(updated[0]!.seq)
         }
+        yield* writeSearchValues(sql, seq, type, before?.fields, after.fields)
         const oldTags = before?.tags ?? []
         const removed = oldTags.filter((t) => !after.tags.includes(t))
         const added = after.tags.filter((t) => !oldTags.includes(t))

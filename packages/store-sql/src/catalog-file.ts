@@ -15,6 +15,7 @@ import {
   InvalidRequest,
   issuesOf,
   LifecycleMapping,
+  searchableChanged,
   Step,
   stepParams
 } from "@acct/core"
@@ -22,6 +23,7 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Either, Schema } from "effect"
 import { parseDocument } from "@acct/core/document"
 import { type DefinitionRow, encodeAction, encodeType, toAction, toType } from "./rows.js"
+import { reindexType } from "./search.js"
 import { fromSqlError } from "./sql-errors.js"
 
 const TypeEntry = Schema.Struct({
@@ -145,6 +147,8 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
       const row = { id: type.id, name: type.name, definition: encodeType(type), updated_at: now.toISOString() }
       if (previous) yield* sql`UPDATE account_types SET ${sql.update(row)} WHERE id = ${previous.id}`
       else yield* sql`INSERT INTO account_types ${sql.insert({ ...row, created_at: now.toISOString() })}`
+      // Fields made searchable (or no longer) change what search finds for accounts already there.
+      if (searchableChanged(previous, type)) yield* reindexType(sql, type)
       types.push(type)
     }
     const allTypes = [...types, ...existingTypes.filter((t) => !types.some((n) => n.id === t.id))]

@@ -9,13 +9,14 @@ import type { CatalogInput } from "./catalog-file.js"
 
 const text = (key: string, label?: string): FieldSchema => ({ key, type: "string", ...(label ? { label } : {}) })
 
+// Searchable (POST /accounts/search, `acct accounts search`): name parts, email, birthdate, country.
 const userFields: ReadonlyArray<FieldSchema> = [
-  { key: "name", type: "hash", pii: true, fields: [text("first"), text("middle"), text("last")] },
+  { key: "name", type: "hash", pii: true, searchable: true, fields: [text("first"), text("middle"), text("last")] },
   {
     key: "address",
     type: "hash",
     pii: true,
-    fields: [text("street_1"), text("street_2"), text("subdivision"), text("city"), text("postal_code"), text("country_code")]
+    fields: [text("street_1"), text("street_2"), text("subdivision"), text("city"), text("postal_code"), { ...text("country_code"), searchable: true }]
   },
   {
     key: "identification_numbers",
@@ -23,9 +24,9 @@ const userFields: ReadonlyArray<FieldSchema> = [
     pii: true,
     items: { key: "identification_number", type: "hash", fields: [text("identification_class"), text("identification_number"), text("issuing_country")] }
   },
-  { key: "birthdate", type: "date", pii: true },
+  { key: "birthdate", type: "date", pii: true, searchable: true },
   { key: "phone_number", type: "string", pii: true },
-  { key: "email_address", type: "email-address", pii: true },
+  { key: "email_address", type: "email-address", pii: true, searchable: true },
   { key: "selfie_photo", type: "file", pii: true },
   { key: "social_security_number", type: "string", pii: true }
 ]

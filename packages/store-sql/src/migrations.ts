@@ -270,6 +270,27 @@ const oneIdempotencyRecord = Effect.gen(function* () {
   yield* sql`ALTER TABLE idempotency_keys ADD COLUMN error TEXT`
 })
 
+const search = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // The values of searchable fields (search.ts), one row per account and field, written with
+  // the account. Text compares byte-wise on both databases (Postgres' default collation would
+  // order "Zoe" and "adam" differently from SQLite).
+  const bytewise = sql.onDialectOrElse({ pg: () => sql.literal(' COLLATE "C"'), orElse: () => sql.literal("") })
+  yield* sql`CREATE TABLE account_search_values (
+    account_seq BIGINT NOT NULL,
+    attribute TEXT NOT NULL,
+    text_value TEXT${bytewise},
+    number_value DOUBLE PRECISION,
+    PRIMARY KEY (account_seq, attribute)
+  )`
+  yield* sql`CREATE INDEX account_search_text ON account_search_values(attribute, text_value, account_seq)`
+  yield* sql`CREATE INDEX account_search_number ON account_search_values(attribute, number_value, account_seq)`
+  // Search predicates and sorts on the account's own columns (status has its index already).
+  yield* sql`CREATE INDEX accounts_type ON accounts(account_type_id, seq)`
+  yield* sql`CREATE INDEX accounts_created ON accounts(created_at, seq)`
+  yield* sql`CREATE INDEX accounts_updated ON accounts(updated_at, seq)`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
@@ -278,7 +299,8 @@ export const migrations = Migrator.fromRecord({
   "0005_delegation": delegation,
   "0006_one_idempotency_record": oneIdempotencyRecord,
   "0007_events": events,
-  "0008_webhooks": webhooks
+  "0008_webhooks": webhooks,
+  "0010_search": search
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

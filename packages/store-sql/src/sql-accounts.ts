@@ -36,6 +36,7 @@ import {
   type Parameters,
   redactFields,
   ReferenceId,
+  resolveSearch,
   RetryPolicy,
   revise,
   runEvents,
@@ -54,6 +55,7 @@ import { MutationFrame, now } from "./mutation-frame.js"
 import { eraseAccountTraces, scrubText } from "./redaction.js"
 import { RunLog } from "./run-log.js"
 import { db } from "./sql-errors.js"
+import { searchPage } from "./search.js"
 
 const RunResultSchema = Schema.Struct({ account: Account, run: ActionRun })
 
@@ -91,7 +93,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
           const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
           const after = yield* change(before, type, at)
           if (after === before) return before
-          yield* accounts.writeAccount(before, after)
+          yield* accounts.writeAccount(before, after, type)
           yield* emit(accountChangeEvents(before, after))
           yield* runLog.writeAudit(invocation, { operation: name, accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
           return after
@@ -147,7 +149,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             startedAt: at,
             finishedAt: yield* now
           }, true)
-          yield* accounts.writeAccount(before, outcome.account)
+          yield* accounts.writeAccount(before, outcome.account, type)
           yield* runLog.writeRun(run)
           yield* emit(runEvents(run, before, outcome.account, outcome.events))
           yield* runLog.writeAudit(invocation, { operation: name, accountId: before.id, runId: run.id, before: before.status, after: outcome.account.status, outcome: "ok" }, at)
@@ -168,6 +170,11 @@ export const makeSqlAccounts = Effect.gen(function* () {
 
   const service: AccountsService = {
     list: (query) => read(accounts.list(query)),
+    search: (query) =>
+      read(Effect.gen(function* () {
+        const resolved = yield* fromEither(resolveSearch(query, yield* accounts.listTypes))
+        return yield* searchPage(sql, query, resolved)
+      })),
     get: (ref) => read(accounts.findAccount(ref)),
     listTypes: () => read(accounts.listTypes),
     getType: (idOrName) => read(accounts.findType(idOrName)),
@@ -213,7 +220,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               redactedAt: null,
               consolidatedInto: null
             })
-            yield* accounts.writeAccount(undefined, account)
+            yield* accounts.writeAccount(undefined, account, type)
             yield* emit(accountChangeEvents(undefined, account))
             yield* runLog.writeAudit(invocation, { operation: "create", accountId: account.id, after: status, outcome: "ok" }, at)
             return account
@@ -249,11 +256,11 @@ export const makeSqlAccounts = Effect.gen(function* () {
         work: (at, emit) =>
           Effect.gen(function* () {
             // An archived (consolidated) source holds personal data too: it can be redacted.
-            const { account: before } = yield* accounts.loadForChange(ref, invocation.expectedVersion, { archived: true })
+            const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion, { archived: true })
             // Redacting twice changes nothing and is not an error: the data is gone either way.
             if (before.redactedAt !== null) return before
             const after = revise(before, { fields: redactFields(before.fields), redactedAt: at }, at)
-            yield* accounts.writeAccount(before, after)
+            yield* accounts.writeAccount(before, after, type)
             const personal = yield* eraseAccountTraces(sql, before, after)
             yield* emit(accountChangeEvents(before, after))
             const reason = invocation.reason === undefined ? undefined : scrubText(invocation.reason, personal)
@@ -281,7 +288,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             if (sources.length === 0) {
               return yield* new Unprocessable({ message: "consolidate needs at least one source account", issues: [{ path: ["sources"], message: "empty" }] })
             }
-            const { account: target } = yield* accounts.loadForChange(destination, invocation.expectedVersion)
+            const { account: target, type } = yield* accounts.loadForChange(destination, invocation.expectedVersion)
             if (target.redactedAt !== null) {
               return yield* new InvalidState({ currentStatus: target.status, message: `account ${target.id} was redacted; consolidating into it would give it personal data again` })
             }
@@ -308,12 +315,13 @@ export const makeSqlAccounts = Effect.gen(function* () {
               const tags = yield* fromEither(normalizeTags([...merged.tags, ...source.tags]))
               merged = new Account({ ...merged, fields, tags }, true)
               const archived = revise(source, { consolidatedInto: target.id }, at)
-              yield* accounts.writeAccount(source, archived)
+              // Of the destination's type (checked above), so its searchable fields.
+              yield* accounts.writeAccount(source, archived, type)
               yield* emit(consolidatedSourceEvents(archived, target.id))
               yield* runLog.writeAudit(invocation, { operation: "consolidate-source", accountId: source.id, before: source.status, after: source.status, outcome: "ok" }, at)
             }
             const after = revise(target, { fields: merged.fields, tags: merged.tags }, at)
-            yield* accounts.writeAccount(target, after)
+            yield* accounts.writeAccount(target, after, type)
             yield* emit(consolidationEvents(target, after, [...seen].filter((id) => id !== target.id)))
             yield* runLog.writeAudit(invocation, { operation: "consolidate", accountId: after.id, before: target.status, after: after.status, outcome: "ok" }, at)
             return after

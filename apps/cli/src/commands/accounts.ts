@@ -1,4 +1,4 @@
-import { Accounts, assign, Conflict, InvalidRequest } from "@acct/core"
+import { type Account, Accounts, assign, Conflict, InvalidRequest, parseSearchText, type SearchSort } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
 import { accountArg, common, invocation, mutation, output, withBackend } from "../context.js"
@@ -55,6 +55,58 @@ const list = Command.make(
       )
     })
 ).pipe(Command.withDescription("List accounts, newest first, a page at a time (filters combine).\n\nExamples:\n  acct accounts list --status disabled\n  acct accounts list --tag vip --json\n  acct accounts list --all --json > accounts.json"))
+
+/** `--sort created_at`, `--sort fields.name.last:asc` (the direction defaults to desc, as in Persona). */
+const parseSort = (text: string): Either.Either<SearchSort, InvalidRequest> => {
+  const [, attribute, direction] = /^([^:\s]+)(?::(asc|desc))?$/.exec(text.trim()) ?? []
+  return attribute
+    ? Either.right({ attribute, direction: (direction ?? "desc") as SearchSort["direction"] })
+    : Either.left(new InvalidRequest({ message: `--sort: expected ATTRIBUTE or ATTRIBUTE:asc / ATTRIBUTE:desc (e.g. created_at:asc), got ${JSON.stringify(text)}` }))
+}
+
+const SEARCH_LIMIT_MAX = 10_000
+
+const search = Command.make(
+  "search",
+  {
+    ...common,
+    sort: Options.text("sort").pipe(Options.withPseudoName("ATTRIBUTE[:asc|desc]"), Options.withDescription("order by an attribute (default: newest first); missing values last"), Options.optional),
+    limit: Options.integer("limit").pipe(Options.withDescription(`print at most this many accounts, 1–${SEARCH_LIMIT_MAX} (fetched 100 a page)`), Options.withDefault(10)),
+    after: Options.text("after").pipe(Options.withDescription("continue after this account id (from `More:`)"), Options.optional),
+    query: Args.text({ name: "query" }).pipe(Args.withDescription("e.g. 'status = activated and fields.email_address = ada@example.com'; none: every account"), Args.optional)
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const text = Option.getOrElse(o.query, () => "")
+      const parsed = yield* fromEither(parseSearchText(text))
+      const sort = Option.isSome(o.sort) ? yield* fromEither(parseSort(o.sort.value)) : undefined
+      if (!(o.limit >= 1 && o.limit <= SEARCH_LIMIT_MAX)) return yield* new InvalidRequest({ message: `--limit must be from 1 to ${SEARCH_LIMIT_MAX}, got ${o.limit}` })
+      const items: Array<Account> = []
+      let after = Option.getOrUndefined(o.after)
+      let next: string | null = null
+      do {
+        const page = yield* accounts.search({ query: parsed.query, sort, after, size: Math.min(100, o.limit - items.length) }).pipe(
+          // A predicate the catalog refuses is shown in the text, with a caret.
+          Effect.mapError((e) => (e._tag === "InvalidRequest" ? parsed.explain(e) : e))
+        )
+        items.push(...page.items)
+        next = page.next
+        after = next ?? undefined
+      } while (next !== null && items.length < o.limit)
+      const types = yield* accounts.listTypes().pipe(Effect.orElseSucceed(() => []))
+      const again = ["acct accounts search", ...(Option.isSome(o.sort) ? [`--sort ${o.sort.value}`] : []), ...(o.limit !== 10 ? [`--limit ${o.limit}`] : []), `--after ${next}`, ...(text ? [`'${text.replaceAll("'", `'"'"'`)}'`] : [])]
+      yield* output(o.json, () => json.page({ items, next, prev: null }, json.account), () =>
+        items.length === 0 ? "No accounts match." : [accountTable(items, types), ...(next ? [`\nMore: ${again.join(" ")}`] : [])].join("\n")
+      )
+    })
+).pipe(
+  Command.withDescription(
+    "Search accounts with and / or / not over status, type, tags, dates, reference ids and searchable fields (the catalog's `searchable: true`).\n\n" +
+      "A predicate is ATTRIBUTE OP VALUE, OP one of = != < <= > >=; attributes: status, type, tags, created_at, updated_at, identifiers.reference_id, fields.KEY (fields.HASH.KEY). Quote values with spaces.\n\n" +
+      "Examples:\n  acct accounts search 'status = activated and fields.email_address = ada@example.com'\n  acct accounts search --sort created_at:asc '(tags = vip or tags = beta) and not status = disabled'\n  acct accounts search --json --limit 500 'fields.name.last = \"de la Cruz\"'"
+  )
+)
 
 const get = Command.make("get", { ...common, account: accountName }, (o) =>
   Effect.gen(function* () {
@@ -163,6 +215,7 @@ export const accountsCommand = Command.make("accounts").pipe(
   Command.withDescription("Look up and change accounts."),
   Command.withSubcommands([
     list.pipe(withBackend),
+    search.pipe(withBackend),
     get.pipe(withBackend),
     create.pipe(withBackend),
     update.pipe(withBackend),

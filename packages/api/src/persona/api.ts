@@ -21,6 +21,7 @@ import {
   CreateAccountBody,
   RunActionBody,
   RunActionDocument,
+  SearchAccountsBody,
   SetTagsBody,
   TagBody,
   UpdateAccountBody,
@@ -144,6 +145,13 @@ export const ListAccountsParams = query({
   "filter[account-type-id]": Schema.optional(Schema.String)
 })
 
+/** The cursor and size of a page, as links.next / links.prev carry them (also for a search's POST). */
+export const SearchPageParams = query({
+  "page[after]": Schema.optional(Schema.String),
+  "page[before]": Schema.optional(Schema.String),
+  "page[size]": Schema.optional(PageSize)
+})
+
 export const ListPageParams = query({
   "page[after]": Schema.optional(Schema.String),
   "page[before]": Schema.optional(Schema.String),
@@ -185,6 +193,17 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .addError(NotFound)
       .annotate(OpenApi.Summary, "List accounts")
       .annotate(OpenApi.Description, "Newest first. Cursor pagination with page[after] / page[before] (account ids) and page[size] 1–100 (default 10); links.next / links.prev give the neighbouring pages.")
+  )
+  .add(
+    HttpApiEndpoint.post("searchAccounts", "/accounts/search")
+      .setUrlParams(SearchPageParams)
+      .setPayload(SearchAccountsBody)
+      .addSuccess(AccountList)
+      .annotate(OpenApi.Summary, "Search accounts")
+      .annotate(
+        OpenApi.Description,
+        "Persona's query language: and / or / not (nested at most 2 deep, at most 20 clauses each) over predicates {attribute, operator, value} with eq, gt, gte, lt, lte. Attributes: type (id or name), status, created_at, updated_at (a date or an ISO 8601 date-time), identifiers.reference_id, tags (acct extension: has the tag) and fields.<key> for fields the account type marks searchable (fields.<hash>.<key> inside a hash). type, status, tags and boolean fields compare with eq only; emails compare in any case. Sort by any of them but tags (default newest first; missing values last). Pages as in the list: page[after|before|size] in the query (as links.next / links.prev give them, to be posted with the same body) or in the body's page. A bad predicate is a 400 naming its path (query.and[1].value) and what was expected. Results are current at once (no indexing delay)."
+      )
   )
   .add(
     HttpApiEndpoint.post("createAccount", "/accounts")

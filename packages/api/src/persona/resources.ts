@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, type UpdateAccountInput } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, type SearchAccountsQuery, type UpdateAccountInput } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -312,6 +312,50 @@ export const RunActionBody = Schema.Struct({
     parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
+
+/** One level of Persona's query language, for the OpenAPI document (acct checks it in core's search.ts). */
+const predicateJsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["attribute", "operator", "value"],
+  properties: {
+    attribute: { type: "string", description: "type, status, created_at, updated_at, identifiers.reference_id, tags (acct extension) or fields.<searchable field>", examples: ["fields.email_address"] },
+    operator: { type: "string", enum: ["eq", "gt", "gte", "lt", "lte"] },
+    value: { oneOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }] }
+  }
+}
+const clauseJsonSchema = (key: "and" | "or" | "not") => ({
+  type: "object",
+  additionalProperties: false,
+  required: [key],
+  properties: { [key]: key === "not" ? { type: "object" } : { type: "array", minItems: 1, maxItems: 20, items: { type: "object" } } }
+})
+
+export const SearchQueryJson = Schema.Unknown.annotations({
+  description: "A predicate {attribute, operator, value} or an and / or (1–20 clauses) / not clause; clauses nest at most 2 levels deep.",
+  jsonSchema: { oneOf: [clauseJsonSchema("and"), clauseJsonSchema("or"), clauseJsonSchema("not"), predicateJsonSchema] }
+})
+
+export const SearchSortJson = Schema.Unknown.annotations({
+  description: "Sort by an attribute the query may name (not tags); missing values come last.",
+  jsonSchema: { type: "object", additionalProperties: false, required: ["attribute"], properties: { attribute: { type: "string", examples: ["created_at", "fields.name.last"] }, direction: { type: "string", enum: ["asc", "desc"], default: "desc" } } }
+})
+
+const BodyPageSize = Schema.Int.pipe(Schema.between(1, 100, { message: () => "page.size must be an integer from 1 to 100" }))
+
+export const SearchAccountsBody = Schema.Struct({
+  query: Schema.optional(SearchQueryJson),
+  sort: Schema.optional(SearchSortJson),
+  page: Schema.optional(
+    Schema.Struct({ after: Schema.optional(Schema.String), before: Schema.optional(Schema.String), size: Schema.optional(BodyPageSize) }).annotations({ parseOptions: Strict })
+  )
+}).annotations({ parseOptions: Strict })
+
+/** The body of a search request, as any client of a Persona-style API sends it (the cursor travels in `page`). */
+export const toSearchBody = (q: SearchAccountsQuery): typeof SearchAccountsBody.Type => {
+  const page = { ...(q.after !== undefined ? { after: q.after } : {}), ...(q.before !== undefined ? { before: q.before } : {}), ...(q.size !== undefined ? { size: q.size } : {}) }
+  return { ...(q.query !== undefined ? { query: q.query } : {}), ...(q.sort !== undefined ? { sort: q.sort } : {}), ...(Object.keys(page).length > 0 ? { page } : {}) }
+}
 
 // ---- wire → domain (for clients) -----------------------------------------------------------
 

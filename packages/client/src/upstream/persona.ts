@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -191,6 +191,8 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
               }),
               (page) => pageFromLinks(page.data.map(toAccount), page.links)
             ),
+      // Persona's own search: the same query language; Persona checks it against its catalog.
+      search: (q) => Effect.map(persona.request({ method: "POST", path: "/accounts/search", body: toSearchBody(q), schema: AccountPage }), (page) => pageFromLinks(page.data.map(toAccount), page.links)),
       get: (ref) =>
         "id" in ref
           ? Effect.map(persona.request({ method: "GET", path: accountPath(ref.id), schema: AccountDocument }), (d) => toAccount(d.data))

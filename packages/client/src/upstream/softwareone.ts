@@ -119,6 +119,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
                 return { items: page.data.map(toAccount), next: page.data.length < size ? null : String(offset + page.data.length), prev: offset > 0 ? String(Math.max(0, offset - size)) : null }
               }
             ),
+      search: () => unsupported("searching accounts"),
       get: (ref) => Effect.map(upstream.request({ method: "GET", path: path(ref), schema: SoftwareOneAccount }), toAccount),
       lifecycle: transition,
       create: () => unsupported("creating accounts"),
