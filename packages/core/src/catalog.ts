@@ -3,6 +3,7 @@
  * actions (parameters and steps). Loaded from a catalog file by the store.
  */
 import { Schema } from "effect"
+import { AttributeMapping } from "./attributes.js"
 import { FieldSchema } from "./fields.js"
 import { AccountActionId, AccountTypeId } from "./ids.js"
 
@@ -33,6 +34,10 @@ export class AccountType extends Schema.Class<AccountType>("AccountType")({
   statuses: Schema.NonEmptyArray(Status),
   defaultStatus: Status,
   lifecycle: LifecycleMapping,
+  /** Which field each of Persona's flat attributes (`name-first`, `email-address`, …) sets. */
+  attributes: Schema.optional(AttributeMapping),
+  /** The type an account is created as when a request names none (at most one type is the default). */
+  default: Schema.optional(Schema.Boolean),
   createdAt: Schema.Date,
   updatedAt: Schema.Date
 }) {}

@@ -128,7 +128,13 @@ const checkText = (schema: FieldSchema, raw: unknown, path: ReadonlyArray<string
   }
 }
 
-const checkHash = (schema: FieldSchema, raw: unknown, path: ReadonlyArray<string | number>): Check => {
+/**
+ * A hash keeps every key of its schema (a missing one is `null`), as Persona's `name.middle`
+ * does, except a hash that is an array item: Persona's item schemas type their values as
+ * strings, never null (`identification_numbers[].issuing_country`), so a key not given is left
+ * out there.
+ */
+const checkHash = (schema: FieldSchema, raw: unknown, path: ReadonlyArray<string | number>, asItem = false): Check => {
   if (!isPlainObject(raw)) return fail(path, `expected an object, got ${describe(raw)}`)
   const known = schema.fields ?? []
   const issues: Array<Issue> = []
@@ -141,7 +147,7 @@ const checkHash = (schema: FieldSchema, raw: unknown, path: ReadonlyArray<string
   for (const field of known) {
     const result = checkValue(field, raw[field.key], [...path, field.key])
     if (Either.isLeft(result)) issues.push(...result.left)
-    else value[field.key] = result.right
+    else if (!(asItem && result.right.value === null)) value[field.key] = result.right
   }
   return issues.length > 0 ? Either.left(issues) : ok("hash", value)
 }
@@ -153,11 +159,18 @@ const checkArray = (schema: FieldSchema, raw: unknown, path: ReadonlyArray<strin
   const issues: Array<Issue> = []
   const value: Array<FieldValue> = []
   raw.forEach((item, index) => {
-    const result = checkValue(items, item, [...path, index])
+    const result = items.type === "hash" ? checkItemHash(items, item, [...path, index]) : checkValue(items, item, [...path, index])
     if (Either.isLeft(result)) issues.push(...result.left)
     else value.push(result.right)
   })
   return issues.length > 0 ? Either.left(issues) : ok("array", value)
+}
+
+const checkItemHash = (schema: FieldSchema, input: unknown, path: ReadonlyArray<string | number>): Check => {
+  if (isTyped(input) && input.type !== "hash") return fail(path, `expected type hash, got type ${JSON.stringify(input.type)}`)
+  const raw = isTyped(input) ? input.value : input
+  if (raw === undefined || raw === null) return fail(path, "expected an object, got null")
+  return checkHash(schema, raw, path, true)
 }
 
 const checkFile = (raw: unknown, path: ReadonlyArray<string | number>): Check => {

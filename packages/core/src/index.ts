@@ -1,4 +1,5 @@
 export * from "./account.js"
+export * from "./attributes.js"
 export * from "./accounts.js"
 export * from "./catalog.js"
 export * from "./duration.js"

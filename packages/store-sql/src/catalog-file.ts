@@ -7,6 +7,8 @@ import {
   AccountActionId,
   AccountType,
   AccountTypeId,
+  AttributeMapping,
+  checkAttributeMapping,
   FieldSchema,
   formatIssues,
   type Issue,
@@ -29,7 +31,9 @@ const TypeEntry = Schema.Struct({
   fields: Schema.Array(FieldSchema),
   statuses: Schema.NonEmptyArray(Schema.String),
   defaultStatus: Schema.String,
-  lifecycle: LifecycleMapping
+  lifecycle: LifecycleMapping,
+  attributes: Schema.optional(AttributeMapping),
+  default: Schema.optional(Schema.Boolean)
 })
 
 const ActionEntry = Schema.Struct({
@@ -67,7 +71,10 @@ const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): Re
     }
     const keys = type.fields.map((f) => f.key)
     keys.forEach((k, j) => keys.indexOf(k) !== j && issues.push({ path: at("fields", j, "key"), message: `duplicate field key ${JSON.stringify(k)}` }))
+    for (const issue of checkAttributeMapping(type.fields, type.attributes ?? {})) issues.push({ ...issue, path: at(...issue.path) })
   })
+  const defaults = accountTypes.filter((t) => t.default === true).map((t) => t.name)
+  if (defaults.length > 1) issues.push({ path: ["accountTypes"], message: `only one account type can be the default; ${defaults.join(", ")} all say default: true` })
   const actionNames = catalogActions.map((a) => a.name)
   catalogActions.forEach((action, i) => {
     const at = (...path: Array<string | number>) => ["actions", i, ...path]
@@ -130,6 +137,8 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
         statuses: entry.statuses,
         defaultStatus: entry.defaultStatus,
         lifecycle: entry.lifecycle,
+        ...(entry.attributes !== undefined ? { attributes: entry.attributes } : {}),
+        ...(entry.default !== undefined ? { default: entry.default } : {}),
         createdAt: previous?.createdAt ?? now,
         updatedAt: now
       })

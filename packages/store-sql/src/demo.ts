@@ -26,8 +26,27 @@ const userFields: ReadonlyArray<FieldSchema> = [
   { key: "birthdate", type: "date", pii: true },
   { key: "phone_number", type: "string", pii: true },
   { key: "email_address", type: "email-address", pii: true },
-  { key: "selfie_photo", type: "file", pii: true }
+  { key: "selfie_photo", type: "file", pii: true },
+  { key: "social_security_number", type: "string", pii: true }
 ]
+
+/** Persona's flat attributes (create and update requests, import columns) → the User fields. */
+const userAttributes = {
+  "name-first": "name.first",
+  "name-middle": "name.middle",
+  "name-last": "name.last",
+  "email-address": "email_address",
+  "phone-number": "phone_number",
+  birthdate: "birthdate",
+  "address-street-1": "address.street_1",
+  "address-street-2": "address.street_2",
+  "address-city": "address.city",
+  "address-subdivision": "address.subdivision",
+  "address-postal-code": "address.postal_code",
+  "country-code": "address.country_code",
+  "social-security-number": "social_security_number",
+  "selfie-photo": "selfie_photo"
+} as const
 
 const statuses = ["pending", "activated", "deactivated", "disabled"] as const
 
@@ -40,7 +59,10 @@ export const demoCatalog: CatalogInput = {
       statuses: [...statuses],
       defaultStatus: "deactivated",
       // SoftwareOne lifecycle: Active / Enabled / Disabled.
-      lifecycle: { active: "activated", enabled: "deactivated", disabled: "disabled" }
+      lifecycle: { active: "activated", enabled: "deactivated", disabled: "disabled" },
+      attributes: userAttributes,
+      // Requests that name no account type create Users.
+      default: true
     }
   ],
   actions: [

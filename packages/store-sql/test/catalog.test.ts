@@ -86,4 +86,39 @@ actions:
       expect(after.description).toBe("changed")
     }).pipe((test) => onFreshStore(backends[backends.length - 1]!, test))
   )
+
+  it.effect("maps Persona's flat attributes onto fields, names a default type, and checks both", () =>
+    Effect.gen(function* () {
+      const bad = Either.getOrThrow(
+        parseCatalog(
+          `
+accountTypes:
+  - name: Org
+    fields: [{ key: name, type: hash, fields: [{ key: legal, type: string }] }]
+    statuses: [on]
+    defaultStatus: on
+    lifecycle: { active: on, enabled: on, disabled: on }
+    attributes: { name-first: name.first, name-last: name }
+    default: true
+  - name: Team
+    fields: []
+    statuses: [on]
+    defaultStatus: on
+    lifecycle: { active: on, enabled: on, disabled: on }
+    default: true
+`,
+          "org.yaml"
+        )
+      )
+      const error = yield* Effect.flip(loadCatalog(bad, "org.yaml"))
+      expect(error.message).toContain("accountTypes[0].attributes.name-first: no field name.first (fields: legal)")
+      expect(error.message).toContain("accountTypes[0].attributes.name-last: name is a hash field; an attribute sets one value")
+      expect(error.message).toContain("only one account type can be the default; Org, Team all say default: true")
+      expect(problem("accountTypes: [{ name: X, fields: [], statuses: [on], defaultStatus: on, lifecycle: { active: on, enabled: on, disabled: on }, attributes: { nickname: x } }]")).toContain("accountTypes[0].attributes")
+      const accounts = yield* Accounts
+      const user = yield* accounts.getType("User")
+      expect(user.default).toBe(true)
+      expect(user.attributes?.["name-first"]).toBe("name.first")
+    }).pipe((test) => onFreshStore(backends[backends.length - 1]!, test))
+  )
 })
