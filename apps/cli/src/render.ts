@@ -41,6 +41,14 @@ export const accountDetails = (a: Account) =>
     ...Object.entries(a.fields).map(([k, v]) => `  ${k}: ${shortValue(v)}`)
   ].join("\n")
 
+/** An account's relations, one table per key (the targets' names masked as in `accountTable`). */
+export const relationsText = (pages: ReadonlyArray<{ readonly key: string; readonly page: Page<Account> }>, types: ReadonlyArray<AccountType>) =>
+  pages
+    .map(({ key, page }) =>
+      [`${key}:`, page.items.length === 0 ? "  (none)" : accountTable(page.items, types)].join("\n")
+    )
+    .join("\n\n")
+
 export const runTable = (runs: ReadonlyArray<ActionRun>) =>
   table(
     ["RUN", "ACCOUNT", "ACTION", "CHANGE", "ACTOR", "AT"],

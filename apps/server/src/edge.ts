@@ -128,6 +128,7 @@ const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
 
 export interface EdgeOptions {
   readonly maxBodyBytes: number
+  readonly maxImportBytes: number
   /** Requests per minute per caller. */
   readonly rateLimit: number
   /** How long an unfinished Idempotency-Key record blocks its retries. */
@@ -163,7 +164,7 @@ export const apiEdge = (options: EdgeOptions) =>
         decodeErrorsForPeople,
         idempotency({ staleAfterMs: options.idempotencyStaleMs }),
         Effect.provideService(SqlClient.SqlClient, sql),
-        requestBody({ maxBodyBytes: options.maxBodyBytes }),
+        requestBody({ maxBodyBytes: options.maxBodyBytes, maxImportBytes: options.maxImportBytes }),
         durableWrites(file)
       ) as typeof app
     )

@@ -57,3 +57,5 @@ export const AccountActionId = idSchema("accac", "AccountActionId", "an account 
 export type AccountActionId = typeof AccountActionId.Type
 export const ActionRunId = idSchema("wfr", "ActionRunId", "a workflow run")
 export type ActionRunId = typeof ActionRunId.Type
+export const ImporterId = idSchema("mprt", "ImporterId", "an importer")
+export type ImporterId = typeof ImporterId.Type

@@ -6,12 +6,16 @@ import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 
-const initial = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
+/** The auto-increment `seq` column: the one piece of DDL the two dialects spell differently. */
+const serialKey = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
     pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
     orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
   })
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
   yield* sql`CREATE TABLE account_types (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -151,10 +155,7 @@ const rateLimits = Effect.gen(function* () {
 
 const events = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const serial = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
+  const serial = serialKey(sql)
   // Every committed change's events (event-log.ts), written in the change's transaction. `seq`
   // is commit order (the feed's cursor); payload and context are the domain's JSON. No foreign
   // key to accounts: some events (a webhook endpoint's) are about other objects.
@@ -178,12 +179,63 @@ const events = Effect.gen(function* () {
   yield* sql`DROP TABLE outbox`
 })
 
+const relations = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
+  // Relations between accounts (the catalog's relation schemas): `seq` orders an account's
+  // relations for cursor pages, newest first.
+  yield* sql`CREATE TABLE account_relations (
+    seq ${serial},
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    relation_key TEXT NOT NULL,
+    target_id TEXT NOT NULL REFERENCES accounts(id),
+    created_at TEXT NOT NULL,
+    UNIQUE (account_id, relation_key, target_id)
+  )`
+  yield* sql`CREATE INDEX account_relations_list ON account_relations(account_id, relation_key, seq)`
+  // A consolidation re-points the relations that name a source.
+  yield* sql`CREATE INDEX account_relations_target ON account_relations(target_id)`
+})
+
+const importers = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
+  // Persona's account importers: counts move as the rows are imported, chunk by chunk, each
+  // chunk in the transaction that writes its accounts.
+  yield* sql`CREATE TABLE importers (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    account_type_id TEXT NOT NULL,
+    row_count INTEGER NOT NULL,
+    successful_count INTEGER NOT NULL,
+    duplicate_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    -- Moves with every chunk: a pending importer that stopped moving was interrupted.
+    updated_at TEXT NOT NULL,
+    completed_at TEXT
+  )`
+  // One line per problem: the row (its line in the file), the column, what is wrong. Never the
+  // cell's value: the file may hold personal data, and its sender has it anyway.
+  yield* sql`CREATE TABLE importer_errors (
+    seq ${serial},
+    importer_id TEXT NOT NULL REFERENCES importers(id),
+    row_number INTEGER NOT NULL,
+    column_name TEXT,
+    problem TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX importer_errors_importer ON importer_errors(importer_id, seq)`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
   "0003_http_idempotency": httpIdempotency,
   "0004_rate_limits": rateLimits,
-  "0007_events": events
+  "0007_events": events,
+  "0009_relations": relations,
+  "0011_importers": importers
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })
