@@ -64,6 +64,9 @@ describe.each(backends)("account importer ($name)", (backend) => {
       expect((yield* accounts.get({ referenceId: "abc-123" })).fields.name).toMatchObject({ value: { last: { value: "Doe" } } })
       const audit = yield* sql<{ operation: string; n: number | string }>`SELECT operation, count(*) AS n FROM audit_log WHERE operation IN ('import', 'import-accounts') GROUP BY operation ORDER BY operation`
       expect(audit.map((a) => [a.operation, Number(a.n)])).toEqual([["import", 3], ["import-accounts", 1]])
+      // One account.created event per imported account, committed with it.
+      const created = yield* sql<{ object_id: string }>`SELECT object_id FROM events WHERE name = 'account.created' AND object_id IN (SELECT id FROM accounts WHERE reference_id IN ('imp-1', 'imp-2', 'imp-5'))`
+      expect(created).toHaveLength(3)
 
       // The same file again: every good row is a duplicate now, nothing is created.
       const again = yield* settled((yield* accounts.importAccounts({ csv: FILE }, as())).id)

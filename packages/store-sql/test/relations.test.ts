@@ -38,6 +38,10 @@ describe.each(backends)("relations ($name)", (backend) => {
       expect((yield* accounts.listRelations(jane, { key: "household" })).items.map((a) => a.referenceId)).toEqual(["def-456"])
       const audit = yield* sql<{ operation: string; outcome: string }>`SELECT operation, outcome FROM audit_log WHERE account_id = ${before.id} ORDER BY seq`
       expect(audit.map((a) => a.operation)).toEqual(["create", "add-relation", "add-relation", "remove-relation"])
+      // Each change wrote its event, in its transaction (relating twice wrote none).
+      const events = yield* sql<{ name: string; context: string }>`SELECT name, context FROM events WHERE object_id = ${before.id} AND name LIKE 'account.%-relation' ORDER BY seq`
+      expect(events.map((e) => e.name)).toEqual(["account.added-relation", "account.added-relation", "account.removed-relation"])
+      expect(JSON.parse(events[0]!.context)).toMatchObject({ relationSchemaKey: "household", targetAccountId: (yield* accounts.get(john)).id })
     }).pipe((test) => onFreshStore(backend, test))
   )
 
