@@ -16,7 +16,7 @@ export const ExitCode = {
   permission: 5,
   /** Temporarily unavailable (busy database, rate limited, timeout): retrying later can work. */
   unavailable: 6,
-  /** `bulk` finished, but some accounts failed (see the report). */
+  /** `bulk` finished, but some accounts failed (see the report); `import` finished, but some rows were refused. */
   partial: 7
 } as const
 
@@ -48,4 +48,4 @@ export const exitCodeHelp = `Exit codes:
   4  conflict: invalid state for the operation, or changed concurrently
   5  permission denied
   6  temporarily unavailable (busy, rate limited, timed out): retry later
-  7  bulk run finished with failures (see its report)`
+  7  bulk run finished with failures (see its report); import with refused rows`

@@ -14,6 +14,7 @@ import { bulkCommand } from "./commands/bulk.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { actionsCommand, runsCommand, typesCommand } from "./commands/catalog.js"
 import { eventsCommand } from "./commands/events.js"
+import { importCommand } from "./commands/import.js"
 import { initCommand } from "./commands/init.js"
 import { keysCommand } from "./commands/keys.js"
 import { webhooksCommand } from "./commands/webhooks.js"
@@ -43,7 +44,7 @@ Accounts can also live elsewhere, with the same commands:
   ACCT_PROVIDER=persona       the simple case, with ACCT_PERSONA_API_KEY (ACCT_PERSONA_URL optional)
   acct doctor --profile NAME  check that a profile works`
   ),
-  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, typesCommand, actionsCommand, runsCommand, eventsCommand, auditCommand, keysCommand, webhooksCommand, doctorCommand])
+  Command.withSubcommands([initCommand, accountsCommand, ...lifecycleCommands, runCommand, bulkCommand, importCommand, typesCommand, actionsCommand, runsCommand, eventsCommand, auditCommand, keysCommand, webhooksCommand, doctorCommand])
 )
 
 const app = { root, globals: Command.make("acct", common).descriptor, version: VERSION, footer: exitCodeHelp }

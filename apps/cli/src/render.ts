@@ -49,6 +49,14 @@ export const actorText = (actor: ActorLike, via: ActorLike | null) => {
   return via ? `${name(actor)} via ${name(via)}` : name(actor)
 }
 
+/** An account's relations, one table per key (the targets' names masked as in `accountTable`). */
+export const relationsText = (pages: ReadonlyArray<{ readonly key: string; readonly page: Page<Account> }>, types: ReadonlyArray<AccountType>) =>
+  pages
+    .map(({ key, page }) =>
+      [`${key}:`, page.items.length === 0 ? "  (none)" : accountTable(page.items, types)].join("\n")
+    )
+    .join("\n\n")
+
 export const runTable = (runs: ReadonlyArray<ActionRun>) =>
   table(
     ["RUN", "ACCOUNT", "ACTION", "CHANGE", "ACTOR", "AT"],

@@ -25,6 +25,8 @@ describe("the README's CLI tour", () => {
   const { acct, dir } = workspace()
   // The tour's bulk example reads this file: accounts to disable, one per line.
   writeFileSync(path.join(dir, "churned.txt"), "# churned this quarter\ndef-456\n")
+  // …and the import example this one: the CSV of the README's Import section.
+  writeFileSync(path.join(dir, "people.csv"), `${/```csv\n([\s\S]*?)```/.exec(README)![1]}`)
   const lines = tourLines()
 
   it("has the examples it promises", () => {

@@ -94,6 +94,28 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(down.stderr).toContain("cannot reach acct at http://127.0.0.1:9")
   })
 
+  it("relates and unrelates through the server, and lists relations as the local database does", () => {
+    expect(remote(["accounts", "relate", "abc-123", "household", "def-456"]).code).toBe(0)
+    const ids = (listed: Record<string, { data: ReadonlyArray<{ id: string }> }>) => Object.fromEntries(Object.entries(listed).map(([key, page]) => [key, page.data.map((a) => a.id)]))
+    const viaServer = ids(remote(["accounts", "relations", "abc-123", "--json"]).json())
+    expect(viaServer.household).toHaveLength(1)
+    expect(viaServer).toEqual(ids(acct(["accounts", "relations", "abc-123", "--json"]).json()))
+    const twice = remote(["accounts", "relate", "abc-123", "referred_by", "abc-123"])
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toContain("cannot be related to itself")
+    expect(remote(["accounts", "unrelate", "abc-123", "household", "def-456"]).code).toBe(0)
+    expect(acct(["accounts", "relations", "abc-123", "--key", "household", "--json"]).json().household.data).toEqual([])
+  })
+
+  it("imports a CSV through the server, as it would locally", () => {
+    const csv = "reference_id,name_first,name_last,birthdate\nr-1,Ada,Lovelace,1815-12-10\nr-2,Alan,Turing,1912-13-23\n"
+    const result = remote(["import", "accounts", "--json", "-"], csv)
+    expect(result.code, result.stderr).toBe(7)
+    expect(result.json()).toMatchObject({ status: "ready", rows: 2, created: 1, duplicates: 0, refused: 1, errors: [{ row: 3, column: "birthdate" }] })
+    expect(acct(["accounts", "get", "r-1", "--json"]).json().fields.birthdate).toEqual({ type: "date", value: "1815-12-10" })
+    expect(remote(["import", "accounts", "--json", "-"], csv).json()).toMatchObject({ created: 0, duplicates: 1 })
+  })
+
   it("bulk through the server, safe to re-run", () => {
     const ids = ["def-456", "abc-123", "nobody"].join("\n")
     const first = remote(["bulk", "Mark VIP", "--ids", "-", "--json", "--report", "r.jsonl"], ids)

@@ -81,7 +81,7 @@ const accountsFor = (config: ServerConfig) =>
  * `listener` lets a graceful shutdown stop accepting and close what clients leave open.
  */
 export const appLayer = (config: ServerConfig, listener?: Listener) => {
-  const edgeOptions = { maxBodyBytes: config.maxBodyBytes, rateLimit: config.rateLimit }
+  const edgeOptions = { maxBodyBytes: config.maxBodyBytes, maxImportBytes: config.maxImportBytes, rateLimit: config.rateLimit }
   const shutdown = { grace: Duration.seconds(config.shutdownGraceSeconds), readinessDelay: Duration.seconds(config.shutdownReadinessDelaySeconds) }
   return Layer.unwrapEffect(
     Effect.map(accountsFor(config), ({ store, database, gateway }) =>

@@ -34,6 +34,8 @@ export const ServerConfig = Config.all({
   /** After SIGTERM, how long /readyz answers 503 while requests are still served (load balancers notice). */
   shutdownReadinessDelaySeconds: Config.number("ACCT_SHUTDOWN_READINESS_DELAY_SECONDS").pipe(Config.withDefault(2)),
   /** Largest request body accepted, in bytes. */
-  maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
+  maxBodyBytes: Config.integer("ACCT_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024)),
+  /** Largest import request (`POST /api/v1/importer/accounts`), in bytes: a CSV of 100,000 rows is ≈ 7 MB (≈ 10 MB base64). */
+  maxImportBytes: Config.integer("ACCT_MAX_IMPORT_BYTES").pipe(Config.withDefault(64 * 1024 * 1024))
 })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>

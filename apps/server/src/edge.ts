@@ -134,6 +134,7 @@ const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
 
 export interface EdgeOptions {
   readonly maxBodyBytes: number
+  readonly maxImportBytes: number
   /** Requests per minute per caller. */
   readonly rateLimit: number
 }
@@ -166,7 +167,7 @@ export const apiEdge = (options: EdgeOptions) =>
       app.pipe(
         decodeErrorsForPeople,
         personaConventions,
-        requestBody({ maxBodyBytes: options.maxBodyBytes }),
+        requestBody({ maxBodyBytes: options.maxBodyBytes, maxImportBytes: options.maxImportBytes }),
         durableWrites(file),
         softwareOnePublicPrefix
       ) as typeof app

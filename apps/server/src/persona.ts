@@ -10,6 +10,8 @@ import {
   toAccountResource,
   toAccountTypeResource,
   toAccountTypeWithMeta,
+  toImporterResource,
+  toImportRowErrorResource,
   toWorkflowRunResource
 } from "@acct/api"
 import {
@@ -144,6 +146,14 @@ const createOrUpsert = (
   )
 }
 
+/** The file of a JSON import request: base64 (line breaks allowed), as UTF-8 text. */
+const fromBase64 = (data: string) => {
+  const compact = data.replace(/\s+/g, "")
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 !== 1
+    ? Effect.succeed(Buffer.from(compact, "base64").toString("utf8"))
+    : Effect.fail(new InvalidRequest({ message: "data.attributes.file.data: expected the file base64-encoded", issues: [{ path: ["data", "attributes", "file", "data"], message: "not base64" }] }))
+}
+
 /** `links.prev` / `links.next` for a page: the same query, another cursor. */
 export const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { readonly next: string | null; readonly prev: string | null }) => {
   const link = (name: "after" | "before", cursor: string | null) => {
@@ -165,6 +175,13 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         Effect.gen(function* () {
           const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
           return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
+        })
+      )
+    const relationChange = (operation: "addRelation" | "removeRelation", accountId: AccountId, meta: { readonly "relation-schema-key": string; readonly "target-object-id": string }) =>
+      persona(
+        Effect.gen(function* () {
+          const account = yield* accounts[operation]({ id: accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
+          return { data: toAccountResource(account) }
         })
       )
     return handlers
@@ -264,6 +281,25 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
+      .handle("listRelations", ({ path, urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const page = yield* accounts.listRelations({ id: path.accountId }, {
+              key: urlParams["filter[key]"],
+              createdAtStart: urlParams["filter[created-at-start]"],
+              createdAtEnd: urlParams["filter[created-at-end]"],
+              after: urlParams["page[after]"],
+              before: urlParams["page[before]"],
+              size: urlParams["page[size]"]
+            })
+            return { data: page.items.map(toAccountResource), links: pageLinks(request, page) }
+          })
+        )
+      )
+      .handle("addRelation", ({ path, payload }) => relationChange("addRelation", path.accountId, payload.meta))
+      .handle("removeRelation", ({ path, payload }) => relationChange("removeRelation", path.accountId, payload.meta))
       .handle("consolidateAccounts", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
@@ -285,6 +321,45 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("disable", lifecycle("disable"))
       .handle("activate", lifecycle("activate"))
       .handle("deactivate", lifecycle("deactivate"))
+      .handle("importAccounts", ({ payload, urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            const csv = yield* fromBase64(payload.data.attributes.file.data)
+            const importer = yield* accounts.importAccounts({ csv, accountType: urlParams["account-type-id"] }, yield* invocation).pipe(
+              // Persona documents no 404 here: an unknown type is a request it cannot process.
+              Effect.catchTag("NotFound", (e) => Effect.fail(new Unprocessable({ message: `account-type-id: ${e.message}`, issues: [{ path: ["account-type-id"], message: "unknown account type" }] })))
+            )
+            return { data: toImporterResource(importer) }
+          })
+        )
+      )
+      .handle("listImporters", ({ urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const page = yield* accounts.listImporters({ after: urlParams["page[after]"], before: urlParams["page[before]"], size: urlParams["page[size]"] })
+            return { data: page.items.map(toImporterResource), links: pageLinks(request, page) }
+          })
+        )
+      )
+      .handle("getImporter", ({ path }) =>
+        persona(Effect.gen(function* () {
+          yield* requireRead
+          return { data: toImporterResource(yield* accounts.getImporter(path.importerId)) }
+        }))
+      )
+      .handle("listImporterErrors", ({ path, urlParams }) =>
+        persona(
+          Effect.gen(function* () {
+            yield* requireRead
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const importer = yield* accounts.getImporter(path.importerId)
+            const page = yield* accounts.listImportErrors(path.importerId, { after: urlParams["page[after]"], size: urlParams["page[size]"] })
+            return { data: page.items.map(toImportRowErrorResource), links: pageLinks(request, page), meta: { "row-count": importer.rowCount, "account-type-id": importer.accountTypeId } }
+          })
+        )
+      )
       .handle("getAccountType", ({ path }) =>
         persona(Effect.gen(function* () {
           yield* requireRead

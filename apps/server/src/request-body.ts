@@ -2,10 +2,11 @@
  * The request body, read once, for everything after it (the payload decoder). Before reading:
  *
  * - a body in any media type but JSON (`application/json` or JSON:API's own
- *   `application/vnd.api+json`) is a 415 at once. An empty body has nothing to interpret and
- *   is never refused for its declared type;
- * - a body over the limit is a 413, whether its size is declared (`Content-Length`) or only
- *   found while reading a chunked upload.
+ *   `application/vnd.api+json`) is a 415 at once — except Persona's account importer, which
+ *   also takes `multipart/form-data` (read here into its JSON form). An empty body has nothing
+ *   to interpret and is never refused for its declared type;
+ * - a body over the limit (the importer's own, larger one for its files) is a 413, whether its
+ *   size is declared (`Content-Length`) or only found while reading a chunked upload.
  *
  * After reading, a body nested deeper than MAX_JSON_DEPTH is a 400, and so is one that is not
  * JSON. The request passed on answers `text`/`json`/`arrayBuffer` from the bytes already read,
@@ -13,6 +14,7 @@
  * recognise as JSON with `arrayBuffer`, which is not cached and waited forever for a stream
  * already consumed (that was the hang with `application/vnd.api+json`).
  */
+import { IMPORT_PATH } from "@acct/api"
 import { HttpServerError, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect } from "effect"
@@ -31,7 +33,7 @@ const TAKES_BODY = new Set(["POST", "PATCH", "PUT", "DELETE"])
 /** Beyond this much, an oversized upload is cut off instead of drained. */
 const DRAIN_LIMIT = 16 * 1024 * 1024
 
-type Read = { readonly _tag: "Body"; readonly text: string } | { readonly _tag: "TooLarge" } | { readonly _tag: "Gone" }
+type Read = { readonly _tag: "Body"; readonly bytes: Buffer } | { readonly _tag: "TooLarge" } | { readonly _tag: "Gone" }
 
 /**
  * Reads the whole body, up to `maxBytes`. Past the limit it keeps reading and discarding (up to
@@ -47,7 +49,7 @@ const readAtMost = (incoming: IncomingMessage, maxBytes: number) =>
       if (seen <= maxBytes) chunks.push(chunk)
       else if (seen > DRAIN_LIMIT) finish({ _tag: "TooLarge" }, true)
     }
-    const onEnd = () => finish(seen > maxBytes ? { _tag: "TooLarge" } : { _tag: "Body", text: Buffer.concat(chunks).toString("utf8") })
+    const onEnd = () => finish(seen > maxBytes ? { _tag: "TooLarge" } : { _tag: "Body", bytes: Buffer.concat(chunks) })
     const onGone = () => finish({ _tag: "Gone" })
     const detach = () => {
       incoming.off("data", onData)
@@ -60,7 +62,7 @@ const readAtMost = (incoming: IncomingMessage, maxBytes: number) =>
       if (destroy) incoming.destroy()
       resume(Effect.succeed(read))
     }
-    if (incoming.readableEnded) return resume(Effect.succeed({ _tag: "Body", text: "" }))
+    if (incoming.readableEnded) return resume(Effect.succeed({ _tag: "Body", bytes: Buffer.alloc(0) }))
     incoming.on("data", onData)
     incoming.once("end", onEnd)
     incoming.once("close", onGone)
@@ -84,6 +86,22 @@ export const withBody = (request: HttpServerRequest.HttpServerRequest, text: str
 
 export interface RequestBodyOptions {
   readonly maxBodyBytes: number
+  /** The limit for Persona's account importer, whose CSV files are larger than any other body. */
+  readonly maxImportBytes: number
+}
+
+/**
+ * The importer's multipart form (Persona's `-F data[attributes][file]=@accounts.csv`) as the
+ * JSON form of the same request, so one payload schema and one handler serve both. Undefined
+ * when the form holds no file.
+ */
+const multipartAsJson = async (bytes: Buffer, contentType: string): Promise<string | undefined> => {
+  const form = await new Response(bytes, { headers: { "content-type": contentType } }).formData()
+  const file = form.get("data[attributes][file]") ?? form.get("file")
+  if (file === null) return undefined
+  const content = typeof file === "string" ? Buffer.from(file, "utf8") : Buffer.from(await file.arrayBuffer())
+  const filename = typeof file === "string" ? undefined : file.name
+  return JSON.stringify({ data: { attributes: { file: { data: content.toString("base64"), ...(filename ? { filename } : {}) } } } })
 }
 
 /** Answers a refusal, or runs `app` with the body read. */
@@ -95,21 +113,32 @@ export const requestBody =
       const refuse = (status: number, title: string, detail: string) => refusal(request, status, title, detail)
       const declared = request.headers["content-length"]
       const hasBody = (declared !== undefined && declared !== "0") || request.headers["transfer-encoding"] !== undefined
-      if (hasBody && !JSON_TYPES.has(mediaType(request.headers["content-type"]))) {
-        const type = mediaType(request.headers["content-type"])
-        return refuse(415, "Unsupported Media Type", `the request body must be JSON (Content-Type: application/json or application/vnd.api+json), got ${type === "" ? "no Content-Type" : JSON.stringify(type)}`)
+      const importing = request.method === "POST" && request.url.split("?")[0] === IMPORT_PATH
+      const type = mediaType(request.headers["content-type"])
+      const multipart = importing && type === "multipart/form-data"
+      if (hasBody && !JSON_TYPES.has(type) && !multipart) {
+        const accepted = importing ? "JSON (application/json) or multipart/form-data" : "JSON (Content-Type: application/json or application/vnd.api+json)"
+        return refuse(415, "Unsupported Media Type", `the request body must be ${accepted}, got ${type === "" ? "no Content-Type" : JSON.stringify(type)}`)
       }
-      const tooLarge = () => refuse(413, "Payload Too Large", `the request body is larger than this service accepts (${options.maxBodyBytes} bytes)`)
-      if (Number(declared ?? 0) > options.maxBodyBytes) {
+      const limit = importing ? options.maxImportBytes : options.maxBodyBytes
+      const tooLarge = () => refuse(413, "Payload Too Large", `the request body is larger than this service accepts (${limit} bytes${importing ? " for an import: split the file" : ""})`)
+      if (Number(declared ?? 0) > limit) {
         return Effect.zipRight(readAtMost(NodeHttpServerRequest.toIncomingMessage(request), 0), tooLarge())
       }
-      return Effect.flatMap(hasBody ? readAtMost(NodeHttpServerRequest.toIncomingMessage(request), options.maxBodyBytes) : Effect.succeed<Read>({ _tag: "Body", text: "" }), (read) => {
+      return Effect.flatMap(hasBody ? readAtMost(NodeHttpServerRequest.toIncomingMessage(request), limit) : Effect.succeed<Read>({ _tag: "Body", bytes: Buffer.alloc(0) }), (read) => {
         // The caller hung up mid-body: nobody reads the answer (the edge answers it without a body).
         if (read._tag === "Gone") return refuse(400, "Bad Request", "the request body was cut off")
         if (read._tag === "TooLarge") return tooLarge()
-        if (nestsDeeperThan(read.text, MAX_JSON_DEPTH)) {
-          return refuse(400, "Bad Request", `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`)
-        }
-        return Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, read.text))
+        const text = multipart
+          ? Effect.tryPromise(() => multipartAsJson(read.bytes, request.headers["content-type"]!)).pipe(Effect.orElseSucceed(() => null))
+          : Effect.succeed<string | null | undefined>(read.bytes.toString("utf8"))
+        return Effect.flatMap(text, (body) => {
+          if (body === null) return refuse(400, "Bad Request", "the request body is not a well-formed multipart/form-data form")
+          if (body === undefined) return refuse(400, "Bad Request", "data[attributes][file]: the form holds no file (send the CSV as data[attributes][file])")
+          if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+            return refuse(400, "Bad Request", `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`)
+          }
+          return Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body))
+        })
       })
     })

@@ -24,8 +24,23 @@ const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace("T", "
 
 const who = (account: Account) => quote(account.referenceId ?? account.id)
 
-/** `schemas`: the account type's fields (their `pii` flags); undefined when unknown, then every value is masked. */
-export const accountMessage = (account: Account, schemas: ReadonlyArray<FieldSchema> | undefined): SlackMessage => {
+/** An account's relations as `show` lists them: a few targets per key. */
+export interface RelationsShown {
+  readonly key: string
+  readonly targets: ReadonlyArray<Account>
+  readonly more: boolean
+}
+
+const relationsSection = (relations: ReadonlyArray<RelationsShown>) =>
+  relations
+    .map(({ key, targets, more }) => `*${escape(key)}*: ${targets.length === 0 ? "—" : targets.map((t) => `${who(t)} (\`${t.status}\`)`).join(", ")}${more ? ", …" : ""}`)
+    .join("\n")
+
+/**
+ * `schemas`: the account type's fields (their `pii` flags); undefined when unknown, then every
+ * value is masked. `relations`: listed under the fields, by reference id or id (never by name).
+ */
+export const accountMessage = (account: Account, schemas: ReadonlyArray<FieldSchema> | undefined, relations: ReadonlyArray<RelationsShown> = []): SlackMessage => {
   const fields = Object.entries(account.fields)
     .slice(0, 8)
     .map(([key, field]) => `*${escape(key)}*: ${quote(showField(fieldSchema(schemas, key), field)) || "—"}`)
@@ -34,6 +49,7 @@ export const accountMessage = (account: Account, schemas: ReadonlyArray<FieldSch
     blocks: [
       section(`*${who(account)}* · \`${account.status}\` · ${escape(account.accountTypeName)}`),
       section(account.redactedAt ? `_redacted on ${day(account.redactedAt)}_` : fields.length > 0 ? fields.join("\n") : "_no fields_"),
+      ...(relations.length > 0 ? [section(`_relations_\n${relationsSection(relations)}`)] : []),
       context(`${account.id} · tags: ${account.tags.length > 0 ? account.tags.map((t) => quote(t)).join(", ") : "none"} · updated ${minute(account.updatedAt)}`)
     ]
   }

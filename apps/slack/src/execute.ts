@@ -28,6 +28,9 @@ export type Outcome = { readonly message: SlackMessage; readonly result: "ok" | 
 /** What a person is told when acct itself failed. */
 export const UNEXPECTED = "Something went wrong on acct's side; nothing else was changed. Try again, or use the CLI."
 
+/** Targets listed per relation key in `show`. */
+const RELATIONS_SHOWN = 10
+
 /** Lifecycle operations that ask first. */
 const RISKY = new Set(["disable", "deactivate"])
 
@@ -61,8 +64,19 @@ const deny = (permissions: Permissions, operation: AccountsOperation, doing: str
 export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effect<Outcome> => {
   const { accounts, permissions, user } = ctx
   // The type's field schemas say what is personal; unreadable, everything is masked.
-  const schemasOf = (account: Account) => Effect.orElseSucceed(Effect.map(accounts.getType(account.accountTypeId), (type) => type.fields), () => undefined)
-  const show = (account: Account) => Effect.map(schemasOf(account), (schemas) => accountMessage(account, schemas))
+  const typeOf = (account: Account) => Effect.orElseSucceed(accounts.getType(account.accountTypeId), () => undefined)
+  const show = (account: Account) => Effect.map(typeOf(account), (type) => accountMessage(account, type?.fields))
+  /** `show` also lists the account's relations (a few per key; an unreadable one is left out). */
+  const showWithRelations = (account: Account) =>
+    Effect.gen(function* () {
+      const type = yield* typeOf(account)
+      const relations = yield* Effect.forEach(type?.relations ?? [], (schema) =>
+        Effect.map(Effect.option(accounts.listRelations({ id: account.id }, { key: schema.key, size: RELATIONS_SHOWN })), (page) =>
+          page._tag === "Some" ? [{ key: schema.key, targets: page.value.items, more: page.value.next !== null }] : []
+        )
+      )
+      return accountMessage(account, type?.fields, relations.flat())
+    })
   const invocation = (reason?: string): Invocation => ({
     principal: permissions.principal,
     // The person: through an acct server, whose key is the Slack app's, the server records them
@@ -107,7 +121,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       case "help":
         return { message: helpMessage(ctx.commandName, command.problem), result: "help" as const, changed: false }
       case "show":
-        return ok(yield* show(yield* accounts.get(yield* ref(command.account))))
+        return ok(yield* showWithRelations(yield* accounts.get(yield* ref(command.account))))
       case "find": {
         const find = yield* Either.match(findQuery(command.text), { onLeft: Effect.fail, onRight: Effect.succeed })
         const page = yield* accounts.search({ query: find.query, size: 20 }).pipe(Effect.mapError((e) => (e._tag === "InvalidRequest" ? find.explain(e) : e)))

@@ -1,4 +1,4 @@
-import { type AccountsService, RateLimited } from "@acct/core"
+import { type AccountsService, Principal, RateLimited } from "@acct/core"
 import { Effect } from "effect"
 import { mkdtempSync, readFileSync } from "node:fs"
 import { createServer } from "node:http"
@@ -125,6 +125,21 @@ describe("commands", () => {
       await app.slash("shwo abc-123", typo)
       expect(text(await fixture.capture.next(typo))).toContain("did you mean `show`?")
       expect((await fixture.capture.next(show)).response_type).toBe("ephemeral")
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("show lists the account's relations by key, naming targets by reference id", async () => {
+    const { runtime, accounts } = fixture.store
+    await runtime.runPromise(accounts.addRelation({ referenceId: "def-456" }, { key: "household", target: { referenceId: "ghi-789" } }, { principal: Principal.make({ actor: { kind: "cli", id: "tester", name: "tester" }, scopes: ["admin"] }), channel: "cli" }))
+    const app = await startApp(accounts)
+    try {
+      const show = fixture.capture.url()
+      await app.slash("show def-456", show)
+      const shown = text(await fixture.capture.next(show))
+      expect(shown).toMatch(/\*household\*: ghi-789 \(`\w+`\)/)
+      expect(shown).toContain("*referred_by*: —")
     } finally {
       await app.close()
     }

@@ -14,6 +14,8 @@ import {
   fromAccountResource,
   fromAccountTypeWithMeta,
   fromEventResource,
+  fromImporterResource,
+  type ImporterResource,
   fromWorkflowRunResource,
   ON_BEHALF_OF_HEADER,
   REASON_HEADER,
@@ -153,6 +155,12 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
     const withRun = (document: { readonly data: Parameters<typeof fromAccountResource>[0]; readonly meta: { readonly "workflow-run-id": string } }) =>
       Effect.map(service.getRun(document.meta["workflow-run-id"] as never), (run) => ({ account: fromAccountResource(document.data), run }))
 
+    /** Persona's importer resource has no row count or type: acct's errors list carries them. */
+    const withImporterMeta = (resource: typeof ImporterResource.Type) =>
+      Effect.map(call(client.persona.listImporterErrors({ path: { importerId: resource.id as never }, urlParams: { "page[size]": 1 } })), (page) =>
+        fromImporterResource(resource, page.meta)
+      )
+
     const service: AccountsService = {
       list: (q) =>
         call(
@@ -212,6 +220,62 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
               client.persona.consolidateAccounts({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "source-account-ids": ids } } })
             )
           )
+        ),
+      listRelations: (ref, q) =>
+        Effect.gen(function* () {
+          const accountId = yield* resolveId(ref)
+          const page = yield* call(
+            client.persona.listRelations({
+              path: { accountId },
+              urlParams: {
+                "filter[key]": q.key,
+                "filter[created-at-start]": q.createdAtStart,
+                "filter[created-at-end]": q.createdAtEnd,
+                "page[after]": q.after,
+                "page[before]": q.before,
+                "page[size]": q.size
+              }
+            })
+          )
+          return pageFromLinks(page.data.map(fromAccountResource), page.links)
+        }),
+      addRelation: (ref, relation, invocation) =>
+        asChange(
+          Effect.flatMap(resolveId(relation.target), (targetId) =>
+            changeAccount(ref, invocation, (accountId, headers) =>
+              client.persona.addRelation({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "relation-schema-key": relation.key, "target-object-id": targetId } } })
+            )
+          )
+        ),
+      removeRelation: (ref, relation, invocation) =>
+        asChange(
+          Effect.flatMap(resolveId(relation.target), (targetId) =>
+            changeAccount(ref, invocation, (accountId, headers) =>
+              client.persona.removeRelation({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "relation-schema-key": relation.key, "target-object-id": targetId } } })
+            )
+          )
+        ),
+      importAccounts: (input, invocation) =>
+        change(invocation, (headers) =>
+          Effect.flatMap(
+            keyed(headers)(
+              client.persona.importAccounts({
+                headers,
+                urlParams: { "account-type-id": input.accountType },
+                payload: { data: { attributes: { file: { data: Buffer.from(input.csv, "utf8").toString("base64"), filename: "accounts.csv" } } } }
+              })
+            ),
+            (document) => withImporterMeta(document.data)
+          )
+        ),
+      getImporter: (id) => Effect.flatMap(call(client.persona.getImporter({ path: { importerId: id } })), (document) => withImporterMeta(document.data)),
+      listImporters: (q) =>
+        Effect.flatMap(call(client.persona.listImporters({ urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size } })), (page) =>
+          Effect.map(Effect.forEach(page.data, withImporterMeta), (items) => pageFromLinks(items, page.links))
+        ),
+      listImportErrors: (id, q) =>
+        Effect.map(call(client.persona.listImporterErrors({ path: { importerId: id }, urlParams: { "page[after]": q.after, "page[size]": q.size } })), (page) =>
+          pageFromLinks(page.data, page.links)
         ),
       lifecycle: (ref, operation, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {

@@ -20,12 +20,16 @@ import {
   type ActionRun,
   ActionRunId,
   type CreateAccountInput,
+  type Importer,
+  ImporterId,
+  type ImportRowError,
   InvalidRequest,
   type Invocation,
   isAccountsError,
   type LifecycleOperation,
   type ListAccountsQuery,
   type Page,
+  type PageQuery,
   parseAccountRef,
   Principal,
   type RetryConfig,
@@ -128,6 +132,17 @@ export interface AcctClient {
   readonly consolidate: (destination: string, sources: ReadonlyArray<string>, options?: MutationOptions) => Promise<Changed>
   readonly lifecycle: (account: string, operation: LifecycleOperation, options?: MutationOptions) => Promise<Ran>
   readonly runAction: (account: string, action: string, parameters?: Readonly<Record<string, unknown>>, options?: MutationOptions) => Promise<Ran>
+  /** One page of the accounts `account` relates to under `key` (a relation schema of its type). */
+  readonly listRelations: (account: string, key: string, query?: PageQuery) => Promise<Page<Account>>
+  /** Relates `account` to `target` (ids or reference ids); relating twice changes nothing. */
+  readonly addRelation: (account: string, key: string, target: string, options?: MutationOptions) => Promise<Changed>
+  readonly removeRelation: (account: string, key: string, target: string, options?: MutationOptions) => Promise<Changed>
+  /** Starts importing a CSV (Persona's importer columns); resolves with the importer, pending. */
+  readonly importAccounts: (csv: string, options?: MutationOptions & { readonly accountType?: string | undefined }) => Promise<{ readonly importer: Importer; readonly idempotencyKey: string }>
+  readonly getImporter: (id: string) => Promise<Importer>
+  readonly listImporters: (query?: PageQuery) => Promise<Page<Importer>>
+  /** An importer's refused rows, in file order. */
+  readonly listImportErrors: (id: string, query?: PageQuery) => Promise<Page<ImportRowError>>
   readonly listTypes: () => Promise<ReadonlyArray<AccountType>>
   readonly getType: (idOrName: string) => Promise<AccountType>
   readonly listActions: (query?: { readonly accountType?: string | undefined }) => Promise<ReadonlyArray<AccountAction>>
@@ -147,6 +162,9 @@ const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, {
 const ref = (account: string) => fromEither(parseAccountRef(account))
 const runId = (id: string) =>
   ActionRunId.is(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected a workflow run id (wfr_…), got ${JSON.stringify(id.slice(0, 60))}` }))
+
+const importerId = (id: string) =>
+  ImporterId.is(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected an importer id (mprt_…), got ${JSON.stringify(id.slice(0, 60))}` }))
 
 /** Pages through `list` from the first page while there is a next one. */
 async function* everyPage<A>(list: (after: string | undefined) => Promise<Page<A>>): AsyncGenerator<A> {
@@ -198,6 +216,13 @@ export const createClient = (options: ClientOptions): AcctClient => {
     consolidate: (destination, sources, o) => onAccount(destination, o, (a, r, i) => Effect.flatMap(Effect.forEach(sources, ref), (s) => a.consolidate(r, s, i))),
     lifecycle: (account, operation, o) => change(o, (a, i) => Effect.flatMap(ref(account), (r) => a.lifecycle(r, operation, i))),
     runAction: (account, action, parameters = {}, o) => change(o, (a, i) => Effect.flatMap(ref(account), (r) => a.runAction(r, action, parameters, i))),
+    listRelations: (account, key, query = {}) => run((a) => Effect.flatMap(ref(account), (r) => a.listRelations(r, { ...query, key }))),
+    addRelation: (account, key, target, o) => onAccount(account, o, (a, r, i) => Effect.flatMap(ref(target), (t) => a.addRelation(r, { key, target: t }, i))),
+    removeRelation: (account, key, target, o) => onAccount(account, o, (a, r, i) => Effect.flatMap(ref(target), (t) => a.removeRelation(r, { key, target: t }, i))),
+    importAccounts: (csv, o) => change(o, (a, i) => Effect.map(a.importAccounts({ csv, accountType: o?.accountType }, i), (importer) => ({ importer }))),
+    getImporter: (id) => run((a) => Effect.flatMap(importerId(id), a.getImporter)),
+    listImporters: (query = {}) => run((a) => a.listImporters(query)),
+    listImportErrors: (id, query = {}) => run((a) => Effect.flatMap(importerId(id), (i) => a.listImportErrors(i, query))),
     listTypes: () => run((a) => a.listTypes()),
     getType: (idOrName) => run((a) => a.getType(idOrName)),
     listActions: (query) => run((a) => a.listActions(query)),

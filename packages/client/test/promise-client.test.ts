@@ -49,6 +49,24 @@ describe("Promise client: the whole Accounts port", () => {
     expect(refused.message).toContain("onBehalfOf: expected a person as kind:id")
   })
 
+  it("relates accounts and imports a CSV", async () => {
+    await client.createAccount({ accountType: "User", referenceId: "promise-rel-1" })
+    await client.createAccount({ accountType: "User", referenceId: "promise-rel-2" })
+    const related = await client.addRelation("promise-rel-1", "household", "promise-rel-2", { idempotencyKey: "promise-relate-1" })
+    expect(related.idempotencyKey).toBe("promise-relate-1")
+    expect((await client.listRelations("promise-rel-1", "household")).items.map((a) => a.referenceId)).toEqual(["promise-rel-2"])
+    await client.removeRelation("promise-rel-1", "household", "promise-rel-2")
+    expect((await client.listRelations("promise-rel-1", "household")).items).toEqual([])
+
+    const { importer } = await client.importAccounts("reference_id,name_first,birthdate\npromise-imp-1,Ada,1815-12-10\npromise-imp-2,Alan,1912-13-23\n")
+    let current = importer
+    while (current.status === "pending") current = await client.getImporter(importer.id)
+    expect(current).toMatchObject({ status: "ready", rowCount: 2, successfulCount: 1, errorCount: 1 })
+    expect((await client.listImportErrors(importer.id)).items).toEqual([{ row: 3, column: "birthdate", problem: "expected a date as YYYY-MM-DD" }])
+    expect((await client.listImporters()).items.map((i) => i.id)).toContain(importer.id)
+    expect((await rejection(client.getImporter("nope")))._tag).toBe("InvalidRequest")
+  })
+
   it("creates, updates, tags, consolidates, redacts, and reads types, actions and runs", async () => {
     const created = await client.createAccount({ accountType: "User", referenceId: "promise-1", fields: { email_address: "p1@example.com" } }, { idempotencyKey: "promise-create-1" })
     expect(created).toMatchObject({ idempotencyKey: "promise-create-1", account: { referenceId: "promise-1" } })

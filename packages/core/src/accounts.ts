@@ -7,7 +7,8 @@ import type { Account, AccountRef, ActionRun, Page } from "./account.js"
 import type { AccountAction, AccountType, LifecycleOperation } from "./catalog.js"
 import type { AccountsError } from "./errors.js"
 import type { Parameters } from "./engine.js"
-import type { ActionRunId } from "./ids.js"
+import type { ActionRunId, ImporterId } from "./ids.js"
+import type { Importer, ImportRowError } from "./importer.js"
 import type { SearchAccountsQuery } from "./search.js"
 import type { Actor, Channel, Principal } from "./principal.js"
 
@@ -31,6 +32,20 @@ export interface ListAccountsQuery extends PageQuery {
   readonly accountType?: string | undefined
   /** Consolidated (archived) sources are hidden unless asked for. */
   readonly includeArchived?: boolean | undefined
+}
+
+/** The targets of one relation of an account (Persona requires the key). */
+export interface ListRelationsQuery extends PageQuery {
+  readonly key: string
+  /** Only relations made at or after / before this time. */
+  readonly createdAtStart?: Date | undefined
+  readonly createdAtEnd?: Date | undefined
+}
+
+/** A relation to add or remove: its key (a relation schema of the account's type) and its target. */
+export interface RelationChange {
+  readonly key: string
+  readonly target: AccountRef
 }
 
 export interface ListRunsQuery extends PageQuery {
@@ -87,6 +102,13 @@ export interface TagChanges {
   readonly remove?: ReadonlyArray<string> | undefined
 }
 
+/** A CSV file for Persona's account importer (see importer.ts for its columns). */
+export interface ImportAccountsInput {
+  readonly csv: string
+  /** Account type id or name; default: the catalog's default type, or its only one. */
+  readonly accountType?: string | undefined
+}
+
 export interface RunResult {
   readonly account: Account
   readonly run: ActionRun
@@ -113,6 +135,12 @@ export interface AccountsService {
   readonly setTags: (ref: AccountRef, tags: ReadonlyArray<string>, invocation: Invocation) => AccountsEffect<Account>
   /** Merges the sources' fields and tags into the destination; the sources are archived. */
   readonly consolidate: (destination: AccountRef, sources: ReadonlyArray<AccountRef>, invocation: Invocation) => AccountsEffect<Account>
+  /** The accounts `ref` relates to under `query.key`, most recently related first. */
+  readonly listRelations: (ref: AccountRef, query: ListRelationsQuery) => AccountsEffect<Page<Account>>
+  /** Relates the account to a target, per its type's relation schema; relating twice changes nothing. */
+  readonly addRelation: (ref: AccountRef, relation: RelationChange, invocation: Invocation) => AccountsEffect<Account>
+  /** Removes one relation; NotFound when the account has no such relation. */
+  readonly removeRelation: (ref: AccountRef, relation: RelationChange, invocation: Invocation) => AccountsEffect<Account>
   readonly lifecycle: (ref: AccountRef, operation: LifecycleOperation, invocation: Invocation) => AccountsEffect<RunResult>
   /** Runs a configured action, by id or by name. */
   readonly runAction: (ref: AccountRef, action: string, parameters: Parameters, invocation: Invocation) => AccountsEffect<RunResult>
@@ -120,6 +148,17 @@ export interface AccountsService {
   readonly getType: (idOrName: string) => AccountsEffect<AccountType>
   readonly listActions: (query?: { readonly accountType?: string | undefined }) => AccountsEffect<ReadonlyArray<AccountAction>>
   readonly getAction: (idOrName: string) => AccountsEffect<AccountAction>
+  /**
+   * Starts importing a CSV file: checks it as a whole (refused with nothing done when its header
+   * or syntax is wrong) and answers the importer, `pending`; its rows are then imported in the
+   * background (each row: created, a duplicate, or errors), watched with `getImporter`.
+   */
+  readonly importAccounts: (input: ImportAccountsInput, invocation: Invocation) => AccountsEffect<Importer>
+  readonly getImporter: (id: ImporterId) => AccountsEffect<Importer>
+  /** Importers, newest first. */
+  readonly listImporters: (query: PageQuery) => AccountsEffect<Page<Importer>>
+  /** An importer's row errors in file order; cursors are opaque. */
+  readonly listImportErrors: (id: ImporterId, query: PageQuery) => AccountsEffect<Page<ImportRowError>>
   readonly listRuns: (query: ListRunsQuery) => AccountsEffect<Page<ActionRun>>
   readonly getRun: (id: ActionRunId) => AccountsEffect<ActionRun>
 }

@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { AttributeMapping } from "./attributes.js"
 import { FieldSchema } from "./fields.js"
 import { AccountActionId, AccountTypeId } from "./ids.js"
+import { RelationSchema } from "./relations.js"
 
 const Name = Schema.String.pipe(
   Schema.minLength(1, { message: () => "must not be empty" }),
@@ -31,6 +32,8 @@ export class AccountType extends Schema.Class<AccountType>("AccountType")({
   name: Name,
   description: Schema.optionalWith(Schema.String, { default: () => "" }),
   fields: Schema.Array(FieldSchema),
+  /** The relations its accounts may have to other accounts (see relations.ts). */
+  relations: Schema.optionalWith(Schema.Array(RelationSchema), { default: () => [] }),
   statuses: Schema.NonEmptyArray(Status),
   defaultStatus: Status,
   lifecycle: LifecycleMapping,

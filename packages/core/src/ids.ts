@@ -59,3 +59,5 @@ export const ActionRunId = idSchema("wfr", "ActionRunId", "a workflow run")
 export type ActionRunId = typeof ActionRunId.Type
 export const WebhookId = idSchema("wbh", "WebhookId", "a webhook")
 export type WebhookId = typeof WebhookId.Type
+export const ImporterId = idSchema("mprt", "ImporterId", "an importer")
+export type ImporterId = typeof ImporterId.Type

@@ -39,6 +39,13 @@ export const accountsPolicy: { readonly [K in AccountsOperation]: Rule } = {
   changeTags: tag,
   setTags: tag,
   consolidate: { scope: "account.write", doing: "consolidate accounts" },
+  listRelations: read,
+  addRelation: { scope: "account.write", doing: "relate accounts" },
+  removeRelation: { scope: "account.write", doing: "relate accounts" },
+  importAccounts: { scope: "account.write", doing: "import accounts" },
+  getImporter: read,
+  listImporters: read,
+  listImportErrors: read,
   redact: { scope: "account.redact", doing: "redact accounts" },
   lifecycle: { scope: "account.action", doing: "change account lifecycles" },
   runAction: { scope: "account.action", doing: "run account actions" }
@@ -102,6 +109,9 @@ export const withPolicy = (accounts: AccountsService): AccountsService => {
     changeTags: (ref, changes, invocation) => guard(invocation, "changeTags", () => accounts.changeTags(ref, changes, invocation)),
     setTags: (ref, tags, invocation) => guard(invocation, "setTags", () => accounts.setTags(ref, tags, invocation)),
     consolidate: (destination, sources, invocation) => guard(invocation, "consolidate", () => accounts.consolidate(destination, sources, invocation)),
+    addRelation: (ref, relation, invocation) => guard(invocation, "addRelation", () => accounts.addRelation(ref, relation, invocation)),
+    removeRelation: (ref, relation, invocation) => guard(invocation, "removeRelation", () => accounts.removeRelation(ref, relation, invocation)),
+    importAccounts: (input, invocation) => guard(invocation, "importAccounts", () => accounts.importAccounts(input, invocation)),
     lifecycle: (ref, operation, invocation) => guard(invocation, "lifecycle", () => accounts.lifecycle(ref, operation, invocation), `${operation} accounts`),
     runAction: (ref, action, parameters, invocation) => guard(invocation, "runAction", () => accounts.runAction(ref, action, parameters, invocation))
   }

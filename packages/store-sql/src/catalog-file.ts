@@ -16,6 +16,7 @@ import {
   issuesOf,
   LifecycleMapping,
   searchableChanged,
+  RelationSchema,
   Step,
   stepParams
 } from "@acct/core"
@@ -31,6 +32,7 @@ const TypeEntry = Schema.Struct({
   name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
   description: Schema.optional(Schema.String),
   fields: Schema.Array(FieldSchema),
+  relations: Schema.optional(Schema.Array(RelationSchema)),
   statuses: Schema.NonEmptyArray(Schema.String),
   defaultStatus: Schema.String,
   lifecycle: LifecycleMapping,
@@ -73,6 +75,13 @@ const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): Re
     }
     const keys = type.fields.map((f) => f.key)
     keys.forEach((k, j) => keys.indexOf(k) !== j && issues.push({ path: at("fields", j, "key"), message: `duplicate field key ${JSON.stringify(k)}` }))
+    const relations = type.relations ?? []
+    relations.forEach((relation, j) => {
+      if (relations.findIndex((r) => r.key === relation.key) !== j) issues.push({ path: at("relations", j, "key"), message: `duplicate relation key ${JSON.stringify(relation.key)}` })
+      if (!typeNames.includes(relation.targetType) && !knownTypes.includes(relation.targetType)) {
+        issues.push({ path: at("relations", j, "targetType"), message: `unknown account type ${JSON.stringify(relation.targetType)}` })
+      }
+    })
     for (const issue of checkAttributeMapping(type.fields, type.attributes ?? {})) issues.push({ ...issue, path: at(...issue.path) })
   })
   const defaults = accountTypes.filter((t) => t.default === true).map((t) => t.name)
@@ -136,6 +145,7 @@ export const loadCatalog = (catalog: CatalogFile, source: string) =>
         name: entry.name,
         description: entry.description ?? "",
         fields: entry.fields,
+        relations: entry.relations ?? [],
         statuses: entry.statuses,
         defaultStatus: entry.defaultStatus,
         lifecycle: entry.lifecycle,

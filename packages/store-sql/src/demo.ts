@@ -57,6 +57,11 @@ export const demoCatalog: CatalogInput = {
       name: "User",
       description: "A person using the product (Persona's example account type).",
       fields: userFields,
+      // `acct accounts relate abc-123 household def-456` (the README's tour) relates Jane to John.
+      relations: [
+        { key: "household", label: "Household members", targetType: "User", cardinality: "many" },
+        { key: "referred_by", label: "Referred by", targetType: "User", cardinality: "one" }
+      ],
       statuses: [...statuses],
       defaultStatus: "deactivated",
       // SoftwareOne lifecycle: Active / Enabled / Disabled.

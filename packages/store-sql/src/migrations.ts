@@ -291,6 +291,55 @@ const search = Effect.gen(function* () {
   yield* sql`CREATE INDEX accounts_updated ON accounts(updated_at, seq)`
 })
 
+const relations = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
+  // Relations between accounts (the catalog's relation schemas): `seq` orders an account's
+  // relations for cursor pages, newest first.
+  yield* sql`CREATE TABLE account_relations (
+    seq ${serial},
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    relation_key TEXT NOT NULL,
+    target_id TEXT NOT NULL REFERENCES accounts(id),
+    created_at TEXT NOT NULL,
+    UNIQUE (account_id, relation_key, target_id)
+  )`
+  yield* sql`CREATE INDEX account_relations_list ON account_relations(account_id, relation_key, seq)`
+  // A consolidation re-points the relations that name a source.
+  yield* sql`CREATE INDEX account_relations_target ON account_relations(target_id)`
+})
+
+const importers = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const serial = serialKey(sql)
+  // Persona's account importers: counts move as the rows are imported, chunk by chunk, each
+  // chunk in the transaction that writes its accounts.
+  yield* sql`CREATE TABLE importers (
+    seq ${serial},
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    account_type_id TEXT NOT NULL,
+    row_count INTEGER NOT NULL,
+    successful_count INTEGER NOT NULL,
+    duplicate_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    -- Moves with every chunk: a pending importer that stopped moving was interrupted.
+    updated_at TEXT NOT NULL,
+    completed_at TEXT
+  )`
+  // One line per problem: the row (its line in the file), the column, what is wrong. Never the
+  // cell's value: the file may hold personal data, and its sender has it anyway.
+  yield* sql`CREATE TABLE importer_errors (
+    seq ${serial},
+    importer_id TEXT NOT NULL REFERENCES importers(id),
+    row_number INTEGER NOT NULL,
+    column_name TEXT,
+    problem TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX importer_errors_importer ON importer_errors(importer_id, seq)`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
@@ -300,7 +349,9 @@ export const migrations = Migrator.fromRecord({
   "0006_one_idempotency_record": oneIdempotencyRecord,
   "0007_events": events,
   "0008_webhooks": webhooks,
-  "0010_search": search
+  "0009_relations": relations,
+  "0010_search": search,
+  "0011_importers": importers
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

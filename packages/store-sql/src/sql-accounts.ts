@@ -25,6 +25,8 @@ import {
   checkAccountFields,
   consolidatedSourceEvents,
   consolidationEvents,
+  checkNewRelation,
+  checkTargetId,
   type EmittedEvent,
   type Events,
   type InvalidRequest,
@@ -32,11 +34,16 @@ import {
   type Invocation,
   isEmptyValue,
   mergeFieldsPatch,
+  mergeRelationTargets,
   normalizeTags,
   type Parameters,
   redactFields,
   ReferenceId,
   resolveSearch,
+  type RelationChange,
+  relationEvent,
+  relationNotFound,
+  relationSchemaFor,
   RetryPolicy,
   revise,
   runEvents,
@@ -51,8 +58,10 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Layer, Schema } from "effect"
 import { AccountsRepository } from "./accounts-repository.js"
 import { EventFeed, EventLog, SqlEventsLive } from "./event-log.js"
-import { MutationFrame, now } from "./mutation-frame.js"
+import { AccountImporter } from "./importer.js"
+import { type Emit, MutationFrame, now } from "./mutation-frame.js"
 import { eraseAccountTraces, scrubText } from "./redaction.js"
+import { RelationsRepository } from "./relations-repository.js"
 import { RunLog } from "./run-log.js"
 import { db } from "./sql-errors.js"
 import { searchPage } from "./search.js"
@@ -72,6 +81,8 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const retryPolicy = yield* RetryPolicy
   const accounts = yield* AccountsRepository
   const runLog = yield* RunLog
+  const relations = yield* RelationsRepository
+  const importer = yield* AccountImporter
   const { mutate } = yield* MutationFrame
 
   /** A change of one account: loaded for change, changed, written with its audit entry. */
@@ -81,7 +92,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
     ref: AccountRef,
     request: object,
     invocation: Invocation,
-    change: (account: Account, type: AccountType, now: Date) => Effect.Effect<Account, AccountsError | SqlError>
+    change: (account: Account, type: AccountType, now: Date, emit: Emit) => Effect.Effect<Account, AccountsError | SqlError>
   ) =>
     mutate(invocation, {
       name,
@@ -91,7 +102,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
       work: (at, emit) =>
         Effect.gen(function* () {
           const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
-          const after = yield* change(before, type, at)
+          const after = yield* change(before, type, at, emit)
           if (after === before) return before
           yield* accounts.writeAccount(before, after, type)
           yield* emit(accountChangeEvents(before, after))
@@ -165,6 +176,34 @@ export const makeSqlAccounts = Effect.gen(function* () {
       )
     )
 
+  /**
+   * A relation added or removed (named `add-relation` / `remove-relation` in the audit trail and
+   * the idempotency record): a change of the source account, so it takes a version step and an
+   * audit entry like any other; relating twice, like tagging twice, changes nothing.
+   */
+  const relationOp = (name: "add-relation" | "remove-relation", ref: AccountRef, relation: RelationChange, invocation: Invocation) =>
+    accountOp(name, name === "add-relation" ? "addRelation" : "removeRelation", ref, { key: relation.key, target: relation.target }, invocation, (account, type, at, emit) =>
+      Effect.gen(function* () {
+        const schema = yield* fromEither(relationSchemaFor(type, relation.key))
+        if ("id" in relation.target) yield* fromEither(checkTargetId(relation.target.id))
+        const target = yield* accounts.findAccount(relation.target).pipe(
+          Effect.catchTag("NotFound", (e) =>
+            Effect.fail(new Unprocessable({ message: `target-object-id: ${e.message}`, issues: [{ path: ["meta", "target-object-id"], message: "no such account" }] }))
+          )
+        )
+        const current = yield* relations.targets(account.id, schema.key)
+        if (name === "remove-relation") {
+          if (!(yield* relations.remove(account.id, schema.key, target.id))) return yield* relationNotFound(account.id, schema.key, target.id)
+        } else {
+          if ((yield* fromEither(checkNewRelation(schema, account, target, current))) === "unchanged") return account
+          yield* relations.insert(account.id, schema.key, [target.id], at)
+        }
+        const after = revise(account, {}, at)
+        yield* emit([relationEvent(name === "add-relation" ? "added" : "removed", after, { key: schema.key, targetAccountId: target.id })])
+        return after
+      })
+    )
+
   /** Reads retried too: a busy database or a dropped connection is worth another try. */
   const read = <A, E>(effect: Effect.Effect<A, E | SqlError>) => retryPolicy.retry(db(effect))
 
@@ -190,6 +229,19 @@ export const makeSqlAccounts = Effect.gen(function* () {
         return yield* runLog.listRuns(query, account?.id)
       })),
     getRun: (id) => read(runLog.getRun(id)),
+    listRelations: (ref, query) =>
+      read(Effect.gen(function* () {
+        const account = yield* accounts.findAccount(ref)
+        const type = yield* accounts.findType(account.accountTypeId)
+        yield* fromEither(relationSchemaFor(type, query.key))
+        return yield* relations.list(account.id, query)
+      })),
+    importAccounts: importer.start,
+    getImporter: importer.get,
+    listImporters: importer.list,
+    listImportErrors: importer.errors,
+    addRelation: (ref, relation, invocation) => relationOp("add-relation", ref, relation, invocation),
+    removeRelation: (ref, relation, invocation) => relationOp("remove-relation", ref, relation, invocation),
 
     create: (input, invocation) =>
       mutate(invocation, {
@@ -294,12 +346,14 @@ export const makeSqlAccounts = Effect.gen(function* () {
             }
             let merged = target
             const seen = new Set<AccountId>([target.id])
+            const sourceIds: Array<AccountId> = []
             for (const ref of sources) {
               const source = yield* accounts.findAccount(ref)
               if (seen.has(source.id)) {
                 return yield* new Unprocessable({ message: `account ${source.id} is named twice, or as both source and destination`, issues: [{ path: ["sources"], message: "duplicate account" }] })
               }
               seen.add(source.id)
+              sourceIds.push(source.id)
               if (source.consolidatedInto !== null) {
                 return yield* new InvalidState({ currentStatus: source.status, message: `account ${source.id} was already consolidated into ${source.consolidatedInto}` })
               }
@@ -320,6 +374,16 @@ export const makeSqlAccounts = Effect.gen(function* () {
               yield* emit(consolidatedSourceEvents(archived, target.id))
               yield* runLog.writeAudit(invocation, { operation: "consolidate-source", accountId: source.id, before: source.status, after: source.status, outcome: "ok" }, at)
             }
+            // Relations move to the destination too (see relations.ts for which survive).
+            const ownRelations = yield* relations.allOf(target.id)
+            const mergedRelations = new Map<string, ReadonlyArray<string>>(ownRelations)
+            for (const sourceId of sourceIds) {
+              for (const [key, targets] of yield* relations.allOf(sourceId)) {
+                const schema = type.relations.find((r) => r.key === key)
+                mergedRelations.set(key, mergeRelationTargets(schema, target.id, sourceIds, mergedRelations.get(key) ?? [], targets))
+              }
+            }
+            yield* relations.consolidate(target.id, sourceIds, mergedRelations, at)
             const after = revise(target, { fields: merged.fields, tags: merged.tags }, at)
             yield* accounts.writeAccount(target, after, type)
             yield* emit(consolidationEvents(target, after, [...seen].filter((id) => id !== target.id)))
@@ -352,9 +416,13 @@ export const makeSqlAccounts = Effect.gen(function* () {
 
 /**
  * The store's services, composed: the frame uses the run log for refusals and the event log for
- * each change's events; operations use the repository, the run log and the frame.
+ * each change's events; operations use the repositories, the run log and the frame; the importer
+ * runs imports through the frame.
  */
-const storeServices = MutationFrame.Default.pipe(Layer.provideMerge(Layer.mergeAll(AccountsRepository.Default, RunLog.Default, EventLog.Default)))
+const storeServices = AccountImporter.Default.pipe(
+  Layer.provideMerge(MutationFrame.Default),
+  Layer.provideMerge(Layer.mergeAll(AccountsRepository.Default, RelationsRepository.Default, RunLog.Default, EventLog.Default))
+)
 
 /** Accounts, and the events their changes write (the events API's reads, a dispatcher's feed). */
 export const SqlAccountsLive: Layer.Layer<Accounts | Events | EventFeed, InvalidRequest, SqlClient.SqlClient | RetryPolicy> = Layer.merge(

@@ -18,6 +18,8 @@ const calls: Partial<Record<AccountsOperation, Call>> = {
   changeTags: (a, s) => a.changeTags(jane, { add: ["y"] }, as(s)),
   setTags: (a, s) => a.setTags(jane, ["z"], as(s)),
   consolidate: (a, s) => a.consolidate(jane, [{ referenceId: "def-456" }], as(s)),
+  addRelation: (a, s) => a.addRelation(jane, { key: "household", target: { referenceId: "def-456" } }, as(s)),
+  removeRelation: (a, s) => a.removeRelation(jane, { key: "household", target: { referenceId: "def-456" } }, as(s)),
   lifecycle: (a, s) => a.lifecycle(jane, "disable", as(s)),
   runAction: (a, s) => a.runAction(jane, "Mark VIP", {}, as(s))
 }

@@ -2,7 +2,7 @@ import { type Account, Accounts, assign, Conflict, InvalidRequest, parseSearchTe
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
 import { accountArg, common, invocation, mutation, output, withBackend } from "../context.js"
-import { accountDetails, accountTable, json } from "../render.js"
+import { accountDetails, accountTable, json, relationsText } from "../render.js"
 
 const accountName = Args.text({ name: "account" }).pipe(Args.withDescription("an act_… id or a reference id"))
 const assignments = Args.text({ name: "field=value" }).pipe(
@@ -211,6 +211,59 @@ const consolidate = Command.make(
     })
 ).pipe(Command.withDescription("Merge source accounts into a destination: its values win, sources fill gaps, tags are united; sources are archived.\n\nExample:\n  acct accounts consolidate abc-123 act_Dup1… act_Dup2…"))
 
+const relationKey = Args.text({ name: "key" }).pipe(Args.withDescription("the relation's key (a relation schema of the account's type, e.g. household)"))
+const relationTarget = Args.text({ name: "target" }).pipe(Args.withDescription("the related account: an act_… id or a reference id"))
+
+const relations = Command.make(
+  "relations",
+  {
+    ...common,
+    account: accountName,
+    key: Options.text("key").pipe(Options.withDescription("only this relation (default: every relation of the account's type)"), Options.optional)
+  },
+  (o) =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const ref = yield* accountArg(o.account)
+      const account = yield* accounts.get(ref)
+      const keys = Option.isSome(o.key) ? [o.key.value] : (yield* accounts.getType(account.accountTypeId)).relations.map((r) => r.key)
+      // Every target of each key, page after page (an account's relations are few).
+      const everyTarget = (key: string) =>
+        Effect.gen(function* () {
+          const items = []
+          let after: string | undefined
+          do {
+            const page = yield* accounts.listRelations({ id: account.id }, { key, after, size: 100 })
+            items.push(...page.items)
+            after = page.next ?? undefined
+          } while (after !== undefined)
+          return { key, page: { items, next: null, prev: null } }
+        })
+      const pages = yield* Effect.forEach(keys, everyTarget)
+      const types = yield* accounts.listTypes().pipe(Effect.orElseSucceed(() => []))
+      yield* output(
+        o.json,
+        () => Object.fromEntries(pages.map(({ key, page }) => [key, json.page(page, json.account)])),
+        () => (keys.length === 0 ? `${account.accountTypeName} accounts have no relations.` : relationsText(pages, types))
+      )
+    })
+).pipe(
+  Command.withDescription(
+    "Show the accounts an account relates to, by relation key (the relation schemas of its type).\n\nExamples:\n  acct accounts relations abc-123\n  acct accounts relations abc-123 --key household --json"
+  )
+)
+
+const relationCommand = (name: "relate" | "unrelate", describe: string) =>
+  Command.make(name, { ...mutation, account: accountName, key: relationKey, target: relationTarget }, (o) =>
+    Effect.gen(function* () {
+      const ref = yield* accountArg(o.account)
+      const target = yield* accountArg(o.target)
+      const change = { key: o.key, target }
+      const account = yield* Effect.flatMap(Accounts, (a) => (name === "relate" ? a.addRelation(ref, change, invocation(o)) : a.removeRelation(ref, change, invocation(o))))
+      yield* output(o.json, () => json.account(account), () => `${account.id} ${name === "relate" ? "now relates to" : "no longer relates to"} ${o.target} (${o.key}).`)
+    })
+  ).pipe(Command.withDescription(describe))
+
 export const accountsCommand = Command.make("accounts").pipe(
   Command.withDescription("Look up and change accounts."),
   Command.withSubcommands([
@@ -223,6 +276,9 @@ export const accountsCommand = Command.make("accounts").pipe(
     tagCommand("tag", "Add tags to an account.\n\nExample:\n  acct accounts tag abc-123 vip beta").pipe(withBackend),
     tagCommand("untag", "Remove tags from an account.\n\nExample:\n  acct accounts untag abc-123 beta").pipe(withBackend),
     setTags.pipe(withBackend),
-    consolidate.pipe(withBackend)
+    consolidate.pipe(withBackend),
+    relations.pipe(withBackend),
+    relationCommand("relate", "Relate an account to another under a relation key of its type (relating twice changes nothing).\n\nExample:\n  acct accounts relate abc-123 household def-456").pipe(withBackend),
+    relationCommand("unrelate", "Remove a relation between two accounts.\n\nExample:\n  acct accounts unrelate abc-123 household def-456").pipe(withBackend)
   ])
 )

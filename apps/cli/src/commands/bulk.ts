@@ -13,6 +13,7 @@ import { ExitCode } from "../exit-codes.js"
 import { localRunReason } from "../run-reason.js"
 import { InputTooLarge, readInput } from "../read-input.js"
 import { cliPrincipal, common, reason, withBackend } from "../context.js"
+import { progressLine } from "../progress.js"
 
 /** An id list past this (≈ 2 million ids) is refused: split it into several runs. */
 const IDS_LIMIT_BYTES = 64 * 1024 * 1024
@@ -54,15 +55,6 @@ const ensureReportsDirectory = (folder: string) => {
 }
 
 const isPostgresUrl = (database: string) => /^postgres(ql)?:\/\//.test(database)
-
-const progressLine = (done: number, total: number, failed: number, startedAt: number) => {
-  const width = 24
-  const filled = Math.round((done / Math.max(total, 1)) * width)
-  const elapsed = (Date.now() - startedAt) / 1000
-  const rate = done / Math.max(elapsed, 0.001)
-  const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0
-  return `\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}  failed ${failed}  ${rate.toFixed(1)}/s  ETA ${eta}s `
-}
 
 export const bulkCommand = Command.make(
   "bulk",

@@ -2,7 +2,7 @@
  * The Persona-compatible surface under /api/v1, following Persona's 2025-12-08 OpenAPI file,
  * plus acct's extensions in the same style (types and actions lists, workflow runs).
  */
-import { AccountActionId, AccountId, AccountTypeId, ActionRunId } from "@acct/core"
+import { AccountActionId, AccountId, AccountTypeId, ActionRunId, ImporterId } from "@acct/core"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../security.js"
@@ -19,6 +19,11 @@ import {
   AccountTypeWithMeta,
   ConsolidateBody,
   CreateAccountBody,
+  ImportAccountsBody,
+  ImporterDocument,
+  ImporterErrorList,
+  ImporterResource,
+  RelationBody,
   RunActionBody,
   RunActionDocument,
   SearchAccountsBody,
@@ -29,6 +34,10 @@ import {
 } from "./resources.js"
 
 const accountId = HttpApiSchema.param("accountId", AccountId)
+const importerId = HttpApiSchema.param("importerId", ImporterId)
+
+/** Where Persona's account importer takes files (the server's edge also reads multipart here). */
+export const IMPORT_PATH = "/api/v1/importer/accounts"
 
 /** acct's extension header carrying an Invocation's reason across the wire. */
 export const REASON_HEADER = "acct-reason"
@@ -161,6 +170,16 @@ export const ListPageParams = query({
 
 const AccountPath = Schema.Struct({ accountId: AccountId })
 
+/** `GET /accounts/{id}/relations`: Persona requires `filter[key]`. */
+export const ListRelationsParams = query({
+  "filter[key]": Schema.String.annotations({ description: "The relation schema key (required)." }),
+  "filter[created-at-start]": Schema.optional(Schema.DateFromString.annotations({ description: "Only relations made at or after this time (ISO 8601)." })),
+  "filter[created-at-end]": Schema.optional(Schema.DateFromString.annotations({ description: "Only relations made at or before this time (ISO 8601)." })),
+  "page[after]": Schema.optional(Schema.String),
+  "page[before]": Schema.optional(Schema.String),
+  "page[size]": Schema.optional(PageSize)
+})
+
 const accountChange = <const Name extends string, P extends Schema.Schema.Any>(name: Name, path: `/accounts/:accountId/${string}`, payload: P, summary: string) =>
   HttpApiEndpoint.post(name, path)
     .setPath(AccountPath)
@@ -246,6 +265,17 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(accountChange("removeTag", "/accounts/:accountId/remove-tag", TagBody, "Remove a tag"))
   .add(accountChange("setTags", "/accounts/:accountId/set-tags", SetTagsBody, "Set all tags"))
   .add(
+    HttpApiEndpoint.get("listRelations")`/accounts/${accountId}/relations`
+      .setUrlParams(ListRelationsParams)
+      .addSuccess(AccountList)
+      .addError(NotFound)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Get all relations for an account")
+      .annotate(OpenApi.Description, "The accounts this account relates to under filter[key], most recently related first, in cursor pages like the accounts list.")
+  )
+  .add(accountChange("addRelation", "/accounts/:accountId/add-relation", RelationBody, "Add a relation to an account"))
+  .add(accountChange("removeRelation", "/accounts/:accountId/remove-relation", RelationBody, "Remove a relation from an account"))
+  .add(
     HttpApiEndpoint.post("consolidateAccounts")`/accounts/${accountId}/consolidate`
       .setUrlParams(AccountQuery)
       .setHeaders(MutationHeaders)
@@ -272,6 +302,48 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(lifecycle("disable", "Active or Enabled → Disabled."))
   .add(lifecycle("activate", "Enabled → Active; needs a reference (external) id."))
   .add(lifecycle("deactivate", "Active → Enabled."))
+  .add(
+    HttpApiEndpoint.post("importAccounts", "/importer/accounts")
+      .setHeaders(MutationHeaders)
+      .setUrlParams(query({ "account-type-id": Schema.optional(Schema.String.annotations({ description: "acct extension: the account type to import into (id or name); default: the catalog's default type" })) }))
+      .setPayload(ImportAccountsBody)
+      .addSuccess(ImporterDocument, { status: 201 })
+      .addError(Conflict)
+      .addError(Unprocessable)
+      // The multipart form is read at the edge into the JSON form: declared here for clients.
+      .annotate(OpenApi.Transform, (operation) => ({
+        ...operation,
+        requestBody: {
+          ...operation.requestBody,
+          content: {
+            "multipart/form-data": {
+              schema: { type: "object", required: ["data[attributes][file]"], properties: { "data[attributes][file]": { type: "string", format: "binary", description: "The CSV file" } } }
+            },
+            ...operation.requestBody?.content
+          }
+        }
+      }))
+      .annotate(OpenApi.Summary, "Import accounts")
+      .annotate(
+        OpenApi.Description,
+        "A CSV file with the columns reference_id (required), name_first, name_middle, name_last, birthdate, social_security_number, tags (comma-separated in one cell). multipart/form-data with the file in data[attributes][file], or JSON with it base64-encoded in data.attributes.file.data. Answers the importer, pending; rows are imported in the background (GET /importers/{id} for the counts, GET /importers/{id}/errors for the rows refused). A row whose reference id exists already is a duplicate and changes nothing."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("listImporters", "/importers")
+      .setUrlParams(query({ "page[after]": Schema.optional(Schema.String), "page[before]": Schema.optional(Schema.String), "page[size]": Schema.optional(PageSize) }))
+      .addSuccess(Schema.Struct({ data: Schema.Array(ImporterResource), links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) }) }))
+      .annotate(OpenApi.Summary, "List importers")
+  )
+  .add(HttpApiEndpoint.get("getImporter")`/importers/${importerId}`.addSuccess(ImporterDocument).addError(NotFound).annotate(OpenApi.Summary, "Retrieve an importer"))
+  .add(
+    HttpApiEndpoint.get("listImporterErrors")`/importers/${importerId}/errors`
+      .setUrlParams(Schema.Struct({ "page[after]": Schema.optional(Schema.String), "page[size]": Schema.optional(PageSize) }))
+      .addSuccess(ImporterErrorList)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "List an importer's row errors (acct extension)")
+      .annotate(OpenApi.Description, "The rows refused, in file order: row (its line in the file, the header being line 1), column (null for the row as a whole) and problem. Never the value itself.")
+  )
   .add(
     HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId)}`
       .setUrlParams(PlainQuery)

@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, type SearchAccountsQuery, type UpdateAccountInput } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, type UpdateAccountInput } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -92,10 +92,18 @@ export const AccountTypeResource = Schema.Struct({
 })
 export type AccountTypeResource = typeof AccountTypeResource.Type
 
+/** A relation schema as Persona lists it among a type's field schemas (`relation-schema`). */
+const toPersonaRelationSchema = (r: RelationSchema): PersonaFieldSchema => ({ type: "relation-schema", key: r.key, label: r.label ?? null, config: { required: false } })
+
 export const toAccountTypeResource = (t: AccountType): AccountTypeResource => ({
   type: "account-type",
   id: t.id,
-  attributes: { name: t.name, "created-at": iso(t.createdAt), "updated-at": iso(t.updatedAt), "field-schemas": t.fields.map(toPersonaFieldSchema) }
+  attributes: {
+    name: t.name,
+    "created-at": iso(t.createdAt),
+    "updated-at": iso(t.updatedAt),
+    "field-schemas": [...t.fields.map(toPersonaFieldSchema), ...t.relations.map(toPersonaRelationSchema)]
+  }
 })
 
 /** An account, and with `?include=account-type` its type in `included`. */
@@ -113,7 +121,12 @@ export const AccountTypeWithMeta = Schema.Struct({
     lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String }),
     /** Which field each flat attribute (`name-first`, …) sets; keys are attribute names, so they follow Key-Inflection. */
     attributes: Schema.optional(AttributeMapping),
-    default: Schema.optional(Schema.Boolean)
+    default: Schema.optional(Schema.Boolean),
+    /** What Persona's `relation-schema` entries cannot say: each relation's target type and cardinality. */
+    relations: Schema.optionalWith(
+      Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.NullOr(Schema.String), "target-type": Schema.String, cardinality: Schema.Literal("one", "many") })),
+      { default: () => [] }
+    )
   })
 })
 export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
@@ -123,7 +136,8 @@ export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMet
     "default-status": t.defaultStatus,
     lifecycle: t.lifecycle,
     ...(t.attributes !== undefined ? { attributes: t.attributes } : {}),
-    ...(t.default !== undefined ? { default: t.default } : {})
+    ...(t.default !== undefined ? { default: t.default } : {}),
+    relations: t.relations.map((r) => ({ key: r.key, label: r.label ?? null, "target-type": r.targetType, cardinality: r.cardinality }))
   }
 })
 
@@ -195,6 +209,62 @@ export const toWorkflowRunResource = (r: ActionRun): typeof WorkflowRunResource.
     "finished-at": iso(r.finishedAt)
   }
 })
+
+/** Persona's `importer/account` resource: status and counts (its schema has room for nothing else). */
+export const ImporterResource = Schema.Struct({
+  type: Schema.Literal("importer/account"),
+  id: Schema.String,
+  attributes: Schema.Struct({
+    status: Schema.String,
+    "created-at": Schema.String,
+    "completed-at": Schema.NullOr(Schema.String),
+    "error-count": Schema.Number,
+    "successful-count": Schema.Number,
+    "duplicate-count": Schema.Number
+  })
+})
+export const ImporterDocument = Schema.Struct({ data: ImporterResource })
+
+export const toImporterResource = (i: Importer): typeof ImporterResource.Type => ({
+  type: "importer/account",
+  id: i.id,
+  attributes: {
+    status: i.status,
+    "created-at": iso(i.createdAt),
+    "completed-at": i.completedAt ? iso(i.completedAt) : null,
+    "error-count": i.errorCount,
+    "successful-count": i.successfulCount,
+    "duplicate-count": i.duplicateCount
+  }
+})
+
+/**
+ * acct extension `GET /importers/{id}/errors`: the rows refused, in file order, and the file's
+ * row count (for progress: rows done = the three counts added up).
+ */
+export const ImporterErrorList = Schema.Struct({
+  data: Schema.Array(Schema.Struct({ row: Schema.Number, column: Schema.NullOr(Schema.String), problem: Schema.String })),
+  links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) }),
+  meta: Schema.Struct({ "row-count": Schema.Number, "account-type-id": Schema.String })
+})
+export const toImportRowErrorResource = (e: ImportRowError) => ({ row: e.row, column: e.column, problem: e.problem })
+
+/** Persona's resource lacks the row count and the type: a client fills them in from the errors list's `meta`. */
+export const fromImporterResource = (r: typeof ImporterResource.Type, meta: { readonly "row-count": number; readonly "account-type-id": string }): Importer =>
+  new Importer(
+    {
+      id: r.id as Importer["id"],
+      status: r.attributes.status === "ready" || r.attributes.status === "errored" ? r.attributes.status : "pending",
+      accountTypeId: meta["account-type-id"],
+      rowCount: meta["row-count"],
+      successfulCount: r.attributes["successful-count"],
+      duplicateCount: r.attributes["duplicate-count"],
+      errorCount: r.attributes["error-count"],
+      createdAt: new Date(r.attributes["created-at"]),
+      completedAt: r.attributes["completed-at"] === null ? null : new Date(r.attributes["completed-at"])
+    },
+    true
+  )
 
 // ---- request bodies ------------------------------------------------------------------------
 
@@ -302,6 +372,26 @@ export const SetTagsBody = Schema.Struct({
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
 
+/** Persona's add-relation / remove-relation body (its example: `beneficial_owners`, `act_ABC123`). */
+export const RelationBody = Schema.Struct({
+  meta: Schema.Struct({ "relation-schema-key": Schema.String, "target-object-id": Schema.String }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
+/**
+ * Persona's importer request, JSON form: the CSV base64-encoded. (The multipart form,
+ * `data[attributes][file]`, is read at the server's edge into this same shape.)
+ */
+export const ImportAccountsBody = Schema.Struct({
+  data: Schema.Struct({
+    attributes: Schema.Struct({
+      file: Schema.Struct({
+        data: Schema.String.annotations({ description: "The CSV file, base64-encoded" }),
+        filename: Schema.optional(Schema.String)
+      }).annotations({ parseOptions: Strict })
+    }).annotations({ parseOptions: Strict })
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
 export const ConsolidateBody = Schema.Struct({
   meta: Schema.Struct({ "source-account-ids": Schema.Array(Schema.String) }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
@@ -396,7 +486,8 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
     id: r.id as AccountType["id"],
     name: r.attributes.name,
     description: "",
-    fields: r.attributes["field-schemas"].map(fromPersonaFieldSchema),
+    fields: r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema),
+    relations: r.meta.relations.map((x) => ({ key: x.key, ...(x.label !== null ? { label: x.label } : {}), targetType: x["target-type"], cardinality: x.cardinality })),
     statuses: r.meta.statuses as unknown as AccountType["statuses"],
     defaultStatus: r.meta["default-status"],
     lifecycle: r.meta.lifecycle,

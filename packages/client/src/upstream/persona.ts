@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, fromImporterResource, ImporterResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -16,6 +16,7 @@ import {
   actingActors,
   type Invocation,
   InvalidRequest,
+  readImportFile,
   type LifecycleOperation,
   NotFound,
   randomAlphanumeric,
@@ -98,6 +99,14 @@ const runStatus = (status: string): ActionRun["status"] =>
 
 const notOnPersona = (what: string) =>
   Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
+
+const ImporterDocument = Schema.Struct({ data: ImporterResource })
+// Persona lists importers of every kind (names, emails, …): only account importers are kept.
+const ImporterPage = Schema.Struct({
+  data: Schema.Array(Schema.Struct({ type: Schema.String, id: Schema.String, attributes: ImporterResource.fields.attributes })),
+  links: Schema.Struct({ prev: Schema.NullOr(Schema.String), next: Schema.NullOr(Schema.String) })
+})
+const unknownMeta = { "row-count": 0, "account-type-id": "" }
 
 export const makePersonaAccounts = (options: PersonaOptions) =>
   Effect.gen(function* () {
@@ -230,6 +239,57 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           yield* persona.request({ method: "POST", path: `${accountPath(id)}/consolidate`, body: { meta: { "source-account-ids": ids } }, ...keyed(invocation), schema: Anything })
           return yield* service.get({ id: id as never })
         }),
+      listRelations: (ref, q) =>
+        Effect.flatMap(resolveId(ref), (id) =>
+          Effect.map(
+            persona.request({
+              method: "GET",
+              path: `${accountPath(id)}/relations`,
+              urlParams: {
+                "filter[key]": q.key,
+                "filter[created-at-start]": q.createdAtStart?.toISOString(),
+                "filter[created-at-end]": q.createdAtEnd?.toISOString(),
+                "page[after]": q.after,
+                "page[before]": q.before,
+                "page[size]": q.size
+              },
+              schema: AccountPage
+            }),
+            (page) => pageFromLinks(page.data.map(toAccount), page.links)
+          )
+        ),
+      addRelation: (ref, relation, invocation) =>
+        Effect.flatMap(resolveId(relation.target), (target) =>
+          change(ref, invocation, "POST", "/add-relation", { meta: { "relation-schema-key": relation.key, "target-object-id": target } })
+        ),
+      removeRelation: (ref, relation, invocation) =>
+        Effect.flatMap(resolveId(relation.target), (target) =>
+          change(ref, invocation, "POST", "/remove-relation", { meta: { "relation-schema-key": relation.key, "target-object-id": target } })
+        ),
+      importAccounts: (input, invocation) =>
+        Effect.gen(function* () {
+          if (input.accountType !== undefined) return yield* new InvalidRequest({ message: "Persona imports into its own default account type; leave the type out" })
+          // Checked here first: a file Persona would refuse as a whole is refused without a request.
+          const file = readImportFile(input.csv)
+          if (file._tag === "Left") return yield* file.left
+          const document = yield* persona.request({
+            method: "POST",
+            path: "/importer/accounts",
+            body: { data: { attributes: { file: { data: Buffer.from(input.csv, "utf8").toString("base64"), filename: "accounts.csv" } } } },
+            idempotencyKey: keyOf(invocation),
+            schema: ImporterDocument
+          })
+          return fromImporterResource(document.data, { "row-count": file.right.records.length, "account-type-id": "" })
+        }),
+      // Persona's importer says nothing of the file's size or type: the row count is 0 (unknown).
+      getImporter: (id) =>
+        Effect.map(persona.request({ method: "GET", path: `/importers/${encodeURIComponent(id)}`, schema: ImporterDocument }), (d) => fromImporterResource(d.data, unknownMeta)),
+      listImporters: (q) =>
+        Effect.map(
+          persona.request({ method: "GET", path: "/importers", urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size }, schema: ImporterPage }),
+          (page) => pageFromLinks(page.data.flatMap((r) => (r.type === "importer/account" ? [fromImporterResource(r as typeof ImporterResource.Type, unknownMeta)] : [])), page.links)
+        ),
+      listImportErrors: () => notOnPersona("an importer's row errors"),
       lifecycle: (ref, operation, invocation) => {
         const mapping = options.lifecycle?.[operation]
         return mapping === undefined

@@ -1,0 +1,121 @@
+/** Persona's account importer on the store: whole-file checks, per-row errors, idempotent rows, counts. */
+import { Accounts, type ImporterId } from "@acct/core"
+import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Effect, TestClock } from "effect"
+import { afterAll } from "vitest"
+import { as, backends, dropDatabases, onFreshStore } from "./harness.js"
+
+afterAll(dropDatabases)
+
+/** The importer once it stopped being pending. */
+const settled = (id: ImporterId) =>
+  Effect.flatMap(Accounts, (accounts) =>
+    Effect.repeat(accounts.getImporter(id), { until: (i) => i.status !== "pending", schedule: undefined }).pipe(Effect.timeout("20 seconds"))
+  )
+
+const allErrors = (id: ImporterId) =>
+  Effect.flatMap(Accounts, (accounts) =>
+    Effect.gen(function* () {
+      const out = []
+      let after: string | undefined
+      do {
+        const page = yield* accounts.listImportErrors(id, { after, size: 100 })
+        out.push(...page.items)
+        after = page.next ?? undefined
+      } while (after !== undefined)
+      return out
+    })
+  )
+
+const FILE = [
+  "reference_id,name_first,name_middle,name_last,birthdate,social_security_number,tags",
+  "imp-1,Ada,,Lovelace,1815-12-10,,\"vip,beta\"",
+  '"imp-2","Grace ""Amazing""",Brewster,Hopper,1906-12-09,123-45-6789,',
+  "abc-123,Jane,,Doe,,,",
+  "imp-3,Bad,,Date,1999-13-01,,",
+  "imp-1,Ada,,Again,,,",
+  ",No,,Reference,,,",
+  "imp-4,Too,Many",
+  "imp-5,Alan,,Turing,1912-06-23,,\"x,y\""
+].join("\r\n")
+
+describe.each(backends)("account importer ($name)", (backend) => {
+  it.effect("imports each good row once, counts duplicates, and names row, column and problem of bad rows (never the value)", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const sql = yield* SqlClient.SqlClient
+      const started = yield* accounts.importAccounts({ csv: FILE }, as())
+      expect(started).toMatchObject({ status: "pending", rowCount: 8 })
+      const done = yield* settled(started.id)
+      expect(done).toMatchObject({ status: "ready", rowCount: 8, successfulCount: 3, duplicateCount: 2, errorCount: 3 })
+      expect(done.completedAt).not.toBeNull()
+      expect(yield* allErrors(started.id)).toEqual([
+        { row: 5, column: "birthdate", problem: "expected a date as YYYY-MM-DD" },
+        { row: 7, column: "reference_id", problem: "is required (it makes importing the same file again change nothing)" },
+        { row: 8, column: null, problem: "has 3 values; the header has 7 columns" }
+      ])
+      const grace = yield* accounts.get({ referenceId: "imp-2" })
+      expect(grace.fields.name).toEqual({ type: "hash", value: { first: { type: "string", value: 'Grace "Amazing"' }, middle: { type: "string", value: "Brewster" }, last: { type: "string", value: "Hopper" } } })
+      expect(grace.fields.social_security_number).toEqual({ type: "string", value: "123-45-6789" })
+      expect(grace.status).toBe("deactivated")
+      expect((yield* accounts.get({ referenceId: "imp-1" })).tags).toEqual(["vip", "beta"])
+      // Jane already existed: unchanged.
+      expect((yield* accounts.get({ referenceId: "abc-123" })).fields.name).toMatchObject({ value: { last: { value: "Doe" } } })
+      const audit = yield* sql<{ operation: string; n: number | string }>`SELECT operation, count(*) AS n FROM audit_log WHERE operation IN ('import', 'import-accounts') GROUP BY operation ORDER BY operation`
+      expect(audit.map((a) => [a.operation, Number(a.n)])).toEqual([["import", 3], ["import-accounts", 1]])
+      // One account.created event per imported account, committed with it.
+      const created = yield* sql<{ object_id: string }>`SELECT object_id FROM events WHERE name = 'account.created' AND object_id IN (SELECT id FROM accounts WHERE reference_id IN ('imp-1', 'imp-2', 'imp-5'))`
+      expect(created).toHaveLength(3)
+
+      // The same file again: every good row is a duplicate now, nothing is created.
+      const again = yield* settled((yield* accounts.importAccounts({ csv: FILE }, as())).id)
+      expect(again).toMatchObject({ status: "ready", successfulCount: 0, duplicateCount: 5, errorCount: 3 })
+      expect((yield* accounts.list({ size: 100 })).items.length).toBe(9)
+      expect((yield* accounts.listImporters({})).items.map((i) => i.id)).toEqual([again.id, started.id])
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("refuses a file whose header or syntax is wrong as a whole, creating nothing", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const unknown = yield* Effect.flip(accounts.importAccounts({ csv: "reference_id,email\nx,y" }, as()))
+      expect(unknown).toMatchObject({ _tag: "InvalidRequest", message: 'line 1: unknown column "email"; the columns are reference_id, name_first, name_middle, name_last, birthdate, social_security_number, tags' })
+      const noReference = yield* Effect.flip(accounts.importAccounts({ csv: "name_first\nAda" }, as()))
+      expect(noReference.message).toContain("the reference_id column is required")
+      const unclosed = yield* Effect.flip(accounts.importAccounts({ csv: 'reference_id,name_first\nx,"Ada\ny,Bob\n' }, as()))
+      expect(unclosed.message).toBe('line 2: a quoted value is never closed (a " is missing)')
+      const empty = yield* Effect.flip(accounts.importAccounts({ csv: "" }, as()))
+      expect(empty.message).toContain("the file is empty")
+      const readOnly = yield* Effect.flip(accounts.importAccounts({ csv: "reference_id\nx" }, as(["account.read"])))
+      expect(readOnly).toMatchObject({ _tag: "Forbidden", missingScope: "account.write" })
+      expect((yield* accounts.listImporters({})).items).toEqual([])
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("reports an importer that stopped moving (its process went away) as errored, not pending forever", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const sql = yield* SqlClient.SqlClient
+      const type = (yield* accounts.listTypes())[0]!
+      const at = new Date(0).toISOString()
+      yield* sql`INSERT INTO importers ${sql.insert({ id: "mprt_stalled0000000000000000", status: "pending", account_type_id: type.id, row_count: 10, successful_count: 3, duplicate_count: 0, error_count: 0, created_at: at, updated_at: at, completed_at: null })}`
+      expect((yield* accounts.getImporter("mprt_stalled0000000000000000" as ImporterId)).status).toBe("pending")
+      yield* TestClock.adjust("3 minutes")
+      expect(yield* accounts.getImporter("mprt_stalled0000000000000000" as ImporterId)).toMatchObject({ status: "errored", successfulCount: 3 })
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("replays a keyed import without importing it twice", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const keyed = { ...as(), idempotencyKey: "import-1" }
+      const first = yield* accounts.importAccounts({ csv: "reference_id,name_first\nk-1,Ada\nk-2,Bob" }, keyed)
+      yield* settled(first.id)
+      const replay = yield* accounts.importAccounts({ csv: "reference_id,name_first\nk-1,Ada\nk-2,Bob" }, keyed)
+      expect(replay.id).toBe(first.id)
+      expect((yield* accounts.listImporters({})).items).toHaveLength(1)
+      expect((yield* settled(first.id)).successfulCount).toBe(2)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+})
