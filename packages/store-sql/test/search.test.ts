@@ -54,6 +54,9 @@ describe.each(backends)("search ($name)", (backend) => {
       // `not` of a reference id matches the accounts that have none, too.
       const notJane = yield* search({ not: { attribute: "identifiers.reference_id", operator: "eq", value: "abc-123" } })
       expect(notJane.items).toHaveLength(5)
+      // Under not, field and tag predicates are probes per account: the same answers.
+      expect((yield* search({ not: { attribute: "tags", operator: "eq", value: "vip" } })).items).toHaveLength(4)
+      expect(refs((yield* search({ and: [{ attribute: "status", operator: "eq", value: "disabled" }, { not: { attribute: "fields.name.last", operator: "eq", value: "Doe" } }] })).items)).toEqual(["ghi-789"])
       expect(refs((yield* search({ and: [{ attribute: "fields.birthdate", operator: "gte", value: "1990-01-01" }, { attribute: "type", operator: "eq", value: "User" }] })).items)).toEqual(["abc-123"])
       // it.effect's TestClock: everything was created at the epoch.
       expect((yield* search({ attribute: "created_at", operator: "gte", value: "1970-01-01" })).items).toHaveLength(6)
