@@ -13,6 +13,7 @@ import {
   decideIdempotency,
   IDEMPOTENCY_TTL_MS,
   type Invocation,
+  isRecordedRefusal,
   keyInFlight,
   type NewEvent,
   requestFingerprint,
@@ -30,14 +31,6 @@ import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
 /** node:crypto's SHA-256, the same hex as core's portable one, several times faster. */
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
-
-/**
- * The refusals a key's record keeps, as the operation's answer to that request: not found, a
- * conflict, a state that forbids it, unprocessable input. Not kept: refusals that never ran
- * (bad request, forbidden) and failures worth retrying (unavailable, timeout).
- */
-const isRecordedRefusal = (e: { readonly _tag: string }): boolean =>
-  e._tag === "NotFound" || e._tag === "Conflict" || e._tag === "InvalidState" || e._tag === "Unprocessable"
 
 /** Another request with the same idempotency key committed first; replay its result. */
 class KeyRace extends Data.TaggedError("KeyRace") {}
