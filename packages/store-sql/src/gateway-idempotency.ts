@@ -36,7 +36,7 @@ const STALE_CLAIM_MS = 5 * 60 * 1000
  * schema (dates from their ISO text), a value acct's own checks would refuse kept as recorded.
  */
 const rebuilt = <A>(Class: { new (props: never, trusted: true): A; readonly fields: Schema.Struct.Fields }) => {
-  const decoders = Object.entries(Class.fields).map(([key, field]) => [key, Schema.decodeUnknownEither(Schema.Struct({ value: field }))] as const)
+  const decoders = Object.entries(Class.fields).map(([key, field]) => [key, Schema.decodeUnknownEither(Schema.Struct({ value: field }) as unknown as Schema.Schema<{ readonly value: unknown }>)] as const)
   return (json: unknown): A => {
     const record = json as Record<string, unknown>
     const props = Object.fromEntries(decoders.map(([key, decode]) => [key, Either.getOrElse(Either.map(decode({ value: record[key] }), (d) => d.value), () => record[key])]))
