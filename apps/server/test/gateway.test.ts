@@ -14,19 +14,23 @@ let upstream: Awaited<ReturnType<typeof startServer>>
 let gateway: Awaited<ReturnType<typeof startServer>>
 let janeId = ""
 
+/** A gateway server on the one profile `name` of a fresh config file (its secret in `env`). */
+const startGateway = (name: string, profile: string, env: Record<string, string>) => {
+  const config = path.join(mkdtempSync(path.join(tmpdir(), "acct-gateway-")), "acct.config.yaml")
+  writeFileSync(config, `profiles:\n  ${name}:\n    ${profile}\n`)
+  Object.assign(process.env, { ACCT_CONFIG: config, ...env })
+  return startServer({ profile: name })
+}
+
 beforeAll(async () => {
   upstream = await startServer()
   const action = (await upstream.call("GET", "/api/v1/account-actions")).json.data.find((a: { attributes: { name: string } }) => a.attributes.name === "Set status").id
   janeId = (await upstream.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0].id
-  const dir = mkdtempSync(path.join(tmpdir(), "acct-gateway-"))
-  const config = path.join(dir, "acct.config.yaml")
-  writeFileSync(
-    config,
-    `profiles:\n  upstream:\n    provider: persona\n    url: ${upstream.base}/api/v1\n    apiKeyEnv: ACCT_TEST_UPSTREAM_KEY\n    actions: { Set status: ${action} }\n    lifecycle:\n      disable: { action: Set status, parameters: { status: disabled } }\n`
+  gateway = await startGateway(
+    "upstream",
+    `provider: persona\n    url: ${upstream.base}/api/v1\n    apiKeyEnv: ACCT_TEST_UPSTREAM_KEY\n    actions: { Set status: ${action} }\n    lifecycle:\n      disable: { action: Set status, parameters: { status: disabled } }`,
+    { ACCT_TEST_UPSTREAM_KEY: upstream.admin }
   )
-  process.env.ACCT_CONFIG = config
-  process.env.ACCT_TEST_UPSTREAM_KEY = upstream.admin
-  gateway = await startServer({ profile: "upstream" })
 })
 afterAll(async () => {
   delete process.env.ACCT_CONFIG
@@ -88,12 +92,7 @@ describe("gateway mode toward a SoftwareOne upstream (no idempotency of its own)
   beforeAll(async () => {
     swoUpstream = await startServer()
     swoFake = await withoutIdempotency(Number(new URL(swoUpstream.base).port))
-    const dir = mkdtempSync(path.join(tmpdir(), "acct-gateway-swo-"))
-    const config = path.join(dir, "acct.config.yaml")
-    writeFileSync(config, `profiles:\n  marketplace:\n    provider: softwareone\n    url: ${swoFake.url}\n    tokenEnv: ACCT_TEST_SWO_TOKEN\n`)
-    process.env.ACCT_CONFIG = config
-    process.env.ACCT_TEST_SWO_TOKEN = swoUpstream.admin
-    swoGateway = await startServer({ profile: "marketplace" })
+    swoGateway = await startGateway("marketplace", `provider: softwareone\n    url: ${swoFake.url}\n    tokenEnv: ACCT_TEST_SWO_TOKEN`, { ACCT_TEST_SWO_TOKEN: swoUpstream.admin })
   })
   afterAll(async () => {
     delete process.env.ACCT_CONFIG
