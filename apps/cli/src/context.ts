@@ -3,7 +3,7 @@
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
 import { type Accounts, type AccountsError, type ApiKeys, type Events, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
-import { backendAccounts, backendEvents, DEFAULT_DATABASE, localStore, resolveBackend } from "@acct/backend"
+import { backendAccounts, backendWithEvents, DEFAULT_DATABASE, localStore, type MustExist, resolveBackend } from "@acct/backend"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
@@ -52,13 +52,17 @@ export const common = { db, json, remote, profile }
 /** Options of every command that changes an account. */
 export const mutation = { ...common, idempotencyKey, reason, expectVersion }
 
+/** What a command on a path without a database says (only `init` creates one). */
+const mustExistAt = (db: string): MustExist => ({ howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` })
+
 /**
  * The local store for `--db`. Its module is loaded on first use, keeping start-up light. Only
  * `init` creates a database (`create`): anywhere else a missing file is an error saying how to
  * make one, so a mistyped path or the wrong folder never leaves an empty database behind.
  */
 export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts | Events | ApiKeys | SqlClient.SqlClient, AccountsError> =>
-  localStore(db, create ? {} : { mustExist: { howToCreate: `create one with \`acct init --db ${db}\` (add --demo for demo data)` } })
+  localStore(db, create ? {} : { mustExist: mustExistAt(db) })
+
 
 /** Gives a command the existing store named by its `--db` option. */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
@@ -77,15 +81,11 @@ interface BackendOptions {
  * file. Same commands, same output. The HTTP clients are loaded only when used.
  */
 const chooseBackend = (options: BackendOptions) =>
-  resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db }).pipe(
+  resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db, mustExist: mustExistAt }).pipe(
     Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` })))
   )
 
-export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> =>
-  Layer.unwrapEffect(
-    // A local database goes through `store`, so only `init` creates one.
-    Effect.map(chooseBackend(options), (chosen) => (chosen.kind === "local" ? store(chosen.database) : backendAccounts(chosen)))
-  )
+export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> => Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => backendAccounts(chosen)))
 
 export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => backend(options))
@@ -93,11 +93,7 @@ export const withBackend = <Name extends string, R, E, A extends BackendOptions>
 /** Accounts and their events: a local database, or an acct server (other upstreams have no events). */
 export const withEventsBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) =>
-    Layer.unwrapEffect(
-      Effect.map(chooseBackend(options), (chosen): Layer.Layer<Accounts | Events, AccountsError> =>
-        chosen.kind === "local" ? store(chosen.database) : Layer.merge(backendAccounts(chosen), backendEvents(chosen))
-      )
-    )
+    Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => backendWithEvents(chosen)))
   )
 
 /** Options of the lists that filter by account and time, a page at a time (audit, events). */

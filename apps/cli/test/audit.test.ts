@@ -34,7 +34,9 @@ describe("acct audit", () => {
 
   it("filters by account, actor and time, and pages like accounts list", () => {
     const ghi = acct(["audit", "--account", "ghi-789", "--json"]).json().data.map((e: { operation: string }) => e.operation)
-    expect(ghi).toEqual(["update", "change-tags", "enable", "create"])
+    // The refused activate names its account too, so the account's trail shows it.
+    expect(ghi).toEqual(["activate", "update", "change-tags", "enable", "create"])
+    expect(acct(["audit", "--account", "ghi-789", "--json"]).json().data[0]).toMatchObject({ outcome: "refused:InvalidState", accountId: expect.stringMatching(/^act_/) })
     expect(acct(["audit", "--actor", "system", "--json"]).json().data.every((e: { reason: string }) => e.reason === "demo data")).toBe(true)
     expect(acct(["audit", "--since", "2999-01-01"]).stdout).toBe("No audit entries match.\n")
     const first = acct(["audit", "--size", "2", "--json"]).json()

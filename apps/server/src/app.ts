@@ -12,6 +12,7 @@ import {
   parseCatalog,
   seedDemoAccounts,
   SqlRateLimiterStore,
+  withGatewayIdempotency,
   withStartupLock
 } from "@acct/store-sql"
 import { RateLimiter } from "@effect/experimental"
@@ -72,7 +73,12 @@ const accountsFor = (config: ServerConfig) =>
     const store = localStore(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
     if (backend.kind === "local") return { store, database, gateway: false }
     yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: backend.profile.name, provider: backend.profile.provider, upstream: backend.profile.url }))
-    const upstream = Layer.effect(Accounts, Effect.map(Accounts, withPolicy)).pipe(Layer.provide(upstreamAccounts(backend.profile)))
+    // Keyed changes are recorded in the gateway's own database: the upstream may keep no record
+    // (SoftwareOne) and its change cannot share a local transaction (gateway-idempotency.ts).
+    const upstream = Layer.effect(Accounts, Effect.flatMap(Accounts, (accounts) => Effect.map(withGatewayIdempotency(accounts), withPolicy))).pipe(
+      Layer.provide(upstreamAccounts(backend.profile)),
+      Layer.provide(store)
+    )
     return { store: Layer.merge(store, upstream), database, gateway: true }
   })
 

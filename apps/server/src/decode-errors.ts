@@ -1,113 +1,15 @@
 /**
- * A request that does not fit the wire schema, said for people: which field, what was expected,
- * what came — `meta.tag-name: expected a list of strings, got null` — never the schema
- * language (`Expected { readonly meta: … }, actual null`).
+ * A request that does not fit the wire schema, in core's words (`plainIssues`, the one home of
+ * that wording): `meta.tag-name: expected a list of strings, got null`.
  */
-import type { HttpApiError } from "@effect/platform"
+import { formatPath, plainIssues, type RawIssue } from "@acct/core"
 
-type DecodeIssue = HttpApiError.HttpApiDecodeError["issues"][number]
+/** "expected an object" at the root names no field: there it is the body that is wrong. */
+const atRoot = (message: string) =>
+  message.startsWith("expected an object") ? `the request body must be a JSON object${message.slice("expected an object".length)}` : message
 
-/** The longest received value quoted back. */
-const QUOTE_MAX = 60
-
-const article = (noun: string) => (/^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`)
-
-/** Splits `A | B | C` at the top level (not inside braces, brackets or quotes). */
-const topLevel = (text: string, separator: string): Array<string> => {
-  const parts: Array<string> = []
-  let depth = 0
-  let quoted = false
-  let start = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (c === '"' && text[i - 1] !== "\\") quoted = !quoted
-    if (quoted) continue
-    if (c === "{" || c === "[" || c === "<" || c === "(") depth++
-    else if (c === "}" || c === "]" || c === ">" || c === ")") depth--
-    else if (depth === 0 && text.startsWith(separator, i)) {
-      parts.push(text.slice(start, i))
-      start = i + separator.length
-      i += separator.length - 1
-    }
-  }
-  parts.push(text.slice(start))
-  return parts.map((part) => part.trim())
-}
-
-const PRIMITIVES: Record<string, string> = {
-  string: "a string",
-  number: "a number",
-  boolean: "true or false",
-  null: "null",
-  undefined: "nothing",
-  unknown: "any value",
-  object: "an object",
-  NonEmptyString: "a non-empty string",
-  NumberFromString: "a number",
-  BooleanFromString: "true or false",
-  Int: "a whole number",
-  NonNegativeInt: "a whole number ≥ 0",
-  DateTimeUtc: "a date-time (ISO 8601)",
-  DateFromString: "a date (ISO 8601)"
-}
-
-/** A schema's description of a type, as words. */
-export const describeExpected = (type: string): string => {
-  const text = type.trim()
-  const alternatives = topLevel(text, " | ")
-  if (alternatives.length > 1) {
-    const words = [...new Set(alternatives.filter((a) => a !== "undefined").map(describeExpected))]
-    if (words.every((w) => w.startsWith('"'))) return `one of ${words.join(", ")}`
-    return words.length === 1 ? words[0]! : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`
-  }
-  if (PRIMITIVES[text]) return PRIMITIVES[text]
-  if (/^".*"$/.test(text) || /^-?\d/.test(text) || text === "true" || text === "false") return text
-  if (text.startsWith("{")) return "an object"
-  const list = /^(?:ReadonlyArray|Array)<(.*)>$/s.exec(text) ?? /^readonly \[(.*), \.\.\.(.*)\[\]\]$/s.exec(text)
-  if (list) {
-    const item = describeExpected(list[1]!)
-    return `a list of ${item.replace(/^an? /, "").replace(/^(string|number|object)$/, "$1s")}`
-  }
-  if (text.startsWith("readonly [") || text.startsWith("[")) return "a list"
-  // A refinement or a named schema: `a string matching the pattern ^act_…$`, `AccountId`.
-  if (/^[A-Z][A-Za-z]*$/.test(text)) return article(text.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase())
-  return text.replace(/^Expected /, "")
-}
-
-/** A received value, quoted back briefly. */
-const describeActual = (actual: string) => {
-  const text = actual.trim()
-  if (text === "undefined") return "nothing"
-  return text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}…` : text
-}
-
-/** One issue's message in words. */
-export const describeMessage = (message: string): string => {
-  const mismatch = /^Expected ([\s\S]*), actual ([\s\S]*)$/.exec(message)
-  if (mismatch) return `expected ${describeExpected(mismatch[1]!)}, got ${describeActual(mismatch[2]!)}`
-  const notNumber = /^Unable to decode ([\s\S]*) into a number$/.exec(message)
-  if (notNumber) return `expected a number, got ${describeActual(notNumber[1]!)}`
-  if (message === "is missing") return "is required"
-  if (message === "is unexpected") return "is not a known field"
-  const unexpected = /^is unexpected, expected: ([\s\S]*)$/.exec(message)
-  if (unexpected) return `is not a known field (known: ${topLevel(unexpected[1]!, " | ").map((k) => k.replace(/^"|"$/g, "")).join(", ")})`
-  return message
-}
-
-/** A field's path, `data.attributes.reference-id`; odd keys (empty, with dots or spaces) quoted. */
-const where = (issue: DecodeIssue) => issue.path.map((key) => (/^[\w\-[\]]+$/.test(String(key)) ? String(key) : JSON.stringify(String(key)))).join(".")
-
-/**
- * A decode failure as one line: `field: problem; …`. Schema checks an optional field against
- * its type and against `undefined`, so each bad optional value comes with a second, useless
- * "Expected undefined" issue for the same path: that one is left out.
- */
-export const describeIssues = (issues: ReadonlyArray<DecodeIssue>): string =>
-  issues
-    .filter((issue) => !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && where(other) === where(issue))))
-    .map((issue) => {
-      const message = describeMessage(issue.message)
-      if (issue.path.length > 0) return `${where(issue)}: ${message}`
-      return message.startsWith("expected an object") ? `the request body must be a JSON object${message.slice("expected an object".length)}` : message
-    })
+/** A decode failure as one line: `field: problem; …`. */
+export const describeRequestIssues = (issues: ReadonlyArray<RawIssue>): string =>
+  plainIssues(issues)
+    .map((issue) => (issue.path.length > 0 ? `${formatPath(issue.path)}: ${issue.message}` : atRoot(issue.message)))
     .join("; ")

@@ -25,7 +25,7 @@ import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerRes
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Exit, FiberRef, flow } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
-import { describeIssues } from "./decode-errors.js"
+import { describeRequestIssues } from "./decode-errors.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { isPersonaPath, personaConventions } from "./persona-conventions.js"
@@ -152,8 +152,8 @@ const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
       ? Effect.flatMap(Effect.zip(HttpServerRequest.HttpServerRequest, FiberRef.get(currentRequest)), ([request, context]) =>
           Effect.fail(
             isSoftwareOnePath(request.url)
-              ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeIssues(error.issues), context?.id))
-              : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeIssues(error.issues) }] })
+              ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeRequestIssues(error.issues), context?.id))
+              : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeRequestIssues(error.issues) }] })
           )
         )
       : Effect.fail(error)

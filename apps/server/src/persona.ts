@@ -281,6 +281,13 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
+      .handle("changeTags", ({ path, payload, urlParams }) =>
+        persona(Effect.gen(function* () {
+          const changes = { add: payload.meta["add-tags"] ?? [], remove: payload.meta["remove-tags"] ?? [] }
+          const account = yield* accounts.changeTags({ id: path.accountId }, changes, yield* invocation)
+          return yield* accountDocument(accounts, account, urlParams)
+        }))
+      )
       .handle("listRelations", ({ path, urlParams }) =>
         persona(
           Effect.gen(function* () {

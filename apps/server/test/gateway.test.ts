@@ -3,6 +3,8 @@
  * Persona's format), adding its own keys, per-scope permissions and idempotency.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
+import { createServer, request as forward } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -12,19 +14,23 @@ let upstream: Awaited<ReturnType<typeof startServer>>
 let gateway: Awaited<ReturnType<typeof startServer>>
 let janeId = ""
 
+/** A gateway server on the one profile `name` of a fresh config file (its secret in `env`). */
+const startGateway = (name: string, profile: string, env: Record<string, string>) => {
+  const config = path.join(mkdtempSync(path.join(tmpdir(), "acct-gateway-")), "acct.config.yaml")
+  writeFileSync(config, `profiles:\n  ${name}:\n    ${profile}\n`)
+  Object.assign(process.env, { ACCT_CONFIG: config, ...env })
+  return startServer({ profile: name })
+}
+
 beforeAll(async () => {
   upstream = await startServer()
   const action = (await upstream.call("GET", "/api/v1/account-actions")).json.data.find((a: { attributes: { name: string } }) => a.attributes.name === "Set status").id
   janeId = (await upstream.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0].id
-  const dir = mkdtempSync(path.join(tmpdir(), "acct-gateway-"))
-  const config = path.join(dir, "acct.config.yaml")
-  writeFileSync(
-    config,
-    `profiles:\n  upstream:\n    provider: persona\n    url: ${upstream.base}/api/v1\n    apiKeyEnv: ACCT_TEST_UPSTREAM_KEY\n    actions: { Set status: ${action} }\n    lifecycle:\n      disable: { action: Set status, parameters: { status: disabled } }\n`
+  gateway = await startGateway(
+    "upstream",
+    `provider: persona\n    url: ${upstream.base}/api/v1\n    apiKeyEnv: ACCT_TEST_UPSTREAM_KEY\n    actions: { Set status: ${action} }\n    lifecycle:\n      disable: { action: Set status, parameters: { status: disabled } }`,
+    { ACCT_TEST_UPSTREAM_KEY: upstream.admin }
   )
-  process.env.ACCT_CONFIG = config
-  process.env.ACCT_TEST_UPSTREAM_KEY = upstream.admin
-  gateway = await startServer({ profile: "upstream" })
 })
 afterAll(async () => {
   delete process.env.ACCT_CONFIG
@@ -58,5 +64,75 @@ describe("gateway mode (ACCT_PROFILE)", () => {
     const unmapped = await gateway.call("POST", `/api/v1/accounts/${janeId}/enable`, { key: operator })
     expect(unmapped.status).toBe(400)
     expect(unmapped.json.errors[0].details).toContain("lifecycle.enable.action")
+  })
+})
+
+/**
+ * The fake SoftwareOne: acct's own SoftwareOne surface behind a proxy that drops Idempotency-Key,
+ * as SoftwareOne's API has none (so a repeat reaches it as a new request).
+ */
+const withoutIdempotency = async (targetPort: number) => {
+  const proxy = createServer((req, res) => {
+    const { "idempotency-key": _dropped, ...headers } = req.headers
+    const upstream = forward({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    upstream.on("error", () => res.writeHead(502).end())
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve))
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => proxy.close(() => resolve())) }
+}
+
+describe("gateway mode toward a SoftwareOne upstream (no idempotency of its own)", () => {
+  let swoUpstream: Awaited<ReturnType<typeof startServer>>
+  let swoFake: Awaited<ReturnType<typeof withoutIdempotency>>
+  let swoGateway: Awaited<ReturnType<typeof startServer>>
+  beforeAll(async () => {
+    swoUpstream = await startServer()
+    swoFake = await withoutIdempotency(Number(new URL(swoUpstream.base).port))
+    swoGateway = await startGateway("marketplace", `provider: softwareone\n    url: ${swoFake.url}\n    tokenEnv: ACCT_TEST_SWO_TOKEN`, { ACCT_TEST_SWO_TOKEN: swoUpstream.admin })
+  })
+  afterAll(async () => {
+    delete process.env.ACCT_CONFIG
+    await swoGateway?.close()
+    await swoFake?.close()
+    await swoUpstream?.close()
+  })
+
+  it("replays a retried keyed transition from its own record instead of sending it upstream again", async () => {
+    const wei = (await swoUpstream.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=ghi-789")).json.data[0].id as string
+    const operator = (await swoGateway.key(["account.read", "account.action"])).secret
+    const transition = (operation: string, key: string) => swoGateway.call("POST", `/api/v1/accounts/${wei}/${operation}`, { key: operator, headers: { "idempotency-key": key } })
+    const upstreamStatus = async () => (await swoUpstream.call("GET", `/v1/accounts/accounts/${wei}`)).json.status
+
+    const first = await transition("enable", "swo-1")
+    expect(first.status, first.text).toBe(200)
+    expect(first.json.data.attributes["account-status"]).toBe("activated")
+    expect(await upstreamStatus()).toBe("Active")
+
+    // Sent upstream again, this enable would be a 400 "wrong state" from SoftwareOne.
+    const again = await transition("enable", "swo-1")
+    expect(again.status, again.text).toBe(200)
+    expect(again.headers.get("idempotent-replayed")).toBe("true")
+    expect(again.json).toEqual(first.json)
+
+    // The same key on another request is refused; a new key goes upstream.
+    const other = await transition("disable", "swo-1")
+    expect(other.status, other.text).toBe(422)
+    expect(await upstreamStatus()).toBe("Active")
+    const fresh = await transition("deactivate", "swo-2")
+    expect(fresh.status, fresh.text).toBe(200)
+    expect(await upstreamStatus()).toBe("Enabled")
+
+    // A refusal is the key's answer too: repeated after the account changed, it is replayed, not asked again.
+    const wrong = await transition("deactivate", "swo-3")
+    expect(wrong.status, wrong.text).toBe(409)
+    expect((await swoUpstream.call("POST", `/v1/accounts/accounts/${wei}/activate`)).status).toBe(200)
+    const wrongAgain = await transition("deactivate", "swo-3")
+    expect(wrongAgain.status, wrongAgain.text).toBe(409)
+    expect(wrongAgain.json).toEqual(wrong.json)
+    expect(await upstreamStatus()).toBe("Active")
   })
 })

@@ -39,13 +39,20 @@ export interface BackendRequest {
   readonly profile?: string | undefined
   /** The local database (the CLI's --db); else ACCT_DATABASE, else .acct/acct.db. */
   readonly database?: string | undefined
+  /**
+   * A local SQLite database must exist already, and is never created (the CLI, where only
+   * `init` makes one): a missing one is refused with how to create it at the chosen path.
+   */
+  readonly mustExist?: ((database: string) => MustExist) | undefined
 }
+
+export type { MustExist }
 
 /** An upstream that serves the accounts: an acct server, Persona or SoftwareOne. */
 export type UpstreamProfile = Exclude<Profile, { readonly provider: "local" }>
 
 export type Backend =
-  | { readonly kind: "local"; readonly database: string; readonly describe: string }
+  | { readonly kind: "local"; readonly database: string; readonly describe: string; readonly mustExist?: MustExist | undefined }
   /** `database` still holds what the app keeps for itself (the server's API keys). */
   | { readonly kind: "upstream"; readonly profile: UpstreamProfile; readonly database: string; readonly describe: string }
 
@@ -89,7 +96,7 @@ export const resolveBackend = (request: BackendRequest): Effect.Effect<Backend, 
   Effect.gen(function* () {
     const env = yield* readVariables(FIXED)
     const database = request.database ?? env.ACCT_DATABASE ?? DEFAULT_DATABASE
-    const local = (at: string): Backend => ({ kind: "local", database: at, describe: `local store ${at}` })
+    const local = (at: string): Backend => ({ kind: "local", database: at, describe: `local store ${at}`, ...(request.mustExist ? { mustExist: request.mustExist(at) } : {}) })
 
     const url = request.frontEnd ? (request.remote ?? env.ACCT_URL) : undefined
     if (url !== undefined) {
@@ -145,19 +152,28 @@ export const upstreamAccounts = (profile: UpstreamProfile, httpClient?: Layer.La
     )
   )
 
+type LocalBackend = Extract<Backend, { readonly kind: "local" }>
+
+/** A local backend's store, held to the resolver's `mustExist`. */
+const localBackendStore = (backend: LocalBackend) => localStore(backend.database, backend.mustExist ? { mustExist: backend.mustExist } : {})
+
 /** The Accounts of a backend: the local store, or the upstream. */
 export const backendAccounts = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Accounts, AccountsError> =>
-  backend.kind === "local" ? localStore(backend.database) : upstreamAccounts(backend.profile, httpClient)
+  backend.kind === "local" ? localBackendStore(backend) : upstreamAccounts(backend.profile, httpClient)
 
 /**
  * The events of a backend: the local store's, or an acct server's. A Persona or SoftwareOne
  * upstream has no acct events (acct writes events for the changes it commits itself).
  */
 export const backendEvents = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Events, AccountsError> => {
-  if (backend.kind === "local") return localStore(backend.database)
+  if (backend.kind === "local") return localBackendStore(backend)
   const profile = backend.profile
   if (profile.provider !== "remote") {
     return Layer.fail(new InvalidRequest({ message: `events are kept by acct: read them from a local database (--db) or an acct server (--remote); the ${profile.provider} profile ${profile.name} has none` }))
   }
   return Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@acct/client")), (client) => client.remoteEvents(profile, ...(httpClient ? [httpClient] : []))))
 }
+
+/** Accounts and their events from one backend: one local store for both, or the upstream's. */
+export const backendWithEvents = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Accounts | Events, AccountsError> =>
+  backend.kind === "local" ? localBackendStore(backend) : Layer.merge(backendAccounts(backend, httpClient), backendEvents(backend, httpClient))

@@ -1,10 +1,10 @@
 /** One resolver for every app, read through Config: a test gives it a ConfigProvider, no process.env. */
-import { ConfigProvider, Effect } from "effect"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type BackendRequest, resolveBackend } from "../src/index.js"
+import { backendAccounts, backendWithEvents, type BackendRequest, resolveBackend } from "../src/index.js"
 
 const resolve = (settings: Record<string, string>, request: BackendRequest = { frontEnd: true }) =>
   Effect.runPromise(Effect.either(resolveBackend(request)).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(settings))))))
@@ -54,5 +54,17 @@ describe("resolveBackend", () => {
     expect(await ok({ ACCT_CONFIG: file, SWO_TOKEN_FOR_TEST: "swo_t" }, { frontEnd: false, profile: "market" })).toMatchObject(market)
     const unknown = await resolve({ ACCT_CONFIG: file, ACCT_PROFILE: "nope" })
     expect(unknown._tag === "Left" && unknown.left.message).toContain('no profile "nope"')
+  })
+
+  it("with mustExist, a local database that is not there is refused with how to create it, and nothing is created", async () => {
+    const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-backend-")), "missing", "acct.db")
+    const mustExist = (at: string) => ({ howToCreate: `create one with \`acct init --db ${at}\`` })
+    const chosen = await ok({}, { frontEnd: true, database, mustExist })
+    expect(chosen).toMatchObject({ kind: "local", database, mustExist: { howToCreate: `create one with \`acct init --db ${database}\`` } })
+    for (const layer of [backendAccounts(chosen), backendWithEvents(chosen)]) {
+      const opened = await Effect.runPromise(Effect.either(Layer.build(layer).pipe(Effect.scoped)))
+      expect(opened._tag === "Left" && opened.left.message).toBe(`there is no acct database at ${database}; create one with \`acct init --db ${database}\``)
+    }
+    expect(existsSync(path.dirname(database))).toBe(false)
   })
 })

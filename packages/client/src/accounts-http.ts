@@ -46,7 +46,6 @@ import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@
 import { Duration, Effect, FiberRef, Layer, Redacted } from "effect"
 import { pageFromLinks } from "./page-links.js"
 import { recordFacts } from "./call-facts.js"
-import { changeTagsOver } from "./tag-changes.js"
 import { retried, retriedKeyed } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 
@@ -210,7 +209,11 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.addTag({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tag } } })),
       removeTag: (ref, tag, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.removeTag({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tag } } })),
-      changeTags: (ref, changes, invocation) => asChange(changeTagsOver(service)(ref, changes, invocation)),
+      // acct's change-tags: the server adds and removes in one transaction (Persona has no such call).
+      changeTags: (ref, changes, invocation) =>
+        changeAccount(ref, invocation, (accountId, headers) =>
+          client.persona.changeTags({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "add-tags": changes.add ?? [], "remove-tags": changes.remove ?? [] } } })
+        ),
       setTags: (ref, tags, invocation) =>
         changeAccount(ref, invocation, (accountId, headers) => client.persona.setTags({ path: { accountId }, urlParams: {}, headers, payload: { meta: { "tag-name": tags } } })),
       consolidate: (destination, sources, invocation) =>

@@ -1,6 +1,6 @@
 /**
- * Several tags added and removed as one change over a wire that offers only add-tag,
- * remove-tag and set-tags (Persona's, and acct's Persona-compatible surface): one tag is one
+ * Several tags added and removed as one change over Persona's own wire, which offers only
+ * add-tag, remove-tag and set-tags (acct's server has change-tags, used by AccountsHttp): one tag is one
  * add-tag or remove-tag call; more become a single set-tags of the resulting list, so the change
  * lands whole or not at all. The list is computed from a fresh read: a tag change made by
  * someone else between that read and the set-tags can be overwritten (the wire carries no

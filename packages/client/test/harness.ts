@@ -42,7 +42,8 @@ export const startAcct = async (env: Record<string, string> = {}) => {
 /**
  * What the proxy does with request number n (1-based): pass it through, answer with a status
  * (and headers) without forwarding, reset the connection before forwarding, forward and then
- * reset instead of answering (the server did the work, the client never hears), or delay.
+ * reset instead of answering (the server did the work, the client never hears), delay, or let
+ * another request in between the server's answer and the client hearing it.
  */
 export type Fault =
   | { readonly kind: "pass" }
@@ -52,6 +53,8 @@ export type Fault =
   | { readonly kind: "reset" }
   | { readonly kind: "reset-after-forward" }
   | { readonly kind: "delay"; readonly ms: number }
+  /** Forward, then let `meanwhile` run (someone else's request) before the answer reaches the client. */
+  | { readonly kind: "interleave"; readonly meanwhile: () => Promise<unknown> }
 
 export interface Seen {
   readonly method: string
@@ -84,7 +87,9 @@ export const startProxy = async (targetPort: number, plan: (n: number, seen: See
           answer.on("data", (c: Buffer) => body.push(c))
           answer.on("end", () => {
             if (fault.kind === "reset-after-forward") return req.socket.destroy()
-            res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(body))
+            const reply = () => res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(body))
+            if (fault.kind === "interleave") return void fault.meanwhile().then(reply, () => res.writeHead(502).end())
+            reply()
           })
         })
         upstream.on("error", () => res.writeHead(502).end())

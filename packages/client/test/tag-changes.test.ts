@@ -5,7 +5,7 @@ import { Accounts } from "@acct/core"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AccountsHttp } from "../src/index.js"
-import { startAcct } from "./harness.js"
+import { startAcct, startProxy } from "./harness.js"
 
 let acct: Awaited<ReturnType<typeof startAcct>>
 beforeAll(async () => {
@@ -32,5 +32,28 @@ describe("AccountsHttp changeTags", () => {
     expect(result.again).toEqual(result.after)
     expect(result.refused._tag).toBe("Unprocessable")
     expect(result.last).toEqual(result.after)
+  })
+
+  it("keeps a tag change someone else makes meanwhile: one change-tags request, not a read and a set-tags", async () => {
+    const direct = AccountsHttp.layer({ baseUrl: acct.url, apiKey: acct.apiKey }).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default]))
+    const account = await Effect.runPromise(Effect.flatMap(Accounts, (a) => a.get({ referenceId: "abc-123" })).pipe(Effect.provide(direct)))
+    // Someone else tags the account after the client's first request was served, before the client hears the answer.
+    const someoneElse = () =>
+      fetch(`${acct.url}/api/v1/accounts/${account.id}/add-tag`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${acct.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ meta: { "tag-name": "meanwhile" } })
+      }).then((answer) => expect(answer.status).toBe(200))
+    const proxy = await startProxy(acct.port, (n) => (n === 1 ? { kind: "interleave", meanwhile: someoneElse } : { kind: "pass" }))
+    try {
+      const viaProxy = AccountsHttp.layer({ baseUrl: proxy.url, apiKey: acct.apiKey }).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default]))
+      await Effect.runPromise(Effect.flatMap(Accounts, (a) => a.changeTags({ id: account.id }, { add: ["gold", "silver"], remove: ["tag1"] }, inv)).pipe(Effect.provide(viaProxy)))
+      const last = await Effect.runPromise(Effect.flatMap(Accounts, (a) => a.get({ id: account.id })).pipe(Effect.provide(direct)))
+      expect(last.tags).toEqual(expect.arrayContaining(["gold", "silver", "meanwhile"]))
+      expect(last.tags).not.toContain("tag1")
+      expect(proxy.seen.map((r) => `${r.method} ${r.url.split("?")[0]}`)).toEqual([`POST /api/v1/accounts/${account.id}/change-tags`])
+    } finally {
+      await proxy.close()
+    }
   })
 })

@@ -3,6 +3,7 @@
  * so every edge (HTTP, CLI exit code, Slack message) maps them the same way.
  */
 import { Duration, ParseResult, Schema } from "effect"
+import { plainIssues } from "./schema-words.js"
 
 /** Where in the input a problem is: `["parameters", "status"]` → `parameters.status`. */
 export const Issue = Schema.Struct({
@@ -11,31 +12,21 @@ export const Issue = Schema.Struct({
 })
 export type Issue = typeof Issue.Type
 
+/** A key that reads as itself in a dotted path; others (empty, with dots or spaces) are quoted. */
+const PLAIN_KEY = /^[\w\-[\]]+$/
+
 export const formatPath = (path: ReadonlyArray<string | number>): string =>
-  path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "")
+  path.reduce<string>((acc, part) => {
+    if (typeof part === "number") return `${acc}[${part}]`
+    const key = PLAIN_KEY.test(part) ? part : JSON.stringify(part)
+    return acc ? `${acc}.${key}` : key
+  }, "")
 
 export const formatIssues = (issues: ReadonlyArray<Issue>): string =>
   issues.map((i) => (i.path.length > 0 ? `${formatPath(i.path)}: ${i.message}` : i.message)).join("; ")
 
-const LiteralMismatch = /^Expected ("(?:[^"\\]|\\.)*"|[^,]+), actual (.*)$/s
-
-/**
- * A schema decode failure as issues people can act on, one per path: Schema reports a bad
- * optional value a second time as "Expected undefined" (left out), and a value outside a set of
- * literals once per literal (merged into "expected one of …").
- */
-export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> => {
-  const all = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }))
-  const where = (issue: Issue) => formatPath(issue.path)
-  const real = all.filter((issue) => !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && !other.message.startsWith("Expected undefined") && where(other).startsWith(where(issue)))))
-  const byPath = new Map<string, Array<Issue>>()
-  for (const issue of real) byPath.set(where(issue), [...(byPath.get(where(issue)) ?? []), issue])
-  return [...byPath.values()].flatMap((issues) => {
-    const literals = issues.map((issue) => LiteralMismatch.exec(issue.message))
-    if (issues.length < 2 || literals.some((m) => m === null)) return issues
-    return [{ path: issues[0]!.path, message: `expected one of ${literals.map((m) => m![1]).join(", ")}; got ${literals[0]![2]}` }]
-  })
-}
+/** A schema decode failure as issues people can act on, in words (schema-words.ts). */
+export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> => plainIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
 
 /** Malformed input: a bad id, an unknown option, a value of the wrong shape. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {

@@ -87,6 +87,14 @@ export const decideIdempotency = (
   return now.getTime() - record.createdAt.getTime() < staleAfterMs ? { _tag: "Refuse", error: keyInFlight(key) } : { _tag: "Run" }
 }
 
+/**
+ * The refusals a key's record keeps, as the operation's answer to that request: not found, a
+ * conflict, a state that forbids it, unprocessable input. Not kept: refusals that never ran
+ * (bad request, forbidden) and failures worth retrying (unavailable, timeout).
+ */
+export const isRecordedRefusal = (e: { readonly _tag: string }): boolean =>
+  e._tag === "NotFound" || e._tag === "Conflict" || e._tag === "InvalidState" || e._tag === "Unprocessable"
+
 export const keyReused = (key: string, operation?: string) =>
   new Unprocessable({
     message: `idempotency key ${JSON.stringify(key)} was already used for a different request${operation ? ` (${operation})` : ""}; use a new key for a new request`,

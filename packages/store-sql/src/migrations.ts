@@ -340,6 +340,26 @@ const importers = Effect.gen(function* () {
   yield* sql`CREATE INDEX importer_errors_importer ON importer_errors(importer_id, seq)`
 })
 
+const gatewayIdempotency = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // Gateway mode's Idempotency-Key records (gateway-idempotency.ts): an upstream change cannot
+  // share a local transaction, so a key is claimed (`pending`) before the upstream call and
+  // holds its answer (`done`) after it.
+  yield* sql`CREATE TABLE gateway_idempotency (
+    principal_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    response TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (principal_id, idempotency_key)
+  )`
+  yield* sql`CREATE INDEX gateway_idempotency_expiry ON gateway_idempotency(expires_at)`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
@@ -351,7 +371,8 @@ export const migrations = Migrator.fromRecord({
   "0008_webhooks": webhooks,
   "0009_relations": relations,
   "0010_search": search,
-  "0011_importers": importers
+  "0011_importers": importers,
+  "0014_gateway_idempotency": gatewayIdempotency
 })
 
 export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

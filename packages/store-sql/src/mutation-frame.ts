@@ -13,6 +13,7 @@ import {
   decideIdempotency,
   IDEMPOTENCY_TTL_MS,
   type Invocation,
+  isRecordedRefusal,
   keyInFlight,
   type NewEvent,
   requestFingerprint,
@@ -31,14 +32,6 @@ import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 /** node:crypto's SHA-256, the same hex as core's portable one, several times faster. */
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
-/**
- * The refusals a key's record keeps, as the operation's answer to that request: not found, a
- * conflict, a state that forbids it, unprocessable input. Not kept: refusals that never ran
- * (bad request, forbidden) and failures worth retrying (unavailable, timeout).
- */
-const isRecordedRefusal = (e: { readonly _tag: string }): boolean =>
-  e._tag === "NotFound" || e._tag === "Conflict" || e._tag === "InvalidState" || e._tag === "Unprocessable"
-
 /** Another request with the same idempotency key committed first; replay its result. */
 class KeyRace extends Data.TaggedError("KeyRace") {}
 
@@ -53,6 +46,8 @@ export interface Mutation<A, I> {
   readonly doing?: string | undefined
   /** What the idempotency fingerprint covers: the operation's target and inputs. */
   readonly request: unknown
+  /** The id of the account the change is on, when it names one that exists: a refusal's audit entry carries it. */
+  readonly account?: Effect.Effect<string | null> | undefined
   readonly result: Schema.Schema<A, I>
   /**
    * The change, inside the transaction. `emit` records the events it makes (core's
@@ -189,9 +184,9 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
        * refusal is the key's record too (with the audit entry, in one transaction).
        */
       const recordRefusal = (error: AccountsError) =>
-        now.pipe(
-          Effect.flatMap((at) => {
-            const audit = runLog.writeAudit(invocation, { operation: op.name, accountId: null, outcome: `refused:${error._tag}` }, at)
+        Effect.all([now, op.account ?? Effect.succeed(null)]).pipe(
+          Effect.flatMap(([at, accountId]) => {
+            const audit = runLog.writeAudit(invocation, { operation: op.name, accountId, outcome: `refused:${error._tag}` }, at)
             if (key === undefined || error !== refusal) return audit
             const encoded = JSON.stringify(Schema.encodeSync(AccountsError)(error))
             return sql.withTransaction(Effect.zipRight(audit, record(at, { response: "null", error: encoded }).pipe(Effect.catchIf(isUniqueViolation, () => Effect.void))))

@@ -86,6 +86,9 @@ export const makeSqlAccounts = Effect.gen(function* () {
   const { mutate } = yield* MutationFrame
 
   /** A change of one account: loaded for change, changed, written with its audit entry. */
+  /** The account a refused change names, for its audit entry: its id, when it exists. */
+  const accountIdOf = (ref: AccountRef) => accounts.findAccount(ref).pipe(Effect.map((account): string | null => account.id), Effect.orElseSucceed(() => null))
+
   const accountOp = (
     name: string,
     operation: AccountsOperation,
@@ -98,6 +101,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
       name,
       operation,
       request: { ref, ...request },
+      account: accountIdOf(ref),
       result: Account,
       work: (at, emit) =>
         Effect.gen(function* () {
@@ -135,6 +139,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
       operation,
       doing,
       request: { ref, ...request },
+      account: accountIdOf(ref),
       result: RunResultSchema,
       work: (at, emit) =>
         Effect.gen(function* () {
@@ -304,6 +309,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         name: "redact",
         operation: "redact",
         request: { ref },
+        account: accountIdOf(ref),
         result: Account,
         work: (at, emit) =>
           Effect.gen(function* () {
@@ -334,6 +340,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
         name: "consolidate",
         operation: "consolidate",
         request: { destination, sources },
+        account: accountIdOf(destination),
         result: Account,
         work: (at, emit) =>
           Effect.gen(function* () {

@@ -32,6 +32,25 @@ accountTypes:
     expect(message).not.toContain("Expected undefined")
   })
 
+  it("says shape problems in words, never in Schema's notation", () => {
+    expect(problem("accountTypes: 5")).toBe("catalog.yaml: invalid catalog: accountTypes: expected a list of objects, got 5")
+    expect(problem("null")).toBe("catalog.yaml: invalid catalog: expected an object, got null")
+    const message = problem(`
+accountTypes:
+  - name: ""
+    fields: x
+    statuses: [on]
+    defaultStatus: on
+    lifecycle: null
+actions:
+  - { name: X, accountType: Org, steps: [{ type: nope }] }
+`)
+    expect(message).toBe(
+      'catalog.yaml: invalid catalog: accountTypes[0].name: expected a string that is not empty, got ""; accountTypes[0].fields: expected a list of objects, got "x"; accountTypes[0].lifecycle: expected an object, got null; actions[0].steps[0].type: expected one of "set-status", "set-fields", "add-tags", "remove-tags", "lifecycle", "emit-event"; got "nope"'
+    )
+    expect(message).not.toMatch(/Expected |readonly|actual|ReadonlyArray|<suspended schema>/)
+  })
+
   it.effect("reports cross-reference problems and loads nothing", () =>
     Effect.gen(function* () {
       const catalog = Either.getOrThrow(

@@ -36,8 +36,12 @@ describe.each(backends)("the policy in the store ($name)", (backend) => {
         const result = yield* Effect.either(call(accounts, [scope]))
         expect(result._tag === "Left" ? result.left._tag : "ok", operation).not.toBe("Forbidden")
       }
-      const audited = yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM audit_log WHERE outcome = 'refused:Forbidden'`
-      expect(Number(audited[0]!.n)).toBe(Object.keys(calls).length)
+      const audited = yield* sql<{ operation: string; account_id: string | null }>`SELECT operation, account_id FROM audit_log WHERE outcome = 'refused:Forbidden'`
+      expect(audited).toHaveLength(Object.keys(calls).length)
+      // A refusal on a named account carries it, so the account's trail shows it; create names none.
+      const janeId = (yield* accounts.get(jane)).id
+      expect(audited.filter((entry) => entry.operation !== "create").map((entry) => entry.account_id)).toEqual(audited.slice(1).map(() => janeId))
+      expect(audited.find((entry) => entry.operation === "create")?.account_id).toBeNull()
     }).pipe((test) => onFreshStore(backend, test))
   )
 

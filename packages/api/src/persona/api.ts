@@ -28,6 +28,7 @@ import {
   RunActionDocument,
   SearchAccountsBody,
   SetTagsBody,
+  ChangeTagsBody,
   TagBody,
   UpdateAccountBody,
   WorkflowRunResource
@@ -264,6 +265,12 @@ export class PersonaApi extends HttpApiGroup.make("persona")
   .add(accountChange("addTag", "/accounts/:accountId/add-tag", TagBody, "Add a tag"))
   .add(accountChange("removeTag", "/accounts/:accountId/remove-tag", TagBody, "Remove a tag"))
   .add(accountChange("setTags", "/accounts/:accountId/set-tags", SetTagsBody, "Set all tags"))
+  .add(
+    accountChange("changeTags", "/accounts/:accountId/change-tags", ChangeTagsBody, "Add and remove tags in one change (acct extension)").annotate(
+      OpenApi.Description,
+      "meta.add-tags and meta.remove-tags (lists of tag names) applied together in one transaction: one version step and one audit entry, or nothing. A tag in both lists is a 422. Unlike a read followed by set-tags, a tag change someone makes meanwhile is kept."
+    )
+  )
   .add(
     HttpApiEndpoint.get("listRelations")`/accounts/${accountId}/relations`
       .setUrlParams(ListRelationsParams)

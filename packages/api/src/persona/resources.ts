@@ -372,6 +372,17 @@ export const SetTagsBody = Schema.Struct({
   }).annotations({ parseOptions: Strict })
 }).annotations({ parseOptions: Strict })
 
+/**
+ * acct extension: tags added and removed as one change (the server applies both in one
+ * transaction, so a concurrent tag change is kept, unlike a read followed by set-tags).
+ */
+export const ChangeTagsBody = Schema.Struct({
+  meta: Schema.Struct({
+    "add-tags": Schema.optional(Schema.Array(Schema.String)),
+    "remove-tags": Schema.optional(Schema.Array(Schema.String))
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+
 /** Persona's add-relation / remove-relation body (its example: `beneficial_owners`, `act_ABC123`). */
 export const RelationBody = Schema.Struct({
   meta: Schema.Struct({ "relation-schema-key": Schema.String, "target-object-id": Schema.String }).annotations({ parseOptions: Strict })
