@@ -6,9 +6,39 @@
 import { build } from "esbuild"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import path from "node:path"
 import { bundleApp } from "../../scripts/bundle-app.mjs"
 
-const main = await bundleApp("main", "src/main.ts", { format: "cjs", outExtension: { ".js": ".cjs" }, banner: {}, minify: true, metafile: true })
+// better-sqlite3's JavaScript (15 small files Node's loader would resolve and compile at every
+// start) goes into the bundle, so the code cache covers it too. Only its native addon stays
+// outside: `bindings` finds it from the package's installed folder, not from the bundle's.
+const betterSqliteAddon = {
+  name: "better-sqlite3-addon",
+  setup(build) {
+    build.onResolve({ filter: /^bindings$/ }, (args) =>
+      args.importer.includes(`${path.sep}better-sqlite3${path.sep}lib${path.sep}`)
+        ? { path: "bindings", namespace: "better-sqlite3-addon", pluginData: { resolveDir: args.resolveDir } }
+        : undefined
+    )
+    build.onLoad({ filter: /.*/, namespace: "better-sqlite3-addon" }, (args) => ({
+      resolveDir: args.pluginData.resolveDir,
+      loader: "js",
+      contents: `const bindings = require("bindings")
+const path = require("node:path")
+module.exports = (name) => bindings({ bindings: name, module_root: path.dirname(require.resolve("better-sqlite3/package.json")) })`
+    }))
+  }
+}
+
+const main = await bundleApp("main", "src/main.ts", {
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  banner: {},
+  minify: true,
+  metafile: true,
+  external: ["better-sqlite3/package.json"],
+  plugins: [betterSqliteAddon]
+})
 
 // vm.Script runs main.cjs without an ES module loader: an import() left in it would fail at run time.
 const external = Object.values(main.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === "dynamic-import" && i.external))
