@@ -21,9 +21,10 @@ export const cacheDirectory = (env: Readonly<Record<string, string | undefined>>
   env.ACCT_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(home, ".cache"), "acct")
 
 const CACHE_PREFIX = "code-"
+const CACHE_SUFFIX = ".v8"
 
 /** One file per bundle build, Node version and architecture (V8 rejects a cache from another Node). */
-export const cacheFileName = (buildId: string, nodeVersion: string, arch: string): string => `${CACHE_PREFIX}${buildId}-${nodeVersion}-${arch}.v8`
+export const cacheFileName = (buildId: string, nodeVersion: string, arch: string): string => `${CACHE_PREFIX}${buildId}-${nodeVersion}-${arch}${CACHE_SUFFIX}`
 
 const readCache = (file: string): Buffer | undefined => {
   try {
@@ -41,7 +42,8 @@ const writeCache = (directory: string, file: string, data: Buffer): void => {
     writeFileSync(partial, data)
     renameSync(partial, file)
     for (const name of readdirSync(directory)) {
-      if (name.startsWith(CACHE_PREFIX) && path.join(directory, name) !== file) rmSync(path.join(directory, name), { force: true })
+      // Other builds' caches only: another process's file being written (.tmp) is left alone.
+      if (name.startsWith(CACHE_PREFIX) && name.endsWith(CACHE_SUFFIX) && path.join(directory, name) !== file) rmSync(path.join(directory, name), { force: true })
     }
   } catch {
     // Unwritable or full: the next run compiles again, nothing else changes.

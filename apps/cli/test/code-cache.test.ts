@@ -3,14 +3,17 @@
  * directory holds — nothing, garbage, another build's cache — or when it cannot be written, the
  * answer is the same; a cache that V8 cannot use is replaced by one it can.
  */
+import { execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { promisify } from "node:util"
 import { beforeAll, describe, expect, it } from "vitest"
 import { cacheDirectory, cacheFileName } from "../src/code-cache.js"
-import { workspace } from "./cli.js"
+import { BIN, workspace } from "./cli.js"
 
-const { acct } = workspace()
+const { acct, db, dir: workDir } = workspace()
+const run = promisify(execFile)
 let expected = ""
 
 const getJane = (cacheDir: string) => acct(["accounts", "get", "abc-123", "--json"], undefined, { ACCT_CACHE_DIR: cacheDir })
@@ -60,6 +63,18 @@ describe("the CLI's code cache", () => {
     writeFileSync(path.join(dir, file!), "stale")
     expect(getJane(dir).stdout).toBe(expected)
     expect(cacheFiles(dir)).toEqual([file])
+  })
+
+  it("first runs at the same time: every one answers, one cache is left, no partial file", async () => {
+    const dir = freshDir()
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        run(process.execPath, [BIN, "accounts", "get", "abc-123", "--json"], { cwd: workDir, env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ACCT_CACHE_DIR: dir }, timeout: 60_000 })
+      )
+    )
+    for (const { stdout } of runs) expect(stdout).toBe(expected)
+    expect(readdirSync(dir)).toEqual(cacheFiles(dir))
+    expect(cacheFiles(dir)).toHaveLength(1)
   })
 
   it("a cache directory that cannot be made or written changes nothing but speed", () => {
