@@ -10,7 +10,7 @@
  * bundle must never meet an old cache. A cache that is missing, unreadable, garbage or rejected
  * only costs the compile; a cache directory that cannot be written is ignored.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { homedir } from "node:os"
 import path from "node:path"
@@ -34,7 +34,13 @@ const readCache = (file: string): Buffer | undefined => {
   }
 }
 
-/** Writes the cache atomically (a reader never sees half a file) and drops the caches of other builds. */
+/**
+ * Another build's cache unused this long is dropped. Not at once: several checkouts of acct
+ * (or two installed versions) in use side by side would otherwise delete each other's cache.
+ */
+export const STALE_CACHE_MS = 7 * 24 * 60 * 60 * 1000
+
+/** Writes the cache atomically (a reader never sees half a file) and drops stale caches of other builds. */
 const writeCache = (directory: string, file: string, data: Buffer): void => {
   try {
     mkdirSync(directory, { recursive: true })
@@ -42,8 +48,11 @@ const writeCache = (directory: string, file: string, data: Buffer): void => {
     writeFileSync(partial, data)
     renameSync(partial, file)
     for (const name of readdirSync(directory)) {
-      // Other builds' caches only: another process's file being written (.tmp) is left alone.
-      if (name.startsWith(CACHE_PREFIX) && name.endsWith(CACHE_SUFFIX) && path.join(directory, name) !== file) rmSync(path.join(directory, name), { force: true })
+      const other = path.join(directory, name)
+      // Caches only: another process's file being written (.tmp) is left alone.
+      if (!name.startsWith(CACHE_PREFIX) || !name.endsWith(CACHE_SUFFIX) || other === file) continue
+      const { atimeMs, mtimeMs } = statSync(other)
+      if (Date.now() - Math.max(atimeMs, mtimeMs) > STALE_CACHE_MS) rmSync(other, { force: true })
     }
   } catch {
     // Unwritable or full: the next run compiles again, nothing else changes.

@@ -1,15 +1,16 @@
 /**
  * The CLI runs its bundle through V8's code cache (src/code-cache.ts). Whatever the cache
  * directory holds — nothing, garbage, another build's cache — or when it cannot be written, the
- * answer is the same; a cache that V8 cannot use is replaced by one it can.
+ * answer is the same; a cache that V8 cannot use is replaced by one it can, and other builds'
+ * caches go once unused for a week.
  */
 import { execFile } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
 import { beforeAll, describe, expect, it } from "vitest"
-import { cacheDirectory, cacheFileName } from "../src/code-cache.js"
+import { cacheDirectory, cacheFileName, STALE_CACHE_MS } from "../src/code-cache.js"
 import { BIN, workspace } from "./cli.js"
 
 const { acct, db, dir: workDir } = workspace()
@@ -53,16 +54,19 @@ describe("the CLI's code cache", () => {
     }
   })
 
-  it("another build's cache is never used, and is removed when this build writes its own", () => {
+  it("another build's cache is never used; unused for a week, it is removed when this build writes its own", () => {
     const dir = freshDir()
     getJane(dir)
     const [file] = cacheFiles(dir)
-    const other = cacheFileName("0123456789abcdef", process.version, process.arch)
-    // The real cache of this build under another build's name: V8 would accept it (same source length).
-    writeFileSync(path.join(dir, other), readFileSync(path.join(dir, file!)))
+    const [recent, stale] = ["0123456789abcdef", "fedcba9876543210"].map((id) => cacheFileName(id, process.version, process.arch))
+    // The real cache of this build under other builds' names: V8 would accept it (same source length).
+    for (const other of [recent, stale]) writeFileSync(path.join(dir, other!), readFileSync(path.join(dir, file!)))
+    const weekAgo = (Date.now() - STALE_CACHE_MS - 60_000) / 1000
+    utimesSync(path.join(dir, stale!), weekAgo, weekAgo)
     writeFileSync(path.join(dir, file!), "stale")
     expect(getJane(dir).stdout).toBe(expected)
-    expect(cacheFiles(dir)).toEqual([file])
+    expect(cacheFiles(dir).sort()).toEqual([file, recent].sort())
+    expect(readFileSync(path.join(dir, file!)).length).toBeGreaterThan("stale".length)
   })
 
   it("first runs at the same time: every one answers, one cache is left, no partial file", async () => {
