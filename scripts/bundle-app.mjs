@@ -7,7 +7,7 @@ import { rmSync } from "node:fs"
 
 export const bundleApp = async (name, entry = "src/main.ts", options = {}) => {
   rmSync("dist", { recursive: true, force: true })
-  await build({
+  return await build({
     entryPoints: typeof entry === "string" ? { [name]: entry } : entry,
     outdir: "dist",
     bundle: true,

@@ -5,9 +5,13 @@
 import { isAccountsError, formatIssues } from "@acct/core"
 import { Command, ValidationError } from "@effect/cli"
 // Deep imports: the package index also loads its HTTP client (two copies of undici, ≈ 1 MB).
-import * as NodeContext from "@effect/platform-node/NodeContext"
+// Only what @effect/cli needs (CliApp.Environment): NodeContext would add the command executor
+// and the worker manager, with child_process and worker_threads, to every start.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect } from "effect"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Effect, Layer } from "effect"
 import { accountsCommand } from "./commands/accounts.js"
 import { auditCommand } from "./commands/audit.js"
 import { bulkCommand } from "./commands/bulk.js"
@@ -66,7 +70,7 @@ const program = runCli(app, process.argv).pipe(
   // Only from the built-ins left to @effect/cli (completions, wizard), which print their own message.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = ExitCode.usage))),
   Effect.catchAllDefect((defect) => fail(ExitCode.failure, { _tag: "Failure", message: `unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}` })),
-  Effect.provide(NodeContext.layer)
+  Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer))
 )
 
 NodeRuntime.runMain(program as Effect.Effect<void>, { disableErrorReporting: true })

@@ -8,9 +8,9 @@ import { Effect, Option } from "effect"
 /** The run's reason (null: none was given), or undefined when the backend is not a local database. */
 export const localRunReason = (runId: string): Effect.Effect<string | null | undefined> =>
   Effect.gen(function* () {
-    const { SqlClient } = yield* Effect.promise(() => import("@effect/sql"))
-    const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
+    const { SqlClient } = yield* Effect.promise(() => import("@effect/sql/SqlClient"))
+    const sql = yield* Effect.serviceOption(SqlClient)
     if (Option.isNone(sql)) return undefined
     const { runReason } = yield* Effect.promise(() => import("@acct/store-sql"))
-    return yield* runReason(runId).pipe(Effect.provideService(SqlClient.SqlClient, sql.value), Effect.orElseSucceed(() => undefined))
+    return yield* runReason(runId).pipe(Effect.provideService(SqlClient, sql.value), Effect.orElseSucceed(() => undefined))
   })

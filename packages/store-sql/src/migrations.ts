@@ -375,4 +375,19 @@ export const migrations = Migrator.fromRecord({
   "0014_gateway_idempotency": gatewayIdempotency
 })
 
-export const runMigrations = Migrator.make({})({ loader: migrations, table: "acct_migrations" })
+const migrate = Migrator.make({})({ loader: migrations, table: "acct_migrations" })
+
+/**
+ * Brings the schema up to date. A database already at the newest migration — every start but
+ * the first, and every CLI command — is told by one SELECT, without the migrator's transaction
+ * and table lock; anything else (no table yet, an older schema) goes through the migrator.
+ */
+export const runMigrations = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const newest = Math.max(...(yield* migrations).map(([id]) => id))
+  const applied = yield* sql<{ readonly id: number | string | null }>`SELECT max(migration_id) AS id FROM acct_migrations`.pipe(
+    Effect.map((rows) => Number(rows[0]?.id ?? 0)),
+    Effect.orElseSucceed(() => 0)
+  )
+  return applied >= newest ? [] : yield* migrate
+})

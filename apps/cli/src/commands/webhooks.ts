@@ -3,16 +3,21 @@
  * enable, disable, archive, clone, rotate-secret, rekey.
  */
 import { InvalidRequest, KeyInflection, type Webhook, Webhooks, type WebhookWithSecrets } from "@acct/core"
-import { dispatcherOptions, replayEvents, runDispatcher, webhooksLayer } from "@acct/webhooks"
-import { dbFailures, makeWebhookQueue } from "@acct/store-sql"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Layer, Option, Schema } from "effect"
 import { local, output, store } from "../context.js"
 import { details, table } from "../table.js"
 
+// The dispatcher, the queue and the API schemas they bring are loaded only by a webhook command
+// that runs: the rest of the CLI never pays for them at start-up.
+const webhooksModule = Effect.promise(() => import("@acct/webhooks"))
+const storeModule = Effect.promise(() => import("@acct/store-sql"))
+
 /** Gives a command the Webhooks of the store named by its `--db`. */
 export const withWebhooks = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
-  Command.provide(command, (options: A) => webhooksLayer(options.db).pipe(Layer.provideMerge(store(options.db))))
+  Command.provide(command, (options: A) =>
+    Layer.unwrapEffect(Effect.map(webhooksModule, (w) => w.webhooksLayer(options.db))).pipe(Layer.provideMerge(store(options.db)))
+  )
 
 export const webhookJson = (w: Webhook) => ({
   id: w.id,
@@ -181,6 +186,7 @@ const deliveries = Command.make(
     Effect.gen(function* () {
       if (!Number.isInteger(o.size) || o.size < 1 || o.size > 100) return yield* new InvalidRequest({ message: "--size must be an integer from 1 to 100" })
       const webhook = yield* Effect.flatMap(Webhooks, (w) => w.get(o.webhook))
+      const { dbFailures, makeWebhookQueue } = yield* storeModule
       const queue = yield* makeWebhookQueue
       const rows = yield* dbFailures(queue.attempts(webhook.id, o.size))
       yield* output(
@@ -199,6 +205,7 @@ const deliveries = Command.make(
 
 const dispatch = Command.make("dispatch", { db: local.db }, () =>
   Effect.gen(function* () {
+    const { dispatcherOptions, runDispatcher } = yield* webhooksModule
     const options = yield* dispatcherOptions
     yield* Console.error("Delivering webhooks (Ctrl-C to stop)…")
     return yield* Effect.scoped(runDispatcher(options))
@@ -228,6 +235,7 @@ export const replayCommand = Command.make(
     Effect.gen(function* () {
       if (Option.isSome(o.event) === Option.isSome(o.since)) return yield* new InvalidRequest({ message: "give an event id or --since TIME (one of them)" })
       const since = Option.isSome(o.since) ? yield* sinceTime(o.since.value) : undefined
+      const { replayEvents } = yield* webhooksModule
       const done = yield* replayEvents({ eventId: Option.getOrUndefined(o.event), since, webhookId: Option.getOrUndefined(o.webhook) })
       yield* output(o.json, () => done, () => `Queued ${done.deliveries} delivery(ies) of ${done.events} event(s); the dispatcher sends them (same webhook-id as the first time).`)
     })
