@@ -23,9 +23,10 @@ import { randomAlphanumeric } from "@acct/core"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Cause, Effect, Exit, FiberRef, flow } from "effect"
+import { Effect, Exit, FiberRef, flow } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeIssues } from "./decode-errors.js"
+import { causeForLog } from "./log.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { isPersonaPath, personaConventions } from "./persona-conventions.js"
@@ -126,7 +127,7 @@ const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
       requestId: exchange.id,
       principal: exchange.principal ?? null
     }
-    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", Cause.pretty(exit.cause)) : Effect.logInfo("request")).pipe(
+    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", causeForLog(exit.cause)) : Effect.logInfo("request")).pipe(
       Effect.annotateLogs(annotations)
     )
     return yield* exit
