@@ -144,7 +144,7 @@ export interface EdgeOptions {
 export const edge = (options: EdgeOptions) =>
   flow(rateLimit({ perMinute: options.rateLimit }), inFlight, accessLog, requestId) as (
     app: HttpApp.Default
-  ) => HttpApp.Default<never, RateLimiter.RateLimiter | KnownKeys | InFlight>
+  ) => HttpApp.Default<never, RateLimiter.RateLimiterStore | KnownKeys | InFlight>
 
 /** The API's own failures that HttpApp types as `never` but that are real at run time. */
 const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>

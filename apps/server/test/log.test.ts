@@ -4,7 +4,6 @@
  * data); and the batched writer behind it.
  */
 import { InvalidRequest } from "@acct/core"
-import { RateLimiter } from "@effect/experimental"
 import { HttpServer, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
@@ -67,7 +66,7 @@ describe("the line of a request that failed", () => {
   const runtime = ManagedRuntime.make(
     HttpServer.serve(edge({ maxBodyBytes: 1 << 16, maxImportBytes: 1 << 16, rateLimit: 1000 })(failing)).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-      Layer.provide(RateLimiter.layer.pipe(Layer.provide(boundedMemoryStore), Layer.provide(RateLimitCounters.layer))),
+      Layer.provide(boundedMemoryStore.pipe(Layer.provide(RateLimitCounters.layer))),
       Layer.provide([KnownKeys.layer, InFlight.layer]),
       Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(JSON.parse(formatLine(options))))))
     )
