@@ -120,7 +120,7 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       }
       expect(Number(row!.cursor)).toBe(Number(row!.latest))
       expect(yield* sql`SELECT id FROM webhook_deliveries`).toEqual([])
-      const before = new Set((yield* (yield* Events).list({ size: 100 })).items.map((e) => e.id))
+      const before = new Set<string>((yield* (yield* Events).list({ size: 100 })).items.map((e) => e.id))
 
       yield* webhooks.setStatus(made.webhook.id, "enabled")
       yield* Effect.sleep("150 millis") // the dispatcher notices the endpoint within a poll
