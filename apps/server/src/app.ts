@@ -101,7 +101,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         // An upstream has its own catalog and accounts: nothing to seed.
         Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
         // One server on SQLite counts in memory; replicas sharing Postgres count in the database.
-        Layer.provideMerge(RateLimiter.layer.pipe(Layer.provide(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)))),
+        Layer.provideMerge(isPostgresUrl(database) ? SqlRateLimiterStore : (boundedMemoryStore as Layer.Layer<RateLimiter.RateLimiterStore, never, RateLimitCounters | SqlClient.SqlClient>)),
         Layer.provideMerge(RateLimitCounters.layer),
         Layer.provideMerge(KnownKeys.layer),
         // Webhook deliveries run beside the requests, on the same store (not in gateway mode:

@@ -29,7 +29,7 @@ const makeAuthenticate = (options: RateLimitOptions) =>
   Effect.gen(function* () {
     const keys = yield* ApiKeys
     const known = yield* KnownKeys
-    const limiter = yield* RateLimiter.RateLimiter
+    const limiter = yield* RateLimiter.RateLimiterStore
     const authenticate: Effect.Effect<Principal, Failure, HttpServerRequest.HttpServerRequest> = Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const header = request.headers.authorization

@@ -23,9 +23,10 @@ import { randomAlphanumeric } from "@acct/core"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Cause, Effect, Exit, FiberRef, flow } from "effect"
+import { Effect, Exit, FiberRef, flow } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeRequestIssues } from "./decode-errors.js"
+import { causeForLog } from "./log.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { isPersonaPath, personaConventions } from "./persona-conventions.js"
@@ -126,7 +127,7 @@ const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
       requestId: exchange.id,
       principal: exchange.principal ?? null
     }
-    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", Cause.pretty(exit.cause)) : Effect.logInfo("request")).pipe(
+    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", causeForLog(exit.cause)) : Effect.logInfo("request")).pipe(
       Effect.annotateLogs(annotations)
     )
     return yield* exit
@@ -143,7 +144,7 @@ export interface EdgeOptions {
 export const edge = (options: EdgeOptions) =>
   flow(rateLimit({ perMinute: options.rateLimit }), inFlight, accessLog, requestId) as (
     app: HttpApp.Default
-  ) => HttpApp.Default<never, RateLimiter.RateLimiter | KnownKeys | InFlight>
+  ) => HttpApp.Default<never, RateLimiter.RateLimiterStore | KnownKeys | InFlight>
 
 /** The API's own failures that HttpApp types as `never` but that are real at run time. */
 const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>

@@ -82,3 +82,50 @@ export const jsonLinesToStdout = Logger.replace(
   Logger.defaultLogger,
   Logger.make((options) => toStdout(`${formatLine(options)}\n`))
 )
+
+/** Error codes a message may carry (SQLITE_BUSY, ECONNRESET, ERR_STREAM_DESTROYED): names, never values. */
+const ERROR_CODE = /\b(?:[A-Z][A-Z0-9]*_[A-Z0-9_]+|E[A-Z]{4,12})\b/g
+
+/** Where in the code a defect was thrown: the first frames' locations, without the message. */
+const framesOf = (stack: string | undefined) =>
+  (stack ?? "")
+    .split("\n")
+    .filter((line) => line.trimStart().startsWith("at "))
+    .slice(0, 3)
+    .map((line) => /\(?([^\s()]+:\d+:\d+)\)?$/.exec(line.trim())?.[1]?.split("/").slice(-2).join("/") ?? "?")
+
+const tagOf = (error: unknown): string => {
+  if (typeof error === "object" && error !== null && typeof (error as { _tag?: unknown })._tag === "string") return (error as { _tag: string })._tag
+  return error instanceof Error ? error.name : typeof error
+}
+
+const textOf = (error: unknown): string => {
+  if (error instanceof Error) return error.message
+  if (typeof error === "string") return error
+  try {
+    return JSON.stringify(error) ?? ""
+  } catch {
+    return ""
+  }
+}
+
+const describeError = (kind: "failure" | "defect", error: unknown) => {
+  const codes = [...new Set(textOf(error).match(ERROR_CODE) ?? [])].slice(0, 5)
+  const frames = kind === "defect" && error instanceof Error ? framesOf(error.stack) : []
+  return `${kind} ${tagOf(error)}${codes.length > 0 ? ` [${codes.join(", ")}]` : ""}${frames.length > 0 ? ` at ${frames.join(" < ")}` : ""}`
+}
+
+/**
+ * A failed request's Cause as a log may hold it: which errors (their tags), the error codes
+ * their messages name and where a defect was thrown — never the messages themselves, which may
+ * quote what the request carried (field values, an upstream's echo of them, a JSON parser's
+ * excerpt of the body). The caller got the message in the answer; the request id links the two.
+ */
+export const causeForLog = (cause: Cause.Cause<unknown>): string => {
+  const parts = [
+    ...Array.from(Cause.failures(cause), (error) => describeError("failure", error)),
+    ...Array.from(Cause.defects(cause), (defect) => describeError("defect", defect))
+  ]
+  if (parts.length === 0 && Cause.isInterrupted(cause)) parts.push("interrupted")
+  return parts.join("; ")
+}

@@ -57,11 +57,14 @@ const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, {
 
 const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ message: formatIssues(issues), issues })
 
-/** The account document, with `included` when `?include=account-type` asks for its type. */
-const accountDocument = (accounts: AccountsService, account: Account, urlParams: { readonly include?: string | undefined }) =>
+/**
+ * The account document answered as it is (status given: 201 for a create, 202 for a
+ * consolidation), with `included` when `?include=account-type` asks for its type.
+ */
+const accountDocument = (accounts: AccountsService, account: Account, urlParams: { readonly include?: string | undefined }, status = 200) =>
   commaList(urlParams.include).some((path) => inflectKey(path, "kebab") === "account-type")
-    ? Effect.map(accounts.getType(account.accountTypeId), (type) => ({ data: toAccountResource(account), included: [toAccountTypeResource(type)] }))
-    : Effect.succeed({ data: toAccountResource(account) })
+    ? Effect.map(accounts.getType(account.accountTypeId), (type) => asIs(status)({ data: toAccountResource(account), included: [toAccountTypeResource(type)] }))
+    : Effect.succeed(asIs(status)({ data: toAccountResource(account) }))
 
 /**
  * The type a create request is for: the one it names (an unknown one is a 422, as Persona's spec
@@ -181,7 +184,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       persona(
         Effect.gen(function* () {
           const account = yield* accounts[operation]({ id: accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
-          return { data: toAccountResource(account) }
+          return asIs()({ data: toAccountResource(account) })
         })
       )
     return handlers
@@ -232,9 +235,8 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             const type = yield* typeForCreate(accounts, a["account-type-id"])
             const input = { referenceId: a["reference-id"], status: a["account-status"], fields: yield* fieldsFor(type, a), tags: a.tags ?? undefined }
             const { account, created } = yield* createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation)
-            const document = yield* accountDocument(accounts, account, urlParams)
-            // 201 is the endpoint's first success status; an upsert that updated answers 200.
-            return created ? document : HttpServerResponse.unsafeJson(document, { status: 200 })
+            // An upsert that updated answers 200.
+            return yield* accountDocument(accounts, account, urlParams, created ? 201 : 200)
           })
         )
       )
@@ -312,7 +314,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           Effect.gen(function* () {
             const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id)))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
-            return yield* accountDocument(accounts, account, urlParams)
+            return yield* accountDocument(accounts, account, urlParams, 202)
           })
         )
       )

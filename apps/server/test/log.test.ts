@@ -3,9 +3,16 @@
  * duration, request id, principal) and nothing a log must not hold (keys, bodies, personal
  * data); and the batched writer behind it.
  */
-import { Logger } from "effect"
+import { InvalidRequest } from "@acct/core"
+import { HttpServer, HttpServerRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Logger, ManagedRuntime } from "effect"
+import { createServer } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { InFlight } from "../src/drain.js"
+import { edge } from "../src/edge.js"
 import { batchedWriter, formatLine } from "../src/log.js"
+import { boundedMemoryStore, KnownKeys, RateLimitCounters } from "../src/rate-limit.js"
 import { startServer } from "./harness.js"
 
 describe("access log", () => {
@@ -42,6 +49,44 @@ describe("access log", () => {
     expect(created.status).toBe(201)
     for (const leak of [server.admin, "acct_not_a_real_key", "secret.person@example.com", "log-test-1", "reference-id"]) expect(written).not.toContain(leak)
     expect(requestLines().at(-1)).toMatchObject({ annotations: { status: 401, principal: null } })
+  })
+})
+
+describe("the line of a request that failed", () => {
+  const lines: Array<Record<string, unknown>> = []
+  // Behind the service's edge: handlers that fail the way code does when it quotes its input —
+  // a defect whose message holds the body, a JSON parser's excerpt of it, an error carrying it.
+  const failing = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const body = yield* request.text
+    if (request.url === "/defect") return yield* Effect.die(new Error(`cannot store ${body} (SQLITE_FULL)`))
+    if (request.url === "/parse") return yield* Effect.sync(() => JSON.parse(`{${body}`))
+    return yield* new InvalidRequest({ message: `unexpected ${body}` })
+  }).pipe(Effect.orDie)
+  const runtime = ManagedRuntime.make(
+    HttpServer.serve(edge({ maxBodyBytes: 1 << 16, maxImportBytes: 1 << 16, rateLimit: 1000 })(failing)).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Layer.provide(boundedMemoryStore.pipe(Layer.provide(RateLimitCounters.layer))),
+      Layer.provide([KnownKeys.layer, InFlight.layer]),
+      Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(JSON.parse(formatLine(options))))))
+    )
+  )
+  afterAll(() => runtime.dispose())
+
+  it("names the error, its code and where it was thrown, never the values the request carried", async () => {
+    const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
+    const base = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+    const personal = '"email_address":"secret.person@example.com","name":"Jane Q Private"'
+    for (const path of ["/defect", "/parse", "/failure"]) {
+      const response = await fetch(`${base}${path}`, { method: "POST", body: personal })
+      expect(response.status).toBe(500)
+      const requestId = response.headers.get("request-id")
+      const line = lines.find((l) => Array.isArray(l.message) && l.message[0] === "request failed" && (l.annotations as { requestId?: unknown }).requestId === requestId)
+      expect(line, path).toMatchObject({ logLevel: "ERROR", annotations: { status: 500, path } })
+      const said = (line!.message as Array<string>)[1]!
+      expect(said).toMatch({ "/defect": /^defect Error \[SQLITE_FULL\] at \S+log\.test\.ts:\d+:\d+/, "/parse": /^defect SyntaxError at /, "/failure": /^defect InvalidRequest/ }[path]!)
+    }
+    for (const leak of ["secret.person", "Jane Q Private", "cannot store", "unexpected"]) expect(JSON.stringify(lines)).not.toContain(leak)
   })
 })
 

@@ -8,8 +8,9 @@ import { Agent, request } from "node:http"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { afterAll, describe, expect, it } from "vitest"
-import { Effect } from "effect"
-import { ExpiringCounters, RateLimitCounters } from "../src/rate-limit.js"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Clock, Effect, Layer, ManagedRuntime } from "effect"
+import { boundedMemoryStore, ExpiringCounters, KnownKeys, rateLimit, RateLimitCounters } from "../src/rate-limit.js"
 import { startServer } from "./harness.js"
 import { freshDatabase, onDatabase, postgresReachable } from "./postgres.js"
 
@@ -85,6 +86,56 @@ describe("counters under a flood of bogus keys", () => {
     expect(await server.runtime.runPromise(Effect.map(RateLimitCounters, (counters) => counters.size))).toBe(1)
     // Nothing else kept per request either (the heap's noise here is a few MB; 1 KB a request would be 20 MB).
     expect(grown, `heap grew ${Math.round(grown / 1024 / 1024)} MB`).toBeLessThan(12 * 1024 * 1024)
+  }, 120_000)
+
+  it("stay bounded in the limiter itself: 100,000 different bogus keys from one address", async () => {
+    // The server's own limiter (middleware, RateLimiter, counters), driven in-process: the HTTP
+    // test above pays for sockets and the router 20,000 times; this one sends 100,000.
+    const runtime = ManagedRuntime.make(Layer.mergeAll(boundedMemoryStore, KnownKeys.layer).pipe(Layer.provideMerge(RateLimitCounters.layer)))
+    try {
+      // Past the limiter, the key check refuses every bogus key.
+      const limited = rateLimit({ perMinute: 100 })(Effect.succeed(HttpServerResponse.empty({ status: 401 })))
+      const statuses = new Map<number, number>()
+      // Time stands still, so however slow the machine, all of it falls in one window.
+      const stopped: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        unsafeCurrentTimeMillis: () => 1_000_000,
+        currentTimeMillis: Effect.succeed(1_000_000),
+        unsafeCurrentTimeNanos: () => 1_000_000_000_000n,
+        currentTimeNanos: Effect.succeed(1_000_000_000_000n),
+        sleep: () => Effect.void
+      }
+      // In runs of 5,000, so the event loop (and vitest's worker) gets a turn between them.
+      const send = async (from: number, count: number) => {
+        for (let run = from; run < from + count; run += 5_000) await sendRun(run, Math.min(5_000, from + count - run))
+      }
+      const sendRun = (from: number, count: number) =>
+        runtime.runPromise(
+          Effect.forEach(
+            Array.from({ length: count }, (_, i) => from + i),
+            (i) => {
+              const request = HttpServerRequest.fromWeb(
+                new Request("http://acct/api/v1/accounts", { headers: { authorization: `Bearer acct_bogus_${i}_${"z".repeat(36)}` } })
+              ).modify({ remoteAddress: "203.0.113.7" })
+              return Effect.map(Effect.provideService(limited, HttpServerRequest.HttpServerRequest, request), (response) => {
+                statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+              })
+            },
+            { discard: true }
+          ).pipe(Effect.withClock(stopped))
+        )
+      await send(0, 5_000) // warm up
+      const before = heapAfterGc()
+      await send(5_000, 100_000)
+      const grown = heapAfterGc() - before
+      expect(statuses.get(401)).toBe(100)
+      expect(statuses.get(429)).toBe(104_900)
+      expect(await runtime.runPromise(Effect.map(RateLimitCounters, (counters) => counters.size))).toBe(1)
+      // 100 bytes kept per request would be 10 MB.
+      expect(grown, `heap grew ${Math.round(grown / 1024 / 1024)} MB`).toBeLessThan(6 * 1024 * 1024)
+    } finally {
+      await runtime.dispose()
+    }
   }, 120_000)
 
   it("expire, and stay under their cap however many callers there are", () => {

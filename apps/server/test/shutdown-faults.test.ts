@@ -4,15 +4,19 @@
  * half-sent request the same). Now: /readyz is 503 at once while everything else is still served
  * for the readiness delay; then a new request on an open connection is 503 with
  * `Connection: close`; the request in flight finishes; idle and half-sent connections are closed;
- * and the process exits within the grace period.
+ * and the process exits within the grace period. On Postgres under load it used to serve new
+ * requests for the whole grace, never reach zero in flight, cut committed requests (ECONNRESET)
+ * and exit after 25 s.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
+import { Agent, request } from "node:http"
 import { connect, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { freshDatabase, onDatabase, postgresReachable } from "./postgres.js"
 
 const SERVER = fileURLToPath(new URL("../dist/server.mjs", import.meta.url))
 const KEY = "acct_shutdown_faults_key_0000000000000"
@@ -126,4 +130,110 @@ describe("SIGTERM with clients in every state (the built server as a subprocess)
     expect(at - signalled, "exited within the 2 s grace (+1 s to stop)").toBeLessThan(3000)
     expect(server.log()).toContain("grace period over")
   }, 30_000)
+})
+
+/** One HTTP exchange's outcome, as a load client saw it. */
+interface Outcome {
+  readonly key: string
+  readonly sentAt: number
+  readonly status?: number
+  readonly connectionClose?: boolean
+  readonly error?: string
+}
+
+const send = (agent: Agent | false, port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  new Promise<{ status: number; connectionClose: boolean }>((resolve, reject) => {
+    const req = request({ agent, host: "127.0.0.1", port, method, path, headers: { authorization: `Bearer ${KEY}`, ...(body ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
+      res.resume().on("end", () => resolve({ status: res.statusCode ?? 0, connectionClose: /close/i.test(String(res.headers.connection ?? "")) }))
+    })
+    req.on("error", reject)
+    req.end(body)
+  })
+
+describe.runIf(postgresReachable)("SIGTERM under load on Postgres (the built server as a subprocess)", () => {
+  it("turns unready first, refuses new requests with Connection: close after the delay, answers every committed change, exits within the grace", async () => {
+    const database = await freshDatabase("acct_sigterm_load")
+    try {
+      const server = await startBuilt({ ACCT_DATABASE: database.url, ACCT_RATE_LIMIT: "1000000", ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "1", ACCT_SHUTDOWN_GRACE_SECONDS: "6" })
+      const json = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { authorization: `Bearer ${KEY}` } })
+        return (await response.json()) as { data: Array<{ id: string; attributes: { name: string } }> }
+      }
+      const jane = (await json("/api/v1/accounts?filter%5Breference-id%5D=abc-123")).data[0]!.id
+      const action = (await json("/api/v1/account-actions")).data.find((a) => a.attributes.name === "Set status")!.id
+      const body = JSON.stringify({ data: { "account-action-id": action, parameters: { status: "activated" } } })
+
+      // 24 clients: 16 on keep-alive connections, 8 opening a connection per request. Each sends
+      // writes (run-action, every one with its own Idempotency-Key: the record says whether it
+      // was committed) and reads, back to back, until the server stops answering.
+      const outcomes: Array<Outcome> = []
+      const keepAlive = new Agent({ keepAlive: true, maxSockets: 16 })
+      let stopped = false
+      const client = async (id: number) => {
+        const agent = id < 16 ? keepAlive : false
+        for (let n = 0; !stopped; n++) {
+          const key = `sigterm-load-${id}-${n}`
+          const sentAt = Date.now()
+          const write = n % 2 === 0
+          try {
+            const answer = write
+              ? await send(agent, server.port, "POST", `/api/v1/accounts/${jane}/run-action`, { "idempotency-key": key }, body)
+              : await send(agent, server.port, "GET", `/api/v1/accounts/${jane}`, {})
+            outcomes.push({ key: write ? key : "", sentAt, status: answer.status, connectionClose: answer.connectionClose })
+          } catch (error) {
+            outcomes.push({ key: write ? key : "", sentAt, error: (error as NodeJS.ErrnoException).code ?? String(error) })
+            // Refused at connect: the listener is closed, nothing more to send.
+            if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") return
+          }
+        }
+      }
+      const clients = Promise.all(Array.from({ length: 24 }, (_, id) => client(id)))
+      // A load balancer's probe, on a connection of its own.
+      const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+      // Until every client has had a couple of answers (this machine may be slow).
+      for (const started = Date.now(); outcomes.length < 48 && Date.now() - started < 20_000; ) await new Promise((r) => setTimeout(r, 50))
+      const summary = () => JSON.stringify(outcomes.reduce<Record<string, number>>((counts, o) => ({ ...counts, [String(o.status ?? o.error)]: (counts[String(o.status ?? o.error)] ?? 0) + 1 }), {}))
+      expect(outcomes.filter((o) => o.status === 200).length, `served under load before the signal: ${summary()}`).toBeGreaterThanOrEqual(48)
+
+      const signalled = Date.now()
+      server.child.kill("SIGTERM")
+      let unreadyAfter = -1
+      while (unreadyAfter < 0 && Date.now() - signalled < 900) {
+        const probe = await send(probeAgent, server.port, "GET", "/readyz", {}).catch(() => undefined)
+        if (probe?.status === 503) unreadyAfter = Date.now() - signalled
+      }
+      const { code, at } = await server.exited
+      stopped = true
+      await clients
+      keepAlive.destroy()
+      probeAgent.destroy()
+
+      // /readyz said 503 first, while requests were still served (the readiness delay)…
+      expect(unreadyAfter, "/readyz turned 503 within the delay").toBeGreaterThanOrEqual(0)
+      const servedAfterUnready = outcomes.filter((o) => o.status === 200 && o.sentAt > signalled + unreadyAfter)
+      expect(servedAfterUnready.length, "still served during the readiness delay").toBeGreaterThan(0)
+      // …then new requests on open connections were refused, saying to close the connection…
+      const refused = outcomes.filter((o) => o.status === 503)
+      expect(refused.length, "new requests refused after the delay").toBeGreaterThan(0)
+      expect(refused.every((o) => o.connectionClose)).toBe(true)
+      // …and nothing sent well after the delay was served as if the server were not stopping.
+      expect(outcomes.filter((o) => o.status === 200 && o.sentAt > signalled + 1000 + 500)).toEqual([])
+      expect(outcomes.every((o) => o.status === undefined || o.status === 200 || o.status === 503), JSON.stringify(outcomes.filter((o) => o.status !== undefined && o.status !== 200 && o.status !== 503).slice(0, 3))).toBe(true)
+
+      // Every change the database committed was answered 200: none cut off.
+      const committed = new Set((await onDatabase(database.url, (sql) => sql<{ idempotency_key: string }>`SELECT idempotency_key FROM idempotency_keys`)).map((r) => r.idempotency_key))
+      const writes = outcomes.filter((o) => o.key !== "")
+      const cut = writes.filter((o) => committed.has(o.key) && o.status !== 200)
+      expect(cut, "committed but not answered 200").toEqual([])
+      expect(writes.filter((o) => o.status === 200 && !committed.has(o.key)), "answered 200 but not committed").toEqual([])
+      expect(committed.size).toBeGreaterThan(10)
+
+      // The drain finished by itself (in flight reached zero), within the 6 s grace.
+      expect(code).toBe(0)
+      expect(at - signalled, "exited within the 6 s grace").toBeLessThan(6000)
+      expect(server.log()).not.toContain("grace period over")
+    } finally {
+      await database.drop()
+    }
+  }, 90_000)
 })

@@ -102,6 +102,37 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 
+  it.live("with no endpoint enabled moves the cursor past each commit; an endpoint enabled later gets only what follows", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver()
+      const webhooks = yield* Webhooks
+      const made = yield* webhooks.create({ name: "later", url: `${r.url}/hook`, enabledEvents: ["*"] })
+      yield* Effect.forkScoped(runDispatcher(quick()))
+      const accounts = yield* Accounts
+      const account = yield* accounts.create({ accountType: "User", tags: ["a"] }, as)
+      yield* accounts.addTag({ id: account.id }, "b", as)
+      const sql = yield* SqlClient.SqlClient
+      const cursorAndLatest = sql<{ cursor: number; latest: number }>`SELECT (SELECT event_seq FROM webhook_cursor WHERE id = 1) AS cursor, (SELECT MAX(seq) FROM events) AS latest`
+      let [row] = yield* cursorAndLatest
+      while (Number(row!.cursor) < Number(row!.latest)) {
+        yield* Effect.sleep("20 millis")
+        ;[row] = yield* cursorAndLatest
+      }
+      expect(Number(row!.cursor)).toBe(Number(row!.latest))
+      expect(yield* sql`SELECT id FROM webhook_deliveries`).toEqual([])
+      const before = new Set<string>((yield* (yield* Events).list({ size: 100 })).items.map((e) => e.id))
+
+      yield* webhooks.setStatus(made.webhook.id, "enabled")
+      yield* Effect.sleep("150 millis") // the dispatcher notices the endpoint within a poll
+      yield* accounts.removeTag({ id: account.id }, "a", as)
+      const got = yield* until(r, (all) => all.length >= 1)
+      yield* Effect.sleep("300 millis")
+      expect(got.length).toBeGreaterThan(0)
+      expect(r.received.filter((x) => before.has(x.headers["webhook-id"]!))).toEqual([])
+      expect(r.received.map((x) => x.json.data.attributes.name)).toContain("account.tag-removed")
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
   it.live("retries 500, a timeout, a closed connection and a redirect (never followed); logs every attempt", () =>
     Effect.gen(function* () {
       const plan: Array<Behaviour> = [{ status: 500, body: "x".repeat(5000) }, "hang", "close", { status: 302, headers: { location: "/elsewhere" } }, { status: 204 }]
