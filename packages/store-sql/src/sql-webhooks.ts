@@ -21,7 +21,7 @@ import {
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer } from "effect"
-import { paginate } from "./pages.js"
+import { pageTable } from "./pages.js"
 import { fromSqlError } from "./sql-errors.js"
 import { WebhookKeyring } from "./webhook-keyring.js"
 import { EventLog } from "./event-log.js"
@@ -135,16 +135,8 @@ export const makeSqlWebhooks = Effect.gen(function* () {
     create: (input) => dbFailures(insert(input, "disabled")),
     list: (query) =>
       dbFailures(
-        Effect.map(
-          paginate<WebhookRow>(
-            query,
-            (id) => sql`SELECT seq FROM webhooks WHERE id = ${id}`,
-            (cursor, order, limit) =>
-              sql<WebhookRow>`SELECT * FROM webhooks WHERE ${cursor ? sql`seq ${sql.literal(cursor.op)} ${cursor.seq}` : sql.literal("1=1")} ORDER BY seq ${sql.literal(order)} LIMIT ${limit}`
-          ),
-          (page) => ({ items: page.rows.map(toWebhook), next: page.next, prev: page.prev })
-        )
-      // paginate fails only with InvalidRequest (a bad cursor or size).
+        Effect.map(pageTable<WebhookRow>(sql, "webhooks", query), (page) => ({ items: page.rows.map(toWebhook), next: page.next, prev: page.prev }))
+        // pageTable fails only with InvalidRequest (a bad cursor or size).
       ) as Effect.Effect<Page<Webhook>, WebhooksError>,
     get: (id) => dbFailures(Effect.map(find(id), toWebhook)),
     update: (id, changes) =>
