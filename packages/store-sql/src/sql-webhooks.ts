@@ -13,6 +13,8 @@ import {
   WebhookId,
   Webhooks,
   type WebhooksError,
+  WebhookSecrets,
+  type WebhookSecretsService,
   type WebhooksService,
   webhookSettingsProblems,
   type WebhookStatus,
@@ -20,7 +22,7 @@ import {
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { pageTable } from "./pages.js"
 import { fromSqlError } from "./sql-errors.js"
 import { WebhookKeyring } from "./webhook-keyring.js"
@@ -216,7 +218,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           return { webhook: toWebhook(row), secrets: [{ value, expiresAt: null }] }
         })
       ),
-    signingSecrets: (id) =>
+  }
+  const secrets: WebhookSecretsService = {
+    signing: (id) =>
       dbFailures(
         Effect.gen(function* () {
           const at = (yield* now).toISOString()
@@ -224,7 +228,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           return yield* Effect.forEach(rows, (r) => keyring.decrypt(id, r.secret))
         })
       ),
-    reencryptSecrets: () =>
+    reencrypt: () =>
       dbFailures(
         Effect.gen(function* () {
           const rows = yield* sql<{ readonly seq: number; readonly webhook_id: string; readonly secret: string }>`SELECT seq, webhook_id, secret FROM webhook_secrets`
@@ -239,10 +243,12 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       )
   }
-  return service
+  return { service, secrets }
 })
 
 /** Writes its own events (webhook.disabled) through an event log of its own on the same database. */
-export const SqlWebhooksLive: Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effect(Webhooks, makeSqlWebhooks).pipe(
+export const SqlWebhooksLive: Layer.Layer<Webhooks | WebhookSecrets, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effectContext(
+  Effect.map(makeSqlWebhooks, ({ service, secrets }) => Context.make(Webhooks, service).pipe(Context.add(WebhookSecrets, secrets)))
+).pipe(
   Layer.provide(EventLog.Default.pipe(Layer.orDie))
 )

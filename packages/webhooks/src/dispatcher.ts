@@ -32,7 +32,8 @@ import {
   personaSignature,
   standardWebhookHeaders,
   type Webhook,
-  Webhooks
+  Webhooks,
+  WebhookSecrets
 } from "@acct/core"
 import { type DeliveryRow, EventFeed, type Finish, makeWebhookQueue } from "@acct/store-sql"
 import { Clock, Config, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Option, Queue, Random, Stream } from "effect"
@@ -130,6 +131,7 @@ export const startDispatcher = (options: DispatcherOptions) =>
     const feed = yield* EventFeed
     const events = yield* Events
     const webhooks = yield* Webhooks
+    const secrets = yield* WebhookSecrets
     /** Set once stopping: nothing new is claimed; `halt` wakes whatever waits. */
     let stopping = false
     const halt = yield* Deferred.make<void>()
@@ -211,7 +213,7 @@ export const startDispatcher = (options: DispatcherOptions) =>
      * of its length, so a slow receiver (up to the 15 s timeout) keeps its rows; an attempt
      * interrupted (stop past the grace period, endpoint disabled) gives its lease back.
      */
-    const sendClaim = (webhook: Webhook, rows: ReadonlyArray<DeliveryRow>, secrets: ReadonlyArray<string>) => {
+    const sendClaim = (webhook: Webhook, rows: ReadonlyArray<DeliveryRow>, signing: ReadonlyArray<string>) => {
       const token = rows[0]!.lease_token!
       const renew = Effect.gen(function* () {
         yield* Effect.sleep(Duration.millis(options.leaseMs / 3))
@@ -219,7 +221,7 @@ export const startDispatcher = (options: DispatcherOptions) =>
       }).pipe(Effect.forever)
       const sends = Effect.forEach(
         rows,
-        (row) => survive(`delivering ${row.event_id} to ${webhook.id}`, attempt(webhook, row, secrets)).pipe(Effect.onInterrupt(() => Effect.ignore(queue.release(row, token)))),
+        (row) => survive(`delivering ${row.event_id} to ${webhook.id}`, attempt(webhook, row, signing)).pipe(Effect.onInterrupt(() => Effect.ignore(queue.release(row, token)))),
         { concurrency: "unbounded", discard: true }
       )
       return Effect.raceFirst(sends, renew)
@@ -238,7 +240,7 @@ export const startDispatcher = (options: DispatcherOptions) =>
             yield* pause(due === undefined ? options.pollMs : Math.min(options.pollMs, Math.max(1, due.getTime() - at.getTime())), wake)
             continue
           }
-          yield* sendClaim(entry.webhook, rows, yield* webhooks.signingSecrets(id))
+          yield* sendClaim(entry.webhook, rows, yield* secrets.signing(id))
         }
       })
 
@@ -320,32 +322,6 @@ export const startDispatcher = (options: DispatcherOptions) =>
 
 /** Runs until interrupted; then stops as `DispatcherHandle.stop(graceMs)` does. */
 export const runDispatcher = (options: DispatcherOptions) => Effect.zipRight(startDispatcher(options), Effect.never)
-
-/** Replays: one event, or every event since a time, delivered again to its endpoints (or one). */
-export const replayEvents = (input: { readonly eventId?: string | undefined; readonly since?: Date | undefined; readonly webhookId?: string | undefined }) =>
-  Effect.gen(function* () {
-    const queue = yield* makeWebhookQueue
-    const events = yield* Events
-    const webhooks = yield* Webhooks
-    const chosen: Array<AcctEvent> = []
-    if (input.eventId !== undefined) chosen.push(yield* events.get(input.eventId as AcctEvent["id"]))
-    else {
-      let after: string | undefined
-      do {
-        const page = yield* events.list({ since: input.since, size: 100, after })
-        chosen.push(...page.items)
-        after = page.next ?? undefined
-      } while (after !== undefined && chosen.length < 100_000)
-    }
-    const targets = input.webhookId !== undefined ? [yield* webhooks.get(input.webhookId)] : (yield* queue.enabled)
-    const at = yield* now
-    let count = 0
-    for (const event of chosen.reverse()) {
-      count += yield* queue.replay([{ seq: event.seq, id: event.id, name: event.name }], targets.filter((w) => input.webhookId !== undefined || w.wants(event.name)), at)
-    }
-    return { events: chosen.length, deliveries: count }
-  })
-
 
 /** The dispatcher running in this process, for its shutdown (the server's drain stops it at SIGTERM). */
 export class WebhookDispatcher extends Context.Tag("@acct/webhooks/WebhookDispatcher")<WebhookDispatcher, DispatcherHandle>() {}

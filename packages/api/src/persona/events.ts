@@ -97,15 +97,22 @@ const items = (text: string | undefined) => (text === undefined ? undefined : te
 
 const bad = (parameter: string, message: string) => Either.left(new InvalidRequest({ message: `${parameter}: ${message}`, issues: [{ path: [parameter], message }] }))
 
+/** An ISO 8601 time given in `parameter`; a malformed one says what was expected and what came. */
+const isoTime = (parameter: string, text: string): Either.Either<Date, InvalidRequest> => {
+  const at = new Date(text)
+  return Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text)
+    ? bad(parameter, `expected an ISO 8601 time such as 2026-12-01T09:30:00Z, got ${JSON.stringify(text.slice(0, 60))}`)
+    : Either.right(at)
+}
+
 /** The query a request's parameters ask for; a malformed account id or time says which and why. */
 export const toListEventsQuery = (params: typeof ListEventsParams.Type): Either.Either<ListEventsQuery, InvalidRequest> => {
   const accountId = params["filter[account-id]"]
   if (accountId !== undefined && !AccountId.is(accountId)) return bad("filter[account-id]", `expected an account id ("act_" followed by 24–28 letters or digits), got ${JSON.stringify(accountId.slice(0, 60))}`)
   const start = params["filter[created-at-start]"]
-  const since = start === undefined ? undefined : new Date(start)
-  if (since !== undefined && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(start!))) {
-    return bad("filter[created-at-start]", `expected an ISO 8601 time such as 2026-12-01T09:30:00Z, got ${JSON.stringify(start!.slice(0, 60))}`)
-  }
+  const parsed = start === undefined ? Either.right(undefined) : isoTime("filter[created-at-start]", start)
+  if (Either.isLeft(parsed)) return Either.left(parsed.left)
+  const since = parsed.right
   return Either.right({
     after: params["page[after]"],
     before: params["page[before]"],
@@ -132,6 +139,25 @@ export const toListEventsParams = (query: ListEventsQuery): typeof ListEventsPar
   "filter[created-at-start]": query.since?.toISOString()
 })
 
+// ---- replays (acct extension) ----------------------------------------------------------------
+
+const Strict = { onExcessProperty: "error" } as const
+const webhookIdMeta = Schema.optional(Schema.String.annotations({ description: "Only to this webhook (wbh_…), whether or not it wants the event; else to every enabled webhook that does." }))
+
+export const ReplayEventBody = Schema.Struct({ meta: Schema.optional(Schema.Struct({ "webhook-id": webhookIdMeta }).annotations({ parseOptions: Strict })) }).annotations({ parseOptions: Strict })
+export const ReplayEventsBody = Schema.Struct({
+  meta: Schema.Struct({
+    "created-at-start": Schema.String.annotations({ description: "Every event created at or after this ISO 8601 time." }),
+    "webhook-id": webhookIdMeta
+  }).annotations({ parseOptions: Strict })
+}).annotations({ parseOptions: Strict })
+export const ReplayAnswer = Schema.Struct({
+  meta: Schema.Struct({ events: Schema.Number, deliveries: Schema.Number.annotations({ description: "Deliveries queued: the dispatcher sends them, with the same webhook-id as the first time." }) })
+})
+
+/** `meta.created-at-start` of a replay as a time; a malformed one says what was expected. */
+export const replaySince = (text: string) => isoTime("meta.created-at-start", text)
+
 export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("listEvents", "/events")
@@ -148,6 +174,22 @@ export class EventsApi extends HttpApiGroup.make("events")
       .addSuccess(EventDocument)
       .addError(schemas.NotFound)
       .annotate(OpenApi.Summary, "Retrieve an Event")
+  )
+  .add(
+    HttpApiEndpoint.post("replayEvent")`/events/${HttpApiSchema.param("eventId", EventId)}/replay`
+      .setPayload(ReplayEventBody)
+      .addSuccess(ReplayAnswer, { status: 202 })
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "Replay an Event (acct extension)")
+      .annotate(OpenApi.Description, "Delivers the event again to every enabled webhook that wants it, or to meta.webhook-id. Needs scope webhook.write.")
+  )
+  .add(
+    HttpApiEndpoint.post("replayEvents", "/events/replay")
+      .setPayload(ReplayEventsBody)
+      .addSuccess(ReplayAnswer, { status: 202 })
+      .addError(schemas.NotFound)
+      .annotate(OpenApi.Summary, "Replay every Event since a time (acct extension)")
+      .annotate(OpenApi.Description, "Delivers every event created at or after meta.created-at-start again (at most 100,000), oldest first, to the webhooks that want them or to meta.webhook-id. Needs scope webhook.write.")
   )
   .prefix("/api/v1")
   .middleware(Authentication)
