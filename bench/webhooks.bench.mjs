@@ -20,7 +20,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 60)
 const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 10)
 const rate = Number(process.env.BENCH_WEBHOOK_RATE ?? 200)
 const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
-const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
+// BENCH_ACCT_SERVER=<a built server.mjs> measures another build (e.g. main's, for a before/after).
+const server = process.env.BENCH_ACCT_SERVER ?? fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
 /** The receiver: notes when each event id first arrived and how often. */
@@ -208,15 +209,19 @@ const scenario = async (label, startServers) => {
 
 const env = (database) => ({ HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", LOG_LEVEL: "Info", ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_KEY: Buffer.alloc(32, 3).toString("base64"), ACCT_WEBHOOK_CONCURRENCY: "16" })
 
-await scenario("SQLite, 1 server", async () => {
+// BENCH_WEBHOOK_STORES=sqlite (or postgres) runs one scenario only.
+const stores = (process.env.BENCH_WEBHOOK_STORES ?? "sqlite,postgres").split(",")
+
+if (stores.includes("sqlite")) await scenario("SQLite, 1 server", async () => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-bench-")), "acct.db")
   const child = await startProcess(server, { ...env(database), PORT: "18180" })
   return { database, bases: ["http://127.0.0.1:18180"], stop: () => stopProcess(child) }
 })
 
 const admin = new pg.Client({ connectionString: postgresUrl })
-const reachable = await admin.connect().then(() => true, () => false)
-if (!reachable) console.log(`Postgres at ${postgresUrl} unreachable: skipping the 2-replica run`)
+const reachable = stores.includes("postgres") && (await admin.connect().then(() => true, () => false))
+if (!stores.includes("postgres")) console.log("Postgres: not asked for (BENCH_WEBHOOK_STORES)")
+else if (!reachable) console.log(`Postgres at ${postgresUrl} unreachable: skipping the 2-replica run`)
 else {
   const name = `acct_wh_bench_${Date.now()}`
   await admin.query(`CREATE DATABASE ${name}`)

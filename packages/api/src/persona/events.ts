@@ -3,6 +3,13 @@
  * payload: { data: <the object as this API serializes it> }, context } }`, the same body for the
  * events API and for webhook deliveries. Context keys are kebab-cased (`added-tags`); the data
  * a catalog's `emit-event` step carries keeps the catalog's own keys.
+ *
+ * An event Persona names has the body Persona's webhook schema for that name says, so a receiver
+ * written against Persona's spec (a strict validator included) takes it: `workflow-run.created`
+ * carries Persona's workflow-run (status, created-at, completed-at), and acct's account of the
+ * run — action, actor, parameters, statuses — in `context["workflow-run"]` (Persona leaves
+ * context open), where the attribute blocklist applies too. acct's own names (webhook.disabled,
+ * a catalog's emit-event names) are documented in acct's OpenAPI (`webhooks`, see acctWebhooks).
  */
 import { AccountId, AcctEvent, type EventContext, EventId, type EventObject, InvalidRequest, type ListEventsQuery, objectAccountId } from "@acct/core"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
@@ -13,13 +20,23 @@ import { schemas } from "./errors.js"
 import { fromWebhookResource, toWebhookResource, WebhookResource } from "./webhook-resource.js"
 import { AccountResource, fromAccountResource, fromWorkflowRunResource, toAccountResource, toWorkflowRunResource, WorkflowRunResource } from "./resources.js"
 
+/** Persona's `workflow-run` resource: what its webhook schema allows, no more. */
+export const EventWorkflowRun = Schema.Struct({
+  type: Schema.Literal("workflow-run"),
+  id: Schema.String,
+  attributes: Schema.Struct({ status: Schema.String, "created-at": Schema.String, "completed-at": Schema.NullOr(Schema.String) })
+})
+
+/** Where a workflow-run event carries acct's account of the run (its workflow-run resource's attributes). */
+export const RUN_CONTEXT_KEY = "workflow-run"
+
 export const EventResource = Schema.Struct({
   type: Schema.Literal("event"),
   id: Schema.String,
   attributes: Schema.Struct({
     name: Schema.String,
     "created-at": Schema.String,
-    payload: Schema.Struct({ data: Schema.Union(AccountResource, WorkflowRunResource, WebhookResource) }),
+    payload: Schema.Struct({ data: Schema.Union(AccountResource, EventWorkflowRun, WebhookResource) }),
     context: Schema.Record({ key: Schema.String, value: Schema.Unknown })
   })
 })
@@ -39,7 +56,15 @@ export const toWireContext = (context: EventContext): Record<string, unknown> =>
   Object.fromEntries(Object.entries(context).flatMap(([k, v]) => (v === undefined ? [] : [[kebab(k), v]])))
 
 const toObjectResource = (object: EventObject) =>
-  object._tag === "account" ? toAccountResource(object.value) : object._tag === "workflow-run" ? toWorkflowRunResource(object.value) : toWebhookResource(object.value)
+  object._tag === "account"
+    ? toAccountResource(object.value)
+    : object._tag === "workflow-run"
+      ? ({
+          type: "workflow-run",
+          id: object.value.id,
+          attributes: { status: object.value.status, "created-at": object.value.startedAt.toISOString(), "completed-at": object.value.finishedAt.toISOString() }
+        } as const)
+      : toWebhookResource(object.value)
 
 export const toEventResource = (event: AcctEvent): EventResource => ({
   type: "event",
@@ -48,7 +73,10 @@ export const toEventResource = (event: AcctEvent): EventResource => ({
     name: event.name,
     "created-at": event.createdAt.toISOString(),
     payload: { data: toObjectResource(event.object) },
-    context: toWireContext(event.context)
+    context: {
+      ...toWireContext(event.context),
+      ...(event.object._tag === "workflow-run" ? { [RUN_CONTEXT_KEY]: toWorkflowRunResource(event.object.value).attributes } : {})
+    }
   }
 })
 
@@ -58,11 +86,12 @@ export const toEventResource = (event: AcctEvent): EventResource => ({
  */
 export const fromEventResource = (r: EventResource): AcctEvent => {
   const data = r.attributes.payload.data
+  const { [RUN_CONTEXT_KEY]: run, ...context } = r.attributes.context
   const object: EventObject =
     data.type === "account"
       ? { _tag: "account", value: fromAccountResource(data) }
       : data.type === "workflow-run"
-        ? { _tag: "workflow-run", value: fromWorkflowRunResource(data) }
+        ? { _tag: "workflow-run", value: fromWorkflowRunResource(Schema.decodeUnknownSync(WorkflowRunResource)({ type: "workflow-run", id: data.id, attributes: run })) }
         : { _tag: "webhook", value: fromWebhookResource(data) }
   return new AcctEvent({
     id: r.id as AcctEvent["id"],
@@ -71,7 +100,7 @@ export const fromEventResource = (r: EventResource): AcctEvent => {
     object,
     accountId: objectAccountId(object),
     createdAt: new Date(r.attributes["created-at"]),
-    context: Object.fromEntries(Object.entries(r.attributes.context).map(([k, v]) => [camel(k), v])) as EventContext
+    context: Object.fromEntries(Object.entries(context).map(([k, v]) => [camel(k), v])) as EventContext
   })
 }
 

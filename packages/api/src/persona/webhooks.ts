@@ -10,6 +10,7 @@ import { Schema } from "effect"
 import { Authentication } from "../security.js"
 import { MutationHeaders, PageSize } from "./api.js"
 import { schemas } from "./errors.js"
+import { RUN_CONTEXT_KEY } from "./events.js"
 import { fromWebhookResource, toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource } from "./webhook-resource.js"
 
 export { fromWebhookResource, toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource }
@@ -237,22 +238,28 @@ const dropPath = (value: unknown, segments: ReadonlyArray<RegExp>): unknown => {
 /**
  * A webhook body without the endpoint's blocklisted attributes (Persona's attribute blocklist),
  * applied to the event's payload before key inflection: a name (`name-last`, `address-*`,
- * `email_address`) removes that key anywhere in the payload's attributes, fields included; a
- * path (`/data/attributes/fields/*-number`, relative to the payload) removes what it points at.
+ * `email_address`) removes that key anywhere in the payload's attributes, fields included, and
+ * in acct's account of a run (`context["workflow-run"]`: its parameters); a path
+ * (`/data/attributes/fields/*-number`, relative to the payload) removes what it points at.
  * `*` matches any characters within a key.
  */
-export const applyBlocklist = <D extends { readonly data: { readonly attributes: { readonly payload: { readonly data: { readonly attributes: unknown } } } } }>(document: D, blocklist: ReadonlyArray<string>): D => {
+export const applyBlocklist = <
+  D extends { readonly data: { readonly attributes: { readonly payload: { readonly data: { readonly attributes: unknown } }; readonly context: Record<string, unknown> } } }
+>(document: D, blocklist: ReadonlyArray<string>): D => {
   if (blocklist.length === 0) return document
   let payload: unknown = document.data.attributes.payload
+  let context = document.data.attributes.context
   const names = blocklist.filter((entry) => !entry.startsWith("/")).map(globToRegExp)
   for (const path of blocklist.filter((entry) => entry.startsWith("/"))) {
     payload = dropPath(payload, path.split("/").slice(1).filter((s) => s !== "").map(globToRegExp))
   }
   if (names.length > 0) {
+    const blocked = (key: string) => names.some((n) => n.test(key))
     const data = (payload as { data: { attributes: unknown } }).data
-    payload = { ...(payload as object), data: { ...data, attributes: dropKeys(data.attributes, (key) => names.some((n) => n.test(key))) } }
+    payload = { ...(payload as object), data: { ...data, attributes: dropKeys(data.attributes, blocked) } }
+    if (context[RUN_CONTEXT_KEY] !== undefined) context = { ...context, [RUN_CONTEXT_KEY]: dropKeys(context[RUN_CONTEXT_KEY], blocked) }
   }
-  return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload } } }
+  return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload, context } } }
 }
 
 /** An attempt as the attempts list answers it. */
