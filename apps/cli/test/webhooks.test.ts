@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { personaSignatureValid, standardWebhookValid, startReceiver } from "../../../packages/webhooks/test/receiver.js"
-import { BIN, workspace } from "./cli.js"
-
-const SERVER = fileURLToPath(new URL("../../server/dist/server.mjs", import.meta.url))
+import { BIN, startAcctServer, workspace } from "./cli.js"
 
 describe("acct webhooks", () => {
   const { acct, db } = workspace()
@@ -85,20 +82,9 @@ describe("acct webhooks and events through a server (ACCT_URL + ACCT_API_KEY)", 
 
   beforeAll(async () => {
     expect(served.acct(["init", "--demo"]).code).toBe(0)
-    server = spawn(process.execPath, [SERVER], {
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ACCT_DATABASE: served.db, ACCT_BOOTSTRAP_KEY: KEY, ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_POLL_MS: "100" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    url = await new Promise<string>((resolve, reject) => {
-      let out = ""
-      server.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk
-        const found = /Listening on (http:\/\/[\d.:]+)/.exec(out)
-        if (found) resolve(found[1]!)
-      })
-      server.once("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
-      setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
-    })
+    const started = startAcctServer({ ACCT_DATABASE: served.db, ACCT_BOOTSTRAP_KEY: KEY, ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_POLL_MS: "100" })
+    server = started.server
+    url = await started.url
   }, 40_000)
   afterAll(() => {
     server.kill("SIGKILL")

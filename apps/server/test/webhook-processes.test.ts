@@ -91,6 +91,16 @@ const webhookTo = async (server: Server, url: string) => {
   return { id: made.json.data.id as string, secret: made.json.data.attributes.secret as string }
 }
 
+/** A server on `database` with a webhook to `receiver`, and one tag added: answers once both its events reached the receiver. */
+const tagWhileDelivering = async (database: string, receiver: Awaited<ReturnType<typeof startReceiver>>, tag: string, env: Record<string, string> = {}) => {
+  const server = await start(database, env)
+  await webhookTo(server, receiver.url)
+  const [account] = await accountIds(server)
+  await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": tag } })
+  await receiver.until((all) => all.length >= 2)
+  return server
+}
+
 const accountIds = async (server: Server) => ((await call(server, "GET", "/api/v1/accounts?page%5Bsize%5D=100")).json.data as Array<{ id: string }>).map((a) => a.id)
 
 /** The ids of the events committed since `since`, read from the SQLite file. */
@@ -153,12 +163,8 @@ describe("webhooks across SIGKILL (SQLite)", () => {
     let hang = true
     const receiver = await startReceiver((): Behaviour => (hang ? "hang" : { status: 200 }))
     const database = tempDb()
-    let server = await start(database)
-    await webhookTo(server, receiver.url)
-    const [account] = await accountIds(server)
-    await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": "inflight" } })
     // Both events are on the wire, unanswered: kill the server mid-delivery.
-    await receiver.until((all) => all.length >= 2)
+    let server = await tagWhileDelivering(database, receiver, "inflight")
     const inFlight = receiver.received.map((r) => r.headers["webhook-id"])
     await kill(server)
     hang = false
@@ -178,12 +184,8 @@ describe("webhooks across SIGTERM (SQLite)", () => {
   it("lets the attempts in flight finish: they are recorded, and not sent again after the restart", { timeout: 90_000 }, async () => {
     const receiver = await startReceiver(() => ({ status: 200, delayMs: 1500 }))
     const database = tempDb()
-    let server = await start(database, { ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", ACCT_WEBHOOK_LEASE_MS: "1500" })
-    await webhookTo(server, receiver.url)
-    const [account] = await accountIds(server)
-    await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": "term" } })
     // Both events are on the wire, their answers 1.5 s away: stop the server now.
-    await receiver.until((all) => all.length >= 2)
+    let server = await tagWhileDelivering(database, receiver, "term", { ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", ACCT_WEBHOOK_LEASE_MS: "1500" })
     await terminate(server)
     expect(await deliveries(database)).toEqual([
       { state: "delivered", attempts: 1, lease: null },
@@ -203,11 +205,7 @@ describe("webhooks across SIGTERM (SQLite)", () => {
     const database = tempDb()
     // A lease far longer than the test: only a given-back lease lets the restart send at once.
     const env = { ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", ACCT_SHUTDOWN_GRACE_SECONDS: "2", ACCT_WEBHOOK_LEASE_MS: "600000" }
-    let server = await start(database, env)
-    await webhookTo(server, receiver.url)
-    const [account] = await accountIds(server)
-    await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": "abandoned" } })
-    await receiver.until((all) => all.length >= 2)
+    let server = await tagWhileDelivering(database, receiver, "abandoned", env)
     const tookMs = await terminate(server)
     expect(tookMs).toBeLessThan(2000 + 1500)
     expect(await deliveries(database)).toEqual([
