@@ -2,7 +2,8 @@
 // event rate (BENCH_WEBHOOK_RATE events/s, default 200, for BENCH_SECONDS, default 60), on SQLite
 // with one server and on Postgres with 2 replicas (when reachable: BENCH_POSTGRES_URL). Then the
 // rate is doubled step by step (BENCH_STEP_SECONDS each, default 10) until the backlog grows:
-// the highest rate whose deliveries kept up is printed. Every run also counts lost events (none
+// the highest rate whose deliveries kept up is printed (a step whose changes fail or cannot be
+// offered ends the step-up; it never ends the run). Every run also counts lost events (none
 // allowed) and duplicates (none without kills). Baseline: a plain POST to the same receiver
 // from this process, to read latency as a multiple of one loopback round trip.
 // Goal: p99 ≤ 250 ms at 200 events/s, zero lost.
@@ -19,7 +20,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 60)
 const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 10)
 const rate = Number(process.env.BENCH_WEBHOOK_RATE ?? 200)
 const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
-const server = fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
+// BENCH_ACCT_SERVER=<a built server.mjs> measures another build (e.g. main's, for a before/after).
+const server = process.env.BENCH_ACCT_SERVER ?? fileURLToPath(new URL("../apps/server/dist/server.mjs", import.meta.url))
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
 /** The receiver: notes when each event id first arrived and how often. */
@@ -37,7 +39,7 @@ const receiver = async () => {
     })
   })
   await new Promise((r) => http.listen(0, "127.0.0.1", r))
-  return { url: `http://127.0.0.1:${http.address().port}/hook`, seen, close: () => new Promise((r) => http.close(r)) }
+  return { url: `http://127.0.0.1:${http.address().port}/hook`, seen, close: () => new Promise((r) => { http.closeAllConnections(); http.close(r) }) }
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
@@ -47,37 +49,50 @@ const call = async (base, method, url, body) => {
   return response.json()
 }
 
+/** Changes in flight at most: past it the offered rate is not reached (the server lags behind). */
+const MAX_IN_FLIGHT = 256
+
 /**
  * Drives add-tag (2 events each) at `eventsPerSecond` for `duration` s through the servers in
- * turn; answers each change's commit time (its answer's arrival) with its event ids read back.
+ * turn. Never dies of an overloaded server: a failed change (a connect timeout, a 5xx) is
+ * counted, and once MAX_IN_FLIGHT changes wait for answers the generator waits too, so the rate
+ * actually offered is measured, not assumed.
  */
 let runs = 0
 const drive = async (bases, eventsPerSecond, duration) => {
   // A tag never added before: each change makes its two events.
   const run = runs++
   const accounts = (await call(bases[0], "GET", "/api/v1/accounts?page%5Bsize%5D=100")).data.map((a) => a.id)
-  const changes = []
   const interval = 2000 / eventsPerSecond
   const startedAt = performance.now()
   let n = 0
+  let failed = 0
+  let firstFailure
   const inFlight = new Set()
   while (performance.now() - startedAt < duration * 1000) {
     const due = startedAt + n * interval
     const wait = due - performance.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight)
     const i = n++
     // Add a tag, then take it off again: two events each, and no account reaches the tag limit.
     const account = accounts[i % accounts.length]
     const round = Math.floor(i / accounts.length)
     const change = round % 2 === 0 ? "add-tag" : "remove-tag"
-    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } }).then(() => {
-      changes.push({ committed: Date.now() })
-      inFlight.delete(p)
-    })
+    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } })
+      .then((answer) => {
+        if (answer.errors) throw new Error(JSON.stringify(answer.errors).slice(0, 200))
+      })
+      .catch((error) => {
+        failed++
+        firstFailure ??= String(error.cause?.code ?? error.message ?? error)
+      })
+      .finally(() => inFlight.delete(p))
     inFlight.add(p)
   }
+  const offeredSeconds = (performance.now() - startedAt) / 1000
   await Promise.all(inFlight)
-  return changes
+  return { offered: (n * 2) / offeredSeconds, failed, firstFailure }
 }
 
 /** Every event committed since `since` (id and creation time), read from the database. */
@@ -99,17 +114,21 @@ const eventsSince = async (database, since) => {
   }
 }
 
-const measure = async (database, bases, sink, eventsPerSecond, duration) => {
-  const since = new Date().toISOString()
-  await drive(bases, eventsPerSecond, duration)
+/** Latency, lost and duplicates of the events committed since `since`, waiting up to `tailMs` for the last ones. */
+const delivered = async (database, sink, since, tailMs) => {
   const drainStart = Date.now()
   const events = await eventsSince(database, since)
-  // Wait for the tail (at most 30 s), then count.
-  while (Date.now() - drainStart < 30_000 && events.some((e) => !sink.seen.has(e.id))) await new Promise((r) => setTimeout(r, 100))
+  while (Date.now() - drainStart < tailMs && events.some((e) => !sink.seen.has(e.id))) await new Promise((r) => setTimeout(r, 100))
   const latencies = events.filter((e) => sink.seen.has(e.id)).map((e) => sink.seen.get(e.id).at - e.createdAt).sort((a, b) => a - b)
   const lost = events.filter((e) => !sink.seen.has(e.id)).length
   const duplicates = events.reduce((sum, e) => sum + Math.max(0, (sink.seen.get(e.id)?.count ?? 1) - 1), 0)
   return { events: events.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), lost, duplicates, drainMs: Date.now() - drainStart }
+}
+
+const measure = async (database, bases, sink, eventsPerSecond, duration, tailMs = 30_000) => {
+  const since = new Date().toISOString()
+  const load = await drive(bases, eventsPerSecond, duration)
+  return { ...load, ...(await delivered(database, sink, since, tailMs)) }
 }
 
 const baseline = async (sink) => {
@@ -135,16 +154,53 @@ const scenario = async (label, startServers) => {
   try {
     const made = await call(bases[0], "POST", "/api/v1/webhooks", { data: { attributes: { name: "bench", url: sink.url, "enabled-events": ["*"] } } })
     await call(bases[0], "POST", `/api/v1/webhooks/${made.data.id}/enable`)
-    report(`${label}, ${rate} events/s for ${seconds} s`, await measure(database, bases, sink, rate, seconds), base)
-    let best = rate
-    for (let r = rate * 2; r <= 6400; r *= 2) {
-      const m = await measure(database, bases, sink, r, stepSeconds)
-      const kept = m.lost === 0 && m.drainMs < 2000 && m.events >= r * stepSeconds * 0.9
-      console.log(`  ${r} events/s: ${m.events} events in ${stepSeconds} s, p99 ${m.p99} ms, drained ${m.drainMs} ms after the load${kept ? "" : " — backlog grew"}`)
-      if (!kept) break
-      best = r
+    const runStart = new Date().toISOString()
+    /** Whether `m` (at `r` events/s) kept up, or why not. */
+    const verdict = (m, r) =>
+      m.failed > 0
+        ? `${m.failed} changes failed (${m.firstFailure})`
+        : m.offered < r * 0.9
+          ? `only ${m.offered.toFixed(0)}/s offered`
+          : m.lost > 0
+            ? `${m.lost} still undelivered after the load`
+            : m.drainMs >= 2000
+              ? `tail drained in ${m.drainMs} ms`
+              : undefined
+    const main = await measure(database, bases, sink, rate, seconds)
+    report(`${label}, ${rate} events/s for ${seconds} s (offered ${main.offered.toFixed(0)}/s, ${main.failed} changes failed)`, main, base)
+    // Step up (or down, when the first rate did not keep up) until the deliveries fall behind
+    // (a tail left after the step), the changes fail, or the load cannot be offered; then once
+    // more halfway between the last good and the first bad rate.
+    const step = async (r) => {
+      const m = await measure(database, bases, sink, r, stepSeconds, 10_000)
+      const why = verdict(m, r)
+      console.log(`  ${r} events/s: ${m.events} events in ${stepSeconds} s, p50 ${m.p50} ms, p99 ${m.p99} ms, drained ${m.drainMs} ms after the load${why ? ` — backlog grew: ${why}` : ""}`)
+      // A backlog left behind would count against the next step: let it drain first.
+      if (why) await delivered(database, sink, runStart, 120_000)
+      return why === undefined
     }
-    console.log(`  highest sustained rate: ${best} events/s (the next step's backlog grew, or its load could not be offered)`)
+    let best
+    let worst
+    const mainWhy = verdict(main, rate)
+    if (mainWhy === undefined) {
+      best = rate
+      for (let r = rate * 2; r <= 6400 && worst === undefined; r *= 2) {
+        if (await step(r)) best = r
+        else worst = r
+      }
+    } else {
+      console.log(`  ${rate} events/s did not keep up: ${mainWhy}`)
+      worst = rate
+      for (let r = Math.round(rate / 2); r >= 25 && best === undefined; r = Math.round(r / 2)) {
+        if (await step(r)) best = r
+        else worst = r
+      }
+    }
+    if (best !== undefined && worst !== undefined && (await step(Math.round((best + worst) / 2)))) best = Math.round((best + worst) / 2)
+    console.log(`  highest sustained rate before the backlog grows: ${best ?? "below 25"} events/s${worst === undefined ? " (the highest step tried)" : ""}`)
+    // Whatever the steps left behind must still arrive: nothing is lost under overload.
+    const all = await delivered(database, sink, runStart, 120_000)
+    console.log(`  whole run: ${all.events} events, lost ${all.lost}, duplicates ${all.duplicates}`)
   } finally {
     await stop()
     await sink.close()
@@ -153,15 +209,19 @@ const scenario = async (label, startServers) => {
 
 const env = (database) => ({ HOST: "127.0.0.1", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: KEY, ACCT_RATE_LIMIT: "1000000000", ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", LOG_LEVEL: "Info", ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", ACCT_WEBHOOK_KEY: Buffer.alloc(32, 3).toString("base64"), ACCT_WEBHOOK_CONCURRENCY: "16" })
 
-await scenario("SQLite, 1 server", async () => {
+// BENCH_WEBHOOK_STORES=sqlite (or postgres) runs one scenario only.
+const stores = (process.env.BENCH_WEBHOOK_STORES ?? "sqlite,postgres").split(",")
+
+if (stores.includes("sqlite")) await scenario("SQLite, 1 server", async () => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-bench-")), "acct.db")
   const child = await startProcess(server, { ...env(database), PORT: "18180" })
   return { database, bases: ["http://127.0.0.1:18180"], stop: () => stopProcess(child) }
 })
 
 const admin = new pg.Client({ connectionString: postgresUrl })
-const reachable = await admin.connect().then(() => true, () => false)
-if (!reachable) console.log(`Postgres at ${postgresUrl} unreachable: skipping the 2-replica run`)
+const reachable = stores.includes("postgres") && (await admin.connect().then(() => true, () => false))
+if (!stores.includes("postgres")) console.log("Postgres: not asked for (BENCH_WEBHOOK_STORES)")
+else if (!reachable) console.log(`Postgres at ${postgresUrl} unreachable: skipping the 2-replica run`)
 else {
   const name = `acct_wh_bench_${Date.now()}`
   await admin.query(`CREATE DATABASE ${name}`)

@@ -68,7 +68,7 @@ export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => store(options.db))
 
-interface BackendOptions {
+export interface BackendOptions {
   readonly db: string
   readonly remote: Option.Option<string>
   readonly profile: Option.Option<string>
@@ -80,7 +80,7 @@ interface BackendOptions {
  * config file's default (acct, Persona, SoftwareOne or a local file), else the local `--db`
  * file. Same commands, same output. The HTTP clients are loaded only when used.
  */
-const chooseBackend = (options: BackendOptions) =>
+export const chooseBackend = (options: BackendOptions) =>
   resolveBackend({ frontEnd: true, remote: Option.getOrUndefined(options.remote), profile: Option.getOrUndefined(options.profile), database: options.db, mustExist: mustExistAt }).pipe(
     Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` })))
   )

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -32,4 +32,22 @@ export const workspace = () => {
     return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) }
   }
   return { dir, db, acct }
+}
+
+const SERVER = fileURLToPath(new URL("../../server/dist/server.mjs", import.meta.url))
+
+/** Starts the built acct server on a free port with `env`; answers the process and its URL once it listens. */
+export const startAcctServer = (env: Record<string, string>) => {
+  const server: ChildProcess = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  const url = new Promise<string>((resolve, reject) => {
+    let out = ""
+    server.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk
+      const found = /Listening on (http:\/\/[\d.:]+)/.exec(out)
+      if (found) resolve(found[1]!)
+    })
+    server.once("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
+    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
+  })
+  return { server, url }
 }

@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import type { ChildProcess } from "node:child_process"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { workspace } from "./cli.js"
-
-const SERVER = fileURLToPath(new URL("../../server/dist/server.mjs", import.meta.url))
+import { startAcctServer, workspace } from "./cli.js"
 const KEY = "acct_remote_test_key_0123456789abcdef"
 
 describe("acct CLI --remote (a real acct server as a subprocess)", () => {
@@ -13,17 +10,9 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
   const remote = (args: ReadonlyArray<string>, input?: string, key = KEY) => acct(args, input, { ACCT_URL: url, ACCT_API_KEY: key })
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY }, stdio: ["ignore", "pipe", "pipe"] })
-    url = await new Promise<string>((resolve, reject) => {
-      let out = ""
-      server.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk
-        const found = /Listening on (http:\/\/[\d.:]+)/.exec(out)
-        if (found) resolve(found[1]!)
-      })
-      server.once("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
-      setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000)
-    })
+    const started = startAcctServer({ ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY })
+    server = started.server
+    url = await started.url
   })
   afterAll(() => {
     server.kill("SIGTERM")

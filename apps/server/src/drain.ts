@@ -10,9 +10,15 @@
  *    connection is closed (half-sent requests, clients that never read), and only then do the
  *    HTTP server and the database close. So the process exits within the grace period whatever
  *    clients do.
+ *
+ * The webhook dispatcher (when it runs here) is stopped at SIGTERM too, beside all of this: it
+ * claims nothing more, and its attempts in flight get the same grace period to finish (those
+ * that cannot are abandoned with their leases given back, for another replica or the restart),
+ * so an answered attempt is recorded and not sent again after the restart.
  */
 import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { WebhookDispatcher } from "@acct/webhooks"
+import { Context, Duration, Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { refusal } from "./error-body.js"
 
 export type Phase = "serving" | "unready" | "draining"
@@ -55,15 +61,20 @@ export interface DrainOptions {
   readonly readinessDelay: Duration.DurationInput
 }
 
+const STOP_MARGIN = Duration.millis(500)
+
 export const drainOnShutdown = (options: DrainOptions, listener?: Listener) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const state = yield* InFlight
+      const dispatcher = yield* Effect.serviceOption(WebhookDispatcher)
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {
           const grace = Duration.decode(options.grace)
           const delay = Duration.min(Duration.decode(options.readinessDelay), grace)
           state.phase = "unready"
+          // Kept from the grace: the abandoned leases are given back before the database closes.
+          const deliveries = yield* Effect.fork(Option.match(dispatcher, { onNone: () => Effect.void, onSome: (d) => d.stop(Duration.subtract(grace, STOP_MARGIN)) }))
           yield* Effect.logInfo("shutting down: not ready").pipe(Effect.annotateLogs({ readinessDelayMs: Duration.toMillis(delay) }))
           yield* Effect.sleep(delay)
           state.phase = "draining"
@@ -78,6 +89,7 @@ export const drainOnShutdown = (options: DrainOptions, listener?: Listener) =>
             Effect.orElseSucceed(() => false)
           )
           if (!drained) yield* Effect.logWarning("grace period over: closing the remaining connections").pipe(Effect.annotateLogs({ inFlight: state.count }))
+          yield* Fiber.join(deliveries)
           listener?.closeAll()
           yield* Effect.logInfo("shutting down")
         })

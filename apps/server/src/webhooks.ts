@@ -1,7 +1,6 @@
 /** Handlers of the Persona webhooks API: wire → Webhooks port → wire, scopes webhook.read / webhook.write. */
-import { AcctApi, CurrentPrincipal, PersonaErrors, toWebhookAttemptResource, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
-import { makeWebhookQueue, dbFailures } from "@acct/store-sql"
-import { requireScope, type Scope, type WebhookChanges, Webhooks, type WebhooksError } from "@acct/core"
+import { AcctApi, CurrentPrincipal, fromWebhookRequestAttributes, PersonaErrors, toWebhookAttemptResource, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
+import { requireScope, type Scope, WebhookDeliveries, Webhooks, type WebhooksError } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
 import { pageLinks } from "./persona.js"
@@ -16,32 +15,13 @@ const allowed = (scope: Scope, doing: string) =>
 const persona = <A, R>(scope: Scope, doing: string, effect: Effect.Effect<A, WebhooksError, R>) =>
   Effect.mapError(Effect.zipRight(allowed(scope, doing), effect), PersonaErrors.toPersonaError)
 
-/** The request's attributes as the port's changes (create and update take the same ones). */
-const changesOf = (a: {
-  readonly name?: string | undefined
-  readonly url?: string | undefined
-  readonly description?: string | null | undefined
-  readonly "enabled-events"?: ReadonlyArray<string> | undefined
-  readonly "api-key-inflection"?: WebhookChanges["keyInflection"]
-  readonly "api-attributes-blocklist"?: ReadonlyArray<string> | undefined
-  readonly "api-version"?: string | undefined
-}): WebhookChanges => ({
-  name: a.name,
-  url: a.url,
-  description: a.description,
-  enabledEvents: a["enabled-events"],
-  keyInflection: a["api-key-inflection"],
-  attributesBlocklist: a["api-attributes-blocklist"],
-  apiVersion: a["api-version"]
-})
-
-const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
-const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
+export const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
+export const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
 
 export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers) =>
   Effect.gen(function* () {
     const webhooks = yield* Webhooks
-    const queue = yield* makeWebhookQueue
+    const deliveries = yield* WebhookDeliveries
     const document = Effect.map((w: Parameters<typeof toWebhookResource>[0]) => ({ data: toWebhookResource(w) }))
     return handlers
       .handle("listWebhooks", ({ urlParams }) =>
@@ -57,7 +37,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
         const a = payload.data.attributes
         return write(
           Effect.map(
-            webhooks.create({ ...changesOf(a), name: a.name, url: a.url, enabledEvents: a["enabled-events"] }),
+            webhooks.create({ ...fromWebhookRequestAttributes(a), name: a.name, url: a.url, enabledEvents: a["enabled-events"] }),
             (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })
           )
         )
@@ -66,7 +46,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
       .handle("updateWebhook", ({ path, payload }) => {
         const a = payload.data?.attributes ?? {}
         return write(
-          document(webhooks.update(path.webhookId, changesOf(a)))
+          document(webhooks.update(path.webhookId, fromWebhookRequestAttributes(a)))
         )
       })
       .handle("enableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "enabled"))))
@@ -75,11 +55,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
       .handle("cloneWebhook", ({ path }) => write(Effect.map(webhooks.clone(path.webhookId), (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) }))))
       .handle("listWebhookAttempts", ({ path, urlParams }) =>
         read(
-          Effect.gen(function* () {
-            yield* webhooks.get(path.webhookId)
-            const rows = yield* dbFailures(queue.attempts(path.webhookId, urlParams["page[size]"] ?? 10))
-            return { data: rows.map(toWebhookAttemptResource) }
-          })
+          Effect.map(deliveries.attempts(path.webhookId, urlParams["page[size]"] ?? 10), (rows) => ({ data: rows.map(toWebhookAttemptResource) }))
         )
       )
       .handle("rotateWebhookSecret", ({ path, payload }) =>

@@ -41,7 +41,6 @@ const start = (database: string, env: Record<string, string> = {}) =>
         ACCT_RATE_LIMIT: "1000000",
         ACCT_WEBHOOK_KEY: WEBHOOK_KEY,
         ACCT_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
-        ACCT_WEBHOOK_LEASE_MS: "1500",
         ACCT_WEBHOOK_POLL_MS: "100",
         ACCT_WEBHOOK_RETRY_SCHEDULE: "0s,200ms,200ms,200ms,200ms,200ms",
         ...env
@@ -58,6 +57,14 @@ const start = (database: string, env: Record<string, string> = {}) =>
     child.stderr!.on("data", (chunk: Buffer) => (out += chunk))
     child.once("exit", (code) => reject(new Error(`server exited ${code}: ${out.slice(-500)}`)))
     setTimeout(() => reject(new Error(`server did not start: ${out.slice(-500)}`)), 30_000)
+  })
+
+/** SIGTERM; answers how long the process took to exit. */
+const terminate = (server: Server) =>
+  new Promise<number>((resolve) => {
+    const sent = Date.now()
+    server.process.once("exit", () => resolve(Date.now() - sent))
+    server.process.kill("SIGTERM")
   })
 
 const kill = (server: Server) =>
@@ -84,6 +91,16 @@ const webhookTo = async (server: Server, url: string) => {
   return { id: made.json.data.id as string, secret: made.json.data.attributes.secret as string }
 }
 
+/** A server on `database` with a webhook to `receiver`, and one tag added: answers once both its events reached the receiver. */
+const tagWhileDelivering = async (database: string, receiver: Awaited<ReturnType<typeof startReceiver>>, tag: string, env: Record<string, string> = {}) => {
+  const server = await start(database, env)
+  await webhookTo(server, receiver.url)
+  const [account] = await accountIds(server)
+  await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": tag } })
+  await receiver.until((all) => all.length >= 2)
+  return server
+}
+
 const accountIds = async (server: Server) => ((await call(server, "GET", "/api/v1/accounts?page%5Bsize%5D=100")).json.data as Array<{ id: string }>).map((a) => a.id)
 
 /** The ids of the events committed since `since`, read from the SQLite file. */
@@ -94,6 +111,17 @@ const eventIds = (database: string, since: string) =>
       Effect.provide(SqliteClient.layer({ filename: database, readonly: true }))
     )
   )
+
+/** Every delivery row, oldest first, read from the SQLite file. */
+const deliveries = (database: string) =>
+  Effect.runPromise(
+    Effect.flatMap(SqliteClient.SqliteClient, (sql) => sql<{ state: string; attempts: number; lease_token: string | null }>`SELECT state, attempts, lease_token FROM webhook_deliveries ORDER BY seq`).pipe(
+      Effect.map((rows) => rows.map((r) => ({ state: r.state, attempts: Number(r.attempts), lease: r.lease_token }))),
+      Effect.provide(SqliteClient.layer({ filename: database, readonly: true }))
+    )
+  )
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const tempDb = () => path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-proc-")), "acct.db")
 
@@ -131,24 +159,63 @@ describe("webhooks across SIGKILL (SQLite)", () => {
     await receiver.close()
   })
 
-  it("sends again, with the same webhook-id, what was in flight when the server was killed", { timeout: 90_000 }, async () => {
+  it("sends again, with the same webhook-id and after one short lease, what was in flight when the server was killed", { timeout: 90_000 }, async () => {
     let hang = true
     const receiver = await startReceiver((): Behaviour => (hang ? "hang" : { status: 200 }))
     const database = tempDb()
-    let server = await start(database)
-    await webhookTo(server, receiver.url)
-    const [account] = await accountIds(server)
-    await call(server, "POST", `/api/v1/accounts/${account}/add-tag`, { meta: { "tag-name": "inflight" } })
     // Both events are on the wire, unanswered: kill the server mid-delivery.
-    await receiver.until((all) => all.length >= 2)
+    let server = await tagWhileDelivering(database, receiver, "inflight")
     const inFlight = receiver.received.map((r) => r.headers["webhook-id"])
     await kill(server)
     hang = false
+    // The default lease (10 s, renewed while an attempt runs): the killed server's claims are
+    // free again well within the receiver's 20 s wait (they used to wait 60 s).
     server = await start(database)
     await receiver.until((all) => all.length >= 4)
     const again = receiver.received.slice(2).map((r) => r.headers["webhook-id"])
     expect(new Set(again)).toEqual(new Set(inFlight))
     expect(receiver.received.slice(2).every((r) => r.headers["persona-webhook-attempts-made"] === "1")).toBe(true)
+    await kill(server)
+    await receiver.close()
+  })
+})
+
+describe("webhooks across SIGTERM (SQLite)", () => {
+  it("lets the attempts in flight finish: they are recorded, and not sent again after the restart", { timeout: 90_000 }, async () => {
+    const receiver = await startReceiver(() => ({ status: 200, delayMs: 1500 }))
+    const database = tempDb()
+    // Both events are on the wire, their answers 1.5 s away: stop the server now.
+    let server = await tagWhileDelivering(database, receiver, "term", { ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", ACCT_WEBHOOK_LEASE_MS: "1500" })
+    await terminate(server)
+    expect(await deliveries(database)).toEqual([
+      { state: "delivered", attempts: 1, lease: null },
+      { state: "delivered", attempts: 1, lease: null }
+    ])
+    server = await start(database, { ACCT_WEBHOOK_LEASE_MS: "1500" })
+    // Longer than a lease: an unrecorded attempt would have come again by now.
+    await sleep(2500)
+    expect(receiver.received).toHaveLength(2)
+    await kill(server)
+    await receiver.close()
+  })
+
+  it("exits within the grace period: an attempt still unanswered is abandoned and its lease given back", { timeout: 90_000 }, async () => {
+    let hang = true
+    const receiver = await startReceiver((): Behaviour => (hang ? "hang" : { status: 200 }))
+    const database = tempDb()
+    // A lease far longer than the test: only a given-back lease lets the restart send at once.
+    const env = { ACCT_SHUTDOWN_READINESS_DELAY_SECONDS: "0", ACCT_SHUTDOWN_GRACE_SECONDS: "2", ACCT_WEBHOOK_LEASE_MS: "600000" }
+    let server = await tagWhileDelivering(database, receiver, "abandoned", env)
+    const tookMs = await terminate(server)
+    expect(tookMs).toBeLessThan(2000 + 1500)
+    expect(await deliveries(database)).toEqual([
+      { state: "pending", attempts: 0, lease: null },
+      { state: "pending", attempts: 0, lease: null }
+    ])
+    hang = false
+    server = await start(database, env)
+    await receiver.until((all) => all.length >= 4)
+    expect(new Set(receiver.received.slice(2).map((r) => r.headers["webhook-id"]))).toEqual(new Set(receiver.received.slice(0, 2).map((r) => r.headers["webhook-id"])))
     await kill(server)
     await receiver.close()
   })

@@ -93,4 +93,31 @@ describe("Persona webhooks API (validated against Persona's OpenAPI schemas)", (
     expect(noWrite.json.errors[0].details).toContain("missing scope webhook.write")
     await conforms("GET", "/api/v1/webhooks/wbh_000000000000000000000000", "/webhooks/{webhook-id}", 404)
   })
+
+  it("replays one event or every event since a time (acct extension), with webhook.write, refusing bad input in words", async () => {
+    const made = (await create({ name: "replayed", url: "http://127.0.0.1:9/", "enabled-events": ["*"] })).json
+    await server.call("POST", `/api/v1/webhooks/${made.data.id}/enable`)
+    const jane = (await server.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")).json.data[0].id as string
+    const since = new Date(Date.now() - 1000).toISOString()
+    await server.call("POST", `/api/v1/accounts/${jane}/add-tag`, { body: { meta: { "tag-name": "replay-me" } } })
+    const [event] = (await server.call("GET", "/api/v1/events?filter%5Bname%5D=account.tag-added&page%5Bsize%5D=1")).json.data
+    const one = await server.call("POST", `/api/v1/events/${event.id}/replay`, { body: { meta: { "webhook-id": made.data.id } } })
+    expect(one.status, one.text).toBe(202)
+    expect(one.json).toEqual({ meta: { events: 1, deliveries: 1 } })
+    const all = await server.call("POST", "/api/v1/events/replay", { body: { meta: { "created-at-start": since } } })
+    expect(all.status, all.text).toBe(202)
+    expect(all.json.meta.events).toBeGreaterThanOrEqual(2)
+    const attempts = await server.call("GET", `/api/v1/webhooks/${made.data.id}/attempts`)
+    expect(attempts.status).toBe(200)
+
+    const badTime = await server.call("POST", "/api/v1/events/replay", { body: { meta: { "created-at-start": "yesterday" } } })
+    expect(badTime.status).toBe(400)
+    expect(badTime.json.errors[0].details).toContain("meta.created-at-start: expected an ISO 8601 time")
+    const missing = await server.call("POST", "/api/v1/events/evt_000000000000000000000000/replay", { body: {} })
+    expect(missing.status).toBe(404)
+    const reader = (await server.key(["webhook.read", "account.read"])).secret
+    const denied = await server.call("POST", `/api/v1/events/${event.id}/replay`, { key: reader, body: {} })
+    expect(denied.status).toBe(403)
+    expect(denied.json.errors[0].details).toContain("missing scope webhook.write")
+  })
 })

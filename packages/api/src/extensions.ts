@@ -7,7 +7,9 @@
  *   16 KB) everywhere, 413 (body over the limit) and 415 (a body that is not JSON) wherever a
  *   body is read;
  * - the SoftwareOne surface again under /public/v1/accounts/accounts, the prefix SoftwareOne's
- *   current documentation uses (the edge serves both).
+ *   current documentation uses (the edge serves both);
+ * - the webhook deliveries of acct's own event names (OpenAPI's `webhooks`): Persona's names are
+ *   delivered as Persona's spec documents them, these are acct's additions.
  */
 import type { OpenApi } from "@effect/platform"
 import { KEY_INFLECTIONS } from "./persona/inflection.js"
@@ -91,5 +93,77 @@ export const documentEdge = (document: Record<string, unknown>): Record<string, 
       )
     }
   }
-  return { ...spec, paths }
+  return { ...spec, paths, webhooks: ACCT_WEBHOOKS }
+}
+
+/** The delivery of an acct event: Persona's event envelope, with the payload and context given. */
+const eventDelivery = (name: { readonly const: string } | { readonly pattern: string }, payload: Record<string, unknown>, context: Record<string, unknown>, summary: string, description: string) => ({
+  post: {
+    summary,
+    description: `${description} Signed and sent like Persona's events: Persona-Signature, webhook-id / webhook-timestamp / webhook-signature (Standard Webhooks), Persona-Webhook-Attempts-Made / -Left / -First-Attempted-At. (acct extension)`,
+    requestBody: {
+      content: {
+        "application/json": {
+          schema: {
+            type: "object",
+            required: ["data"],
+            properties: {
+              data: {
+                type: "object",
+                required: ["type", "id", "attributes"],
+                properties: {
+                  type: { type: "string", const: "event" },
+                  id: { type: "string", description: "evt_…, the same as the webhook-id header, stable across retries and replays." },
+                  attributes: {
+                    type: "object",
+                    required: ["name", "created-at", "payload", "context"],
+                    properties: {
+                      name: { type: "string", ...name },
+                      "created-at": { type: "string", format: "date-time" },
+                      payload: { type: "object", required: ["data"], properties: { data: payload } },
+                      context: { type: "object", additionalProperties: true, properties: context }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    responses: { "200": { description: "Any 2xx delivers; 410 disables the webhook; anything else is retried on ACCT_WEBHOOK_RETRY_SCHEDULE." } }
+  }
+})
+
+const resource = (type: string, prefix: string) => ({
+  type: "object",
+  required: ["type", "id", "attributes"],
+  properties: { type: { type: "string", const: type }, id: { type: "string", pattern: `^${prefix}_` }, attributes: { type: "object", additionalProperties: true } }
+})
+
+const who = {
+  actor: { type: "object", description: "Who made the change (kind, id, name)." },
+  channel: { type: "string", description: "Through which app: http, cli, slack, library." },
+  "request-id": { type: "string" }
+}
+
+/**
+ * acct's own event names, beside Persona's (which keep Persona's webhook schemas): one a webhook
+ * endpoint's own, and those a catalog's emit-event steps name.
+ */
+export const ACCT_WEBHOOKS = {
+  "webhook.disabled": eventDelivery(
+    { const: "webhook.disabled" },
+    resource("webhook", "wbh"),
+    { ...who, data: { type: "object", properties: { reason: { type: "string", description: "410 Gone from the receiver, or every attempt failing for 5 days." } } } },
+    "A webhook was disabled by acct",
+    "acct disabled a webhook by itself: its receiver answered 410 Gone, or every attempt failed for 5 days. The payload is the webhook (Persona's webhook resource, without its secret)."
+  ),
+  "{catalog event}": eventDelivery(
+    { pattern: "^[a-z0-9][a-z0-9_-]*(?:/[a-z0-9_-]+)?\\.[a-z0-9][a-z0-9_.-]*$" },
+    resource("account", "act"),
+    { ...who, "workflow-run-id": { type: "string" }, data: { type: "object", description: "What the emit-event step carries, in the catalog's own keys.", additionalProperties: true } },
+    "An event a catalog's action emits",
+    "An account action's emit-event step, under the name the catalog gives it (e.g. account.suspended): the account as it was after the run, and the step's data."
+  )
 }

@@ -12,7 +12,7 @@
  * heavy is imported here: the SQLite/Postgres store and the HTTP clients are loaded (dynamic
  * import) only when the choice needs them, so a command on a local file never loads a client.
  */
-import type { Accounts, AccountsError, ApiKeys, Events } from "@acct/core"
+import type { Accounts, AccountsError, ApiKeys, Events, WebhookDeliveries, Webhooks } from "@acct/core"
 import type { EventFeed } from "@acct/store-sql"
 import type { MustExist } from "@acct/store-sql/sqlite"
 import { InvalidRequest } from "@acct/core"
@@ -177,3 +177,15 @@ export const backendEvents = (backend: Backend, httpClient?: Layer.Layer<HttpCli
 /** Accounts and their events from one backend: one local store for both, or the upstream's. */
 export const backendWithEvents = (backend: Backend, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Accounts | Events, AccountsError> =>
   backend.kind === "local" ? localBackendStore(backend) : Layer.merge(backendAccounts(backend, httpClient), backendEvents(backend, httpClient))
+
+/**
+ * The webhooks of a backend that is an acct server (endpoints, attempts, replays over its API).
+ * A local database's come from @acct/webhooks instead (they need its key and its queue).
+ */
+export const remoteWebhooks = (backend: Extract<Backend, { readonly kind: "upstream" }>, httpClient?: Layer.Layer<HttpClient.HttpClient>): Layer.Layer<Webhooks | WebhookDeliveries, AccountsError> => {
+  const profile = backend.profile
+  if (profile.provider !== "remote") {
+    return Layer.fail(new InvalidRequest({ message: `webhooks are kept by acct: manage them on a local database (--db) or an acct server (--remote); the ${profile.provider} profile ${profile.name} has none` }))
+  }
+  return Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@acct/client")), (client) => client.remoteWebhooks(profile, ...(httpClient ? [httpClient] : []))))
+}

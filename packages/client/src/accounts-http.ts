@@ -2,8 +2,8 @@
  * The Accounts port over HTTP to an acct server. The same commands and guarantees as the local
  * store: typed errors, RetryPolicy on retryable failures (429 with its hint, 502/503/504,
  * connection errors, timeouts), and one Idempotency-Key per logical operation, reused across
- * its retries, so a retried run-action never runs twice. The server's events (the Events port)
- * come over the same client.
+ * its retries, so a retried run-action never runs twice. The server's events (the Events port),
+ * webhooks and their deliveries (Webhooks, WebhookDeliveries) come over the same client.
  */
 import {
   type AccountResource,
@@ -14,6 +14,10 @@ import {
   fromAccountResource,
   fromAccountTypeWithMeta,
   fromEventResource,
+  fromWebhookAttemptResource,
+  fromWebhookResource,
+  fromWebhookWithSecretResource,
+  toWebhookRequestAttributes,
   fromImporterResource,
   type ImporterResource,
   fromWorkflowRunResource,
@@ -40,10 +44,14 @@ import {
   NotFound,
   randomAlphanumeric,
   type RetryConfig,
-  RetryPolicy
+  RetryPolicy,
+  WebhookDeliveries,
+  type WebhookDeliveriesService,
+  Webhooks,
+  type WebhooksService
 } from "@acct/core"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, FiberRef, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, FiberRef, Layer, Redacted } from "effect"
 import { pageFromLinks } from "./page-links.js"
 import { recordFacts } from "./call-facts.js"
 import { retried, retriedKeyed } from "./upstream/transport.js"
@@ -325,7 +333,40 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
       list: (q) => Effect.map(call(client.events.listEvents({ urlParams: toListEventsParams(q) })), (page) => pageFromLinks(page.data.map(fromEventResource), page.links)),
       get: (id) => Effect.map(call(client.events.getEvent({ path: { eventId: id } })), (d) => fromEventResource(d.data))
     }
-    return { accounts: service, events }
+    /**
+     * Creating, cloning and rotating make something new each time and take no Idempotency-Key:
+     * one attempt, never retried (a retry after a lost answer would make a second webhook).
+     */
+    const oncePolicy = yield* RetryPolicy.make({ ...retryPolicy.config, maxAttempts: 1 })
+    const once = <A>(attempt: Effect.Effect<A, unknown>) => retried(oncePolicy, "acct", options.baseUrl, timeout)(attempt)
+    const webhookDocument = (d: { readonly data: Parameters<typeof fromWebhookResource>[0] }) => fromWebhookResource(d.data)
+    const made = (d: { readonly data: Parameters<typeof fromWebhookWithSecretResource>[0] }) => fromWebhookWithSecretResource(d.data)
+    const statusAction = { enabled: client.webhooks.enableWebhook, disabled: client.webhooks.disableWebhook, archived: client.webhooks.archiveWebhook } as const
+
+    const webhooks: WebhooksService = {
+      create: (input) => Effect.map(once(client.webhooks.createWebhook({ headers: {}, payload: { data: { attributes: { ...toWebhookRequestAttributes(input), name: input.name, url: input.url, "enabled-events": input.enabledEvents } } } })), made),
+      list: (q) => Effect.map(call(client.webhooks.listWebhooks({ urlParams: { "page[after]": q.after, "page[before]": q.before, "page[size]": q.size } })), (page) => pageFromLinks(page.data.map(fromWebhookResource), page.links)),
+      get: (id) => Effect.map(call(client.webhooks.getWebhook({ path: { webhookId: id } })), webhookDocument),
+      // A PATCH and the status actions land in the same state when repeated: retried like reads.
+      update: (id, changes) => Effect.map(call(client.webhooks.updateWebhook({ path: { webhookId: id }, headers: {}, payload: { data: { attributes: toWebhookRequestAttributes(changes) } } })), webhookDocument),
+      setStatus: (id, status) => Effect.map(call(statusAction[status]({ path: { webhookId: id }, headers: {} })), webhookDocument),
+      clone: (id) => Effect.map(once(client.webhooks.cloneWebhook({ path: { webhookId: id }, headers: {} })), made),
+      rotateSecret: (id, graceSeconds) =>
+        Effect.map(once(client.webhooks.rotateWebhookSecret({ path: { webhookId: id }, headers: {}, payload: graceSeconds === undefined ? {} : { meta: { "expires-in-seconds": graceSeconds } } })), made)
+    }
+
+    const deliveries: WebhookDeliveriesService = {
+      attempts: (webhookId, size) => Effect.map(call(client.webhooks.listWebhookAttempts({ path: { webhookId }, urlParams: { "page[size]": size } })), (d) => d.data.map((a) => fromWebhookAttemptResource(webhookId, a))),
+      // A replay queues deliveries each time it is made: one attempt, like a create.
+      replay: (request) =>
+        Effect.map(
+          request.eventId !== undefined
+            ? once(client.events.replayEvent({ path: { eventId: request.eventId as never }, payload: { meta: { "webhook-id": request.webhookId } } }))
+            : once(client.events.replayEvents({ payload: { meta: { "created-at-start": (request.since ?? new Date(0)).toISOString(), "webhook-id": request.webhookId } } })),
+          (answer) => answer.meta
+        )
+    }
+    return { accounts: service, events, webhooks, deliveries }
   })
 
 export const makeAccountsHttp = (options: AccountsHttpOptions) => Effect.map(makeAcctHttp(options), (ports) => ports.accounts)
@@ -338,5 +379,8 @@ export const AccountsHttp = {
     Layer.effect(Accounts, makeAccountsHttp(options)).pipe(Layer.provide([FetchHttpClient.layer, RetryPolicy.Default])),
   /** The server's events (GET /api/v1/events); needs an HttpClient and a RetryPolicy. */
   eventsLayer: (options: AccountsHttpOptions): Layer.Layer<Events, never, HttpClient.HttpClient | RetryPolicy> =>
-    Layer.effect(Events, Effect.map(makeAcctHttp(options), (ports) => ports.events))
+    Layer.effect(Events, Effect.map(makeAcctHttp(options), (ports) => ports.events)),
+  /** The server's webhooks, their attempts and replays (/api/v1/webhooks, /events/…/replay); needs an HttpClient and a RetryPolicy. */
+  webhooksLayer: (options: AccountsHttpOptions): Layer.Layer<Webhooks | WebhookDeliveries, never, HttpClient.HttpClient | RetryPolicy> =>
+    Layer.effectContext(Effect.map(makeAcctHttp(options), (ports) => Context.make(Webhooks, ports.webhooks).pipe(Context.add(WebhookDeliveries, ports.deliveries))))
 }

@@ -15,7 +15,7 @@
  *     shared: { provider: remote, url: https://acct.internal, apiKeyEnv: ACCT_API_KEY }
  *     here: { provider: local, database: .acct/acct.db }
  */
-import { type Accounts, type Events, InvalidRequest, RetryPolicy } from "@acct/core"
+import { type Accounts, type Events, InvalidRequest, RetryPolicy, type WebhookDeliveries, type Webhooks } from "@acct/core"
 import { decodeDocument, parseDocument } from "@acct/core/document"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Either, Layer, Schema } from "effect"
@@ -181,3 +181,7 @@ export const remoteAccounts = (profile: Exclude<Profile, { provider: "local" }>,
  */
 export const remoteEvents = (profile: Extract<Profile, { provider: "remote" }>, httpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer): Layer.Layer<Events> =>
   AccountsHttp.eventsLayer({ baseUrl: profile.url, apiKey: profile.apiKey }).pipe(Layer.provide([httpClient, RetryPolicy.Default]))
+
+/** The webhooks of an acct server (a `remote` profile): endpoints, their attempts, replays. */
+export const remoteWebhooks = (profile: Extract<Profile, { provider: "remote" }>, httpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer): Layer.Layer<Webhooks | WebhookDeliveries> =>
+  AccountsHttp.webhooksLayer({ baseUrl: profile.url, apiKey: profile.apiKey }).pipe(Layer.provide([httpClient, RetryPolicy.Default]))

@@ -5,24 +5,15 @@
  * receiver's Retry-After when that asks for longer.
  */
 import { Duration, Either } from "effect"
+import { parseDuration } from "./duration.js"
 
 export const DEFAULT_RETRY_SCHEDULE = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h"
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** `"0s,5s,5m"` → the delays, or a sentence naming the entry that is not a duration. */
+/** `"0s,5s,5m"` → the delays, or a sentence naming the variable and the entry that is not a duration. */
 export const parseRetrySchedule = (text: string, from = "ACCT_WEBHOOK_RETRY_SCHEDULE"): Either.Either<ReadonlyArray<Duration.Duration>, string> => {
-  const entries = text.split(",").map((entry) => entry.trim())
-  const delays: Array<Duration.Duration> = []
-  for (const [index, entry] of entries.entries()) {
-    const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(entry)
-    if (!match) {
-      return Either.left(`${from}: entry ${index + 1} ${JSON.stringify(entry)} is not a duration; expected a number and a unit (ms, s, m, h, d), e.g. 0s,5s,5m,30m`)
-    }
-    delays.push(Duration.millis(Math.round(Number(match[1]) * UNITS[match[2]!]!)))
-  }
-  if (delays.length > 50) return Either.left(`${from}: at most 50 attempts, got ${delays.length}`)
-  return Either.right(delays)
+  const entries = text.split(",")
+  if (entries.length > 50) return Either.left(`${from}: at most 50 attempts, got ${entries.length}`)
+  return Either.all(entries.map((entry, index) => parseDuration(entry, `${from}: entry ${index + 1}`, "0s,5s,5m,30m")))
 }
 
 /**

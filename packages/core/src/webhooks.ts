@@ -4,7 +4,7 @@
  * when made (create, clone, rotate-secret); the store keeps it encrypted.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { Conflict, InvalidRequest, NotFound, Unavailable } from "./errors.js"
+import type { AccountsError, InvalidRequest } from "./errors.js"
 import type { Page } from "./account.js"
 import type { PageQuery } from "./accounts.js"
 import { WebhookId } from "./ids.js"
@@ -88,7 +88,8 @@ export interface CreateWebhookInput extends WebhookChanges {
   readonly enabledEvents: ReadonlyArray<string>
 }
 
-export type WebhooksError = InvalidRequest | NotFound | Conflict | Unavailable
+/** Any of acct's errors: over HTTP a call may also be refused (401, 403) or limited (429). */
+export type WebhooksError = AccountsError
 
 /** How long a rotated-out secret still signs deliveries unless rotate-secret says otherwise. */
 export const DEFAULT_SECRET_GRACE_SECONDS = 24 * 60 * 60
@@ -104,13 +105,42 @@ export interface WebhooksService {
   readonly clone: (id: string) => Effect.Effect<WebhookWithSecrets, WebhooksError>
   /** A new current secret; the previous one keeps signing for `graceSeconds` (two signatures). */
   readonly rotateSecret: (id: string, graceSeconds?: number) => Effect.Effect<WebhookWithSecrets, WebhooksError>
-  /** Every secret that signs deliveries now, the current first (decrypted: for the dispatcher only). */
-  readonly signingSecrets: (id: string) => Effect.Effect<ReadonlyArray<string>, WebhooksError>
-  /** Re-encrypts every stored secret with the current key (after ACCT_WEBHOOK_KEY changed); answers how many. */
-  readonly reencryptSecrets: () => Effect.Effect<number, WebhooksError>
 }
 
+/** The endpoints, as the webhooks API offers them: on the local store, or over HTTP to an acct server. */
 export class Webhooks extends Context.Tag("@acct/core/Webhooks")<Webhooks, WebhooksService>() {}
+
+/** The stored signing secrets, where the database and its key are (never over the API). */
+export interface WebhookSecretsService {
+  /** Every secret that signs deliveries now, the current first (decrypted: for the dispatcher only). */
+  readonly signing: (id: string) => Effect.Effect<ReadonlyArray<string>, WebhooksError>
+  /** Re-encrypts every stored secret with the current key (after ACCT_WEBHOOK_KEY changed); answers how many. */
+  readonly reencrypt: () => Effect.Effect<number, WebhooksError>
+}
+
+export class WebhookSecrets extends Context.Tag("@acct/core/WebhookSecrets")<WebhookSecrets, WebhookSecretsService>() {}
+
+/** What to send again: one event, or every event since a time; to the webhooks that want it, or to one. */
+export interface ReplayRequest {
+  readonly eventId?: string | undefined
+  readonly since?: Date | undefined
+  readonly webhookId?: string | undefined
+}
+
+export interface ReplayResult {
+  readonly events: number
+  readonly deliveries: number
+}
+
+/** The delivery log and replays: on the local store, or over HTTP to an acct server. */
+export interface WebhookDeliveriesService {
+  /** An endpoint's latest attempts, newest first (`size` 1–100). */
+  readonly attempts: (webhookId: string, size: number) => Effect.Effect<ReadonlyArray<WebhookAttempt>, WebhooksError>
+  /** Queues new deliveries (the same `webhook-id` as the first time); the dispatcher sends them. */
+  readonly replay: (request: ReplayRequest) => Effect.Effect<ReplayResult, WebhooksError>
+}
+
+export class WebhookDeliveries extends Context.Tag("@acct/core/WebhookDeliveries")<WebhookDeliveries, WebhookDeliveriesService>() {}
 
 /**
  * The SSRF guard's check of a URL when an endpoint is saved: the rules of webhook-address.ts

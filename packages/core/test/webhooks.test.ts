@@ -43,7 +43,11 @@ describe("webhook retry schedule", () => {
   it("parses the default and custom schedules, and names a bad entry", () => {
     expect(Either.getOrThrow(parseRetrySchedule("0s,5s,5m,30m,2h,5h,10h,14h,20h,24h")).map(Duration.toMillis)).toEqual([0, 5000, 300000, 1800000, 7200000, 18000000, 36000000, 50400000, 72000000, 86400000])
     expect(Either.getOrThrow(parseRetrySchedule("0s, 1.5s,250ms,1d")).map(Duration.toMillis)).toEqual([0, 1500, 250, 86400000])
-    expect(parseRetrySchedule("0s,5 minutes")).toEqual(Either.left(expect.stringContaining('entry 2 "5 minutes" is not a duration')))
+    expect(parseRetrySchedule("0s,5 minutes")).toEqual(
+      Either.left('ACCT_WEBHOOK_RETRY_SCHEDULE: entry 2: expected a number and a unit (ms, s, m, h, d), e.g. 0s,5s,5m,30m; got "5 minutes"')
+    )
+    expect(parseRetrySchedule("")).toEqual(Either.left(expect.stringContaining('entry 1: expected a number and a unit')))
+    expect(parseRetrySchedule(Array(51).fill("1s").join(","))).toEqual(Either.left("ACCT_WEBHOOK_RETRY_SCHEDULE: at most 50 attempts, got 51"))
   })
 
   it("jitters ±10 %, honours a longer Retry-After, and stops when the schedule is spent", () => {

@@ -35,7 +35,7 @@ import { Effect, Either, FiberSet } from "effect"
 import { AccountsRepository } from "./accounts-repository.js"
 import { EventLog } from "./event-log.js"
 import { MutationFrame, now } from "./mutation-frame.js"
-import { pageSize, paginate } from "./pages.js"
+import { pageSize, pageTable } from "./pages.js"
 import { RunLog } from "./run-log.js"
 import { fromSqlError } from "./sql-errors.js"
 
@@ -284,12 +284,7 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
     const list = (query: PageQuery): Effect.Effect<Page<Importer>, AccountsError> =>
       read(
         Effect.zipWith(
-          paginate<ImporterRow>(
-            query,
-            (id) => sql`SELECT seq FROM importers WHERE id = ${id}`,
-            (cursor, order, limit) =>
-              sql<ImporterRow>`SELECT * FROM importers WHERE ${cursor ? sql`seq ${sql.literal(cursor.op)} ${cursor.seq}` : sql.literal("1=1")} ORDER BY seq ${sql.literal(order)} LIMIT ${limit}`
-          ),
+          pageTable<ImporterRow>(sql, "importers", query),
           now,
           (page, at) => ({ items: page.rows.map((row) => toImporter(row, at.getTime())), next: page.next, prev: page.prev })
         )

@@ -1,9 +1,10 @@
 /**
  * Cursor pagination as Persona pages: a cursor is the id of the item it stands next to; `seq`
  * gives the stable order (newest first), or breaks ties of another sort key. Shared by accounts,
- * search and runs.
+ * search, runs, importers and webhooks.
  */
 import { type AccountsError, InvalidRequest, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, type PageQuery } from "@acct/core"
+import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 
@@ -69,4 +70,13 @@ export const paginate = <Row extends { readonly seq: number; readonly id: string
     query,
     (id) => Effect.map(seqOf(id), (found) => (found[0] ? Number(found[0].seq) : undefined)),
     (seq, backwards, limit) => fetch(seq === undefined ? undefined : { op: backwards ? ">" : "<", seq }, backwards ? "ASC" : "DESC", limit)
+  )
+
+/** A page of a whole table (no filter), newest first by `seq`: its `id` column is the cursor. */
+export const pageTable = <Row extends { readonly seq: number; readonly id: string }>(sql: SqlClient.SqlClient, table: string, query: PageQuery) =>
+  paginate<Row>(
+    query,
+    (id) => sql`SELECT seq FROM ${sql(table)} WHERE id = ${id}`,
+    (cursor, order, limit) =>
+      sql<Row>`SELECT * FROM ${sql(table)} WHERE ${cursor ? sql`seq ${sql.literal(cursor.op)} ${cursor.seq}` : sql.literal("1=1")} ORDER BY seq ${sql.literal(order)} LIMIT ${limit}`
   )

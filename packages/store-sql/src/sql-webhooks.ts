@@ -13,6 +13,8 @@ import {
   WebhookId,
   Webhooks,
   type WebhooksError,
+  WebhookSecrets,
+  type WebhookSecretsService,
   type WebhooksService,
   webhookSettingsProblems,
   type WebhookStatus,
@@ -20,8 +22,8 @@ import {
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Effect, Layer } from "effect"
-import { paginate } from "./pages.js"
+import { Clock, Context, Effect, Layer } from "effect"
+import { pageTable } from "./pages.js"
 import { fromSqlError } from "./sql-errors.js"
 import { WebhookKeyring } from "./webhook-keyring.js"
 import { EventLog } from "./event-log.js"
@@ -135,16 +137,8 @@ export const makeSqlWebhooks = Effect.gen(function* () {
     create: (input) => dbFailures(insert(input, "disabled")),
     list: (query) =>
       dbFailures(
-        Effect.map(
-          paginate<WebhookRow>(
-            query,
-            (id) => sql`SELECT seq FROM webhooks WHERE id = ${id}`,
-            (cursor, order, limit) =>
-              sql<WebhookRow>`SELECT * FROM webhooks WHERE ${cursor ? sql`seq ${sql.literal(cursor.op)} ${cursor.seq}` : sql.literal("1=1")} ORDER BY seq ${sql.literal(order)} LIMIT ${limit}`
-          ),
-          (page) => ({ items: page.rows.map(toWebhook), next: page.next, prev: page.prev })
-        )
-      // paginate fails only with InvalidRequest (a bad cursor or size).
+        Effect.map(pageTable<WebhookRow>(sql, "webhooks", query), (page) => ({ items: page.rows.map(toWebhook), next: page.next, prev: page.prev }))
+        // pageTable fails only with InvalidRequest (a bad cursor or size).
       ) as Effect.Effect<Page<Webhook>, WebhooksError>,
     get: (id) => dbFailures(Effect.map(find(id), toWebhook)),
     update: (id, changes) =>
@@ -224,7 +218,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           return { webhook: toWebhook(row), secrets: [{ value, expiresAt: null }] }
         })
       ),
-    signingSecrets: (id) =>
+  }
+  const secrets: WebhookSecretsService = {
+    signing: (id) =>
       dbFailures(
         Effect.gen(function* () {
           const at = (yield* now).toISOString()
@@ -232,7 +228,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           return yield* Effect.forEach(rows, (r) => keyring.decrypt(id, r.secret))
         })
       ),
-    reencryptSecrets: () =>
+    reencrypt: () =>
       dbFailures(
         Effect.gen(function* () {
           const rows = yield* sql<{ readonly seq: number; readonly webhook_id: string; readonly secret: string }>`SELECT seq, webhook_id, secret FROM webhook_secrets`
@@ -247,10 +243,12 @@ export const makeSqlWebhooks = Effect.gen(function* () {
         })
       )
   }
-  return service
+  return { service, secrets }
 })
 
 /** Writes its own events (webhook.disabled) through an event log of its own on the same database. */
-export const SqlWebhooksLive: Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effect(Webhooks, makeSqlWebhooks).pipe(
+export const SqlWebhooksLive: Layer.Layer<Webhooks | WebhookSecrets, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effectContext(
+  Effect.map(makeSqlWebhooks, ({ service, secrets }) => Context.make(Webhooks, service).pipe(Context.add(WebhookSecrets, secrets)))
+).pipe(
   Layer.provide(EventLog.Default.pipe(Layer.orDie))
 )

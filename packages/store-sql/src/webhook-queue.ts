@@ -226,7 +226,11 @@ export const makeWebhookQueue = Effect.gen(function* () {
         })
       ),
 
-    /** Gives a lease back untouched (the dispatcher is stopping before it sent). */
+    /** Extends the lease of a claim's rows still pending (its attempts are still running). */
+    renew: (rows: ReadonlyArray<DeliveryRow>, token: string, until: Date) =>
+      Effect.asVoid(sql`UPDATE webhook_deliveries SET lease_until = ${until.toISOString()} WHERE ${sql.in("id", rows.map((r) => r.id))} AND lease_token = ${token} AND state = 'pending'`),
+
+    /** Gives a lease back (the attempt was abandoned): the row is due again at once, for any dispatcher. */
     release: (delivery: DeliveryRow, token: string) =>
       Effect.asVoid(sql`UPDATE webhook_deliveries SET lease_until = NULL, lease_token = NULL WHERE id = ${delivery.id} AND lease_token = ${token}`),
 

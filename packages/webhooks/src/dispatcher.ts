@@ -12,6 +12,12 @@
  * All waiting goes through Effect's Clock (TestClock drives the retry schedule in tests); the
  * state lives in the database (webhook-queue.ts), so a process killed at any moment loses
  * nothing: what it had claimed is sent again once its lease expires.
+ *
+ * Leases are short (10 s) and renewed every third of that while a claim's attempts run, so an
+ * attempt may take its whole 15 s timeout without another dispatcher sending it again, and a
+ * killed dispatcher's rows wait at most one lease. Stopping (SIGTERM) is graceful: no new
+ * claims, the attempts in flight finish within the grace period, and those that cannot are
+ * abandoned with their leases released, so another dispatcher takes them at once.
  */
 import { applyBlocklist, inflectKeys, toEventResource } from "@acct/api"
 import {
@@ -26,10 +32,11 @@ import {
   personaSignature,
   standardWebhookHeaders,
   type Webhook,
-  Webhooks
+  Webhooks,
+  WebhookSecrets
 } from "@acct/core"
 import { type DeliveryRow, EventFeed, type Finish, makeWebhookQueue } from "@acct/store-sql"
-import { Clock, Config, Duration, Effect, Either, Fiber, Layer, Queue, Random, Stream } from "effect"
+import { Clock, Config, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Option, Queue, Random, Stream } from "effect"
 import { type AttemptOutcome, allowedHostsConfig, post } from "./network.js"
 
 export interface DispatcherOptions {
@@ -37,8 +44,13 @@ export interface DispatcherOptions {
   readonly allowed: ReadonlySet<string>
   /** The whole exchange of one attempt (default 15 s). */
   readonly timeoutMs: number
-  /** How long a claim holds a row; past it another dispatcher may send it again (default 60 s). */
+  /**
+   * How long a claim holds a row unless renewed; past it another dispatcher may send it again
+   * (default 10 s). Renewed every third of it while the claim's attempts run.
+   */
   readonly leaseMs: number
+  /** On stop, how long attempts in flight may still take (default ACCT_SHUTDOWN_GRACE_SECONDS less 0.5 s). */
+  readonly graceMs: number
   /** How often to look for work without a wake-up (default 1 s). */
   readonly pollMs: number
   /** Attempts in flight per endpoint (default 4). */
@@ -53,6 +65,11 @@ const positive = (name: string, fallback: number) =>
     Config.validate({ message: `${name}: expected a whole number above 0`, validation: (n) => n > 0 })
   )
 
+/** The default lease: enough to ride out a stalled renewal or two, short enough that a kill costs little. */
+export const DEFAULT_LEASE_MS = 10_000
+/** Time kept from the grace period for giving abandoned leases back and closing the database. */
+const STOP_MARGIN_MS = 500
+
 /** The dispatcher's settings from the environment (ACCT_WEBHOOK_*), refused in plain words. */
 export const dispatcherOptions = Effect.gen(function* () {
   const text = yield* Config.string("ACCT_WEBHOOK_RETRY_SCHEDULE").pipe(Config.withDefault(DEFAULT_RETRY_SCHEDULE))
@@ -61,7 +78,11 @@ export const dispatcherOptions = Effect.gen(function* () {
     schedule,
     allowed: yield* allowedHostsConfig,
     timeoutMs: 15_000,
-    leaseMs: yield* positive("ACCT_WEBHOOK_LEASE_MS", 60_000),
+    leaseMs: yield* Config.integer("ACCT_WEBHOOK_LEASE_MS").pipe(
+      Config.withDefault(DEFAULT_LEASE_MS),
+      Config.validate({ message: "ACCT_WEBHOOK_LEASE_MS: expected a whole number of milliseconds, at least 1000 (the lease is renewed every third of it)", validation: (n) => n >= 1000 })
+    ),
+    graceMs: Math.max(0, (yield* Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10))) * 1000 - STOP_MARGIN_MS),
     pollMs: yield* positive("ACCT_WEBHOOK_POLL_MS", 1000),
     concurrency: yield* positive("ACCT_WEBHOOK_CONCURRENCY", 4),
     batch: 500
@@ -95,13 +116,27 @@ const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 const survive = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>) =>
   Effect.catchAllCause(Effect.asVoid(effect), (cause) => Effect.logWarning(`webhooks: ${what} failed; trying again`).pipe(Effect.annotateLogs({ cause: String(cause).slice(0, 500) })))
 
-/** Runs until interrupted. */
-export const runDispatcher = (options: DispatcherOptions) =>
+/** A running dispatcher: stopping it lets the attempts in flight finish, for at most `within`. */
+export interface DispatcherHandle {
+  readonly stop: (within: Duration.DurationInput) => Effect.Effect<void>
+}
+
+/**
+ * Starts the dispatcher in the current scope and answers its handle; closing the scope stops it
+ * as `stop(graceMs)` does (a later stop finds it stopped).
+ */
+export const startDispatcher = (options: DispatcherOptions) =>
   Effect.gen(function* () {
     const queue = yield* makeWebhookQueue
     const feed = yield* EventFeed
     const events = yield* Events
     const webhooks = yield* Webhooks
+    const secrets = yield* WebhookSecrets
+    /** Set once stopping: nothing new is claimed; `halt` wakes whatever waits. */
+    let stopping = false
+    const halt = yield* Deferred.make<void>()
+    /** Waits for `ms`, a wake-up, or the stop, whichever comes first. */
+    const pause = (ms: number, wake: Queue.Queue<void>) => Effect.raceAll([Queue.take(wake), Effect.sleep(Duration.millis(ms)), Deferred.await(halt)])
 
     yield* survive("starting the event cursor", Effect.flatMap(feed.latest, queue.initCursor)).pipe(Effect.retry({ times: 5 }))
 
@@ -176,30 +211,47 @@ export const runDispatcher = (options: DispatcherOptions) =>
         yield* Effect.logWarning(`webhooks: disabled ${webhook.id} (${webhook.name}): ${reason}`)
       })
 
-    /** Claims and sends the endpoint's due rows until it is no longer enabled. */
+    /**
+     * Sends one claim's rows together. While they run, the claim's lease is renewed every third
+     * of its length, so a slow receiver (up to the 15 s timeout) keeps its rows; an attempt
+     * interrupted (stop past the grace period, endpoint disabled) gives its lease back.
+     */
+    const sendClaim = (webhook: Webhook, rows: ReadonlyArray<DeliveryRow>, signing: ReadonlyArray<string>) => {
+      const token = rows[0]!.lease_token!
+      const renew = Effect.gen(function* () {
+        yield* Effect.sleep(Duration.millis(options.leaseMs / 3))
+        yield* survive(`renewing the lease of ${rows.length} delivery(ies) to ${webhook.id}`, Effect.flatMap(now, (at) => queue.renew(rows, token, new Date(at.getTime() + options.leaseMs))))
+      }).pipe(Effect.forever)
+      const sends = Effect.forEach(
+        rows,
+        (row) => survive(`delivering ${row.event_id} to ${webhook.id}`, attempt(webhook, row, signing)).pipe(Effect.onInterrupt(() => Effect.ignore(queue.release(row, token)))),
+        { concurrency: "unbounded", discard: true }
+      )
+      return Effect.raceFirst(sends, renew)
+    }
+
+    /** Claims and sends the endpoint's due rows until it is no longer enabled, or the dispatcher stops. */
     const work = (id: string, wake: Queue.Queue<void>) =>
       Effect.gen(function* () {
-        while (true) {
+        while (!stopping) {
           const entry = workers.get(id)
           if (!entry) return
           const at = yield* now
           const rows = yield* queue.claim(id, options.concurrency, at, options.leaseMs)
           if (rows.length === 0) {
             const due = yield* queue.nextDue(id)
-            const wait = due === undefined ? options.pollMs : Math.min(options.pollMs, Math.max(1, due.getTime() - at.getTime()))
-            yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(Duration.millis(wait)))
+            yield* pause(due === undefined ? options.pollMs : Math.min(options.pollMs, Math.max(1, due.getTime() - at.getTime())), wake)
             continue
           }
-          const secrets = yield* webhooks.signingSecrets(id)
-          yield* Effect.forEach(rows, (row) => survive(`delivering ${row.event_id} to ${id}`, attempt(entry.webhook, row, secrets)), { concurrency: "unbounded", discard: true })
+          yield* sendClaim(entry.webhook, rows, yield* secrets.signing(id))
         }
       })
 
     const worker = (id: string, wake: Queue.Queue<void>) =>
       Effect.gen(function* () {
-        while (workers.has(id)) {
+        while (workers.has(id) && !stopping) {
           yield* survive(`the worker of ${id}`, work(id, wake))
-          if (workers.has(id)) yield* Effect.sleep(Duration.millis(options.pollMs))
+          if (workers.has(id) && !stopping) yield* pause(options.pollMs, wake)
         }
       })
 
@@ -214,6 +266,7 @@ export const runDispatcher = (options: DispatcherOptions) =>
         }
       }
       for (const webhook of enabled) {
+        if (stopping) return
         const entry = workers.get(webhook.id)
         if (entry) {
           entry.webhook = webhook
@@ -230,49 +283,62 @@ export const runDispatcher = (options: DispatcherOptions) =>
     // Subscribed before the first read (the feed's contract), so no commit goes unnoticed.
     const commits = yield* feed.subscribe
     yield* Effect.forkScoped(Stream.runForEach(commits, () => Queue.offer(wakeups, undefined)))
-    yield* Effect.addFinalizer(() => Effect.forEach([...workers.values()], (w) => Fiber.interrupt(w.fiber), { discard: true }))
-    while (true) {
-      yield* survive("reading the endpoints", supervise)
-      yield* survive("fanning out events", fanOut)
-      yield* Effect.raceFirst(Queue.take(wakeups), Effect.sleep(Duration.millis(options.pollMs)))
-    }
+    const loop = yield* Effect.forkDaemon(
+      Effect.gen(function* () {
+        while (!stopping) {
+          yield* survive("reading the endpoints", supervise)
+          if (stopping) return
+          yield* survive("fanning out events", fanOut)
+          yield* pause(options.pollMs, wakeups)
+        }
+      })
+    )
+
+    const stopped = yield* Deferred.make<void>()
+    const stop = (within: Duration.DurationInput): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        // A second stop (the scope closing after the server's drain stopped it) waits for the first.
+        if (stopping) return Deferred.await(stopped)
+        stopping = true
+        return Effect.gen(function* () {
+          yield* Deferred.succeed(halt, undefined)
+          const settled = yield* Effect.gen(function* () {
+            // The loop first: once it is done, no worker starts any more.
+            yield* Fiber.await(loop)
+            yield* Fiber.awaitAll([...workers.values()].map((w) => w.fiber))
+          }).pipe(
+            // A stop may run in a finalizer (uninterruptible): the wait must be interruptible for the timeout.
+            Effect.interruptible,
+            Effect.timeout(within),
+            Effect.option
+          )
+          if (Option.isNone(settled)) {
+            yield* Effect.logWarning("webhooks: attempts still in flight at the end of the grace period are abandoned; their leases are given back")
+          }
+          yield* Fiber.interruptAll([loop, ...[...workers.values()].map((w) => w.fiber)])
+          yield* Effect.logInfo("webhooks: dispatcher stopped")
+        }).pipe(Effect.ensuring(Deferred.succeed(stopped, undefined)))
+      })
+    yield* Effect.addFinalizer(() => stop(Duration.millis(options.graceMs)))
+    return { stop } satisfies DispatcherHandle
   })
 
-/** Replays: one event, or every event since a time, delivered again to its endpoints (or one). */
-export const replayEvents = (input: { readonly eventId?: string | undefined; readonly since?: Date | undefined; readonly webhookId?: string | undefined }) =>
-  Effect.gen(function* () {
-    const queue = yield* makeWebhookQueue
-    const events = yield* Events
-    const webhooks = yield* Webhooks
-    const chosen: Array<AcctEvent> = []
-    if (input.eventId !== undefined) chosen.push(yield* events.get(input.eventId as AcctEvent["id"]))
-    else {
-      let after: string | undefined
-      do {
-        const page = yield* events.list({ since: input.since, size: 100, after })
-        chosen.push(...page.items)
-        after = page.next ?? undefined
-      } while (after !== undefined && chosen.length < 100_000)
-    }
-    const targets = input.webhookId !== undefined ? [yield* webhooks.get(input.webhookId)] : (yield* queue.enabled)
-    const at = yield* now
-    let count = 0
-    for (const event of chosen.reverse()) {
-      count += yield* queue.replay([{ seq: event.seq, id: event.id, name: event.name }], targets.filter((w) => input.webhookId !== undefined || w.wants(event.name)), at)
-    }
-    return { events: chosen.length, deliveries: count }
-  })
+/** Runs until interrupted; then stops as `DispatcherHandle.stop(graceMs)` does. */
+export const runDispatcher = (options: DispatcherOptions) => Effect.zipRight(startDispatcher(options), Effect.never)
 
+/** The dispatcher running in this process, for its shutdown (the server's drain stops it at SIGTERM). */
+export class WebhookDispatcher extends Context.Tag("@acct/webhooks/WebhookDispatcher")<WebhookDispatcher, DispatcherHandle>() {}
 
 /**
  * The dispatcher as a background part of a process (the server): started with it, stopped with
- * it. ACCT_WEBHOOK_DISPATCH=false leaves it out (when `acct webhooks dispatch` runs elsewhere).
+ * it. ACCT_WEBHOOK_DISPATCH=false leaves it out (when `acct webhooks dispatch` runs elsewhere);
+ * its handle then stops nothing.
  */
-export const dispatcherInBackground = Layer.scopedDiscard(
+export const dispatcherInBackground = Layer.scoped(
+  WebhookDispatcher,
   Effect.gen(function* () {
     const enabled = yield* Config.boolean("ACCT_WEBHOOK_DISPATCH").pipe(Config.withDefault(true))
-    if (!enabled) return
-    const options = yield* dispatcherOptions
-    yield* Effect.forkScoped(runDispatcher(options))
+    if (!enabled) return { stop: () => Effect.void } satisfies DispatcherHandle
+    return yield* startDispatcher(yield* dispatcherOptions)
   }).pipe(Effect.orDie)
 )

@@ -3,7 +3,7 @@ import { makeWebhookQueue } from "@acct/store-sql"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
-import { runDispatcher } from "../src/index.js"
+import { runDispatcher, startDispatcher } from "../src/index.js"
 import { as, quick, tempDb, testStore } from "./harness.js"
 import { type Behaviour, personaSignatureValid, startReceiver, standardWebhookValid } from "./receiver.js"
 
@@ -242,6 +242,63 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       }
       expect(attempts[0]!.error).toContain("refused: url: localhost resolves to 127.0.0.1, a loopback address")
       expect(r.received).toHaveLength(0)
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+})
+
+describe("leases and stopping", () => {
+  it.live("renews the lease while a slow attempt runs: another dispatcher does not send it again", () =>
+    Effect.gen(function* () {
+      // Each answer takes four leases' time; without renewal the second dispatcher would take the rows over.
+      const r = yield* receiver(() => ({ status: 200, delayMs: 1200 }))
+      const hook = yield* endpoint(r.url)
+      yield* Effect.forkScoped(runDispatcher(quick({ leaseMs: 300 })))
+      yield* Effect.forkScoped(runDispatcher(quick({ leaseMs: 300 })))
+      const accounts = yield* Accounts
+      yield* accounts.create({ accountType: "User" }, as)
+      yield* accounts.create({ accountType: "User" }, as)
+      let attempts = yield* attemptsOf(hook.id)
+      while (attempts.length < 2) {
+        yield* Effect.sleep("50 millis")
+        attempts = yield* attemptsOf(hook.id)
+      }
+      // Time for a wrongly taken-over row to arrive a second time.
+      yield* Effect.sleep("1500 millis")
+      expect(r.received.map((x) => x.json.data.attributes.name)).toEqual(["account.created", "account.created"])
+      expect(new Set(r.received.map((x) => x.headers["webhook-id"])).size).toBe(2)
+      expect(attempts.every((a) => a.status === 200 && a.attempt === 1)).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("a stop lets the attempts in flight finish and records them", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver(() => ({ status: 200, delayMs: 400 }))
+      const hook = yield* endpoint(r.url)
+      const dispatcher = yield* startDispatcher(quick())
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      yield* until(r, (all) => all.length >= 1)
+      yield* dispatcher.stop("5 seconds")
+      const attempts = yield* attemptsOf(hook.id)
+      expect(attempts.map((a) => a.status)).toEqual([200])
+      const rows = yield* Effect.flatMap(makeWebhookQueue, (q) => q.deliveries(hook.id, 10))
+      expect(rows.map((d) => d.state)).toEqual(["delivered"])
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("past the grace period a stop abandons the attempt and gives its lease back", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver(() => "hang")
+      const hook = yield* endpoint(r.url)
+      const dispatcher = yield* startDispatcher(quick({ leaseMs: 60_000 }))
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      yield* until(r, (all) => all.length >= 1)
+      const started = Date.now()
+      yield* dispatcher.stop("300 millis")
+      expect(Date.now() - started).toBeLessThan(5000)
+      const rows = yield* Effect.flatMap(makeWebhookQueue, (q) => q.deliveries(hook.id, 10))
+      // Due again at once for any dispatcher, not after the 60 s lease.
+      expect(rows.map((d) => ({ state: d.state, attempts: Number(d.attempts), lease: d.lease_token }))).toEqual([{ state: "pending", attempts: 0, lease: null }])
+      expect(yield* attemptsOf(hook.id)).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 })

@@ -31,6 +31,7 @@ export const quick = (overrides: Partial<DispatcherOptions> = {}): DispatcherOpt
   allowed: new Set(["127.0.0.1"]),
   timeoutMs: 2000,
   leaseMs: 10_000,
+  graceMs: 500,
   pollMs: 50,
   concurrency: 4,
   batch: 500,

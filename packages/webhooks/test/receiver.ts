@@ -15,8 +15,8 @@ export interface Received {
   readonly at: number
 }
 
-/** What to do with a request: answer a status (and headers, body), hang, or drop the connection. */
-export type Behaviour = { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string } | "hang" | "close"
+/** What to do with a request: answer a status (and headers, body; after `delayMs`), hang, or drop the connection. */
+export type Behaviour = { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string; readonly delayMs?: number } | "hang" | "close"
 
 /** Persona's scheme, as its docs tell a receiver to check it: any `t=…,v1=…` pair matching. */
 export const personaSignatureValid = (header: string | undefined, secret: string, body: string): boolean => {
@@ -61,8 +61,13 @@ export const startReceiver = async (behave: (request: { readonly count: number; 
       for (const w of waiters.splice(0)) w()
       if (what === "hang") return void hanging.add(response)
       if (what === "close") return void request.socket.destroy()
-      response.writeHead(what.status, what.headers ?? {})
-      response.end(what.body ?? "")
+      const answer = () => {
+        response.writeHead(what.status, what.headers ?? {})
+        response.end(what.body ?? "")
+      }
+      if (what.delayMs === undefined) return answer()
+      hanging.add(response)
+      setTimeout(answer, what.delayMs)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))

@@ -1,4 +1,4 @@
-import { Webhooks } from "@acct/core"
+import { Webhooks, WebhookSecrets } from "@acct/core"
 import { SqliteStore } from "@acct/store-sql"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
@@ -28,18 +28,19 @@ describe("webhook signing secrets at rest", () => {
       const stored = yield* Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ secret: string }>`SELECT secret FROM webhook_secrets`), store(database))
       expect(stored[0]!.secret).toMatch(/^v1\.[0-9a-f]{8}\./)
       // Another process opening the same database reads it with the same key file.
-      expect(yield* Effect.provide(Effect.flatMap(Webhooks, (w) => w.signingSecrets(made.webhook.id)), store(database))).toEqual([secret])
+      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database))).toEqual([secret])
     })
   )
 
   it.effect("a rotated-out secret signs beside the new one until it expires", () =>
     Effect.gen(function* () {
       const webhooks = yield* Webhooks
+      const secrets = yield* WebhookSecrets
       const made = yield* webhooks.create(input)
       const rotated = yield* webhooks.rotateSecret(made.webhook.id, 3600)
-      expect(yield* webhooks.signingSecrets(made.webhook.id)).toEqual([rotated.secrets[0]!.value, made.secrets[0]!.value])
+      expect(yield* secrets.signing(made.webhook.id)).toEqual([rotated.secrets[0]!.value, made.secrets[0]!.value])
       const again = yield* webhooks.rotateSecret(made.webhook.id, 0)
-      expect(yield* webhooks.signingSecrets(made.webhook.id)).toEqual([again.secrets[0]!.value])
+      expect(yield* secrets.signing(made.webhook.id)).toEqual([again.secrets[0]!.value])
     }).pipe(Effect.provide(store(":memory:")))
   )
 
@@ -50,9 +51,9 @@ describe("webhook signing secrets at rest", () => {
       const newKey = Buffer.alloc(32, 2).toString("hex")
       const made = yield* Effect.provide(Effect.flatMap(Webhooks, (w) => w.create(input)), store(database, { ACCT_WEBHOOK_KEY: oldKey }))
       const both = store(database, { ACCT_WEBHOOK_KEY: `${newKey},${oldKey}` })
-      expect(yield* Effect.provide(Effect.flatMap(Webhooks, (w) => w.reencryptSecrets()), both)).toBe(1)
-      expect(yield* Effect.provide(Effect.flatMap(Webhooks, (w) => w.signingSecrets(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: newKey }))).toEqual([made.secrets[0]!.value])
-      const wrong = yield* Effect.flip(Effect.provide(Effect.flatMap(Webhooks, (w) => w.signingSecrets(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: oldKey })))
+      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.reencrypt()), both)).toBe(1)
+      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: newKey }))).toEqual([made.secrets[0]!.value])
+      const wrong = yield* Effect.flip(Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: oldKey })))
       expect(wrong.message).toContain("which is not in ACCT_WEBHOOK_KEY")
       const short = yield* Effect.flip(Effect.provide(Effect.flatMap(Webhooks, (w) => w.create(input)), store(database, { ACCT_WEBHOOK_KEY: "c2hvcnQ=" })))
       expect(short.message).toContain("ACCT_WEBHOOK_KEY entry 1: expected a 32-byte key")

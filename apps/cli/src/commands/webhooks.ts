@@ -1,22 +1,33 @@
 /**
- * Webhook endpoints on the local store: create (the secret printed once), list, show, update,
- * enable, disable, archive, clone, rotate-secret, rekey.
+ * Webhook endpoints: create (the secret printed once), list, show, update, enable, disable,
+ * archive, clone, rotate-secret, deliveries and `acct events replay` — on a local database or,
+ * with --remote / ACCT_URL, through an acct server's API; rekey and dispatch work on the
+ * database itself (its key, its queue).
  */
-import { InvalidRequest, KeyInflection, type Webhook, Webhooks, type WebhookWithSecrets } from "@acct/core"
+import { type AccountsError, InvalidRequest, KeyInflection, type Webhook, WebhookDeliveries, Webhooks, WebhookSecrets, type WebhookWithSecrets } from "@acct/core"
+import { remoteWebhooks } from "@acct/backend"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Layer, Option, Schema } from "effect"
-import { local, output, store } from "../context.js"
+import { type BackendOptions, chooseBackend, common, local, output, parseTime, store } from "../context.js"
 import { details, table } from "../table.js"
 
 // The dispatcher, the queue and the API schemas they bring are loaded only by a webhook command
 // that runs: the rest of the CLI never pays for them at start-up.
 const webhooksModule = Effect.promise(() => import("@acct/webhooks"))
-const storeModule = Effect.promise(() => import("@acct/store-sql"))
+const localWebhooks = (db: string) => Layer.unwrapEffect(Effect.map(webhooksModule, (w) => w.webhooksLayer(db)))
 
-/** Gives a command the Webhooks of the store named by its `--db`. */
+/** Gives a command the webhooks ports of the store named by its `--db` (rekey, dispatch: the database itself). */
 export const withWebhooks = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, (options: A) => localWebhooks(options.db).pipe(Layer.provideMerge(store(options.db))))
+
+/** Gives a command the webhooks of its backend: the local `--db`, or an acct server (--remote / ACCT_URL). */
+export const withWebhooksBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) =>
-    Layer.unwrapEffect(Effect.map(webhooksModule, (w) => w.webhooksLayer(options.db))).pipe(Layer.provideMerge(store(options.db)))
+    Layer.unwrapEffect(
+      Effect.map(chooseBackend(options), (chosen): Layer.Layer<Webhooks | WebhookDeliveries, AccountsError> =>
+        chosen.kind === "local" ? localWebhooks(chosen.database).pipe(Layer.provide(store(chosen.database))) : remoteWebhooks(chosen)
+      )
+    )
   )
 
 export const webhookJson = (w: Webhook) => ({
@@ -72,7 +83,7 @@ const settings = {
 
 const create = Command.make(
   "create",
-  { ...local, ...settings, enable: Options.boolean("enable").pipe(Options.withDescription("enable it at once (a new webhook starts disabled)")) },
+  { ...common, ...settings, enable: Options.boolean("enable").pipe(Options.withDescription("enable it at once (a new webhook starts disabled)")) },
   (o) =>
     Effect.gen(function* () {
       const webhooks = yield* Webhooks
@@ -91,10 +102,10 @@ const create = Command.make(
   Command.withDescription(
     "Create a webhook endpoint. It starts disabled unless --enable; the signing secret is printed once.\n\nExample:\n  acct webhooks create --name crm --url https://crm.example.com/hooks/acct --event account.created --event account.status-updated --enable"
   ),
-  withWebhooks
+  withWebhooksBackend
 )
 
-const list = Command.make("list", local, (o) =>
+const list = Command.make("list", common, (o) =>
   Effect.gen(function* () {
     const webhooks = yield* Webhooks
     const all: Array<Webhook> = []
@@ -108,16 +119,16 @@ const list = Command.make("list", local, (o) =>
       all.length === 0 ? "No webhooks." : table(["ID", "NAME", "STATUS", "URL", "EVENTS"], all.map((w) => [w.id, w.name, w.status, w.url, w.enabledEvents.join(",")]))
     )
   })
-).pipe(Command.withDescription("List webhook endpoints, newest first (never their secrets)."), withWebhooks)
+).pipe(Command.withDescription("List webhook endpoints, newest first (never their secrets)."), withWebhooksBackend)
 
-const show = Command.make("show", { ...local, webhook: webhookArg }, (o) =>
+const show = Command.make("show", { ...common, webhook: webhookArg }, (o) =>
   Effect.flatMap(Effect.flatMap(Webhooks, (w) => w.get(o.webhook)), (w) => output(o.json, () => webhookJson(w), () => webhookDetails(w)))
-).pipe(Command.withDescription("Show a webhook endpoint."), withWebhooks)
+).pipe(Command.withDescription("Show a webhook endpoint."), withWebhooksBackend)
 
 const update = Command.make(
   "update",
   {
-    ...local,
+    ...common,
     webhook: webhookArg,
     name: settings.name.pipe(Options.optional),
     url: settings.url.pipe(Options.optional),
@@ -140,23 +151,23 @@ const update = Command.make(
       )
       yield* output(o.json, () => webhookJson(w), () => `Updated ${w.id}.\n${webhookDetails(w)}`)
     })
-).pipe(Command.withDescription("Change a webhook's settings; options left out stay as they are (--event and --blocklist replace the whole list).\n\nExample:\n  acct webhooks update wbh_… --event '*'"), withWebhooks)
+).pipe(Command.withDescription("Change a webhook's settings; options left out stay as they are (--event and --blocklist replace the whole list).\n\nExample:\n  acct webhooks update wbh_… --event '*'"), withWebhooksBackend)
 
 const status = (name: "enable" | "disable" | "archive", to: "enabled" | "disabled" | "archived", description: string) =>
-  Command.make(name, { ...local, webhook: webhookArg }, (o) =>
+  Command.make(name, { ...common, webhook: webhookArg }, (o) =>
     Effect.flatMap(Effect.flatMap(Webhooks, (w) => w.setStatus(o.webhook, to)), (w) => output(o.json, () => webhookJson(w), () => `${w.id} (${w.name}) is ${w.status}.`))
-  ).pipe(Command.withDescription(description), withWebhooks)
+  ).pipe(Command.withDescription(description), withWebhooksBackend)
 
-const clone = Command.make("clone", { ...local, webhook: webhookArg }, (o) =>
+const clone = Command.make("clone", { ...common, webhook: webhookArg }, (o) =>
   Effect.flatMap(Effect.flatMap(Webhooks, (w) => w.clone(o.webhook)), (made) =>
     output(o.json, () => ({ ...webhookJson(made.webhook), secret: made.secrets[0]!.value }), () => withSecret(made, "Signing secret of the clone"))
   )
-).pipe(Command.withDescription("Copy a webhook's settings into a new, disabled webhook with its own secret (printed once)."), withWebhooks)
+).pipe(Command.withDescription("Copy a webhook's settings into a new, disabled webhook with its own secret (printed once)."), withWebhooksBackend)
 
 const rotate = Command.make(
   "rotate-secret",
   {
-    ...local,
+    ...common,
     webhook: webhookArg,
     grace: Options.integer("grace").pipe(Options.withPseudoName("SECONDS"), Options.withDescription("how long the previous secret still signs deliveries (default 86400)"), Options.optional)
   },
@@ -165,11 +176,11 @@ const rotate = Command.make(
       const made = yield* Effect.flatMap(Webhooks, (w) => w.rotateSecret(o.webhook, Option.getOrUndefined(o.grace)))
       yield* output(o.json, () => ({ ...webhookJson(made.webhook), secret: made.secrets[0]!.value }), () => withSecret(made, "New signing secret (the previous one keeps signing during the grace period)"))
     })
-).pipe(Command.withDescription("Make a new signing secret. Until the grace period ends each delivery carries both signatures, so receivers can switch without losing any."), withWebhooks)
+).pipe(Command.withDescription("Make a new signing secret. Until the grace period ends each delivery carries both signatures, so receivers can switch without losing any."), withWebhooksBackend)
 
 const rekey = Command.make("rekey", local, (o) =>
   Effect.gen(function* () {
-    const count = yield* Effect.flatMap(Webhooks, (w) => w.reencryptSecrets())
+    const count = yield* Effect.flatMap(WebhookSecrets, (w) => w.reencrypt())
     yield* o.json ? Console.log(JSON.stringify({ reencrypted: count })) : Console.log(`Re-encrypted ${count} secret(s) with the first key of ACCT_WEBHOOK_KEY.`)
   })
 ).pipe(
@@ -181,14 +192,12 @@ const rekey = Command.make("rekey", local, (o) =>
 
 const deliveries = Command.make(
   "deliveries",
-  { ...local, webhook: webhookArg, size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("how many attempts, 1–100 (default 20)"), Options.withDefault(20)) },
+  { ...common, webhook: webhookArg, size: Options.integer("size").pipe(Options.withPseudoName("N"), Options.withDescription("how many attempts, 1–100 (default 20)"), Options.withDefault(20)) },
   (o) =>
     Effect.gen(function* () {
       if (!Number.isInteger(o.size) || o.size < 1 || o.size > 100) return yield* new InvalidRequest({ message: "--size must be an integer from 1 to 100" })
       const webhook = yield* Effect.flatMap(Webhooks, (w) => w.get(o.webhook))
-      const { dbFailures, makeWebhookQueue } = yield* storeModule
-      const queue = yield* makeWebhookQueue
-      const rows = yield* dbFailures(queue.attempts(webhook.id, o.size))
+      const rows = yield* Effect.flatMap(WebhookDeliveries, (d) => d.attempts(webhook.id, o.size))
       yield* output(
         o.json,
         () => ({ data: rows.map((a) => ({ ...a, startedAt: a.startedAt.toISOString() })) }),
@@ -201,7 +210,7 @@ const deliveries = Command.make(
               )
       )
     })
-).pipe(Command.withDescription("Show a webhook's latest delivery attempts, newest first: when, the status (or why there was none), how long, the start of the answer."), withWebhooks)
+).pipe(Command.withDescription("Show a webhook's latest delivery attempts, newest first: when, the status (or why there was none), how long, the start of the answer."), withWebhooksBackend)
 
 const dispatch = Command.make("dispatch", { db: local.db }, () =>
   Effect.gen(function* () {
@@ -217,16 +226,11 @@ const dispatch = Command.make("dispatch", { db: local.db }, () =>
   withWebhooks
 )
 
-const sinceTime = (text: string) => {
-  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text)
-  return Number.isNaN(at.getTime()) ? Effect.fail(new InvalidRequest({ message: `--since: expected a date (2026-12-01) or a time (2026-12-01T09:30:00Z), got ${JSON.stringify(text)}` })) : Effect.succeed(at)
-}
-
 /** `acct events replay`: one event, or everything since a time, delivered again. */
 export const replayCommand = Command.make(
   "replay",
   {
-    ...local,
+    ...common,
     event: Args.text({ name: "event" }).pipe(Args.withDescription("the event's id (evt_…)"), Args.optional),
     since: Options.text("since").pipe(Options.withPseudoName("TIME"), Options.withDescription("every event at or after this date or ISO time"), Options.optional),
     webhook: Options.text("webhook").pipe(Options.withPseudoName("WEBHOOK"), Options.withDescription("only to this webhook (wbh_…); else to every enabled webhook that wants the event"), Options.optional)
@@ -234,14 +238,13 @@ export const replayCommand = Command.make(
   (o) =>
     Effect.gen(function* () {
       if (Option.isSome(o.event) === Option.isSome(o.since)) return yield* new InvalidRequest({ message: "give an event id or --since TIME (one of them)" })
-      const since = Option.isSome(o.since) ? yield* sinceTime(o.since.value) : undefined
-      const { replayEvents } = yield* webhooksModule
-      const done = yield* replayEvents({ eventId: Option.getOrUndefined(o.event), since, webhookId: Option.getOrUndefined(o.webhook) })
+      const since = Option.isSome(o.since) ? yield* parseTime("--since", o.since.value) : undefined
+      const done = yield* Effect.flatMap(WebhookDeliveries, (d) => d.replay({ eventId: Option.getOrUndefined(o.event), since, webhookId: Option.getOrUndefined(o.webhook) }))
       yield* output(o.json, () => done, () => `Queued ${done.deliveries} delivery(ies) of ${done.events} event(s); the dispatcher sends them (same webhook-id as the first time).`)
     })
 ).pipe(
   Command.withDescription("Send events again: one (acct events replay evt_…) or all since a time (acct events replay --since 2026-12-01T09:00:00Z), to their webhooks or to one (--webhook wbh_…)."),
-  withWebhooks
+  withWebhooksBackend
 )
 
 export const webhooksCommands = [

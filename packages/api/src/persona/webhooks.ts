@@ -4,15 +4,16 @@
  * schemas. The signing secret appears only in the answers that make one (create, clone,
  * rotate-secret).
  */
-import { KeyInflection, type Webhook, type WebhookAttempt, type WebhookSecret } from "@acct/core"
+import { KeyInflection, type Webhook, type WebhookAttempt, type WebhookChanges, type WebhookSecret, type WebhookWithSecrets } from "@acct/core"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../security.js"
 import { MutationHeaders, PageSize } from "./api.js"
 import { schemas } from "./errors.js"
-import { toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource } from "./webhook-resource.js"
+import { RUN_CONTEXT_KEY } from "./events.js"
+import { fromWebhookResource, toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource } from "./webhook-resource.js"
 
-export { toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource }
+export { fromWebhookResource, toWebhookResource, WebhookAttributes, WebhookResource, WebhookWithSecretResource }
 
 const Strict = { onExcessProperty: "error" } as const
 
@@ -27,6 +28,42 @@ export const toWebhookWithSecretResource = (w: Webhook, secrets: ReadonlyArray<W
     }
   }
 }
+
+/** A webhook and its secrets from an answer that made one (for clients). */
+export const fromWebhookWithSecretResource = (r: typeof WebhookWithSecretResource.Type): WebhookWithSecrets => ({
+  webhook: fromWebhookResource(r),
+  secrets: r.attributes.secrets.map((s) => ({ value: s.value, expiresAt: s["expires-at"] === null ? null : new Date(s["expires-at"]) }))
+})
+
+/** The request's attributes as the port's changes (create and update take the same ones). */
+export const fromWebhookRequestAttributes = (a: {
+  readonly name?: string | undefined
+  readonly url?: string | undefined
+  readonly description?: string | null | undefined
+  readonly "enabled-events"?: ReadonlyArray<string> | undefined
+  readonly "api-key-inflection"?: WebhookChanges["keyInflection"]
+  readonly "api-attributes-blocklist"?: ReadonlyArray<string> | undefined
+  readonly "api-version"?: string | undefined
+}): WebhookChanges => ({
+  name: a.name,
+  url: a.url,
+  description: a.description,
+  enabledEvents: a["enabled-events"],
+  keyInflection: a["api-key-inflection"],
+  attributesBlocklist: a["api-attributes-blocklist"],
+  apiVersion: a["api-version"]
+})
+
+/** The port's changes as request attributes (for clients); what is left out stays as it is. */
+export const toWebhookRequestAttributes = (c: WebhookChanges) => ({
+  name: c.name,
+  url: c.url,
+  description: c.description,
+  "enabled-events": c.enabledEvents,
+  "api-key-inflection": c.keyInflection,
+  "api-attributes-blocklist": c.attributesBlocklist,
+  "api-version": c.apiVersion
+})
 
 const RequestAttributes = {
   name: Schema.String,
@@ -201,22 +238,28 @@ const dropPath = (value: unknown, segments: ReadonlyArray<RegExp>): unknown => {
 /**
  * A webhook body without the endpoint's blocklisted attributes (Persona's attribute blocklist),
  * applied to the event's payload before key inflection: a name (`name-last`, `address-*`,
- * `email_address`) removes that key anywhere in the payload's attributes, fields included; a
- * path (`/data/attributes/fields/*-number`, relative to the payload) removes what it points at.
+ * `email_address`) removes that key anywhere in the payload's attributes, fields included, and
+ * in acct's account of a run (`context["workflow-run"]`: its parameters); a path
+ * (`/data/attributes/fields/*-number`, relative to the payload) removes what it points at.
  * `*` matches any characters within a key.
  */
-export const applyBlocklist = <D extends { readonly data: { readonly attributes: { readonly payload: { readonly data: { readonly attributes: unknown } } } } }>(document: D, blocklist: ReadonlyArray<string>): D => {
+export const applyBlocklist = <
+  D extends { readonly data: { readonly attributes: { readonly payload: { readonly data: { readonly attributes: unknown } }; readonly context: Record<string, unknown> } } }
+>(document: D, blocklist: ReadonlyArray<string>): D => {
   if (blocklist.length === 0) return document
   let payload: unknown = document.data.attributes.payload
+  let context = document.data.attributes.context
   const names = blocklist.filter((entry) => !entry.startsWith("/")).map(globToRegExp)
   for (const path of blocklist.filter((entry) => entry.startsWith("/"))) {
     payload = dropPath(payload, path.split("/").slice(1).filter((s) => s !== "").map(globToRegExp))
   }
   if (names.length > 0) {
+    const blocked = (key: string) => names.some((n) => n.test(key))
     const data = (payload as { data: { attributes: unknown } }).data
-    payload = { ...(payload as object), data: { ...data, attributes: dropKeys(data.attributes, (key) => names.some((n) => n.test(key))) } }
+    payload = { ...(payload as object), data: { ...data, attributes: dropKeys(data.attributes, blocked) } }
+    if (context[RUN_CONTEXT_KEY] !== undefined) context = { ...context, [RUN_CONTEXT_KEY]: dropKeys(context[RUN_CONTEXT_KEY], blocked) }
   }
-  return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload } } }
+  return { ...document, data: { ...document.data, attributes: { ...document.data.attributes, payload, context } } }
 }
 
 /** An attempt as the attempts list answers it. */
@@ -233,4 +276,17 @@ export const toWebhookAttemptResource = (a: WebhookAttempt): WebhookAttemptResou
     error: a.error,
     response: a.response
   }
+})
+
+/** An attempt from the attempts list (for clients). */
+export const fromWebhookAttemptResource = (webhookId: string, r: WebhookAttemptResource): WebhookAttempt => ({
+  deliveryId: r.attributes["delivery-id"],
+  webhookId,
+  eventId: r.attributes["event-id"],
+  attempt: r.attributes.attempt,
+  startedAt: new Date(r.attributes["started-at"]),
+  durationMs: r.attributes["duration-ms"],
+  status: r.attributes.status,
+  error: r.attributes.error,
+  response: r.attributes.response
 })
