@@ -3,9 +3,19 @@
  * what came — `meta.tag-name: expected a list of strings, got null` — never the schema
  * language (`Expected { readonly meta: … }, actual null`).
  */
+import { OPAQUE_KEYS } from "@acct/api"
 import type { HttpApiError } from "@effect/platform"
 
 type DecodeIssue = HttpApiError.HttpApiDecodeError["issues"][number]
+
+/**
+ * How a key of the request is named back to its sender: the wire schemas are kebab-case, and a
+ * body in another Key-Inflection was turned into kebab-case before it was decoded, so the caller
+ * passes the inverse (`account-type-id` → `accountTypeId`). Keys under `fields` and
+ * `parameters` are the account type's own and are never renamed.
+ */
+export type KeyNamer = (key: string) => string
+const asIs: KeyNamer = (key) => key
 
 /** The longest received value quoted back. */
 const QUOTE_MAX = 60
@@ -81,8 +91,8 @@ const describeActual = (actual: string) => {
   return text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}…` : text
 }
 
-/** One issue's message in words. */
-export const describeMessage = (message: string): string => {
+/** One issue's message in words (known field names as `name` gives them). */
+export const describeMessage = (message: string, name: KeyNamer = asIs): string => {
   const mismatch = /^Expected ([\s\S]*), actual ([\s\S]*)$/.exec(message)
   if (mismatch) return `expected ${describeExpected(mismatch[1]!)}, got ${describeActual(mismatch[2]!)}`
   const notNumber = /^Unable to decode ([\s\S]*) into a number$/.exec(message)
@@ -90,24 +100,37 @@ export const describeMessage = (message: string): string => {
   if (message === "is missing") return "is required"
   if (message === "is unexpected") return "is not a known field"
   const unexpected = /^is unexpected, expected: ([\s\S]*)$/.exec(message)
-  if (unexpected) return `is not a known field (known: ${topLevel(unexpected[1]!, " | ").map((k) => k.replace(/^"|"$/g, "")).join(", ")})`
+  if (unexpected) return `is not a known field (known: ${topLevel(unexpected[1]!, " | ").map((k) => name(k.replace(/^"|"$/g, ""))).join(", ")})`
   return message
 }
 
 /** A field's path, `data.attributes.reference-id`; odd keys (empty, with dots or spaces) quoted. */
-const where = (issue: DecodeIssue) => issue.path.map((key) => (/^[\w\-[\]]+$/.test(String(key)) ? String(key) : JSON.stringify(String(key)))).join(".")
+const where = (issue: DecodeIssue, name: KeyNamer = asIs) => {
+  let opaque = false
+  return issue.path
+    .map((key) => {
+      const text = String(key)
+      const shown = opaque || typeof key !== "string" ? text : name(text)
+      if (OPAQUE_KEYS.has(text)) opaque = true
+      return /^[\w\-[\]]+$/.test(shown) ? shown : JSON.stringify(shown)
+    })
+    .join(".")
+}
 
 /**
- * A decode failure as one line: `field: problem; …`. Schema checks an optional field against
+ * A decode failure as one line: `field: problem; …`, each issue's keys named by `namerOf(issue)`
+ * (the body's in the sender's inflection; path parameters, query parameters and headers keep
+ * the spec's names). Schema checks an optional field against
  * its type and against `undefined`, so each bad optional value comes with a second, useless
  * "Expected undefined" issue for the same path: that one is left out.
  */
-export const describeIssues = (issues: ReadonlyArray<DecodeIssue>): string =>
+export const describeIssues = (issues: ReadonlyArray<DecodeIssue>, namerOf: (issue: DecodeIssue) => KeyNamer = () => asIs): string =>
   issues
     .filter((issue) => !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && where(other) === where(issue))))
     .map((issue) => {
-      const message = describeMessage(issue.message)
-      if (issue.path.length > 0) return `${where(issue)}: ${message}`
+      const name = namerOf(issue)
+      const message = describeMessage(issue.message, name)
+      if (issue.path.length > 0) return `${where(issue, name)}: ${message}`
       return message.startsWith("expected an object") ? `the request body must be a JSON object${message.slice("expected an object".length)}` : message
     })
     .join("; ")
