@@ -114,6 +114,12 @@ const storedInvocation = (invocation: Invocation): string =>
 /** This process's claim on an import was taken over (it stalled past its lease): it stops, and the other goes on. */
 class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly importerId: string }> {}
 
+/** Resumes after the I/O Node has waiting (a macrotask, unlike a fiber yield). */
+const afterPendingIo = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 type ImportFile = Either.Either.Right<ReturnType<typeof readImportFile>>
 
 const toImporter = (row: ImporterRow, nowMs: number): Importer =>
@@ -301,10 +307,12 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
         for (let start = fromRow; start < file.records.length; start += IMPORT_CHUNK_ROWS) {
           const end = Math.min(start + IMPORT_CHUNK_ROWS, file.records.length)
           yield* retryPolicy.retry(Effect.mapError(importChunk(importerId, claim, type, file.columns, file.records.slice(start, end), end, seen, invocation), (e) => (e._tag === "SqlError" ? fromSqlError(e) : e)))
-          // Lets whoever waits for the connection have it before the next chunk takes it: on
-          // SQLite's one connection the import would otherwise hold it to the end, and every
-          // other request (a GET of this importer too) would wait for the whole import.
-          yield* Effect.yieldNow()
+          // Lets whoever waits for the connection have it before the next chunk takes it, and
+          // gives Node's event loop a turn (setImmediate: after pending I/O) so requests that
+          // arrived meanwhile are read: on SQLite's one synchronous connection the import would
+          // otherwise hold both to the end, and every other request (a GET of this importer
+          // too) would wait for the whole import.
+          yield* afterPendingIo
         }
         yield* finish(importerId, claim, "ready")
       }).pipe(

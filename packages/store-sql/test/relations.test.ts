@@ -103,8 +103,8 @@ describe.each(backends)("relations ($name)", (backend) => {
       const sql = yield* SqlClient.SqlClient
       const johnBefore = yield* accounts.get(john)
       const weiBefore = yield* accounts.get(wei)
-      const [{ seq: lastEvent }] = yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM events`
-      const [{ seq: lastAudit }] = yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log`
+      const lastEvent = (yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM events`)[0]!.seq
+      const lastAudit = (yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log`)[0]!.seq
 
       yield* accounts.consolidate(jane, [dup], as())
 
