@@ -92,7 +92,7 @@ const acct = (database: string): Promise<{ rate: number; created: number }> =>
 const pgAdmin = new URL(process.env.ACCT_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
 /** A fresh Postgres database (createdb), or undefined when none is reachable. */
 const pgDatabase = (): string | undefined => {
-  const name = `acct_import_bench_${Math.random().toString(36).slice(2, 10)}`
+  const name = `acct_import_bench_${process.env.BENCH_DB_TAG ?? ""}${Math.random().toString(36).slice(2, 10)}`
   const made = spawnSync("createdb", ["-h", pgAdmin.hostname, "-p", pgAdmin.port || "5432", "-U", pgAdmin.username || "postgres", name], { timeout: 10_000 })
   if (made.status !== 0) return undefined
   const url = new URL(pgAdmin)

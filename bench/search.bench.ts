@@ -220,7 +220,7 @@ const admin = async (statement: string) => {
 }
 const reachable = await admin("SELECT 1").then(() => true, () => false)
 if (reachable) {
-  const name = `acct_search_bench_${Math.random().toString(36).slice(2, 10)}`
+  const name = `acct_search_bench_${process.env.BENCH_DB_TAG ?? ""}${Math.random().toString(36).slice(2, 10)}`
   await admin(`CREATE DATABASE ${name}`)
   try {
     const url = new URL(pgAdmin)

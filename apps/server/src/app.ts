@@ -10,6 +10,7 @@ import {
   isPostgresUrl,
   loadCatalog,
   parseCatalog,
+  ResumeInterruptedImports,
   seedDemoAccounts,
   SqlRateLimiterStore,
   withGatewayIdempotency,
@@ -70,7 +71,10 @@ const accountsFor = (config: ServerConfig) =>
   Effect.gen(function* () {
     const backend = yield* resolveBackend({ frontEnd: false, profile: Option.getOrUndefined(config.profile), database: config.database })
     const database = backend.database
-    const store = localStore(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs })
+    // A server runs for long: it takes over imports a stopped process left unfinished.
+    const store = localStore(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs }).pipe(
+      Layer.provide(Layer.succeed(ResumeInterruptedImports, true))
+    )
     if (backend.kind === "local") return { store, database, gateway: false }
     yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: backend.profile.name, provider: backend.profile.provider, upstream: backend.profile.url }))
     // Keyed changes are recorded in the gateway's own database: the upstream may keep no record

@@ -29,7 +29,7 @@ import { describeRequestIssues } from "./decode-errors.js"
 import { causeForLog } from "./log.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
-import { isPersonaPath, personaConventions } from "./persona-conventions.js"
+import { decodeIssueKeyNames, isPersonaPath, personaConventions } from "./persona-conventions.js"
 import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
 import { softwareOnePublicPrefix } from "./softwareone.js"
@@ -150,12 +150,10 @@ export const edge = (options: EdgeOptions) =>
 const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
   Effect.catchAll(app, (error: unknown) =>
     error instanceof HttpApiError.HttpApiDecodeError
-      ? Effect.flatMap(Effect.zip(HttpServerRequest.HttpServerRequest, FiberRef.get(currentRequest)), ([request, context]) =>
-          Effect.fail(
-            isSoftwareOnePath(request.url)
-              ? new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeRequestIssues(error.issues), context?.id))
-              : new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeRequestIssues(error.issues) }] })
-          )
+      ? Effect.flatMap(Effect.zip(HttpServerRequest.HttpServerRequest, FiberRef.get(currentRequest)), ([request, context]): Effect.Effect<never, SoftwareOneErrors.BadRequest | PersonaErrors.BadRequest> =>
+          isSoftwareOnePath(request.url)
+            ? Effect.fail(new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeRequestIssues(error.issues), context?.id)))
+            : Effect.flatMap(decodeIssueKeyNames(request), (namerOf) => Effect.fail(new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeRequestIssues(error.issues, namerOf) }] })))
         )
       : Effect.fail(error)
   )

@@ -63,6 +63,27 @@ const reshape = (response: HttpServerResponse.HttpServerResponse, inflection: Ke
   return HttpServerResponse.unsafeJson(inflection === "kebab" ? document : inflectKeys(document, inflection), { status: response.status, headers: response.headers })
 }
 
+/**
+ * How a Persona request's decode issues name keys: those of its JSON body (an issue whose first
+ * key is one of the body's, which reached the decoder in kebab-case) in the request's
+ * Key-Inflection, as its sender spelled them; everything else as the spec does.
+ */
+export const decodeIssueKeyNames = (request: HttpServerRequest.HttpServerRequest) => {
+  const inflection = parseKeyInflection(request.headers["key-inflection"]) ?? "kebab"
+  if (inflection === "kebab") return Effect.succeed(() => (key: string) => key)
+  return Effect.map(Effect.orElseSucceed(request.text, () => ""), (text) => {
+    let roots: ReadonlySet<string> = new Set()
+    try {
+      const body: unknown = JSON.parse(text)
+      if (typeof body === "object" && body !== null && !Array.isArray(body)) roots = new Set(Object.keys(body))
+    } catch {
+      // Not JSON: no body keys to name.
+    }
+    const inflected = (key: string) => inflectKey(key, inflection)
+    return (issue: { readonly path: ReadonlyArray<PropertyKey> }) => (roots.has(String(issue.path[0])) ? inflected : (key: string) => key)
+  })
+}
+
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"])
 
 export const personaConventions = <E, R>(

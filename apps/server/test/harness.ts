@@ -14,6 +14,7 @@ import path from "node:path"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import { Ajv } from "ajv"
 import addFormats from "ajv-formats"
+import { expect } from "vitest"
 import { appLayer } from "../src/app.js"
 
 export const startServer = async (
@@ -73,6 +74,22 @@ export const startServer = async (
   }
   return { base, database, runtime, key, admin, call, demo, close: () => runtime.dispose() }
 }
+
+export type TestServer = Awaited<ReturnType<typeof startServer>>
+
+/**
+ * `conforms(method, url, template, status, options)` on the server `current()` answers (a test
+ * file starts its own in beforeAll): expects `status`, validates the body against Persona's
+ * schema for that operation (the spec's path template), and answers the body.
+ */
+export const conformsOn =
+  (current: () => TestServer) =>
+  async (method: string, url: string, template: string, status: number, options: Parameters<TestServer["call"]>[2] = {}) => {
+    const response = await current().call(method, url, options)
+    expect(response.status, response.text).toBe(status)
+    expect(validatePersona(method, template, status, response.json)).toBeNull()
+    return response.json
+  }
 
 const specPath = new URL("../../../specs/persona-api-2025-12-08.openapi.json", import.meta.url)
 const spec = JSON.parse(readFileSync(specPath, "utf8"))

@@ -80,6 +80,25 @@ describe("Key-Inflection", () => {
     expect(again.json.data.attributes.referenceId).toBe("infl-replay")
   })
 
+  it.each([
+    ["camel", "accountTypeId", "referenceId", "tagName"],
+    ["snake", "account_type_id", "reference_id", "tag_name"]
+  ] as const)("names the fields of a refused %s body as the client sent them", async (inflection, accountTypeId, referenceId, tagName) => {
+    const headers = { "key-inflection": inflection }
+    const create = await server.call("POST", "/api/v1/accounts", { headers, body: { data: { attributes: { [accountTypeId]: 5, [referenceId]: "infl-refused", fields: { "odd-key": 1, email_address: { nested_key: 1 } } } } } })
+    expect(create.status, create.text).toBe(400)
+    expect(create.json.errors[0].details).toContain(`data.attributes.${accountTypeId}: expected a string, got 5`)
+    expect(create.json.errors[0].details).not.toContain("account-type-id")
+    const unknown = await server.call("POST", `/api/v1/accounts/${jane}/add-tag`, { headers, body: { meta: { [tagName]: "x", tagNam: "y" } } })
+    expect(unknown.status, unknown.text).toBe(400)
+    expect(unknown.json.errors[0].details).toMatch(new RegExp(`^meta\\.${inflection === "camel" ? "tagNam" : "tag_nam"}: is not a known field \\(known: [^)]*\\b${tagName}\\b`))
+    // Path parameters keep their names: the client sent no keys there.
+    const badId = await server.call("GET", "/api/v1/accounts/not-an-id", { headers })
+    expect(badId.status).toBe(400)
+    expect(badId.json.errors[0].details).toBe((await server.call("GET", "/api/v1/accounts/not-an-id")).json.errors[0].details)
+    expect(await version(jane)).toBeGreaterThan(0)
+  })
+
   it.each(["pascal", "", "kebab,camel"])("refuses Key-Inflection %j with a 400", async (value) => {
     const response = await server.call("GET", `/api/v1/accounts/${jane}`, { headers: { "key-inflection": value } })
     expect(response.status).toBe(400)

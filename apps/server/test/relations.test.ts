@@ -1,6 +1,6 @@
 /** Persona's relation endpoints, validated against Persona's own schemas. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startServer, validatePersona } from "./harness.js"
+import { conformsOn, startServer } from "./harness.js"
 
 let server: Awaited<ReturnType<typeof startServer>>
 const ids: Record<string, string> = {}
@@ -11,12 +11,7 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const conforms = async (method: string, url: string, template: string, status: number, options: Parameters<typeof server.call>[2] = {}) => {
-  const response = await server.call(method, url, options)
-  expect(response.status, response.text).toBe(status)
-  expect(validatePersona(method, template, status, response.json)).toBeNull()
-  return response.json
-}
+const conforms = conformsOn(() => server)
 
 const relate = (key: string, target: string) => ({ body: { meta: { "relation-schema-key": key, "target-object-id": target } } })
 

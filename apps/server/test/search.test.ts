@@ -1,3 +1,5 @@
+import { fromAccountTypeWithMeta } from "@acct/api"
+import { searchableFields } from "@acct/core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { personaRequestExamples, startServer, validatePersona, validatePersonaRequest } from "./harness.js"
 
@@ -91,5 +93,14 @@ describe("POST /api/v1/accounts/search (validated against Persona's OpenAPI sche
     const operation = openapi.paths["/api/v1/accounts/search"].post
     expect(operation.summary).toBe("Search accounts")
     expect(JSON.stringify(operation.requestBody)).toContain("maxItems")
+  })
+})
+
+describe("searchable fields on the account type (acct's meta.searchable)", () => {
+  it("lists the search attributes of fields the catalog marks searchable, and a client reads the flag back", async () => {
+    const listed = (await server.call("GET", "/api/v1/account-types")).json.data[0]
+    expect(listed.meta.searchable).toEqual(expect.arrayContaining(["fields.email_address", "fields.name.last", "fields.birthdate", "fields.address.country_code"]))
+    expect(listed.meta.searchable).not.toContain("fields.phone_number")
+    expect(searchableFields(fromAccountTypeWithMeta(listed)).map((f) => `fields.${f.path}`)).toEqual(listed.meta.searchable)
   })
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startServer, validatePersona } from "./harness.js"
+import { conformsOn, startServer, validatePersona } from "./harness.js"
 
 let server: Awaited<ReturnType<typeof startServer>>
 
@@ -9,12 +9,7 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const conforms = async (method: string, url: string, template: string, status: number, options: Parameters<typeof server.call>[2] = {}) => {
-  const response = await server.call(method, url, options)
-  expect(response.status, response.text).toBe(status)
-  expect(validatePersona(method, template, status, response.json)).toBeNull()
-  return response.json
-}
+const conforms = conformsOn(() => server)
 
 const create = (attributes: Record<string, unknown>, options: Parameters<typeof server.call>[2] = {}) =>
   server.call("POST", "/api/v1/webhooks", { ...options, body: { data: { attributes } } })

@@ -56,7 +56,10 @@ const spec = JSON.parse(readFileSync(new URL("../../../specs/persona-api-2025-12
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 addFormats.default(ajv)
 ajv.addSchema(spec, "persona")
-const templates = Object.keys(spec.paths).map((template: string) => ({ template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`) }))
+// Literal paths first: /accounts/search is not /accounts/{account-id}.
+const templates = Object.keys(spec.paths)
+  .sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
+  .map((template: string) => ({ template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`) }))
 const validateRequest = (seen: Seen): string | null => {
   const path = new URL(seen.url, "http://x").pathname.replace(/^\/api\/v1/, "")
   const template = templates.find((t) => t.pattern.test(path))?.template
@@ -116,6 +119,38 @@ describe("Persona provider", () => {
       if (request.method !== "GET") expect(request.headers["idempotency-key"]).toMatch(/^acct-/)
       expect(validateRequest(request)).toBeNull()
     }
+  })
+
+  it("relates, lists relations, searches and imports with Persona's request bodies", async () => {
+    const csv = "reference_id,name_first,name_last\nprov-imp-1,Ada,Lovelace\nprov-imp-2,Alan,Turing"
+    const { result, seen } = await through(
+      () => ({ kind: "pass" }),
+      (url) => persona(url),
+      (a) =>
+        Effect.gen(function* () {
+          const wei = yield* a.get({ referenceId: "ghi-789" })
+          const related = yield* a.addRelation({ referenceId: "def-456" }, { key: "household", target: { id: wei.id } }, inv)
+          const relations = yield* a.listRelations({ id: related.id }, { key: "household" })
+          const unrelated = yield* a.removeRelation({ id: related.id }, { key: "household", target: { id: wei.id } }, inv)
+          const found = yield* a.search({ query: { attribute: "identifiers.reference_id", operator: "eq", value: "ghi-789" } })
+          const started = yield* a.importAccounts({ csv }, inv)
+          let importer = started
+          for (let i = 0; i < 100 && importer.status === "pending"; i++) importer = yield* Effect.zipRight(Effect.sleep("50 millis"), a.getImporter(started.id))
+          const typed = yield* Effect.flip(a.importAccounts({ csv, accountType: "User" }, inv))
+          return { related, relations, unrelated, found, importer, typed }
+        })
+    )
+    if (result._tag === "Left") throw result.left
+    const r = result.right
+    expect(r.relations.items.map((x) => x.referenceId)).toEqual(["ghi-789"])
+    expect(r.unrelated.version).toBe(0)
+    expect(r.found.items.map((x) => x.referenceId)).toEqual(["ghi-789"])
+    expect(r.importer).toMatchObject({ status: "ready", successfulCount: 2 })
+    // Persona imports into its own default type: naming one is refused before anything is sent.
+    expect(r.typed).toMatchObject({ _tag: "InvalidRequest" })
+    const paths = seen.map((request) => `${request.method} ${new URL(request.url, "http://x").pathname.replace(/act_[A-Za-z0-9]+|mprt_[A-Za-z0-9]+/g, "{id}")}`)
+    expect(paths).toEqual(expect.arrayContaining(["POST /api/v1/accounts/{id}/add-relation", "GET /api/v1/accounts/{id}/relations", "POST /api/v1/accounts/{id}/remove-relation", "POST /api/v1/accounts/search", "POST /api/v1/importer/accounts", "GET /api/v1/importers/{id}"]))
+    for (const request of seen) expect(validateRequest(request)).toBeNull()
   })
 
   it("retries a 429 after Persona's RateLimit-Reset (it sends no Retry-After), with the same Idempotency-Key", async () => {

@@ -110,3 +110,53 @@ export const mergeRelationTargets = (
   }
   return result
 }
+
+/** A relation as a row: `accountId` relates to `targetId` under `key`. */
+export interface RelationRow {
+  readonly accountId: string
+  readonly key: string
+  readonly targetId: string
+}
+
+/** A relation an account gained or lost. */
+export interface RelationMove extends RelationRow {
+  readonly change: "added" | "removed"
+}
+
+/**
+ * Every relation a consolidation adds or removes, account by account, so that each account it
+ * changes gets its events, audit entry and version step. The rules (which the store's
+ * statements apply): the destination gains the `merged` targets it lacked; the sources lose all
+ * of theirs (`sourceRows`); a relation another account has to a source (`inbound`, in the order
+ * they were made, sources in turn) is lost, and names the destination instead unless that
+ * account already relates to it under the key (`toDestination`, or an earlier re-pointing) or
+ * is the destination itself.
+ */
+export const consolidationRelationMoves = (input: {
+  readonly destinationId: string
+  readonly sourceIds: ReadonlyArray<string>
+  readonly own: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly merged: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly sourceRows: ReadonlyArray<RelationRow>
+  readonly inbound: ReadonlyArray<RelationRow>
+  readonly toDestination: ReadonlyArray<RelationRow>
+}): ReadonlyArray<RelationMove> => {
+  const moves: Array<RelationMove> = []
+  for (const [key, targets] of input.merged) {
+    const have = input.own.get(key) ?? []
+    for (const targetId of targets) if (!have.includes(targetId)) moves.push({ accountId: input.destinationId, key, targetId, change: "added" })
+  }
+  for (const row of input.sourceRows) moves.push({ ...row, change: "removed" })
+  const pointsAtDestination = new Set(input.toDestination.map((row) => `${row.accountId}\u0000${row.key}`))
+  for (const sourceId of input.sourceIds) {
+    for (const row of input.inbound) {
+      if (row.targetId !== sourceId) continue
+      moves.push({ ...row, change: "removed" })
+      const pair = `${row.accountId}\u0000${row.key}`
+      if (row.accountId === input.destinationId || pointsAtDestination.has(pair)) continue
+      pointsAtDestination.add(pair)
+      moves.push({ accountId: row.accountId, key: row.key, targetId: input.destinationId, change: "added" })
+    }
+  }
+  return moves
+}

@@ -6,11 +6,19 @@
  * errors and the importer's counts, so the counts never claim more than what committed. A row
  * is idempotent by its reference id: one that is taken already is a duplicate and changes
  * nothing, so importing the same file again creates nothing twice.
+ *
+ * Imports survive the process: the importer row keeps the file, the next row to import (moved
+ * in each chunk's transaction, so no row is counted twice) and who asked, and a lease says
+ * which process imports it. A process that resumes imports (the server: `ResumeInterruptedImports`)
+ * takes over a pending import whose lease ran out — its process died, or stopped and let it go
+ * — and continues from the next row. The file is cleared when the import ends.
  */
 import {
   Account,
   accountChangeEvents,
   AccountId,
+  Actor,
+  Channel,
   type AccountsError,
   type AccountType,
   type ImportAccountsInput,
@@ -23,6 +31,7 @@ import {
   InvalidRequest,
   NotFound,
   type Page,
+  Principal,
   type PageQuery,
   readImportFile,
   RetryPolicy,
@@ -31,12 +40,13 @@ import {
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Either, FiberSet } from "effect"
+import { Config, Context, Data, Duration, Effect, Either, FiberSet, Option, Schedule, Schema } from "effect"
 import { AccountsRepository } from "./accounts-repository.js"
 import { EventLog } from "./event-log.js"
 import { MutationFrame, now } from "./mutation-frame.js"
 import { pageSize, pageTable } from "./pages.js"
 import { RunLog } from "./run-log.js"
+import { writeNewSearchValues } from "./search.js"
 import { fromSqlError } from "./sql-errors.js"
 
 /** Rows per transaction: large enough to amortise a commit, small enough to keep others' writes waiting briefly. */
@@ -62,6 +72,55 @@ interface ImporterRow {
  * Importing the same file again finishes the job (rows already imported are duplicates).
  */
 export const IMPORT_STALLED_MS = 2 * 60 * 1000
+
+/**
+ * Whether this process takes over imports other processes left unfinished (the server does; a
+ * CLI command, which ends soon, does not).
+ */
+export class ResumeInterruptedImports extends Context.Reference<ResumeInterruptedImports>()("@acct/store-sql/ResumeInterruptedImports", {
+  defaultValue: () => false
+}) {}
+
+/**
+ * How long a process's claim on a running import lasts unless a chunk renews it
+ * (`ACCT_IMPORT_LEASE_MS`, default 10 s); a resuming process looks for expired claims every
+ * half of it.
+ */
+const importLeaseMs = Config.integer("ACCT_IMPORT_LEASE_MS").pipe(
+  Config.withDefault(10_000),
+  Config.validate({ message: "ACCT_IMPORT_LEASE_MS: expected a whole number above 0", validation: (n) => n > 0 })
+)
+
+/** Who asked for an import, kept with it so a resumed import writes the same audit entries and events. */
+const StoredInvocation = Schema.parseJson(
+  Schema.Struct({
+    principal: Principal,
+    onBehalfOf: Schema.optional(Actor),
+    channel: Channel,
+    reason: Schema.optional(Schema.String),
+    requestId: Schema.optional(Schema.String)
+  })
+)
+
+const storedInvocation = (invocation: Invocation): string =>
+  Schema.encodeSync(StoredInvocation)({
+    principal: invocation.principal,
+    channel: invocation.channel,
+    ...(invocation.onBehalfOf !== undefined ? { onBehalfOf: invocation.onBehalfOf } : {}),
+    ...(invocation.reason !== undefined ? { reason: invocation.reason } : {}),
+    ...(invocation.requestId !== undefined ? { requestId: invocation.requestId } : {})
+  })
+
+/** This process's claim on an import was taken over (it stalled past its lease): it stops, and the other goes on. */
+class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly importerId: string }> {}
+
+/** Resumes after the I/O Node has waiting (a macrotask, unlike a fiber yield). */
+const afterPendingIo = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+type ImportFile = Either.Either.Right<ReturnType<typeof readImportFile>>
 
 const toImporter = (row: ImporterRow, nowMs: number): Importer =>
   new Importer(
@@ -92,6 +151,11 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
     const { mutate } = yield* MutationFrame
     // Imports running in this process; interrupted when the store closes (see README: Import).
     const running = yield* FiberSet.make()
+    const leaseMs = yield* Effect.orDie(importLeaseMs)
+    // One claim per run of an import (a process that stalled past its lease and goes on finds
+    // its claim gone and stops), and the imports this process runs, which it never takes over.
+    const newClaim = () => `${process.pid}-${AccountId.make().slice(4)}`
+    const runningHere = new Set<string>()
 
     const typeFor = (accountType: string | undefined): Effect.Effect<AccountType, AccountsError | SqlError> =>
       accountType !== undefined
@@ -109,9 +173,9 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
           })
 
     /**
-     * Writes one chunk's accounts and their audit entries (operation `import`), all in one
-     * statement each, and an `account.created` event per account (last: see mutation-frame.ts).
-     * Answers how many events it wrote.
+     * Writes one chunk's accounts, their searchable values and their audit entries (operation
+     * `import`), all in one statement each (values in batches), and an `account.created` event
+     * per account (last: see mutation-frame.ts). Answers how many events it wrote.
      */
     const insertAccounts = (type: AccountType, rows: ReadonlyArray<ImportRow>, invocation: Invocation, at: Date) =>
       Effect.gen(function* () {
@@ -136,7 +200,7 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
             true
           )
         )
-        yield* sql`INSERT INTO accounts ${sql.insert(
+        const inserted = yield* sql<{ seq: number | string; id: string }>`INSERT INTO accounts ${sql.insert(
           accounts.map((a) => ({
             id: a.id,
             account_type_id: a.accountTypeId,
@@ -150,7 +214,9 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
             redacted_at: null,
             consolidated_into: null
           }))
-        )}`
+        )} RETURNING seq, id`
+        const seqOf = new Map(inserted.map((r) => [r.id, Number(r.seq)]))
+        yield* writeNewSearchValues(sql, type, accounts.map((a) => ({ seq: seqOf.get(a.id)!, fields: a.fields })))
         const tags = accounts.flatMap((a) => a.tags.map((tag) => ({ account_id: a.id, tag })))
         if (tags.length > 0) yield* sql`INSERT INTO account_tags ${sql.insert(tags)}`
         const actor = invocation.principal.actor
@@ -175,10 +241,15 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
       })
 
     /** One chunk in one transaction: new accounts, duplicates counted, errors kept, counts moved. */
-    const importChunk = (importerId: string, type: AccountType, columns: Parameters<typeof importRow>[1], records: Parameters<typeof importRow>[2][], seen: Set<string>, invocation: Invocation) =>
+    const importChunk = (importerId: string, claim: string, type: AccountType, columns: Parameters<typeof importRow>[1], records: ReadonlyArray<Parameters<typeof importRow>[2]>, nextRow: number, seen: Set<string>, invocation: Invocation) =>
       sql.withTransaction(
         Effect.gen(function* () {
           const at = yield* now
+          // First, so that on Postgres it locks the importer: a process taking over waits for
+          // this chunk, and this one stops if the import was taken over meanwhile.
+          const held = yield* sql`UPDATE importers SET next_row = ${nextRow}, lease_until = ${at.getTime() + leaseMs}, updated_at = ${at.toISOString()}
+            WHERE id = ${importerId} AND lease_owner = ${claim} RETURNING id`
+          if (held.length === 0) return yield* new LeaseLost({ importerId })
           const good: Array<ImportRow> = []
           const errors: Array<ImportRowError> = []
           for (const record of records) {
@@ -213,29 +284,91 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
         })
       ).pipe(Effect.tap((events) => (events > 0 ? eventLog.committed : Effect.void)))
 
-    const finish = (importerId: string, status: "ready" | "errored") =>
-      Effect.flatMap(now, (at) => sql`UPDATE importers SET status = ${status}, updated_at = ${at.toISOString()}, completed_at = ${at.toISOString()} WHERE id = ${importerId}`)
+    /** The import's end, by its owner: the file (personal data) and the lease go. */
+    const finish = (importerId: string, claim: string, status: "ready" | "errored") =>
+      Effect.flatMap(
+        now,
+        (at) =>
+          sql`UPDATE importers SET status = ${status}, updated_at = ${at.toISOString()}, completed_at = ${at.toISOString()}, file = NULL, invocation = NULL, lease_owner = NULL, lease_until = NULL
+            WHERE id = ${importerId} AND lease_owner = ${claim}`
+      )
 
-    /** The rows, chunk after chunk; a chunk that cannot commit (after retries) stops the import as `errored`. */
-    const run = (importerId: string, type: AccountType, file: Either.Either.Right<ReturnType<typeof readImportFile>>, invocation: Invocation) =>
+    /** Lets go of an import this process stops running (the store closes), so the next process resumes it at once. */
+    const release = (importerId: string, claim: string) => sql`UPDATE importers SET lease_until = NULL WHERE id = ${importerId} AND lease_owner = ${claim}`
+
+    /**
+     * The rows from `fromRow` on, chunk after chunk; a chunk that cannot commit (after retries)
+     * stops the import as `errored`; a lost lease stops it quietly (another process goes on).
+     */
+    const run = (importerId: string, claim: string, type: AccountType, file: ImportFile, invocation: Invocation, fromRow: number) =>
       Effect.gen(function* () {
+        runningHere.add(importerId)
         const seen = new Set<string>()
-        for (let start = 0; start < file.records.length; start += IMPORT_CHUNK_ROWS) {
-          yield* retryPolicy.retry(Effect.mapError(importChunk(importerId, type, file.columns, file.records.slice(start, start + IMPORT_CHUNK_ROWS), seen, invocation), fromSqlError))
+        for (let start = fromRow; start < file.records.length; start += IMPORT_CHUNK_ROWS) {
+          const end = Math.min(start + IMPORT_CHUNK_ROWS, file.records.length)
+          yield* retryPolicy.retry(Effect.mapError(importChunk(importerId, claim, type, file.columns, file.records.slice(start, end), end, seen, invocation), (e) => (e._tag === "SqlError" ? fromSqlError(e) : e)))
+          // Lets whoever waits for the connection have it before the next chunk takes it, and
+          // gives Node's event loop a turn (setImmediate: after pending I/O) so requests that
+          // arrived meanwhile are read: on SQLite's one synchronous connection the import would
+          // otherwise hold both to the end, and every other request (a GET of this importer
+          // too) would wait for the whole import.
+          yield* afterPendingIo
         }
-        yield* finish(importerId, "ready")
+        yield* finish(importerId, claim, "ready")
       }).pipe(
         Effect.catchAll((error) =>
-          Effect.zipRight(
-            Effect.logWarning("import stopped").pipe(Effect.annotateLogs({ importer: importerId, error: "_tag" in error ? error._tag : "SqlError" })),
-            Effect.ignore(finish(importerId, "errored"))
-          )
-        )
+          error._tag === "LeaseLost"
+            ? Effect.logWarning("import taken over by another process").pipe(Effect.annotateLogs({ importer: importerId }))
+            : Effect.zipRight(
+                Effect.logWarning("import stopped").pipe(Effect.annotateLogs({ importer: importerId, error: error._tag })),
+                Effect.ignore(finish(importerId, claim, "errored"))
+              )
+        ),
+        Effect.onInterrupt(() => Effect.ignore(release(importerId, claim))),
+        Effect.ensuring(Effect.sync(() => runningHere.delete(importerId)))
       )
+
+    /**
+     * Takes over one interrupted import (pending, its file kept, its lease run out), if no other
+     * process took it first, and runs it from its next row in this process.
+     */
+    const resume = (importerId: string) =>
+      Effect.gen(function* () {
+        if (runningHere.has(importerId)) return
+        const at = yield* now
+        const claim = newClaim()
+        const claimed = yield* sql<{ file: string; next_row: number | string; invocation: string; account_type_id: string }>`
+          UPDATE importers SET lease_owner = ${claim}, lease_until = ${at.getTime() + leaseMs}, updated_at = ${at.toISOString()}
+          WHERE id = ${importerId} AND status = 'pending' AND file IS NOT NULL AND (lease_until IS NULL OR lease_until < ${at.getTime()})
+          RETURNING file, next_row, invocation, account_type_id`
+        const row = claimed[0]
+        if (row === undefined) return
+        const file = readImportFile(row.file)
+        const invocation = Schema.decodeUnknownOption(StoredInvocation)(row.invocation)
+        const type = yield* Effect.option(repository.findType(row.account_type_id))
+        if (Either.isLeft(file) || Option.isNone(invocation) || Option.isNone(type)) {
+          yield* Effect.logWarning("an interrupted import cannot be resumed").pipe(Effect.annotateLogs({ importer: importerId }))
+          return yield* finish(importerId, claim, "errored")
+        }
+        yield* Effect.logInfo("resuming an interrupted import").pipe(Effect.annotateLogs({ importer: importerId, fromRow: Number(row.next_row) }))
+        yield* FiberSet.run(running, run(importerId, claim, type.value, file.right, invocation.value, Number(row.next_row)))
+      })
+
+    /** Every little while: the pending imports whose lease ran out, taken over one by one. */
+    const resumeInterrupted = Effect.gen(function* () {
+      const at = yield* now
+      const stalled = yield* sql<{ id: string }>`SELECT id FROM importers WHERE status = 'pending' AND file IS NOT NULL AND (lease_until IS NULL OR lease_until < ${at.getTime()})`
+      for (const { id } of stalled) yield* resume(id)
+    }).pipe(
+      Effect.catchAll((error) => Effect.logWarning("looking for interrupted imports failed").pipe(Effect.annotateLogs({ error: error._tag }))),
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.floor(leaseMs / 2)))))
+    )
+    if (yield* ResumeInterruptedImports) yield* FiberSet.run(running, resumeInterrupted)
 
     const start = (input: ImportAccountsInput, invocation: Invocation): Effect.Effect<Importer, AccountsError> =>
       Effect.gen(function* () {
-        let started: { readonly id: string; readonly type: AccountType; readonly file: Either.Either.Right<ReturnType<typeof readImportFile>> } | undefined
+        let started: { readonly id: string; readonly claim: string; readonly type: AccountType; readonly file: ImportFile } | undefined
+        const claim = newClaim()
         const importer = yield* mutate(invocation, {
           name: "import-accounts",
           operation: "importAccounts",
@@ -259,15 +392,20 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
                 error_count: 0,
                 created_at: at.toISOString(),
                 updated_at: at.toISOString(),
-                completed_at: null
+                completed_at: null,
+                file: input.csv,
+                next_row: 0,
+                invocation: storedInvocation(invocation),
+                lease_owner: claim,
+                lease_until: at.getTime() + leaseMs
               })}`
               yield* runLog.writeAudit(invocation, { operation: "import-accounts", accountId: null, outcome: "ok" }, at)
-              started = { id: importer.id, type, file }
+              started = { id: importer.id, claim, type, file }
               return importer
             })
         })
         // Only the call that recorded the importer runs it: a replay of its key answers the record.
-        if (started?.id === importer.id) yield* FiberSet.run(running, run(started.id, started.type, started.file, invocation))
+        if (started?.id === importer.id) yield* FiberSet.run(running, run(started.id, started.claim, started.type, started.file, invocation, 0))
         return importer
       })
 

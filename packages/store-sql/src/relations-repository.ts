@@ -3,7 +3,7 @@
  * a relation change or a consolidation writes. Knows rows and SQL only; the rules are core's
  * (relations.ts) and the frame's (mutation-frame.ts).
  */
-import { type Account, type AccountsError, type ListRelationsQuery, type Page } from "@acct/core"
+import { type Account, type AccountsError, consolidationRelationMoves, type ListRelationsQuery, type Page, type RelationRow } from "@acct/core"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
@@ -63,15 +63,26 @@ export class RelationsRepository extends Effect.Service<RelationsRepository>()("
         (rows) => rows.length > 0
       )
 
+    const rowsWhere = (condition: Fragment) =>
+      Effect.map(sql<{ account_id: string; relation_key: string; target_id: string }>`SELECT account_id, relation_key, target_id FROM account_relations WHERE ${condition} ORDER BY seq`, (rows) =>
+        rows.map((r): RelationRow => ({ accountId: r.account_id, key: r.relation_key, targetId: r.target_id }))
+      )
+
     /**
      * A consolidation's share: the destination's relations become `merged` (computed by core),
      * the sources lose theirs, and relations other accounts have to a source now name the
-     * destination (once; one that would name the destination from itself is dropped).
+     * destination (once; one that would name the destination from itself is dropped). Answers
+     * every relation added or removed (core's `consolidationRelationMoves`, the same rules), for
+     * the events, audit entries and version steps of the accounts they belong to.
      */
     const consolidate = (destinationId: string, sourceIds: ReadonlyArray<string>, merged: ReadonlyMap<string, ReadonlyArray<string>>, at: Date) =>
       Effect.gen(function* () {
-        if (sourceIds.length === 0) return
+        if (sourceIds.length === 0) return []
         const own = yield* allOf(destinationId)
+        const sourceRows = yield* rowsWhere(sql.in("account_id", sourceIds))
+        const inbound = (yield* rowsWhere(sql.in("target_id", sourceIds))).filter((row) => !sourceIds.includes(row.accountId))
+        const toDestination = yield* rowsWhere(sql`target_id = ${destinationId}`)
+        const moves = consolidationRelationMoves({ destinationId, sourceIds, own, merged, sourceRows, inbound, toDestination })
         for (const [key, targetIds] of merged) {
           const have = own.get(key) ?? []
           yield* insert(destinationId, key, targetIds.filter((t) => !have.includes(t)), at)
@@ -84,6 +95,7 @@ export class RelationsRepository extends Effect.Service<RelationsRepository>()("
             AND NOT EXISTS (SELECT 1 FROM account_relations o WHERE o.account_id = account_relations.account_id AND o.relation_key = account_relations.relation_key AND o.target_id = ${destinationId})`
         }
         yield* sql`DELETE FROM account_relations WHERE ${sql.in("target_id", sourceIds)}`
+        return moves
       })
 
     return { list, targets, allOf, insert, remove, consolidate } as const

@@ -57,6 +57,12 @@ export const writeSearchValues = (sql: Sql, seq: number, type: Pick<AccountType,
     if (next.length > 0) yield* insertValues(sql, next.map((v) => ({ seq, ...v })))
   })
 
+/** The searchable values of new accounts of one type, written in bulk (an import's chunk). */
+export const writeNewSearchValues = (sql: Sql, type: Pick<AccountType, "fields">, accounts: ReadonlyArray<{ readonly seq: number; readonly fields: Fields }>) => {
+  const searchable = searchableFields(type)
+  return searchable.length === 0 ? Effect.void : insertValues(sql, accounts.flatMap((a) => searchValues(searchable, a.fields).map((v) => ({ seq: a.seq, ...v }))))
+}
+
 /** Rebuilds the values of every account of a type, after the catalog changed what is searchable. */
 export const reindexType = (sql: Sql, type: AccountType) =>
   Effect.gen(function* () {

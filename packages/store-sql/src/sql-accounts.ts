@@ -354,6 +354,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
             let merged = target
             const seen = new Set<AccountId>([target.id])
             const sourceIds: Array<AccountId> = []
+            const archivedSources: Array<Account> = []
             for (const ref of sources) {
               const source = yield* accounts.findAccount(ref)
               if (seen.has(source.id)) {
@@ -378,6 +379,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
               const archived = revise(source, { consolidatedInto: target.id }, at)
               // Of the destination's type (checked above), so its searchable fields.
               yield* accounts.writeAccount(source, archived, type)
+              archivedSources.push(archived)
               yield* emit(consolidatedSourceEvents(archived, target.id))
               yield* runLog.writeAudit(invocation, { operation: "consolidate-source", accountId: source.id, before: source.status, after: source.status, outcome: "ok" }, at)
             }
@@ -390,11 +392,24 @@ export const makeSqlAccounts = Effect.gen(function* () {
                 mergedRelations.set(key, mergeRelationTargets(schema, target.id, sourceIds, mergedRelations.get(key) ?? [], targets))
               }
             }
-            yield* relations.consolidate(target.id, sourceIds, mergedRelations, at)
+            const moves = yield* relations.consolidate(target.id, sourceIds, mergedRelations, at)
+            const movesOf = (account: Account) =>
+              moves.filter((m) => m.accountId === account.id).map((m) => relationEvent(m.change, account, { key: m.key, targetAccountId: m.targetId }))
+            for (const source of archivedSources) yield* emit(movesOf(source))
             const after = revise(target, { fields: merged.fields, tags: merged.tags }, at)
             yield* accounts.writeAccount(target, after, type)
-            yield* emit(consolidationEvents(target, after, [...seen].filter((id) => id !== target.id)))
+            yield* emit([...consolidationEvents(target, after, [...seen].filter((id) => id !== target.id)), ...movesOf(after)])
             yield* runLog.writeAudit(invocation, { operation: "consolidate", accountId: after.id, before: target.status, after: after.status, outcome: "ok" }, at)
+            // Accounts whose relations named a source now name the destination: a change of
+            // theirs too, with its version step, audit entry and relation events.
+            const others = [...new Set(moves.map((m) => m.accountId))].filter((id) => !seen.has(id as AccountId))
+            for (const id of others) {
+              const { account: before, type: otherType } = yield* accounts.loadForChange({ id: id as AccountId }, undefined, { archived: true })
+              const moved = revise(before, {}, at)
+              yield* accounts.writeAccount(before, moved, otherType)
+              yield* emit(movesOf(moved))
+              yield* runLog.writeAudit(invocation, { operation: "consolidate-relations", accountId: moved.id, before: before.status, after: moved.status, outcome: "ok" }, at)
+            }
             return after
           })
       }),

@@ -8,10 +8,15 @@ import { as, backends, dropDatabases, onFreshStore } from "./harness.js"
 
 afterAll(dropDatabases)
 
+/** A turn of Node's event loop, as requests arriving over the network give the import. */
+const ioTurn = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+
 /** The importer once it stopped being pending. */
 const settled = (id: ImporterId) =>
   Effect.flatMap(Accounts, (accounts) =>
-    Effect.repeat(accounts.getImporter(id), { until: (i) => i.status !== "pending", schedule: undefined }).pipe(Effect.timeout("20 seconds"))
+    // Yielding between polls, as requests arriving over the network do: a poll that never
+    // yields would hold the connection from the import itself.
+    Effect.repeat(Effect.zipLeft(accounts.getImporter(id), ioTurn), { until: (i) => i.status !== "pending" }).pipe(Effect.timeout("20 seconds"))
   )
 
 const allErrors = (id: ImporterId) =>
@@ -74,6 +79,31 @@ describe.each(backends)("account importer ($name)", (backend) => {
       expect((yield* accounts.list({ size: 100 })).items.length).toBe(9)
       expect((yield* accounts.listImporters({})).items.map((i) => i.id)).toEqual([again.id, started.id])
     }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("makes imported accounts searchable by their searchable fields, as created ones are", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      yield* settled((yield* accounts.importAccounts({ csv: FILE }, as())).id)
+      const byLastName = yield* accounts.search({ query: { attribute: "fields.name.last", operator: "eq", value: "Hopper" } })
+      expect(byLastName.items.map((a) => a.referenceId)).toEqual(["imp-2"])
+      const byBirthdate = yield* accounts.search({ query: { attribute: "fields.birthdate", operator: "lt", value: "1900-01-01" } })
+      expect(byBirthdate.items.map((a) => a.referenceId)).toEqual(["imp-1"])
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.effect("answers other requests while an import runs (it never holds the connection from chunk to chunk)", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const rows = Array.from({ length: 20_000 }, (_, i) => `busy-${i},Ada,,Lovelace,1815-12-10,,`)
+      const started = yield* accounts.importAccounts({ csv: [FILE.split("\r\n")[0], ...rows].join("\n") }, as())
+      // A read once the import has begun comes back while it is still going. (Between polls
+      // the poller yields, as requests arriving over the network do.)
+      yield* Effect.repeat(Effect.zipLeft(accounts.getImporter(started.id), ioTurn), { until: (i) => i.successfulCount > 0 || i.status !== "pending" })
+      yield* accounts.get({ referenceId: "abc-123" })
+      expect((yield* accounts.getImporter(started.id)).status).toBe("pending")
+      expect(yield* settled(started.id)).toMatchObject({ status: "ready", successfulCount: 20_000 })
+    }).pipe((test) => onFreshStore(backend, test)), { timeout: 120_000 }
   )
 
   it.effect("refuses a file whose header or syntax is wrong as a whole, creating nothing", () =>

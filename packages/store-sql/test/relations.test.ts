@@ -100,7 +100,37 @@ describe.each(backends)("relations ($name)", (backend) => {
       yield* accounts.addRelation(john, { key: "household", target: dup }, as())
       yield* accounts.addRelation(john, { key: "referred_by", target: dup }, as())
 
+      const sql = yield* SqlClient.SqlClient
+      const johnBefore = yield* accounts.get(john)
+      const weiBefore = yield* accounts.get(wei)
+      const lastEvent = (yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM events`)[0]!.seq
+      const lastAudit = (yield* sql<{ seq: number }>`SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log`)[0]!.seq
+
       yield* accounts.consolidate(jane, [dup], as())
+
+      // Every account whose relations moved has its change: John's two relations to the old
+      // sign-up now name Jane (a version step, an audit entry, removed + added events); Wei,
+      // only a target, is unchanged; the source lost its three, Jane gained Wei.
+      expect((yield* accounts.get(john)).version).toBe(johnBefore.version + 1)
+      expect((yield* accounts.get(wei)).version).toBe(weiBefore.version)
+      const events = yield* sql<{ name: string; account_id: string; context: string }>`SELECT name, account_id, context FROM events WHERE seq > ${lastEvent} AND name LIKE '%relation' ORDER BY seq`
+      const moved = events.map((e) => [e.name, e.account_id, JSON.parse(e.context).relationSchemaKey, JSON.parse(e.context).targetAccountId])
+      expect(moved).toEqual([
+        ["account.removed-relation", dupId, "household", weiBefore.id],
+        ["account.removed-relation", dupId, "household", janeId],
+        ["account.removed-relation", dupId, "referred_by", weiBefore.id],
+        ["account.added-relation", janeId, "household", weiBefore.id],
+        ["account.removed-relation", johnId, "household", dupId],
+        ["account.added-relation", johnId, "household", janeId],
+        ["account.removed-relation", johnId, "referred_by", dupId],
+        ["account.added-relation", johnId, "referred_by", janeId]
+      ])
+      const audit = yield* sql<{ operation: string; account_id: string }>`SELECT operation, account_id FROM audit_log WHERE seq > ${lastAudit} ORDER BY seq`
+      expect(audit.map((a) => [a.operation, a.account_id])).toEqual([
+        ["consolidate-source", dupId],
+        ["consolidate", janeId],
+        ["consolidate-relations", johnId]
+      ])
 
       // Jane gains Wei (not herself); her own referrer wins over the old sign-up's (one).
       expect((yield* accounts.listRelations(jane, { key: "household" })).items.map((a) => a.referenceId)).toEqual(["ghi-789"])
@@ -109,7 +139,6 @@ describe.each(backends)("relations ($name)", (backend) => {
       expect((yield* accounts.listRelations(john, { key: "household" })).items.map((a) => a.id)).toEqual([janeId])
       expect((yield* accounts.listRelations(john, { key: "referred_by" })).items.map((a) => a.id)).toEqual([janeId])
       // The archived source keeps none.
-      const sql = yield* SqlClient.SqlClient
       const left = yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM account_relations WHERE account_id = ${dupId} OR target_id = ${dupId}`
       expect(Number(left[0]!.n)).toBe(0)
     }).pipe((test) => onFreshStore(backend, test))

@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, type UpdateAccountInput } from "@acct/core"
+import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, searchableFields, type UpdateAccountInput } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -126,9 +126,24 @@ export const AccountTypeWithMeta = Schema.Struct({
     relations: Schema.optionalWith(
       Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.NullOr(Schema.String), "target-type": Schema.String, cardinality: Schema.Literal("one", "many") })),
       { default: () => [] }
-    )
+    ),
+    /**
+     * The search attributes the type's searchable fields give (`fields.email_address`,
+     * `fields.name.last`): Persona's field-schema config has no place for the flag.
+     */
+    searchable: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
   })
 })
+
+/** The fields with `searchable` set again where `attributes` (`fields.<path>`) names them. */
+const markSearchable = (schemas: ReadonlyArray<FieldSchema>, attributes: ReadonlySet<string>, prefix = "fields."): ReadonlyArray<FieldSchema> =>
+  schemas.map((f) =>
+    f.type === "hash"
+      ? { ...f, fields: markSearchable(f.fields ?? [], attributes, `${prefix}${f.key}.`) }
+      : attributes.has(`${prefix}${f.key}`)
+        ? { ...f, searchable: true }
+        : f
+  )
 export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
   ...toAccountTypeResource(t),
   meta: {
@@ -137,7 +152,8 @@ export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMet
     lifecycle: t.lifecycle,
     ...(t.attributes !== undefined ? { attributes: t.attributes } : {}),
     ...(t.default !== undefined ? { default: t.default } : {}),
-    relations: t.relations.map((r) => ({ key: r.key, label: r.label ?? null, "target-type": r.targetType, cardinality: r.cardinality }))
+    relations: t.relations.map((r) => ({ key: r.key, label: r.label ?? null, "target-type": r.targetType, cardinality: r.cardinality })),
+    searchable: searchableFields(t).map((f) => `fields.${f.path}`)
   }
 })
 
@@ -497,7 +513,7 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
     id: r.id as AccountType["id"],
     name: r.attributes.name,
     description: "",
-    fields: r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema),
+    fields: markSearchable(r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema), new Set(r.meta.searchable)),
     relations: r.meta.relations.map((x) => ({ key: x.key, ...(x.label !== null ? { label: x.label } : {}), targetType: x["target-type"], cardinality: x.cardinality })),
     statuses: r.meta.statuses as unknown as AccountType["statuses"],
     defaultStatus: r.meta["default-status"],
