@@ -4,11 +4,13 @@
  * code instead (Node 20 has no `module.enableCompileCache`, so this is `vm.Script` with
  * `cachedData`, as v8-compile-cache does).
  *
- * The cache is written after the first run (and whenever V8 rejects it: another Node, other
- * flags) into the user's cache directory, under a name holding the bundle's content hash, the
- * Node version and the architecture: V8 itself checks only the source's length, so a rebuilt
- * bundle must never meet an old cache. A cache that is missing, unreadable, garbage or rejected
- * only costs the compile; a cache directory that cannot be written is ignored.
+ * The build ships a cache beside the bundle, made by the building Node (build.mjs), so that the
+ * first run after a build is as fast as the later ones. When it is missing or V8 rejects it
+ * (another Node, other flags), the cache is written after the run into the user's cache
+ * directory, which is read first from then on. Either file is named by the bundle's content
+ * hash, the Node version and the architecture: V8 itself checks only the source's length, so a
+ * rebuilt bundle must never meet an old cache. A cache that is missing, unreadable, garbage or
+ * rejected only costs the compile; a cache directory that cannot be written is ignored.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -65,8 +67,9 @@ const writeCache = (directory: string, file: string, data: Buffer): void => {
  */
 export const runBundle = (bundle: string, buildId: string): void => {
   const directory = cacheDirectory(process.env, homedir())
-  const cacheFile = path.join(directory, cacheFileName(buildId, process.version, process.arch))
-  const cachedData = readCache(cacheFile)
+  const name = cacheFileName(buildId, process.version, process.arch)
+  const cacheFile = path.join(directory, name)
+  const cachedData = readCache(cacheFile) ?? readCache(path.join(path.dirname(bundle), name))
   // The bundle came from ES modules: keep their strict mode. One line, so stack traces keep their line numbers.
   const source = `(function (exports, require, module, __filename, __dirname) {"use strict";${readFileSync(bundle, "utf8")}\n})`
   const script = new vm.Script(source, { filename: bundle, ...(cachedData ? { cachedData } : {}) })

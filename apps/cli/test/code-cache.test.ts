@@ -1,11 +1,12 @@
 /**
- * The CLI runs its bundle through V8's code cache (src/code-cache.ts). Whatever the cache
- * directory holds — nothing, garbage, another build's cache — or when it cannot be written, the
- * answer is the same; a cache that V8 cannot use is replaced by one it can, and other builds'
- * caches go once unused for a week.
+ * The CLI runs its bundle through V8's code cache (src/code-cache.ts). The build ships one made
+ * by this Node, so a first run needs none of its own. Whatever the cache directory holds —
+ * nothing, garbage, another build's cache — or when it cannot be written, the answer is the
+ * same; a cache that V8 cannot use is replaced by one it can, and other builds' caches go once
+ * unused for a week.
  */
-import { execFile } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { execFile, spawnSync } from "node:child_process"
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
@@ -17,9 +18,40 @@ const { acct, db, dir: workDir } = workspace()
 const run = promisify(execFile)
 let expected = ""
 
-const getJane = (cacheDir: string) => acct(["accounts", "get", "abc-123", "--json"], undefined, { ACCT_CACHE_DIR: cacheDir })
 const freshDir = () => mkdtempSync(path.join(tmpdir(), "acct-code-cache-"))
 const cacheFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".v8"))
+const BUILD = path.dirname(BIN)
+const shippedCache = () => {
+  const [file, ...others] = cacheFiles(BUILD)
+  expect(others).toEqual([])
+  return file!
+}
+
+/**
+ * A copy of the build with `shipped` in place of its own code cache (none: undefined), so the
+ * user's cache directory is all there is; its node_modules is the real build's.
+ */
+const buildWith = (shipped: Buffer | undefined) => {
+  const dist = path.join(freshDir(), "dist")
+  mkdirSync(dist)
+  for (const file of ["acct.mjs", "main.cjs"]) copyFileSync(path.join(BUILD, file), path.join(dist, file))
+  if (shipped !== undefined) writeFileSync(path.join(dist, shippedCache()), shipped)
+  symlinkSync(path.join(BUILD, "..", "node_modules"), path.join(dist, "..", "node_modules"))
+  return path.join(dist, "acct.mjs")
+}
+const unshipped = buildWith(undefined)
+
+const getJaneWith = (bin: string, cacheDir: string) => {
+  const result = spawnSync(process.execPath, [bin, "accounts", "get", "abc-123", "--json"], {
+    cwd: workDir,
+    encoding: "utf8",
+    env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ACCT_CACHE_DIR: cacheDir },
+    timeout: 20_000
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+/** `get` by a build that ships no cache: what the user's cache directory holds is all there is. */
+const getJane = (cacheDir: string) => getJaneWith(unshipped, cacheDir)
 
 describe("the CLI's code cache", () => {
   beforeAll(() => {
@@ -28,7 +60,23 @@ describe("the CLI's code cache", () => {
     expect(JSON.parse(expected).referenceId).toBe("abc-123")
   })
 
-  it("is written by the first run, for this Node, and used by the next ones", () => {
+  it("ships with the build, made by this Node: a first run uses it and writes none of its own", () => {
+    expect(shippedCache()).toMatch(new RegExp(`^code-[0-9a-f]{16}-${process.version.replace(/\./g, "\\.")}-${process.arch}\\.v8$`))
+    const dir = freshDir()
+    const result = getJaneWith(BIN, dir)
+    expect(result.stdout).toBe(expected)
+    expect(cacheFiles(dir)).toEqual([])
+  })
+
+  it("a shipped cache this Node rejects: the same answer, and the user's cache directory gets a good one", () => {
+    const dir = freshDir()
+    const result = getJaneWith(buildWith(Buffer.from("not a code cache")), dir)
+    expect(result.stdout).toBe(expected)
+    expect(cacheFiles(dir)).toEqual([shippedCache()])
+    expect(statSync(path.join(dir, shippedCache())).size).toBeGreaterThan(1000)
+  })
+
+  it("without a shipped cache, is written by the first run, for this Node, and used by the next ones", () => {
     const dir = freshDir()
     expect(getJane(dir).stdout).toBe(expected)
     const [file] = cacheFiles(dir)
@@ -73,7 +121,7 @@ describe("the CLI's code cache", () => {
     const dir = freshDir()
     const runs = await Promise.all(
       Array.from({ length: 4 }, () =>
-        run(process.execPath, [BIN, "accounts", "get", "abc-123", "--json"], { cwd: workDir, env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ACCT_CACHE_DIR: dir }, timeout: 60_000 })
+        run(process.execPath, [unshipped, "accounts", "get", "abc-123", "--json"], { cwd: workDir, env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ACCT_CACHE_DIR: dir }, timeout: 60_000 })
       )
     )
     for (const { stdout } of runs) expect(stdout).toBe(expected)
