@@ -1,9 +1,10 @@
 // CLI start-up: `acct --version` and `acct accounts get <id> --json`, median of 15 interleaved rounds,
-// as a ratio to `node -e 0` measured in the same run. Goals: ≤ 1.5× and ≤ 3×. The build ships
-// the bundle's code cache; `get` runs with an empty cache directory of this run (the first run
-// after a build). One more row shows `get` without any cache (a copy of the build without its
-// cache, and a cache directory that cannot be written: every run compiles the bundle — what
-// another Node than the building one meets on its first run, or always with an unwritable cache).
+// as a ratio to `node -e 0` measured in the same run. Goals: ≤ 1.5× and ≤ 3×. `get` runs with a
+// cache directory of this run (a build that ships its code cache leaves it empty; one that does
+// not writes its cache there on the first run). Two more rows: `get` with a new, empty cache
+// directory every run (the first run after a build), and `get` with no cache at all (a copy of
+// the build without the cache it ships, and a cache directory that cannot be written: every run
+// compiles the bundle, as a Node other than the building one does on its first run).
 // BENCH_ACCT_CLI=<path to a built acct.mjs> measures another build (e.g. main's, for a before/after).
 import { spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs"
@@ -23,8 +24,9 @@ for (const file of readdirSync(path.dirname(bin)).filter((f) => !f.endsWith(".v8
 symlinkSync(path.join(path.dirname(bin), "..", "node_modules"), path.join(dir, "bare", "node_modules"))
 const RUNS = 15
 
+// An environment, or a function making one per run.
 const exec = (args, withEnv = env) => {
-  const run = spawnSync(process.execPath, args, { env: withEnv, encoding: "utf8" })
+  const run = spawnSync(process.execPath, args, { env: typeof withEnv === "function" ? withEnv() : withEnv, encoding: "utf8" })
   if (run.status !== 0) throw new Error(`${args.join(" ")} failed: ${run.stderr}`)
   return run.stdout
 }
@@ -40,6 +42,8 @@ const cases = {
   baseline: [["-e", "0"], env],
   version: [[bin, "--version"], env],
   get: [[bin, "accounts", "get", id, "--json"], env],
+  // A new, empty cache directory every run: the first run after a build (or on a new machine).
+  getFirst: [[bin, "accounts", "get", id, "--json"], () => ({ ...env, ACCT_CACHE_DIR: mkdtempSync(path.join(dir, "first-")) })],
   getUncached: [[bareBin, "accounts", "get", id, "--json"], uncached]
 }
 // One run of each first: the file cache warm (a build without a shipped cache writes its code cache now).
@@ -48,7 +52,7 @@ for (const [args, withEnv] of Object.values(cases)) exec(args, withEnv)
 const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 for (let i = 0; i < RUNS; i++) for (const [name, [args, withEnv]] of Object.entries(cases)) times[name].push(time(args, withEnv))
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
-const [base, version, get, getUncached] = ["baseline", "version", "get", "getUncached"].map((name) => median(times[name]))
+const [base, version, get, getFirst, getUncached] = ["baseline", "version", "get", "getFirst", "getUncached"].map((name) => median(times[name]))
 
 const row = (name, ms, goal) => {
   const ratio = ms / base
@@ -57,4 +61,6 @@ const row = (name, ms, goal) => {
 console.log(`median of ${RUNS} interleaved rounds; baseline node -e 0 = ${base.toFixed(1)} ms`)
 row("acct --version", version, 1.5)
 row("acct accounts get <id> --json", get, 3)
-console.log(`${"  the same without a code cache".padEnd(34)} ${getUncached.toFixed(1).padStart(7)} ms  ${(getUncached / base).toFixed(2).padStart(5)}×`)
+const info = (name, ms) => console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / base).toFixed(2).padStart(5)}×`)
+info("  the same, a first run", getFirst)
+info("  the same without a code cache", getUncached)
