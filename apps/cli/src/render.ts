@@ -1,19 +1,10 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { Account, AccountAction, AccountType, AcctEvent, ActionRun, type FieldValue, fieldSchema, type Page, plainValue, showField, statusChange } from "@acct/core"
+import { Account, AccountAction, AccountType, AcctEvent, ActionRun, fieldSchema, isEmptyValue, isPersonal, type Page, showField, statusChange } from "@acct/core"
 import type { AuditEntry } from "@acct/store-sql"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
 
 const date = (d: Date | null) => (d === null ? "-" : d.toISOString().replace(".000Z", "Z"))
-
-const shortValue = (field: FieldValue | undefined): string => {
-  if (field === undefined || field.value === null) return "-"
-  const plain = plainValue(field)
-  if (field.type === "hash" && plain && typeof plain === "object") {
-    return Object.values(plain as Record<string, unknown>).filter((v) => v !== null && v !== "").join(" ")
-  }
-  return typeof plain === "string" ? plain : JSON.stringify(plain)
-}
 
 /** `types`: the account types, whose `pii` flags decide what the NAME column masks. */
 export const accountTable = (accounts: ReadonlyArray<Account>, types: ReadonlyArray<AccountType>) =>
@@ -22,7 +13,11 @@ export const accountTable = (accounts: ReadonlyArray<Account>, types: ReadonlyAr
     accounts.map((a) => [a.id, a.referenceId ?? "-", a.accountTypeName, a.status, showField(fieldSchema(types.find((t) => t.id === a.accountTypeId)?.fields, "name"), a.fields.name) || "-", a.tags.join(",") || "-"])
   )
 
-export const accountDetails = (a: Account) =>
+/**
+ * One account for people: fields the type marks `pii` masked as everywhere else (core's
+ * `showField`; an unknown type masks every field). `--json` gives the values in full, for scripts.
+ */
+export const accountDetails = (a: Account, type: AccountType | undefined) =>
   [
     details([
       ["id", a.id],
@@ -38,7 +33,8 @@ export const accountDetails = (a: Account) =>
     ]),
     "",
     "fields:",
-    ...Object.entries(a.fields).map(([k, v]) => `  ${k}: ${shortValue(v)}`)
+    ...Object.entries(a.fields).map(([k, v]) => `  ${k}: ${showField(fieldSchema(type?.fields, k), v) || "-"}`),
+    ...(Object.entries(a.fields).some(([k, v]) => isPersonal(fieldSchema(type?.fields, k)) && !isEmptyValue(v)) ? ["", "(personal data masked; --json shows every value)"] : [])
   ].join("\n")
 
 type ActorLike = { readonly kind: string; readonly id: string; readonly name: string }

@@ -44,6 +44,17 @@ describe("acct CLI (subprocess, real SQLite file)", () => {
     expect(byRef.fields.email_address).toEqual({ type: "email-address", value: "jane@doe.com" })
   })
 
+  it("shows one account to people with its personal fields masked, as the table and Slack do", () => {
+    const shown = acct(["accounts", "get", "abc-123"])
+    expect(shown.code).toBe(0)
+    // Every field of the demo type is `pii`: masked by core's showField, never in full.
+    expect(shown.stdout).toContain("email_address: j•••@doe.com")
+    expect(shown.stdout).toContain("name: J••• M••• D•••")
+    expect(shown.stdout).not.toContain("jane@doe.com")
+    expect(shown.stdout).not.toContain("Jane")
+    expect(shown.stdout).toContain("(personal data masked; --json shows every value)")
+  })
+
   it("runs an action by name with typed parameters, recording the run", () => {
     const result = acct(["run", "Set status", "abc-123", "status=activated", "--json"])
     expect(result.code).toBe(0)

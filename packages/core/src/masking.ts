@@ -15,7 +15,8 @@ export const MASK = "•••"
 export const fieldSchema = (schemas: ReadonlyArray<FieldSchema> | undefined, key: string): FieldSchema | undefined =>
   schemas?.find((schema) => schema.key === key)
 
-const isPersonal = (schema: FieldSchema | undefined) => schema === undefined || schema.pii === true
+/** Whether a field counts as personal data: marked `pii`, or of unknown schema (fail closed). */
+export const isPersonal = (schema: FieldSchema | undefined) => schema === undefined || schema.pii === true
 
 /** Plain text of a value: hash parts joined by spaces, array items by commas. */
 const plainText = (value: unknown): string => {

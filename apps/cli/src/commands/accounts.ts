@@ -1,4 +1,4 @@
-import { type Account, Accounts, assign, Conflict, InvalidRequest, parseSearchText, type SearchSort } from "@acct/core"
+import { type Account, Accounts, type AccountsService, type AccountType, assign, Conflict, InvalidRequest, parseSearchText, type SearchSort } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
 import { accountArg, common, invocation, mutation, output, withBackend } from "../context.js"
@@ -9,6 +9,10 @@ const assignments = Args.text({ name: "field=value" }).pipe(
   Args.withDescription("field values; dotted keys reach into hashes (name.first=Jane), JSON for arrays"),
   Args.repeated
 )
+/** An account's type for showing it to people; undefined when it cannot be read (masking then fails closed). */
+const typeOf = (accounts: AccountsService, account: Account) =>
+  Effect.orElseSucceed(Effect.map(accounts.getType(account.accountTypeId), (type): AccountType | undefined => type), () => undefined)
+
 const fromEither = <A, E>(e: Either.Either<A, E>) => Either.match(e, { onLeft: Effect.fail, onRight: Effect.succeed })
 
 const list = Command.make(
@@ -110,8 +114,11 @@ const search = Command.make(
 
 const get = Command.make("get", { ...common, account: accountName }, (o) =>
   Effect.gen(function* () {
-    const account = yield* Effect.flatMap(accountArg(o.account), (ref) => Effect.flatMap(Accounts, (a) => a.get(ref)))
-    yield* output(o.json, () => json.account(account), () => accountDetails(account))
+    const accounts = yield* Accounts
+    const account = yield* Effect.flatMap(accountArg(o.account), accounts.get)
+    // The text view masks by the type's pii flags (unreadable type: everything masked); --json needs no type.
+    const type = o.json ? undefined : yield* typeOf(accounts, account)
+    yield* output(o.json, () => json.account(account), () => accountDetails(account, type))
   })
 ).pipe(Command.withDescription("Show one account.\n\nExamples:\n  acct accounts get abc-123\n  acct accounts get act_hpNqyAbEG4HeVjZoBRNCMKkA --json"))
 
@@ -134,7 +141,7 @@ const create = Command.make(
         { accountType: type.id, referenceId: Option.getOrUndefined(o.referenceId), status: Option.getOrUndefined(o.status), tags: o.tags, fields },
         invocation(o)
       )
-      yield* output(o.json, () => json.account(account), () => `Created ${account.id}.\n\n${accountDetails(account)}`)
+      yield* output(o.json, () => json.account(account), () => `Created ${account.id}.\n\n${accountDetails(account, type)}`)
     })
 ).pipe(Command.withDescription("Create an account; fields are checked against its type.\n\nExample:\n  acct accounts create --type User --reference-id u-42 --tag beta name.first=Ada name.last=Lovelace email_address=ada@example.com"))
 
@@ -158,7 +165,7 @@ const update = Command.make(
       }
       const referenceId = Option.map(o.referenceId, (r) => (r === "" ? null : r))
       const account = yield* accounts.update(ref, { fields, ...(Option.isSome(referenceId) ? { referenceId: referenceId.value } : {}) }, invocation(o))
-      yield* output(o.json, () => json.account(account), () => `Updated ${account.id} (version ${account.version}).\n\n${accountDetails(account)}`)
+      yield* output(o.json, () => json.account(account), () => `Updated ${account.id} (version ${account.version}).\n\n${accountDetails(account, type)}`)
     })
 ).pipe(Command.withDescription("Change an account's fields or reference id.\n\nExample:\n  acct accounts update abc-123 phone_number=555-0100 address.city=Oakland"))
 
@@ -206,8 +213,10 @@ const consolidate = Command.make(
       const destination = yield* accountArg(o.destination)
       const sources = yield* Effect.forEach(o.sources, accountArg)
       if (sources.length !== new Set(o.sources).size) return yield* new Conflict({ message: "a source is named twice" })
-      const account = yield* Effect.flatMap(Accounts, (a) => a.consolidate(destination, sources, invocation(o)))
-      yield* output(o.json, () => json.account(account), () => `Consolidated ${sources.length} account(s) into ${account.id}.\n\n${accountDetails(account)}`)
+      const accounts = yield* Accounts
+      const account = yield* accounts.consolidate(destination, sources, invocation(o))
+      const type = o.json ? undefined : yield* typeOf(accounts, account)
+      yield* output(o.json, () => json.account(account), () => `Consolidated ${sources.length} account(s) into ${account.id}.\n\n${accountDetails(account, type)}`)
     })
 ).pipe(Command.withDescription("Merge source accounts into a destination: its values win, sources fill gaps, tags are united; sources are archived.\n\nExample:\n  acct accounts consolidate abc-123 act_Dup1… act_Dup2…"))
 
