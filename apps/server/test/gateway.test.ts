@@ -136,3 +136,101 @@ describe("gateway mode toward a SoftwareOne upstream (no idempotency of its own)
     expect(await upstreamStatus()).toBe("Active")
   })
 })
+
+/**
+ * A SoftwareOne Marketplace as its spec describes it, not acct: accounts with SoftwareOne's own
+ * types and states (no `$meta.accountStatus`), its lifecycle rules, problem details on a 400,
+ * and a log of every request it received.
+ */
+const startSoftwareOne = async (token: string) => {
+  const accounts = new Map<string, { id: string; name: string; externalId: string | null; type: string; status: string }>([
+    ["ACC-1234-5678", { id: "ACC-1234-5678", name: "Northwind Traders", externalId: "nw-1", type: "Vendor", status: "Active" }],
+    ["ACC-2222-3333", { id: "ACC-2222-3333", name: "Contoso", externalId: null, type: "Client", status: "Enabled" }]
+  ])
+  const received: Array<string> = []
+  const wire = (a: NonNullable<ReturnType<typeof accounts.get>>) => ({
+    ...a,
+    href: `/accounts/accounts/${a.id}`,
+    serviceLevel: "Elevated",
+    website: null,
+    audit: { created: { at: "2026-01-05T10:00:00.000Z", by: { id: "USR-0000-0001" } }, updated: { at: "2026-02-01T10:00:00.000Z" } }
+  })
+  const problem = (status: number, title: string, detail: string) => ({ type: "https://tools.ietf.org/html/rfc9110#section-15.5.1", title, status, detail, traceId: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", errors: {} })
+  const server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url}`)
+    const answer = (status: number, body: unknown) => res.writeHead(status, { "content-type": status < 400 ? "application/json" : "application/problem+json" }).end(JSON.stringify(body))
+    if (req.headers.authorization !== `Bearer ${token}`) return answer(401, problem(401, "Unauthorized", "invalid token"))
+    const match = /^\/public\/v1\/accounts\/accounts\/([^/?]+)(?:\/(enable|disable|activate|deactivate))?$/.exec(req.url ?? "")
+    const account = match ? accounts.get(decodeURIComponent(match[1]!)) : undefined
+    if (!account) return answer(404, problem(404, "Not Found", "Account not found."))
+    if (req.method === "GET" && !match![2]) return answer(200, wire(account))
+    if (req.method !== "POST" || !match![2]) return answer(405, problem(405, "Method Not Allowed", "not allowed"))
+    const from: Record<string, ReadonlyArray<string>> = { enable: ["Disabled"], disable: ["Active", "Enabled"], activate: ["Enabled"], deactivate: ["Active"] }
+    const operation = match![2]
+    if (!from[operation]!.includes(account.status)) return answer(400, problem(400, "Bad Request", `Account ${account.id} is ${account.status}: ${operation} is not possible.`))
+    account.status = operation === "disable" ? "Disabled" : operation === "deactivate" ? "Enabled" : operation === "activate" || account.externalId !== null ? "Active" : "Enabled"
+    answer(200, wire(account))
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    statusOf: (id: string) => accounts.get(id)!.status,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => {
+  let marketplace: Awaited<ReturnType<typeof startSoftwareOne>>
+  let swoGateway: Awaited<ReturnType<typeof startServer>>
+  beforeAll(async () => {
+    marketplace = await startSoftwareOne("swo-token")
+    swoGateway = await startGateway("swo", `provider: softwareone\n    url: ${marketplace.url}\n    tokenEnv: ACCT_TEST_SWO_REAL_TOKEN`, { ACCT_TEST_SWO_REAL_TOKEN: "swo-token" })
+  })
+  afterAll(async () => {
+    delete process.env.ACCT_CONFIG
+    await swoGateway?.close()
+    await marketplace?.close()
+  })
+
+  it("answers reads and transitions in SoftwareOne's model, replays a keyed one without asking upstream again, and changes nothing upstream when it refuses", async () => {
+    const reader = (await swoGateway.key(["account.read"])).secret
+    const operator = (await swoGateway.key(["account.read", "account.action"])).secret
+    const posts = () => marketplace.received.filter((r) => r.startsWith("POST"))
+    const id = "ACC-1234-5678"
+
+    const read = await swoGateway.call("GET", `/v1/accounts/accounts/${id}`, { key: reader })
+    expect(read.status, read.text).toBe(200)
+    expect(read.json).toMatchObject({ id, name: "Northwind Traders", externalId: "nw-1", type: "Vendor", status: "Active" })
+
+    // Refused by the gateway (scope): nothing is sent upstream.
+    const forbidden = await swoGateway.call("POST", `/v1/accounts/accounts/${id}/disable`, { key: reader })
+    expect(forbidden.status, forbidden.text).toBe(403)
+    expect(posts()).toEqual([])
+
+    const disabled = await swoGateway.call("POST", `/v1/accounts/accounts/${id}/disable`, { key: operator, headers: { "idempotency-key": "swo-real-1" } })
+    expect(disabled.status, disabled.text).toBe(200)
+    expect(disabled.json).toMatchObject({ id, type: "Vendor", status: "Disabled", $meta: { accountStatus: "Disabled", accountType: "Vendor" } })
+    expect(marketplace.statusOf(id)).toBe("Disabled")
+    expect(posts()).toEqual([`POST /public/v1/accounts/accounts/${id}/disable`])
+
+    // The same key again: the first answer, from the gateway's own record; SoftwareOne is not asked.
+    const replayed = await swoGateway.call("POST", `/v1/accounts/accounts/${id}/disable`, { key: operator, headers: { "idempotency-key": "swo-real-1" } })
+    expect(replayed.status, replayed.text).toBe(200)
+    expect(replayed.json).toEqual(disabled.json)
+    expect(posts()).toHaveLength(1)
+
+    // Refused by SoftwareOne (wrong state): its reason, and the account stays as it was.
+    const wrong = await swoGateway.call("POST", `/v1/accounts/accounts/${id}/activate`, { key: operator })
+    expect(wrong.status, wrong.text).toBe(400)
+    expect(wrong.json.detail).toContain("activate is not possible")
+    expect(marketplace.statusOf(id)).toBe("Disabled")
+
+    // enable without an external id leads to Enabled (SoftwareOne's rule), answered as such.
+    const enabled = await swoGateway.call("POST", `/v1/accounts/accounts/ACC-2222-3333/disable`, { key: operator })
+    expect(enabled.json).toMatchObject({ type: "Client", status: "Disabled" })
+    const again = await swoGateway.call("POST", `/v1/accounts/accounts/ACC-2222-3333/enable`, { key: operator })
+    expect(again.status, again.text).toBe(200)
+    expect(again.json).toMatchObject({ id: "ACC-2222-3333", externalId: null, status: "Enabled" })
+  })
+})

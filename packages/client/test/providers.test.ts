@@ -3,7 +3,7 @@
  * formats (acct's own compatible surfaces), directly and through a fault-injecting proxy. The
  * request bodies the Persona provider sends are validated against Persona's spec.
  */
-import { Accounts, Principal, RetryPolicy } from "@acct/core"
+import { Accounts, lifecycleStateOf, Principal, RetryPolicy } from "@acct/core"
 import { FetchHttpClient } from "@effect/platform"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
@@ -230,7 +230,9 @@ describe("SoftwareOne provider", () => {
           const enabled = yield* a.lifecycle({ id: jkl.id }, "enable", inv)
           const missing = yield* Effect.flip(a.get({ id: "act_000000000000000000000000" as never }))
           const tags = yield* Effect.flip(a.addTag({ id: jkl.id }, "x", inv))
-          return { jkl, page, next, disabled, wrong, enabled, missing, tags }
+          const type = yield* a.getType(enabled.account.accountTypeId)
+          const notSoftwareOne = yield* Effect.flip(a.getType("acttp_000000000000000000000000" as never))
+          return { jkl, page, next, disabled, wrong, enabled, missing, tags, type, notSoftwareOne }
         })
     )
     if (result._tag === "Left") throw result.left
@@ -244,6 +246,13 @@ describe("SoftwareOne provider", () => {
     expect(r.enabled.run.actionName).toBe("enable")
     expect(r.missing._tag).toBe("NotFound")
     expect(r.tags.message).toContain("not part of SoftwareOne's accounts API")
+    // SoftwareOne has no type catalog: the provider's type for its accounts reads each status as
+    // the state the upstream answered it with (here acct, whose status names are its own).
+    expect(r.type).toMatchObject({ id: "softwareone:Client", name: "Client" })
+    expect(r.enabled.account.status).not.toBe("Active")
+    expect(lifecycleStateOf(r.type, r.enabled.account.status)).toBe("Active")
+    expect(lifecycleStateOf(r.type, r.disabled.account.status)).toBe("Disabled")
+    expect(r.notSoftwareOne._tag).toBe("NotFound")
     // SoftwareOne's current prefix, served by acct too.
     expect(seen.every((s) => s.url.startsWith("/public/v1/accounts/accounts"))).toBe(true)
     expect(seen.every((s) => s.headers.authorization === `Bearer ${acct.apiKey}`)).toBe(true)

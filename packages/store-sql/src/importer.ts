@@ -7,8 +7,9 @@
  * is idempotent by its reference id: one that is taken already is a duplicate and changes
  * nothing, so importing the same file again creates nothing twice.
  *
- * Imports survive the process: the importer row keeps the file, the next row to import (moved
- * in each chunk's transaction, so no row is counted twice) and who asked, and a lease says
+ * Imports survive the process: the store keeps the file (`importer_files`), and the importer row
+ * the next row to import (moved in each chunk's transaction, so no row is counted twice) and
+ * who asked, and a lease says
  * which process imports it. A process that resumes imports (the server: `ResumeInterruptedImports`)
  * takes over a pending import whose lease ran out — its process died, or stopped and let it go
  * — and continues from the next row. The file is cleared when the import ends.
@@ -65,6 +66,8 @@ interface ImporterRow {
   readonly updated_at: string
   readonly completed_at: string | null
 }
+
+
 
 /**
  * A pending importer whose counts have not moved for this long was interrupted (its process
@@ -154,6 +157,9 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
     const leaseMs = yield* Effect.orDie(importLeaseMs)
     // One claim per run of an import (a process that stalled past its lease and goes on finds
     // its claim gone and stops), and the imports this process runs, which it never takes over.
+    // The file is kept in its own table (never in the importers row, which every chunk rewrites)
+    // until the import ends: an importer with one is still to be imported.
+    const hasFile = sql`EXISTS (SELECT 1 FROM importer_files WHERE importer_files.importer_id = importers.id)`
     const newClaim = () => `${process.pid}-${AccountId.make().slice(4)}`
     const runningHere = new Set<string>()
 
@@ -286,11 +292,13 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
 
     /** The import's end, by its owner: the file (personal data) and the lease go. */
     const finish = (importerId: string, claim: string, status: "ready" | "errored") =>
-      Effect.flatMap(
-        now,
-        (at) =>
-          sql`UPDATE importers SET status = ${status}, updated_at = ${at.toISOString()}, completed_at = ${at.toISOString()}, file = NULL, invocation = NULL, lease_owner = NULL, lease_until = NULL
-            WHERE id = ${importerId} AND lease_owner = ${claim}`
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const at = yield* now
+          const ended = yield* sql`UPDATE importers SET status = ${status}, updated_at = ${at.toISOString()}, completed_at = ${at.toISOString()}, invocation = NULL, lease_owner = NULL, lease_until = NULL
+            WHERE id = ${importerId} AND lease_owner = ${claim} RETURNING id`
+          if (ended.length > 0) yield* sql`DELETE FROM importer_files WHERE importer_id = ${importerId}`
+        })
       )
 
     /** Lets go of an import this process stops running (the store closes), so the next process resumes it at once. */
@@ -337,13 +345,14 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
         if (runningHere.has(importerId)) return
         const at = yield* now
         const claim = newClaim()
-        const claimed = yield* sql<{ file: string; next_row: number | string; invocation: string; account_type_id: string }>`
+        const claimed = yield* sql<{ next_row: number | string; invocation: string; account_type_id: string }>`
           UPDATE importers SET lease_owner = ${claim}, lease_until = ${at.getTime() + leaseMs}, updated_at = ${at.toISOString()}
-          WHERE id = ${importerId} AND status = 'pending' AND file IS NOT NULL AND (lease_until IS NULL OR lease_until < ${at.getTime()})
-          RETURNING file, next_row, invocation, account_type_id`
+          WHERE id = ${importerId} AND status = 'pending' AND ${hasFile} AND (lease_until IS NULL OR lease_until < ${at.getTime()})
+          RETURNING next_row, invocation, account_type_id`
         const row = claimed[0]
         if (row === undefined) return
-        const file = readImportFile(row.file)
+        const stored = yield* sql<{ file: string }>`SELECT file FROM importer_files WHERE importer_id = ${importerId}`
+        const file = readImportFile(stored[0]?.file ?? "")
         const invocation = Schema.decodeUnknownOption(StoredInvocation)(row.invocation)
         const type = yield* Effect.option(repository.findType(row.account_type_id))
         if (Either.isLeft(file) || Option.isNone(invocation) || Option.isNone(type)) {
@@ -357,7 +366,7 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
     /** Every little while: the pending imports whose lease ran out, taken over one by one. */
     const resumeInterrupted = Effect.gen(function* () {
       const at = yield* now
-      const stalled = yield* sql<{ id: string }>`SELECT id FROM importers WHERE status = 'pending' AND file IS NOT NULL AND (lease_until IS NULL OR lease_until < ${at.getTime()})`
+      const stalled = yield* sql<{ id: string }>`SELECT id FROM importers WHERE status = 'pending' AND ${hasFile} AND (lease_until IS NULL OR lease_until < ${at.getTime()})`
       for (const { id } of stalled) yield* resume(id)
     }).pipe(
       Effect.catchAll((error) => Effect.logWarning("looking for interrupted imports failed").pipe(Effect.annotateLogs({ error: error._tag }))),
@@ -393,12 +402,12 @@ export class AccountImporter extends Effect.Service<AccountImporter>()("@acct/st
                 created_at: at.toISOString(),
                 updated_at: at.toISOString(),
                 completed_at: null,
-                file: input.csv,
                 next_row: 0,
                 invocation: storedInvocation(invocation),
                 lease_owner: claim,
                 lease_until: at.getTime() + leaseMs
               })}`
+              yield* sql`INSERT INTO importer_files ${sql.insert({ importer_id: importer.id, file: input.csv })}`
               yield* runLog.writeAudit(invocation, { operation: "import-accounts", accountId: null, outcome: "ok" }, at)
               started = { id: importer.id, claim, type, file }
               return importer

@@ -376,6 +376,19 @@ const gatewayIdempotency = Effect.gen(function* () {
   yield* sql`CREATE INDEX gateway_idempotency_expiry ON gateway_idempotency(expires_at)`
 })
 
+const importerFiles = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // An import's file in a table of its own, written once and deleted at the end: in the
+  // importers row, which every chunk updates, SQLite rewrote the whole file (6 MB for 100,000
+  // rows) twice per chunk, and each poll of the importer read it.
+  yield* sql`CREATE TABLE importer_files (
+    importer_id TEXT PRIMARY KEY REFERENCES importers(id),
+    file TEXT NOT NULL
+  )`
+  yield* sql`INSERT INTO importer_files (importer_id, file) SELECT id, file FROM importers WHERE file IS NOT NULL`
+  yield* sql`ALTER TABLE importers DROP COLUMN file`
+})
+
 export const migrations = Migrator.fromRecord({
   "0001_initial": initial,
   "0002_api_keys": apiKeys,
@@ -389,7 +402,8 @@ export const migrations = Migrator.fromRecord({
   "0010_search": search,
   "0011_importers": importers,
   "0013_resumable_imports": resumableImports,
-  "0014_gateway_idempotency": gatewayIdempotency
+  "0014_gateway_idempotency": gatewayIdempotency,
+  "0018_importer_files": importerFiles
 })
 
 const migrate = Migrator.make({})({ loader: migrations, table: "acct_migrations" })

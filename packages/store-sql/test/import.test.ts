@@ -136,6 +136,21 @@ describe.each(backends)("account importer ($name)", (backend) => {
     }).pipe((test) => onFreshStore(backend, test))
   )
 
+  it.effect("keeps the file out of the importer row, which every chunk rewrites, and deletes it when the import ends", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const sql = yield* SqlClient.SqlClient
+      const csv = ["reference_id,name_first", ...Array.from({ length: 1200 }, (_, i) => `big-${i},Ada`)].join("\n")
+      const started = yield* accounts.importAccounts({ csv }, as())
+      // Pending: the row holds counts, lease and invocation only (no column anywhere near the file's size).
+      const row = (yield* sql<Record<string, unknown>>`SELECT * FROM importers WHERE id = ${started.id}`)[0]!
+      expect(Object.entries(row).filter(([, value]) => typeof value === "string" && value.length >= csv.length / 2).map(([column]) => column)).toEqual([])
+      expect((yield* settled(started.id)).successfulCount).toBe(1200)
+      // The file is personal data: gone with the import's end.
+      expect(Number((yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM importer_files WHERE importer_id = ${started.id}`)[0]!.n)).toBe(0)
+    }).pipe((test) => onFreshStore(backend, test))
+  )
+
   it.effect("replays a keyed import without importing it twice", () =>
     Effect.gen(function* () {
       const accounts = yield* Accounts

@@ -4,11 +4,14 @@ import { Schema } from "effect"
 
 export const AccountStatus = Schema.Literal("Active", "Enabled", "Disabled")
 
+const SoftwareOneType = Schema.Literal("Client", "Vendor", "Operations")
+const isSoftwareOneType = Schema.is(SoftwareOneType)
+
 export const SoftwareOneAccount = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
   externalId: Schema.NullOr(Schema.String),
-  type: Schema.Literal("Client", "Vendor", "Operations"),
+  type: SoftwareOneType,
   status: AccountStatus,
   audit: Schema.Struct({
     created: Schema.Struct({ at: Schema.String }),
@@ -26,6 +29,8 @@ export const SoftwareOneAccountList = Schema.Struct({
 
 const displayName = (account: Account): string => {
   const name = account.fields.name?.value
+  // A plain string: an account read from SoftwareOne (its name), in gateway mode.
+  if (typeof name === "string" && name !== "") return name
   if (name !== null && typeof name === "object") {
     const parts = Object.values(name as Record<string, { value: unknown }>)
       .map((part) => part?.value)
@@ -37,13 +42,15 @@ const displayName = (account: Account): string => {
 
 /**
  * SoftwareOne knows three states. A status outside the type's lifecycle (e.g. `pending`) is
- * reported as Disabled — the account cannot be used — with the real status in `$meta`.
+ * reported as Disabled — the account cannot be used — with the real status in `$meta`. The type
+ * is Client unless the account's type is one of SoftwareOne's own (an account read from
+ * SoftwareOne, in gateway mode).
  */
 export const toSoftwareOneAccount = (account: Account, type: AccountType): SoftwareOneAccount => ({
   id: account.id,
   name: displayName(account),
   externalId: account.referenceId,
-  type: "Client",
+  type: isSoftwareOneType(account.accountTypeName) ? account.accountTypeName : "Client",
   status: lifecycleStateOf(type, account.status),
   audit: { created: { at: account.createdAt.toISOString() }, updated: { at: account.updatedAt.toISOString() } },
   $meta: { accountStatus: account.status, accountType: account.accountTypeName }

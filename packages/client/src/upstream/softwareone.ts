@@ -4,7 +4,7 @@
  * `<account>` argument names the SoftwareOne account. Problem details become typed errors; a 400
  * to a transition is an invalid state, with SoftwareOne's own explanation.
  */
-import { Account, actingActors, type AccountRef, Accounts, type AccountsService, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
+import { Account, actingActors, type AccountRef, Accounts, type AccountsService, AccountType, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleMapping, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
 import { SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX } from "@acct/api"
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
@@ -34,6 +34,19 @@ const SoftwareOneAccount = Schema.Struct({
 type SoftwareOneAccount = typeof SoftwareOneAccount.Type
 const AccountList = Schema.Struct({ data: Schema.Array(SoftwareOneAccount) })
 
+/** An account's type as acct names it: SoftwareOne's type (Client, Vendor, Operations) under this prefix. */
+const TYPE_PREFIX = "softwareone:"
+
+/**
+ * SoftwareOne has no account-type catalog: each account says its own lifecycle state
+ * (`status`). An upstream that is acct also says its own status name (`$meta.accountStatus`),
+ * which becomes the account's status; otherwise the state is the status. The provider's account
+ * type for `softwareone:<type>` maps each state to the status name last answered with it (for a
+ * real SoftwareOne, the state's own name), so acct's lifecycle rules and its SoftwareOne surface
+ * read the state the upstream said (gateway mode).
+ */
+const stateKey = { Active: "active", Enabled: "enabled", Disabled: "disabled" } as const
+
 /**
  * SoftwareOne's account as acct's. Its ids are not acct ids, so the record is built without
  * acct's id checks; the type is SoftwareOne's (Client, Vendor, Operations).
@@ -44,7 +57,7 @@ const toAccount = (a: SoftwareOneAccount): Account => {
     {
       id: a.id as Account["id"],
       referenceId: a.externalId,
-      accountTypeId: `softwareone:${a.type}` as Account["accountTypeId"],
+      accountTypeId: `${TYPE_PREFIX}${a.type}` as Account["accountTypeId"],
       accountTypeName: a.type,
       status: a.$meta?.accountStatus ?? a.status,
       fields: { name: { type: "string", value: a.name } },
@@ -79,10 +92,36 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
     const accountsPath = accountsPathFor(options.baseUrl)
     const path = (ref: AccountRef) => `${accountsPath}/${encodeURIComponent(idOf(ref))}`
 
+    // Per SoftwareOne type: which status name each lifecycle state was last answered with.
+    const lifecycles = new Map<string, { -readonly [K in keyof LifecycleMapping]: string }>()
+    const lifecycleOf = (typeName: string) => {
+      let known = lifecycles.get(typeName)
+      if (known === undefined) lifecycles.set(typeName, (known = { active: "Active", enabled: "Enabled", disabled: "Disabled" }))
+      return known
+    }
+    /** The account, after noting what its status name means (see stateKey). */
+    const read = (a: SoftwareOneAccount): Account => {
+      const key = stateKey[a.status as keyof typeof stateKey]
+      if (key !== undefined) lifecycleOf(a.type)[key] = a.$meta?.accountStatus ?? a.status
+      return toAccount(a)
+    }
+    const getType = (id: string) => {
+      if (!id.startsWith(TYPE_PREFIX)) return Effect.fail(NotFound.of("account type", id))
+      const name = id.slice(TYPE_PREFIX.length)
+      const lifecycle = { ...lifecycleOf(name) }
+      const statuses = [...new Set([lifecycle.active, lifecycle.enabled, lifecycle.disabled])] as [string, ...Array<string>]
+      return Effect.succeed(
+        AccountType.make(
+          { id: id as AccountType["id"], name, description: `SoftwareOne's ${name} accounts`, fields: [], relations: [], statuses, defaultStatus: lifecycle.enabled, lifecycle, createdAt: new Date(0), updatedAt: new Date(0) },
+          true
+        )
+      )
+    }
+
     const transition = (ref: AccountRef, operation: LifecycleOperation, invocation: Invocation) => {
       const idempotencyKey = invocation.idempotencyKey ?? `acct-${randomAlphanumeric(24)}`
       return Effect.map(upstream.request({ method: "POST", path: `${path(ref)}/${operation}`, idempotencyKey, onReplay: invocation.onReplay, schema: SoftwareOneAccount }), (answer) => {
-        const account = toAccount(answer)
+        const account = read(answer)
         const at = new Date()
         const run = ActionRun.make(
           {
@@ -116,11 +155,11 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
               (page) => {
                 const offset = Number(q.after ?? 0)
                 const size = q.size ?? 10
-                return { items: page.data.map(toAccount), next: page.data.length < size ? null : String(offset + page.data.length), prev: offset > 0 ? String(Math.max(0, offset - size)) : null }
+                return { items: page.data.map(read), next: page.data.length < size ? null : String(offset + page.data.length), prev: offset > 0 ? String(Math.max(0, offset - size)) : null }
               }
             ),
       search: () => unsupported("searching accounts"),
-      get: (ref) => Effect.map(upstream.request({ method: "GET", path: path(ref), schema: SoftwareOneAccount }), toAccount),
+      get: (ref) => Effect.map(upstream.request({ method: "GET", path: path(ref), schema: SoftwareOneAccount }), read),
       lifecycle: transition,
       create: () => unsupported("creating accounts"),
       update: () => unsupported("changing account fields"),
@@ -139,7 +178,7 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
       listImportErrors: () => unsupported("importing accounts"),
       runAction: () => unsupported("running account actions"),
       listTypes: () => unsupported("an account-type catalog"),
-      getType: () => unsupported("an account-type catalog"),
+      getType,
       listActions: () => unsupported("account actions"),
       getAction: () => unsupported("account actions"),
       listRuns: () => unsupported("run history"),
