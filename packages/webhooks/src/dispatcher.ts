@@ -287,8 +287,17 @@ export const startDispatcher = (options: DispatcherOptions) =>
     yield* Effect.forkScoped(Stream.runForEach(commits, () => Queue.offer(wakeups, undefined)))
     const loop = yield* Effect.forkDaemon(
       Effect.gen(function* () {
+        let supervisedAt = Number.NEGATIVE_INFINITY
         while (!stopping) {
-          yield* survive("reading the endpoints", supervise)
+          // With no endpoint enabled, a commit's wake-up has nothing to fan out, so the
+          // endpoints are read once a poll interval rather than after every commit. An endpoint
+          // enabled meanwhile misses nothing (its enabling set the cursor); its first delivery
+          // waits for that read, at most a poll interval.
+          const at = yield* Clock.currentTimeMillis
+          if (workers.size > 0 || at - supervisedAt >= options.pollMs) {
+            supervisedAt = at
+            yield* survive("reading the endpoints", supervise)
+          }
           if (stopping) return
           yield* survive("fanning out events", fanOut)
           yield* pause(options.pollMs, wakeups)
