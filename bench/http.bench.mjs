@@ -16,6 +16,10 @@ import { fileURLToPath } from "node:url"
 import { startProcess, stopProcess } from "./processes.mjs"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+// BENCH_WARMUP_SECONDS (default 2): load before each measured run, not counted. A process's CPU
+// time includes V8 compiling the route's code on its background threads: the warm-up keeps that
+// (and the first requests' cold caches) out of the measured window.
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2)
 const connections = 32
 const KEY = "acct_bench_key_0123456789abcdefghijklmnop"
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-http-bench-")), "acct.db")
@@ -48,7 +52,8 @@ const cpuMs = (child) => {
 
 let keyed = 0
 /** Load split over several servers at once: summed throughput, worst percentiles, and (given the server processes) their CPU per request. */
-const loadAll = async (urls, route, servers = []) => {
+const loadAll = async (urls, route, servers = [], { duration = seconds, warm = true } = {}) => {
+  if (warm && warmupSeconds > 0) await loadAll(urls, route, [], { duration: warmupSeconds, warm: false })
   const cpuBefore = servers.map(cpuMs)
   const each = await Promise.all(
     urls.map((base, i) =>
@@ -57,7 +62,7 @@ const loadAll = async (urls, route, servers = []) => {
           {
             url: `${base}${route.path}`,
             connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0),
-            duration: seconds,
+            duration,
             headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
             method: route.method,
             body: route.body,

@@ -105,7 +105,7 @@ const dropPg = (url: string) => spawnSync("dropdb", ["-h", pgAdmin.hostname, "-p
 const http = async (): Promise<{ rate: number; created: number }> => {
   const database = path.join(dir, "http.db")
   const runtime = ManagedRuntime.make(
-    appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, idempotencyStaleSeconds: 30, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000 }).pipe(
+    appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, idempotencyStaleSeconds: 30, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )

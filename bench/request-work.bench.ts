@@ -82,7 +82,7 @@ await floor.runtime.dispose()
 // ---- acct ----------------------------------------------------------------------------------
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-work-")), "acct.db")
 const acct = counted(
-  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
+  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 })
 )
 const acctUrl = await baseUrl(acct.runtime)
 const { secret } = await acct.runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name: "bench", scopes: ["admin"] })))

@@ -72,7 +72,11 @@ const accountsFor = (config: ServerConfig) =>
     const backend = yield* resolveBackend({ frontEnd: false, profile: Option.getOrUndefined(config.profile), database: config.database })
     const database = backend.database
     // A server runs for long: it takes over imports a stopped process left unfinished.
-    const store = localStore(database, { maxConnections: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs }).pipe(
+    const store = localStore(database, {
+      maxConnections: config.dbPoolSize,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      connectRetryWindow: Duration.seconds(config.dbConnectRetrySeconds)
+    }).pipe(
       Layer.provide(Layer.succeed(ResumeInterruptedImports, true))
     )
     if (backend.kind === "local") return { store, database, gateway: false }

@@ -29,6 +29,12 @@ export const ServerConfig = Config.all({
   /** Postgres only: connections per server, and the longest a statement may run. */
   dbPoolSize: Config.integer("ACCT_DB_POOL_SIZE").pipe(Config.withDefault(10)),
   dbStatementTimeoutMs: Config.integer("ACCT_DB_STATEMENT_TIMEOUT_MS").pipe(Config.withDefault(5000)),
+  /**
+   * Postgres only: how long a start keeps trying while Postgres is unreachable (restarting, a
+   * failover; requests meanwhile get 503 with Retry-After, and /readyz is not ready); then it
+   * exits 1 saying why. 0: one try.
+   */
+  dbConnectRetrySeconds: Config.number("ACCT_DB_CONNECT_RETRY_SECONDS").pipe(Config.withDefault(30)),
   /** From SIGTERM to exit at the latest: in-flight requests get this long to finish. */
   shutdownGraceSeconds: Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10)),
   /** After SIGTERM, how long /readyz answers 503 while requests are still served (load balancers notice). */

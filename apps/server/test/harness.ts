@@ -30,7 +30,7 @@ export const startServer = async (
   } = {}
 ) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
-  const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, maxImportBytes: options.maxImportBytes ?? 64 * 1024 * 1024, rateLimit: options.rateLimit ?? 10_000, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000 })
+  const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, maxImportBytes: options.maxImportBytes ?? 64 * 1024 * 1024, rateLimit: options.rateLimit ?? 10_000, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 })
   const layer = app.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(options.logger ? Logger.replace(Logger.defaultLogger, options.logger) : Logger.minimumLogLevel(LogLevel.Warning))

@@ -21,7 +21,7 @@ import { isPostgresUrl } from "@acct/store-sql/database-url"
 import { findConfigFile } from "@acct/client/config-file"
 import type { HttpClient } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
-import { Config, type ConfigError, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, type ConfigError, type Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 
 export const DEFAULT_DATABASE = ".acct/acct.db"
@@ -127,6 +127,8 @@ export interface LocalStoreOptions {
   /** Postgres only: connections per process, and the longest a statement may run. */
   readonly maxConnections?: number | undefined
   readonly statementTimeoutMs?: number | undefined
+  /** Postgres only: how long a start keeps trying while Postgres is unreachable (default: one try). */
+  readonly connectRetryWindow?: Duration.DurationInput | undefined
   /** SQLite only: refuse (InvalidRequest) instead of creating a new database file. */
   readonly mustExist?: MustExist | undefined
 }

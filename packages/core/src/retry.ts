@@ -4,7 +4,7 @@
  * drawing on a retry budget (AWS SDK v3's token bucket) so that during an outage retries stop
  * instead of multiplying the load. Delays go through Effect's Clock, so TestClock drives tests.
  */
-import { Clock, Context, Duration, Effect, Layer, Random, Ref } from "effect"
+import { Context, Duration, Effect, Layer, Random } from "effect"
 import { isRetryable, retryHint, Timeout } from "./errors.js"
 
 export interface RetryConfig {
@@ -57,38 +57,41 @@ export interface RetryPolicyService {
 
 export class RetryPolicy extends Context.Tag("@acct/core/RetryPolicy")<RetryPolicy, RetryPolicyService>() {
   static make = (overrides: Partial<RetryConfig> = {}): Effect.Effect<RetryPolicyService> =>
-    Effect.gen(function* () {
+    Effect.sync(() => {
       const config = { ...defaultRetryConfig, ...overrides }
-      const tokens = yield* Ref.make(config.budgetCapacity)
       const maxElapsedMillis = Duration.toMillis(config.maxElapsed)
-
-      const withdraw = (cost: number) =>
-        Ref.modify(tokens, (left) => (left >= cost ? [true, left - cost] as const : [false, left] as const))
-      const refund = Ref.update(tokens, (left) => Math.min(config.budgetCapacity, left + config.successRefund))
+      // A plain number, not a Ref: it is only read and written in synchronous steps of one
+      // fiber at a time, and the success path (every read and change of the store) then costs
+      // one step instead of a Ref update's several.
+      let tokens = config.budgetCapacity
 
       const retry = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-        Effect.gen(function* () {
-          const startedAt = yield* Clock.currentTimeMillis
-          let attempt = 1
-          while (true) {
-            const result = yield* Effect.either(effect)
-            if (result._tag === "Right") {
-              yield* refund
-              return result.right
-            }
-            const error = result.left
-            if (!isRetryable(error) || attempt >= config.maxAttempts) return yield* Effect.fail(error)
-            const delay = backoffDelay(config, attempt, yield* Random.next, retryHint(error))
-            const now = yield* Clock.currentTimeMillis
-            if (now - startedAt + Duration.toMillis(delay) > maxElapsedMillis) return yield* Effect.fail(error)
-            const granted = yield* withdraw(error instanceof Timeout ? config.timeoutRetryCost : config.retryCost)
-            if (!granted) return yield* Effect.fail(error)
-            yield* Effect.sleep(delay)
-            attempt++
-          }
+        Effect.clockWith((clock) => {
+          const startedAt = clock.unsafeCurrentTimeMillis()
+          const succeeded = (a: A) =>
+            Effect.sync(() => {
+              tokens = Math.min(config.budgetCapacity, tokens + config.successRefund)
+              return a
+            })
+          const attempt = (n: number): Effect.Effect<A, E, R> =>
+            Effect.matchEffect(effect, {
+              onSuccess: succeeded,
+              onFailure: (error) => {
+                if (!isRetryable(error) || n >= config.maxAttempts) return Effect.fail(error)
+                return Effect.flatMap(Random.next, (random) => {
+                  const delay = backoffDelay(config, n, random, retryHint(error))
+                  if (clock.unsafeCurrentTimeMillis() - startedAt + Duration.toMillis(delay) > maxElapsedMillis) return Effect.fail(error)
+                  const cost = error instanceof Timeout ? config.timeoutRetryCost : config.retryCost
+                  if (tokens < cost) return Effect.fail(error)
+                  tokens -= cost
+                  return Effect.zipRight(Effect.sleep(delay), attempt(n + 1))
+                })
+              }
+            })
+          return attempt(1)
         })
 
-      return { config, retry, budget: Ref.get(tokens) }
+      return { config, retry, budget: Effect.sync(() => tokens) }
     })
 
   static layer = (overrides: Partial<RetryConfig> = {}) => Layer.effect(RetryPolicy, RetryPolicy.make(overrides))

@@ -93,6 +93,24 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         return { items: page.rows.map(toAccount), next: page.next, prev: page.prev }
       })
 
+    const whereRef = (ref: AccountRef) => ("id" in ref ? sql`a.id = ${ref.id}` : sql`a.reference_id = ${ref.referenceId}`)
+
+    /** Refuses a pinned version that moved, and an archived (consolidated) account unless `allow.archived`. */
+    const checkForChange = (
+      ref: AccountRef,
+      row: (AccountRow & DefinitionRow) | undefined,
+      expectedVersion: number | undefined,
+      allow: { readonly archived?: boolean } = {}
+    ): Effect.Effect<{ account: Account; type: AccountType }, AccountsError> => {
+      if (!row) return Effect.fail(notFound(ref))
+      const account = toAccount(row)
+      return expectedVersion !== undefined && expectedVersion !== account.version
+        ? Effect.fail(new Conflict({ message: `account ${account.id} is at version ${account.version}, not ${expectedVersion}; read it again and retry` }))
+        : account.consolidatedInto !== null && !allow.archived
+          ? Effect.fail(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was consolidated into ${account.consolidatedInto} and is archived; act on that account instead` }))
+          : Effect.succeed({ account, type: toType(row) })
+    }
+
     /**
      * The account (and its type) for a change, locked on Postgres; refuses a pinned version that
      * moved, and an archived (consolidated) account unless `allow.archived`.
@@ -102,18 +120,20 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
       expectedVersion: number | undefined,
       allow: { readonly archived?: boolean } = {}
     ): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
-      Effect.flatMap(
-        "id" in ref
-          ? sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.id = ${ref.id}${lockForChange}`
-          : sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE a.reference_id = ${ref.referenceId}${lockForChange}`,
-        (rows): Effect.Effect<{ account: Account; type: AccountType }, AccountsError> => {
-          if (!rows[0]) return Effect.fail(notFound(ref))
-          const account = toAccount(rows[0])
-          return expectedVersion !== undefined && expectedVersion !== account.version
-            ? Effect.fail(new Conflict({ message: `account ${account.id} is at version ${account.version}, not ${expectedVersion}; read it again and retry` }))
-            : account.consolidatedInto !== null && !allow.archived
-              ? Effect.fail(new InvalidState({ currentStatus: account.status, message: `account ${account.id} was consolidated into ${account.consolidatedInto} and is archived; act on that account instead` }))
-              : Effect.succeed({ account, type: toType(rows[0]) })
+      Effect.flatMap(sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE ${whereRef(ref)}${lockForChange}`, (rows) => checkForChange(ref, rows[0], expectedVersion, allow))
+
+    /**
+     * A run's one read: loadForChange's row (locked likewise, not yet checked: `checkForChange`)
+     * and the action named by id or name, in the same statement — the definition is read in the
+     * transaction, so a catalog change another process commits is seen at once, with no cache to
+     * keep in step. `row` undefined: no such account (the action is then not looked at).
+     */
+    const readForRun = (ref: AccountRef, actionRef: string) =>
+      Effect.map(
+        sql<AccountRow & DefinitionRow & { readonly action_definition: string | null }>`SELECT a.*, t.name AS type_name, t.definition, (SELECT definition FROM account_actions WHERE ${sql(AccountActionId.is(actionRef) ? "id" : "name")} = ${actionRef} LIMIT 1) AS action_definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE ${whereRef(ref)}${lockForChange}`,
+        (rows) => {
+          const row = rows[0]
+          return { row, action: row?.action_definition ? toAction({ definition: row.action_definition }) : undefined }
         }
       )
 
@@ -156,6 +176,6 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         if (added.length > 0) yield* sql`INSERT INTO account_tags ${sql.insert(added.map((tag) => ({ account_id: after.id, tag })))}`
       })
 
-    return { findAccount, findType, findAction, listTypes, listActions, list, loadForChange, claimReferenceId, writeAccount } as const
+    return { findAccount, findType, findAction, listTypes, listActions, list, loadForChange, checkForChange, readForRun, claimReferenceId, writeAccount } as const
   })
 }) {}

@@ -7,7 +7,7 @@ import { type Accounts, type ApiKeys, type Events, InvalidRequest, RetryPolicy, 
 import { isMissingPostgresDatabase } from "./existing-database.js"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted, Schedule, Stream } from "effect"
+import { Duration, Effect, Layer, Redacted, Schedule, Stream } from "effect"
 import { SqlApiKeysLive } from "./api-keys.js"
 import { runMigrations } from "./migrations.js"
 import { type EventFeed, EVENTS_CHANNEL, ForeignCommits } from "./event-log.js"
@@ -20,6 +20,13 @@ export interface PostgresOptions {
   readonly maxConnections?: number | undefined
   /** Statements running longer are cancelled by the server (default 5000 ms; 0 = no limit). */
   readonly statementTimeoutMs?: number | undefined
+  /**
+   * How long a start keeps trying when Postgres cannot be reached (refused, reset, timed out:
+   * e.g. Postgres restarting while the server starts), with capped, jittered backoff; default 0:
+   * one try (a command should say at once that the database is down). A missing database or a
+   * refused login is not retried.
+   */
+  readonly connectRetryWindow?: Duration.DurationInput | undefined
 }
 
 /** The URL with the statement timeout as a connection option, unless the URL sets options itself. */
@@ -54,8 +61,43 @@ const prepare = Effect.gen(function* () {
 /** Where a connection URL shows up in messages: without its password. */
 export const redactUrl = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")
 
-export const postgresClientLayer = (options: PostgresOptions) =>
-  Layer.effectDiscard(prepare).pipe(
+/** Backoff between start attempts: 100 ms doubling, capped at 2 s, jittered. */
+const CONNECT_BACKOFF = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
+
+/**
+ * Failures that waiting can cure: no connection (refused, reset, timed out, host unreachable)
+ * or a Postgres that is starting or shutting down (SQLSTATE 57P01–57P03). Not a missing
+ * database, a refused login or a failed migration: those are fixed by a person.
+ */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "EPIPE", "57P01", "57P02", "57P03"])
+const isUnreachable = (error: unknown): boolean => {
+  for (let e = error as { code?: unknown; cause?: unknown; message?: unknown; _tag?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true
+    if (e._tag === "TimeoutException") return true
+    // node-postgres, when the server closes a connection during its start-up exchange.
+    if (typeof e.message === "string" && /Connection terminated (unexpectedly|due to connection timeout)/.test(e.message)) return true
+  }
+  return false
+}
+
+/** The first connection (and the migrations) tried again while Postgres is unreachable, for at most `window`; each failed try is logged. */
+const retryWhileUnreachable = (window: Duration.Duration) =>
+  <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+    Duration.toMillis(window) <= 0
+      ? layer
+      : layer.pipe(
+          Layer.tapError((e) => (isUnreachable(e) ? Effect.logWarning("Postgres unreachable at start; trying again").pipe(Effect.annotateLogs({ reason: describe(e) })) : Effect.void)),
+          Layer.retry(CONNECT_BACKOFF.pipe(Schedule.upTo(window), Schedule.whileInput(isUnreachable)))
+        )
+
+const describe = (e: unknown) => {
+  const error = e as { message?: string; cause?: { message?: string } }
+  return [error.message, error.cause?.message].filter(Boolean).join(": ") || String(e)
+}
+
+export const postgresClientLayer = (options: PostgresOptions) => {
+  const window = Duration.decode(options.connectRetryWindow ?? 0)
+  return Layer.effectDiscard(prepare).pipe(
     Layer.provideMerge(
       PgClient.layer({
         url: Redacted.make(withStatementTimeout(options.url, options.statementTimeoutMs ?? 5000)),
@@ -63,17 +105,18 @@ export const postgresClientLayer = (options: PostgresOptions) =>
         applicationName: "acct"
       })
     ),
+    retryWhileUnreachable(window),
     Layer.mapError((e) => {
-      const error = e as { message?: string; cause?: { message?: string } }
-      const detail = [error.message, error.cause?.message].filter(Boolean).join(": ")
       // Waiting does not make a missing database appear: that is a setting to fix, not an outage.
       if (isMissingPostgresDatabase(e)) {
         const name = new URL(options.url).pathname.slice(1)
         return new InvalidRequest({ message: `the Postgres database at ${redactUrl(options.url)} does not exist; create it (createdb ${name}, or CREATE DATABASE ${name}) or fix the URL` })
       }
-      return new Unavailable({ message: `cannot use Postgres at ${redactUrl(options.url)}: ${detail || String(e)}` })
+      const gaveUp = Duration.toMillis(window) > 0 && isUnreachable(e) ? ` (still unreachable after trying for ${Duration.format(window)})` : ""
+      return new Unavailable({ message: `cannot use Postgres at ${redactUrl(options.url)}: ${describe(e)}${gaveUp}` })
     })
   )
+}
 
 /**
  * Other replicas' event commits, from the NOTIFY each event-writing transaction sends. LISTEN

@@ -31,6 +31,7 @@ import {
   type Events,
   type InvalidRequest,
   InvalidState,
+  NotFound,
   type Invocation,
   isEmptyValue,
   mergeFieldsPatch,
@@ -130,9 +131,10 @@ export const makeSqlAccounts = Effect.gen(function* () {
     invocation: Invocation,
     /**
      * What runs and how it changes the account, decided inside the frame (after the policy,
-     * under the key): an unknown action or invalid parameters are the key's recorded refusal.
+     * under the key): an unknown action or invalid parameters are the key's recorded refusal;
+     * with the account (and its type) loaded for the change.
      */
-    plan: Effect.Effect<RunPlan, AccountsError | SqlError>
+    load: Effect.Effect<{ readonly plan: RunPlan; readonly account: Account; readonly type: AccountType }, AccountsError | SqlError>
   ) =>
     mutate<RunResult, typeof RunResultSchema.Encoded>(invocation, {
       name,
@@ -143,8 +145,7 @@ export const makeSqlAccounts = Effect.gen(function* () {
       result: RunResultSchema,
       work: (at, emit) =>
         Effect.gen(function* () {
-          const { describe, change } = yield* plan
-          const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
+          const { plan: { describe, change }, account: before, type } = yield* load
           const outcome = yield* change(before, type, at)
           const { actor, via } = actingActors(invocation)
           // Built from the validated account and parameters: no need to validate again.
@@ -415,22 +416,32 @@ export const makeSqlAccounts = Effect.gen(function* () {
       }),
 
     lifecycle: (ref, operation, invocation) =>
-      runOp(operation, "lifecycle", `${operation} accounts`, ref, { operation }, invocation, Effect.succeed({
-        describe: { actionId: null, actionName: operation, parameters: {} },
-        change: (account, type, at) => Effect.map(fromEither(applyLifecycle(type, account, operation, at)), (next) => ({ account: next, events: [] }))
-      })),
+      runOp(operation, "lifecycle", `${operation} accounts`, ref, { operation }, invocation, Effect.map(accounts.loadForChange(ref, invocation.expectedVersion), ({ account, type }) => ({
+        plan: {
+          describe: { actionId: null, actionName: operation, parameters: {} },
+          change: (account: Account, type: AccountType, at: Date) => Effect.map(fromEither(applyLifecycle(type, account, operation, at)), (next) => ({ account: next, events: [] }))
+        } satisfies RunPlan,
+        account,
+        type
+      }))),
 
     runAction: (ref, actionRef, parameters, invocation) =>
       runOp("run-action", "runAction", "run account actions", ref, { action: actionRef, parameters }, invocation, Effect.gen(function* () {
-        const action = yield* accounts.findAction(actionRef)
+        // One statement reads the account and the action. The refusals keep their order: an
+        // unknown action, then invalid parameters, then the account's (unknown, moved version,
+        // archived) — so without the account the action is looked up on its own first.
+        const read = yield* accounts.readForRun(ref, actionRef)
+        const action = read.action ?? (read.row ? yield* Effect.fail(NotFound.of("account action", actionRef)) : yield* accounts.findAction(actionRef))
         const params = yield* fromEither(validateParameters(action, parameters))
-        return {
+        const { account, type } = yield* accounts.checkForChange(ref, read.row, invocation.expectedVersion)
+        const plan: RunPlan = {
           describe: { actionId: action.id, actionName: action.name, parameters: params },
           change: (account, type, at) =>
             account.accountTypeId !== action.accountTypeId
               ? Effect.fail(new Unprocessable({ message: `action "${action.name}" is for another account type than ${account.accountTypeName}`, issues: [{ path: ["account-action-id"], message: "wrong account type" }] }))
               : fromEither(runSteps(type, account, action, params, at))
-        } satisfies RunPlan
+        }
+        return { plan, account, type }
       }))
   }
   return service

@@ -178,6 +178,13 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           const webhook = toWebhook(next)
           yield* sql.withTransaction(
             Effect.gen(function* () {
+              // The first endpoint enabled (none is yet) begins with the events committed from
+              // now on: the dispatchers' cursor moves past the older ones here, once, instead of
+              // after every commit while nobody is subscribed (webhook-queue.ts: fanOut).
+              if (status === "enabled") {
+                yield* sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
+                  WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
+              }
               yield* sql`UPDATE webhooks SET status = ${status}, updated_at = ${at}, failing_since = ${next.failing_since}, disabled_reason = ${next.disabled_reason} WHERE id = ${row.id}`
               // acct disabling an endpoint by itself (410, 5 days of failures) is an event too.
               if (status === "disabled" && reason !== undefined) {

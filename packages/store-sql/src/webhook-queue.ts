@@ -134,17 +134,6 @@ export const makeWebhookQueue = Effect.gen(function* () {
     initCursor: (seq: number) => Effect.asVoid(sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${seq}) ON CONFLICT DO NOTHING`),
 
     /**
-     * While no endpoint is enabled, moves the cursor past the committed events in one statement:
-     * nobody is there to deliver them to, and an endpoint enabled later begins with the events
-     * committed from then on. Does nothing once one is enabled (`fanOut` takes over), and never
-     * moves the cursor back.
-     */
-    skipWhileNoneEnabled: Effect.asVoid(
-      sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
-        WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
-    ),
-
-    /**
      * Turns the events after the cursor (read by `read`, at most a batch) into deliveries, and
      * moves the cursor past them. Answers the events read and the endpoints given work.
      */

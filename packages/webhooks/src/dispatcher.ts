@@ -145,9 +145,11 @@ export const startDispatcher = (options: DispatcherOptions) =>
     const wakeWorkers = (ids: Iterable<string>) => Effect.forEach(ids, (id) => (workers.has(id) ? Queue.offer(workers.get(id)!.wake, undefined) : Effect.void), { discard: true })
 
     const fanOut: Effect.Effect<void, unknown> = Effect.gen(function* () {
-      // No endpoint enabled (as supervise just read): one statement instead of a fan-out
-      // transaction of seven, after every commit of a server nobody subscribed to.
-      if (workers.size === 0) return yield* queue.skipWhileNoneEnabled
+      // No endpoint enabled (as supervise just read): nothing to do. The events committed
+      // meanwhile stay behind the cursor; enabling the first endpoint moves the cursor past
+      // them, in its own transaction (sql-webhooks.ts: setStatus), so no commit of a server
+      // nobody subscribed to costs a write of its own.
+      if (workers.size === 0) return
       while (true) {
         const done = yield* queue.fanOut((after) => Effect.map(feed.after(after, options.batch), (list) => list.map((e) => ({ seq: e.seq, id: e.id, name: e.name }))), yield* now)
         yield* wakeWorkers(done.webhooks)
@@ -285,8 +287,17 @@ export const startDispatcher = (options: DispatcherOptions) =>
     yield* Effect.forkScoped(Stream.runForEach(commits, () => Queue.offer(wakeups, undefined)))
     const loop = yield* Effect.forkDaemon(
       Effect.gen(function* () {
+        let supervisedAt = Number.NEGATIVE_INFINITY
         while (!stopping) {
-          yield* survive("reading the endpoints", supervise)
+          // With no endpoint enabled, a commit's wake-up has nothing to fan out, so the
+          // endpoints are read once a poll interval rather than after every commit. An endpoint
+          // enabled meanwhile misses nothing (its enabling set the cursor); its first delivery
+          // waits for that read, at most a poll interval.
+          const at = yield* Clock.currentTimeMillis
+          if (workers.size > 0 || at - supervisedAt >= options.pollMs) {
+            supervisedAt = at
+            yield* survive("reading the endpoints", supervise)
+          }
           if (stopping) return
           yield* survive("fanning out events", fanOut)
           yield* pause(options.pollMs, wakeups)
