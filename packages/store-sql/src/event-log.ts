@@ -183,11 +183,17 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
     const after = (seq: number, limit: number) =>
       Effect.map(sql<EventRow>`SELECT * FROM events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`, (rows) => rows.map(toEvent))
 
+    /** The events of `seqs` still kept (past the retention period an event is gone), in any order. */
+    const bySeqs = (seqs: ReadonlyArray<number>, at: Date) =>
+      seqs.length === 0
+        ? Effect.succeed([])
+        : Effect.map(sql<EventRow>`SELECT * FROM events WHERE ${sql.in("seq", seqs)} AND created_at >= ${cutoff(at)}`, (rows) => rows.map(toEvent))
+
     const latest = Effect.map(sql<{ seq: number | string | null }>`SELECT MAX(seq) AS seq FROM events`, (rows) => Number(rows[0]?.seq ?? 0))
 
     const subscribe = Effect.map(Stream.fromPubSub(commits, { scoped: true }), (local) => Stream.merge(local, foreign))
 
-    return { append, committed, purgeExpired, list, get, after, latest, subscribe } as const
+    return { append, committed, purgeExpired, list, get, after, bySeqs, latest, subscribe } as const
   })
 }) {}
 
@@ -216,6 +222,11 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
 export interface EventFeedService {
   readonly after: (seq: number, limit: number) => Effect.Effect<ReadonlyArray<AcctEvent>, Unavailable | AccountsError>
   readonly latest: Effect.Effect<number, AccountsError>
+  /**
+   * The events of these seqs still kept, in any order (one read for a dispatcher's claim); a
+   * seq purged by the retention period is missing from the answer.
+   */
+  readonly bySeqs: (seqs: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<AcctEvent>, Unavailable | AccountsError>
   readonly subscribe: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
 }
 
@@ -236,6 +247,7 @@ export const SqlEventsLive: Layer.Layer<Events | EventFeed, never, EventLog | Re
       Context.add(EventFeed, {
         after: (seq, limit) => read(log.after(seq, Math.min(Math.max(1, Math.trunc(limit)), 1000))),
         latest: read(log.latest),
+        bySeqs: (seqs) => read(Effect.flatMap(now, (at) => log.bySeqs(seqs, at))),
         subscribe: log.subscribe
       })
     )
