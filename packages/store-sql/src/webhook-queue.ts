@@ -3,8 +3,9 @@
  * attempt. Every step is its own short transaction, and no transaction is open while a POST is
  * in flight:
  *
- * 1. fan-out: under the cursor row's lock, events after the cursor become delivery rows for the
- *    endpoints that want them, and the cursor moves on — in one transaction, so a crash either
+ * 1. fan-out: under the cursor row's lock, events after the cursor (a feed position: on
+ *    Postgres the writing transaction's id and the seq) become delivery rows for the endpoints
+ *    that want them, and the cursor moves on — in one transaction, so a crash either
  *    did all of it or none (`INSERT … ON CONFLICT DO NOTHING` makes a repeat harmless);
  * 2. claim: due rows of one endpoint are leased (`lease_until`, `lease_token`) by one
  *    dispatcher. On Postgres the claim selects with `FOR UPDATE SKIP LOCKED`, so replicas
@@ -27,6 +28,7 @@ import { randomAlphanumeric, type Webhook, type WebhookAttempt } from "@acct/cor
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
+import { FEED_START, type FeedPosition } from "./event-log.js"
 import { toWebhook, type WebhookRow } from "./sql-webhooks.js"
 
 export type DeliveryState = "pending" | "delivered" | "failed"
@@ -138,8 +140,14 @@ export const makeWebhookQueue = Effect.gen(function* () {
   return {
     enabled,
 
-    /** Starts the cursor at `seq` (the newest event when the first dispatcher ever starts); no-op later. */
-    initCursor: (seq: number) => Effect.asVoid(sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${seq}) ON CONFLICT DO NOTHING`),
+    /** Starts the cursor at `from` (past the newest event when the first dispatcher ever starts); no-op later. */
+    initCursor: (from: FeedPosition) =>
+      Effect.asVoid(
+        sql.onDialectOrElse({
+          pg: () => sql`INSERT INTO webhook_cursor (id, event_seq, event_xid) VALUES (1, ${from.seq}, ${from.xid}::xid8) ON CONFLICT DO NOTHING`,
+          orElse: () => sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${from.seq}) ON CONFLICT DO NOTHING`
+        })
+      ),
 
     /**
      * While no endpoint is enabled, moves the cursor past the committed events in one statement:
@@ -148,27 +156,39 @@ export const makeWebhookQueue = Effect.gen(function* () {
      * moves the cursor back.
      */
     skipWhileNoneEnabled: Effect.asVoid(
-      sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
-        WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
+      sql.onDialectOrElse({
+        // Past the newest event of the transactions that have ended (see the feed's FeedPosition).
+        pg: () => sql`UPDATE webhook_cursor c SET event_xid = e.xid, event_seq = e.seq
+          FROM (SELECT xid, seq FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, seq DESC LIMIT 1) e
+          WHERE c.id = 1 AND (e.xid, e.seq) > (c.event_xid, c.event_seq) AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`,
+        orElse: () => sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
+          WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
+      })
     ),
 
     /**
      * Turns the events after the cursor (read by `read`, at most a batch) into deliveries, and
      * moves the cursor past them. Answers the events read and the endpoints given work.
      */
-    fanOut: <E>(read: (after: number) => Effect.Effect<ReadonlyArray<QueuedEvent>, E>, at: Date): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
+    fanOut: <E>(
+      read: (after: FeedPosition) => Effect.Effect<{ readonly events: ReadonlyArray<QueuedEvent>; readonly position: FeedPosition }, E>,
+      at: Date
+    ): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
       sql.withTransaction(
         Effect.gen(function* () {
           // The UPDATE takes the row's lock at once (on SQLite, the write lock): fan-outs take turns.
           yield* sql`UPDATE webhook_cursor SET event_seq = event_seq WHERE id = 1`
-          const cursor = Number((yield* sql<{ event_seq: number | string }>`SELECT event_seq FROM webhook_cursor WHERE id = 1`)[0]?.event_seq ?? 0)
-          const events = yield* read(cursor)
+          const cursor = (yield* sql<{ event_seq: number | string; event_xid?: string }>`SELECT * FROM webhook_cursor WHERE id = 1`)[0]
+          const { events, position } = yield* read(cursor ? { xid: cursor.event_xid ?? "0", seq: Number(cursor.event_seq) } : FEED_START)
           if (events.length === 0) return { events: 0, webhooks: new Set<string>() }
           const hooks = yield* enabled
           const stamp = at.toISOString()
           const rows = events.flatMap((event) => hooks.filter((h) => h.wants(event.name)).map((h) => deliveryRow(h.id, event, 0, stamp)))
           yield* insertDeliveries(rows)
-          yield* sql`UPDATE webhook_cursor SET event_seq = ${events[events.length - 1]!.seq} WHERE id = 1`
+          yield* sql.onDialectOrElse({
+            pg: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq}, event_xid = ${position.xid}::xid8 WHERE id = 1`,
+            orElse: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq} WHERE id = 1`
+          })
           return { events: events.length, webhooks: new Set(rows.map((r) => r.webhook_id)) }
         })
       ),

@@ -153,7 +153,10 @@ export const startDispatcher = (options: DispatcherOptions) =>
       // transaction of seven, after every commit of a server nobody subscribed to.
       if (workers.size === 0) return yield* queue.skipWhileNoneEnabled
       while (true) {
-        const done = yield* queue.fanOut((after) => Effect.map(feed.after(after, options.batch), (list) => list.map((e) => ({ seq: e.seq, id: e.id, name: e.name }))), yield* now)
+        const done = yield* queue.fanOut(
+          (after) => Effect.map(feed.after(after, options.batch), ({ events, position }) => ({ events: events.map((e) => ({ seq: e.seq, id: e.id, name: e.name })), position })),
+          yield* now
+        )
         yield* wakeWorkers(done.webhooks)
         if (done.events < options.batch) return
       }
