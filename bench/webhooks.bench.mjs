@@ -69,6 +69,7 @@ const drive = async (bases, eventsPerSecond, duration) => {
   let failed = 0
   let firstFailure
   const inFlight = new Set()
+  const lastOf = new Map()
   while (performance.now() - startedAt < duration * 1000) {
     const due = startedAt + n * interval
     const wait = due - performance.now()
@@ -79,7 +80,11 @@ const drive = async (bases, eventsPerSecond, duration) => {
     const account = accounts[i % accounts.length]
     const round = Math.floor(i / accounts.length)
     const change = round % 2 === 0 ? "add-tag" : "remove-tag"
-    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } })
+    // One change at a time per account: when answers lag behind (an overloaded server, two
+    // replicas), a remove could otherwise overtake its add, leave the tag on, and the tags
+    // pile up to the account's limit of 100 — failing changes instead of measuring delivery.
+    const p = (lastOf.get(account) ?? Promise.resolve())
+      .then(() => call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } }))
       .then((answer) => {
         if (answer.errors) throw new Error(JSON.stringify(answer.errors).slice(0, 200))
       })
@@ -87,8 +92,12 @@ const drive = async (bases, eventsPerSecond, duration) => {
         failed++
         firstFailure ??= String(error.cause?.code ?? error.message ?? error)
       })
-      .finally(() => inFlight.delete(p))
+      .finally(() => {
+        inFlight.delete(p)
+        if (lastOf.get(account) === p) lastOf.delete(account)
+      })
     inFlight.add(p)
+    lastOf.set(account, p)
   }
   const offeredSeconds = (performance.now() - startedAt) / 1000
   await Promise.all(inFlight)
