@@ -250,19 +250,33 @@ export const startDispatcher = (options: DispatcherOptions) =>
           }).pipe(Effect.forever)
         )
 
-        const send = (webhook: Webhook, row: DeliveryRow, event: AcctEvent | undefined, signing: ReadonlyArray<string>) =>
-          survive(
+        /** Whether the last claim filled every free slot: more rows may be due than it took. */
+        let saturated = false
+        const send = (webhook: Webhook, row: DeliveryRow, event: AcctEvent | undefined, signing: ReadonlyArray<string>) => {
+          let retry = false
+          return survive(
             `delivering ${row.event_id} to ${webhook.id}`,
             Effect.gen(function* () {
               const done = yield* attempt(webhook, row, event, signing)
+              retry = done.finished.finish.state === "pending"
               const recorded = yield* Deferred.make<boolean, unknown>()
               yield* Queue.offer(recorder, { finished: done.finished, recorded })
               if ((yield* Deferred.await(recorded)) && done.verdict !== undefined) yield* judge(webhook, done.verdict, done.startedAt)
             })
           ).pipe(
             Effect.onInterrupt(() => Effect.ignore(queue.release(row, row.lease_token!))),
-            Effect.ensuring(Effect.zipRight(Effect.sync(() => inFlight.delete(row.id)), Queue.offer(wake, undefined)))
+            Effect.ensuring(
+              Effect.suspend(() => {
+                inFlight.delete(row.id)
+                // A freed slot is worth a claim only when rows may be waiting for one: the last
+                // claim was cut short by the free slots, this row is due again (a retry), or the
+                // worker is idle now (it then looks up when the next row is due). New events wake
+                // the worker from the fan-out.
+                return saturated || retry || inFlight.size === 0 ? Queue.offer(wake, undefined) : Effect.void
+              })
+            )
           )
+        }
 
         while (!stopping) {
           const entry = workers.get(id)
@@ -274,6 +288,7 @@ export const startDispatcher = (options: DispatcherOptions) =>
             continue
           }
           const rows = yield* queue.claim(id, free, at, options.leaseMs)
+          saturated = rows.length === free
           if (rows.length > 0) {
             for (const row of rows) inFlight.set(row.id, { delivery: row, token: row.lease_token! })
             const found = yield* Effect.either(Effect.zip(feed.bySeqs(rows.map((r) => Number(r.event_seq))), secrets.signing(id)))
