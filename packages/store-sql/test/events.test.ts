@@ -14,8 +14,25 @@ import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./ha
 
 afterAll(dropDatabases)
 
-/** The events written after `position`, in commit order. */
-const since = (position: FeedPosition) => Effect.flatMap(EventFeed, (feed) => Effect.map(feed.after(position, 1000), (page) => page.events))
+/**
+ * Waits until the feed shows everything committed so far. On Postgres the feed reads only below
+ * the oldest running transaction of the whole cluster (another test's, another database's): take
+ * a transaction id now and wait until every transaction up to it has ended. SQLite: at once.
+ */
+const settled = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.onDialectOrElse({
+    pg: () =>
+      Effect.gen(function* () {
+        const xid = (yield* sql<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid`)[0]!.xid
+        const ended = sql<{ ended: boolean }>`SELECT pg_snapshot_xmin(pg_current_snapshot()) > ${xid}::xid8 AS ended`
+        while (!(yield* ended)[0]!.ended) yield* Effect.sleep("20 millis")
+      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("a transaction of the cluster stayed open 20 s: the feed cannot move past it") }), Effect.orDie),
+    orElse: () => Effect.void
+  })
+)
+
+/** The events written after `position`, in commit order (once the feed shows all committed). */
+const since = (position: FeedPosition) => Effect.zipRight(settled, Effect.flatMap(EventFeed, (feed) => Effect.map(feed.after(position, 1000), (page) => page.events)))
 const latest = Effect.flatMap(EventFeed, (feed) => feed.latest)
 const names = (events: ReadonlyArray<AcctEvent>) => events.map((e) => e.name)
 
@@ -46,6 +63,7 @@ describe.each(backends)("events ($name)", (backend) => {
       const accounts = yield* Accounts
       let cursor = yield* latest
       const next = Effect.gen(function* () {
+        yield* settled
         const page = yield* Effect.flatMap(EventFeed, (feed) => feed.after(cursor, 1000))
         cursor = page.position
         return page.events
@@ -212,6 +230,7 @@ describe.each(backends)("events ($name)", (backend) => {
       const from = yield* latest
       yield* accounts.addTag(jane, "wake", as())
       yield* Fiber.join(woken).pipe(Effect.timeout("10 seconds"))
+      yield* settled
       expect(names((yield* feed.after(from, 10)).events)).toEqual(["account.tag-added", "account.updated-tags"])
     })).pipe((test) => onFreshStore(backend, test))
   )
@@ -234,6 +253,8 @@ describe.each(backends)("events ($name)", (backend) => {
           let cursor = start
           while (true) {
             const last = done
+            // Once the writers are done, their last events may wait for older transactions to end.
+            if (last) yield* settled
             const batch = yield* feed.after(cursor, 7)
             seen.push(...batch.events)
             cursor = batch.position
@@ -282,6 +303,7 @@ describe.each(backends)("events ($name)", (backend) => {
         expect(first.events).toEqual([])
         yield* Deferred.succeed(release, undefined)
         yield* Fiber.join(slow)
+        yield* settled
         const second = yield* feed.after(first.position, 1000)
         const seqs = second.events.map((e) => e.seq)
         expect(second.events.map((e) => `${e.name} ${e.context.tagName ?? ""}`.trim())).toEqual([
