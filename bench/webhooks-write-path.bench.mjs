@@ -1,7 +1,9 @@
 // What writing events costs a change on Postgres: the same transaction (an UPDATE of an
-// account-sized row, as a change does) without events, with an event row, and with an event row
-// under the events lock (pg_advisory_xact_lock, held to commit so events commit in seq order)
-// plus the NOTIFY that wakes other replicas' dispatchers (each alone, then both) — the write path of event-log.ts, in
+// account-sized row, as a change does) without events, with an event row, with an event row
+// stamped with its transaction's id (xid8, indexed with seq: what event-log.ts writes since the
+// feed reads in (xid, seq) order) plus the NOTIFY that wakes other replicas' dispatchers, and —
+// what it did before — with an event row under an events lock (pg_advisory_xact_lock, held to
+// commit so events commit in seq order), with and without the NOTIFY — the write path, in
 // plain SQL (node-postgres, BENCH_WRITERS concurrent writers, default 8, BENCH_WRITE_TXS each
 // variant and round, default 2000). A LISTEN connection is open as a replica's would be. Rounds
 // are interleaved (BENCH_ROUNDS, default 3) and medians printed, as ratios against the change
@@ -38,6 +40,13 @@ const variants = {
   "+ event row, NOTIFY": async (c, i) => {
     await c.query("UPDATE accounts SET body = $1, version = version + 1 WHERE id = $2", [`b${i}`, i % 100])
     const { rows } = await c.query("INSERT INTO events (id, payload) VALUES ($1, $2) RETURNING seq", [`evt_${i}_${Math.random()}`, PAYLOAD])
+    await c.query("SELECT pg_notify('acct_events', $1)", [String(rows[0].seq)])
+  },
+  // What event-log.ts does now: no lock; the row's xid (the column's default) orders it for the
+  // feed, which reads only below the oldest running transaction.
+  "+ event row (xid), NOTIFY": async (c, i) => {
+    await c.query("UPDATE accounts SET body = $1, version = version + 1 WHERE id = $2", [`b${i}`, i % 100])
+    const { rows } = await c.query("INSERT INTO events_xid (id, payload) VALUES ($1, $2) RETURNING seq", [`evt_${i}_${Math.random()}`, PAYLOAD])
     await c.query("SELECT pg_notify('acct_events', $1)", [String(rows[0].seq)])
   },
   "+ event row, lock": async (c, i) => {
@@ -86,6 +95,8 @@ try {
   await pool.query("CREATE TABLE accounts (id INTEGER PRIMARY KEY, body TEXT, version INTEGER NOT NULL)")
   await pool.query("INSERT INTO accounts SELECT g, '', 0 FROM generate_series(0, 99) g")
   await pool.query("CREATE TABLE events (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload TEXT NOT NULL)")
+  await pool.query("CREATE TABLE events_xid (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload TEXT NOT NULL, xid xid8 NOT NULL DEFAULT pg_current_xact_id())")
+  await pool.query("CREATE INDEX events_xid_commit_order ON events_xid (xid, seq)")
   await listener.connect()
   await listener.query("LISTEN acct_events")
   let notified = 0

@@ -49,6 +49,9 @@ const call = async (base, method, url, body) => {
   return response.json()
 }
 
+/** Accounts the changes are spread over (created before the endpoint, so their events are not measured). */
+const ACCOUNTS = 100
+
 /** Changes in flight at most: past it the offered rate is not reached (the server lags behind). */
 const MAX_IN_FLIGHT = 256
 
@@ -69,6 +72,7 @@ const drive = async (bases, eventsPerSecond, duration) => {
   let failed = 0
   let firstFailure
   const inFlight = new Set()
+  const lastOf = new Map()
   while (performance.now() - startedAt < duration * 1000) {
     const due = startedAt + n * interval
     const wait = due - performance.now()
@@ -79,7 +83,11 @@ const drive = async (bases, eventsPerSecond, duration) => {
     const account = accounts[i % accounts.length]
     const round = Math.floor(i / accounts.length)
     const change = round % 2 === 0 ? "add-tag" : "remove-tag"
-    const p = call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } })
+    // One change at a time per account: when answers lag behind (an overloaded server, two
+    // replicas), a remove could otherwise overtake its add, leave the tag on, and the tags
+    // pile up to the account's limit of 100 — failing changes instead of measuring delivery.
+    const p = (lastOf.get(account) ?? Promise.resolve())
+      .then(() => call(bases[i % bases.length], "POST", `/api/v1/accounts/${account}/${change}`, { meta: { "tag-name": `b${run}-${Math.floor(round / 2)}` } }))
       .then((answer) => {
         if (answer.errors) throw new Error(JSON.stringify(answer.errors).slice(0, 200))
       })
@@ -87,8 +95,12 @@ const drive = async (bases, eventsPerSecond, duration) => {
         failed++
         firstFailure ??= String(error.cause?.code ?? error.message ?? error)
       })
-      .finally(() => inFlight.delete(p))
+      .finally(() => {
+        inFlight.delete(p)
+        if (lastOf.get(account) === p) lastOf.delete(account)
+      })
     inFlight.add(p)
+    lastOf.set(account, p)
   }
   const offeredSeconds = (performance.now() - startedAt) / 1000
   await Promise.all(inFlight)
@@ -152,6 +164,10 @@ const scenario = async (label, startServers) => {
   const base = await baseline(sink)
   const { bases, stop, database } = await startServers()
   try {
+    // Enough accounts that one change at a time per account (see drive) never caps the rate.
+    const type = (await call(bases[0], "GET", "/api/v1/account-types")).data[0].id
+    const have = (await call(bases[0], "GET", "/api/v1/accounts?page%5Bsize%5D=100")).data.length
+    for (let i = have; i < ACCOUNTS; i++) await call(bases[0], "POST", "/api/v1/accounts", { data: { attributes: { "account-type-id": type, "reference-id": `bench-${i}` } } })
     const made = await call(bases[0], "POST", "/api/v1/webhooks", { data: { attributes: { name: "bench", url: sink.url, "enabled-events": ["*"] } } })
     await call(bases[0], "POST", `/api/v1/webhooks/${made.data.id}/enable`)
     const runStart = new Date().toISOString()

@@ -49,11 +49,20 @@ export class ForeignCommits extends Context.Tag("@acct/store-sql/ForeignCommits"
 export const EVENTS_CHANNEL = "acct_events"
 
 /**
- * Event-writing transactions take this lock (Postgres) just before their first event row and
- * hold it to commit, so they commit in `seq` order: a reader that has seen seq N can never
- * later see a smaller one commit. SQLite has one writer at a time anyway.
+ * Where a reader of the feed is: past every event up to this one, in commit order. On Postgres
+ * events are ordered by their writing transaction's id (`xid`, xid8) and then `seq`; a reader
+ * takes only events of transactions below the oldest one still running (the snapshot's xmin),
+ * all of which have ended, so no event can commit behind the position later — without making
+ * event-writing commits take turns. On SQLite (one writer at a time, so seq is commit order)
+ * `xid` is always "0".
  */
-const EVENTS_LOCK = 0x61637665 // "acve"
+export interface FeedPosition {
+  readonly xid: string
+  readonly seq: number
+}
+
+/** Before the first event. */
+export const FEED_START: FeedPosition = { xid: "0", seq: 0 }
 
 export interface EventRow {
   readonly seq: number | string
@@ -65,6 +74,8 @@ export interface EventRow {
   readonly created_at: string
   readonly payload: string
   readonly context: string
+  /** Postgres only: the writing transaction (xid8, as text). */
+  readonly xid?: string
 }
 
 const decodeObject = Schema.decodeUnknownSync(EventObject)
@@ -100,22 +111,18 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
     const foreign = Option.getOrElse(yield* Effect.serviceOption(ForeignCommits), () => Stream.never)
     const commits = yield* PubSub.sliding<void>(1)
 
-    const lockForEvents = sql.onDialectOrElse({
-      pg: () => Effect.asVoid(sql`SELECT pg_advisory_xact_lock(${EVENTS_LOCK})`),
-      orElse: () => Effect.void
-    })
     const notifyCommit = (seq: number) =>
       sql.onDialectOrElse({ pg: () => Effect.asVoid(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`), orElse: () => Effect.void })
 
     /**
-     * Writes a change's events inside its transaction (call it last in the transaction: it takes
-     * the events lock on Postgres), stamped with the invocation's actor, channel and request id.
+     * Writes a change's events inside its transaction, stamped with the invocation's actor,
+     * channel and request id (on Postgres each row also gets the transaction's id, the
+     * column's default: see FeedPosition).
      */
     const append = (events: ReadonlyArray<NewEvent>, invocation: Invocation, at: Date): Effect.Effect<number, SqlError> =>
       events.length === 0
         ? Effect.succeed(0)
         : Effect.gen(function* () {
-            yield* lockForEvents
             const who = invocationContext(invocation)
             const createdAt = at.toISOString()
             const rows = events.map((event) => ({
@@ -181,14 +188,37 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
         rows[0] ? Effect.succeed(toEvent(rows[0])) : Effect.fail(NotFound.of("event", id))
       )
 
-    const after = (seq: number, limit: number) =>
-      Effect.map(sql<EventRow>`SELECT * FROM events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`, (rows) => rows.map(toEvent))
+    const positionOf = (row: EventRow): FeedPosition => ({ xid: row.xid ?? "0", seq: Number(row.seq) })
 
-    const latest = Effect.map(sql<{ seq: number | string | null }>`SELECT MAX(seq) AS seq FROM events`, (rows) => Number(rows[0]?.seq ?? 0))
+    /** Only events of ended transactions (see FeedPosition). */
+    const ended = sql.literal("xid < pg_snapshot_xmin(pg_current_snapshot())")
+
+    const after = (from: FeedPosition, limit: number) =>
+      Effect.map(
+        sql.onDialectOrElse({
+          pg: () => sql<EventRow>`SELECT * FROM events WHERE (xid, seq) > (${from.xid}::xid8, ${from.seq}) AND ${ended} ORDER BY xid, seq LIMIT ${limit}`,
+          orElse: () => sql<EventRow>`SELECT * FROM events WHERE seq > ${from.seq} ORDER BY seq LIMIT ${limit}`
+        }),
+        (rows) => ({ events: rows.map(toEvent), position: rows.length > 0 ? positionOf(rows[rows.length - 1]!) : from })
+      )
+
+    /** The events of `seqs` still kept (past the retention period an event is gone), in any order. */
+    const bySeqs = (seqs: ReadonlyArray<number>, at: Date) =>
+      seqs.length === 0
+        ? Effect.succeed([])
+        : Effect.map(sql<EventRow>`SELECT * FROM events WHERE ${sql.in("seq", seqs)} AND created_at >= ${cutoff(at)}`, (rows) => rows.map(toEvent))
+
+    const latest = Effect.map(
+      sql.onDialectOrElse({
+        pg: () => sql<EventRow>`SELECT xid, seq FROM events WHERE ${ended} ORDER BY xid DESC, seq DESC LIMIT 1`,
+        orElse: () => sql<EventRow>`SELECT seq FROM events ORDER BY seq DESC LIMIT 1`
+      }),
+      (rows) => (rows[0] ? positionOf(rows[0]) : FEED_START)
+    )
 
     const subscribe = Effect.map(Stream.fromPubSub(commits, { scoped: true }), (local) => Stream.merge(local, foreign))
 
-    return { append, committed, purgeExpired, list, get, after, latest, subscribe } as const
+    return { append, committed, purgeExpired, list, get, after, bySeqs, latest, subscribe } as const
   })
 }) {}
 
@@ -197,11 +227,13 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
  * signal when more may have committed.
  *
  * Contract:
- * - `after(seq, limit)`: up to `limit` (1–1,000) events with a larger seq, in increasing seq.
- *   Seqs are strictly increasing in commit order with gaps (rolled-back transactions, purged
- *   events): once an event with seq N has been read, no event with a smaller seq commits later,
- *   so "everything after my cursor" never misses one. Keep your own cursor (the last seq you
- *   handled) durably; `latest` is the highest seq committed, to start without the backlog.
+ * - `after(position, limit)`: up to `limit` (1–1,000) events past `position`, in commit order,
+ *   and the position past the last of them. Once an event has been read, no event commits
+ *   behind it later (see FeedPosition), so "everything after my position" never misses one.
+ *   Keep your own position (past what you handled) durably; `latest` is the position past the
+ *   committed events, to start without the backlog. On Postgres an event shows up once every
+ *   transaction older than its own has ended: a long-running transaction (with a write) delays
+ *   the feed — not the writers — until it ends.
  * - `subscribe`: once it has run (in a scope), its stream emits whenever events may have
  *   committed — in this process at once, from other processes on Postgres (LISTEN/NOTIFY, sent
  *   inside the writing transaction, so delivered only on commit). A wake-up is a hint, never
@@ -215,8 +247,13 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
  *   the time you send it, and keep no copies of payloads.
  */
 export interface EventFeedService {
-  readonly after: (seq: number, limit: number) => Effect.Effect<ReadonlyArray<AcctEvent>, Unavailable | AccountsError>
-  readonly latest: Effect.Effect<number, AccountsError>
+  readonly after: (position: FeedPosition, limit: number) => Effect.Effect<{ readonly events: ReadonlyArray<AcctEvent>; readonly position: FeedPosition }, Unavailable | AccountsError>
+  readonly latest: Effect.Effect<FeedPosition, AccountsError>
+  /**
+   * The events of these seqs still kept, in any order (one read for a dispatcher's claim); a
+   * seq purged by the retention period is missing from the answer.
+   */
+  readonly bySeqs: (seqs: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<AcctEvent>, Unavailable | AccountsError>
   readonly subscribe: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
 }
 
@@ -235,8 +272,9 @@ export const SqlEventsLive: Layer.Layer<Events | EventFeed, never, EventLog | Re
       get: (id) => read(Effect.flatMap(now, (at) => log.get(id, at)))
     }).pipe(
       Context.add(EventFeed, {
-        after: (seq, limit) => read(log.after(seq, Math.min(Math.max(1, Math.trunc(limit)), 1000))),
+        after: (position, limit) => read(log.after(position, Math.min(Math.max(1, Math.trunc(limit)), 1000))),
         latest: read(log.latest),
+        bySeqs: (seqs) => read(Effect.flatMap(now, (at) => log.bySeqs(seqs, at))),
         subscribe: log.subscribe
       })
     )

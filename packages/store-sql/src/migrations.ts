@@ -376,6 +376,25 @@ const gatewayIdempotency = Effect.gen(function* () {
   yield* sql`CREATE INDEX gateway_idempotency_expiry ON gateway_idempotency(expires_at)`
 })
 
+const eventCommitOrder = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // Postgres: each event row keeps its writing transaction's id, and the feed reads in (xid, seq)
+  // order only below the oldest running transaction (event-log.ts, FeedPosition) — instead of an
+  // advisory lock making every event-writing commit wait for the one before. Rows written before
+  // get xid 0: already in seq order, before any later one, and the cursor (0, its seq) keeps its
+  // place. SQLite has one writer at a time: seq is commit order there.
+  yield* sql.onDialectOrElse({
+    pg: () =>
+      Effect.gen(function* () {
+        yield* sql`ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT '0'`
+        yield* sql`ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id()`
+        yield* sql`CREATE INDEX events_commit_order ON events (xid, seq)`
+        yield* sql`ALTER TABLE webhook_cursor ADD COLUMN event_xid xid8 NOT NULL DEFAULT '0'`
+      }),
+    orElse: () => Effect.void
+  })
+})
+
 const importerFiles = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   // An import's file in a table of its own, written once and deleted at the end: in the
@@ -403,6 +422,7 @@ export const migrations = Migrator.fromRecord({
   "0011_importers": importers,
   "0013_resumable_imports": resumableImports,
   "0014_gateway_idempotency": gatewayIdempotency,
+  "0015_event_commit_order": eventCommitOrder,
   "0018_importer_files": importerFiles
 })
 

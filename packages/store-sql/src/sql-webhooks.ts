@@ -182,8 +182,15 @@ export const makeSqlWebhooks = Effect.gen(function* () {
               // now on: the dispatchers' cursor moves past the older ones here, once, instead of
               // after every commit while nobody is subscribed (webhook-queue.ts: fanOut).
               if (status === "enabled") {
-                yield* sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
-                  WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
+                yield* sql.onDialectOrElse({
+                  // Past the newest event of the transactions that have ended (event-log.ts, FeedPosition):
+                  // events of transactions still running stay ahead of the cursor and reach this endpoint.
+                  pg: () => sql`UPDATE webhook_cursor c SET event_xid = e.xid, event_seq = e.seq
+                    FROM (SELECT xid, seq FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, seq DESC LIMIT 1) e
+                    WHERE c.id = 1 AND (e.xid, e.seq) > (c.event_xid, c.event_seq) AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`,
+                  orElse: () => sql`UPDATE webhook_cursor SET event_seq = (SELECT MAX(seq) FROM events)
+                    WHERE id = 1 AND (SELECT MAX(seq) FROM events) > event_seq AND NOT EXISTS (SELECT 1 FROM webhooks WHERE status = 'enabled')`
+                })
               }
               yield* sql`UPDATE webhooks SET status = ${status}, updated_at = ${at}, failing_since = ${next.failing_since}, disabled_reason = ${next.disabled_reason} WHERE id = ${row.id}`
               // acct disabling an endpoint by itself (410, 5 days of failures) is an event too.

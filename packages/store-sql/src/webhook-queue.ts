@@ -3,8 +3,9 @@
  * attempt. Every step is its own short transaction, and no transaction is open while a POST is
  * in flight:
  *
- * 1. fan-out: under the cursor row's lock, events after the cursor become delivery rows for the
- *    endpoints that want them, and the cursor moves on — in one transaction, so a crash either
+ * 1. fan-out: under the cursor row's lock, events after the cursor (a feed position: on
+ *    Postgres the writing transaction's id and the seq) become delivery rows for the endpoints
+ *    that want them, and the cursor moves on — in one transaction, so a crash either
  *    did all of it or none (`INSERT … ON CONFLICT DO NOTHING` makes a repeat harmless);
  * 2. claim: due rows of one endpoint are leased (`lease_until`, `lease_token`) by one
  *    dispatcher. On Postgres the claim selects with `FOR UPDATE SKIP LOCKED`, so replicas
@@ -12,7 +13,7 @@
  *    at a time makes the same statement exclusive;
  * 3. finish: the attempt is logged and the row delivered, failed, or due again later — only by
  *    the holder of the lease (the token), so a dispatcher that outlived its lease records
- *    nothing over another's work.
+ *    nothing over another's work. Attempts finished together are recorded in one transaction.
  *
  * A dispatcher killed between claim and finish leaves a lease that expires: the row is sent
  * again (same event, same `webhook-id`) — the only way a duplicate arises.
@@ -27,6 +28,7 @@ import { randomAlphanumeric, type Webhook, type WebhookAttempt } from "@acct/cor
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
+import { FEED_START, type FeedPosition } from "./event-log.js"
 import { toWebhook, type WebhookRow } from "./sql-webhooks.js"
 
 export type DeliveryState = "pending" | "delivered" | "failed"
@@ -94,6 +96,14 @@ export type Finish =
   | { readonly state: "pending"; readonly nextAttemptAt: Date }
   | { readonly state: "failed" }
 
+/** One attempt to record: its delivery as claimed, the claim's token, what happened and what follows. */
+export interface FinishedAttempt {
+  readonly delivery: DeliveryRow
+  readonly token: string
+  readonly attempt: AttemptRecord
+  readonly finish: Finish
+}
+
 const newDeliveryId = () => `whd_${randomAlphanumeric(24)}`
 const CHUNK = 200
 
@@ -130,26 +140,38 @@ export const makeWebhookQueue = Effect.gen(function* () {
   return {
     enabled,
 
-    /** Starts the cursor at `seq` (the newest event when the first dispatcher ever starts); no-op later. */
-    initCursor: (seq: number) => Effect.asVoid(sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${seq}) ON CONFLICT DO NOTHING`),
+    /** Starts the cursor at `from` (past the newest event when the first dispatcher ever starts); no-op later. */
+    initCursor: (from: FeedPosition) =>
+      Effect.asVoid(
+        sql.onDialectOrElse({
+          pg: () => sql`INSERT INTO webhook_cursor (id, event_seq, event_xid) VALUES (1, ${from.seq}, ${from.xid}::xid8) ON CONFLICT DO NOTHING`,
+          orElse: () => sql`INSERT INTO webhook_cursor (id, event_seq) VALUES (1, ${from.seq}) ON CONFLICT DO NOTHING`
+        })
+      ),
 
     /**
      * Turns the events after the cursor (read by `read`, at most a batch) into deliveries, and
      * moves the cursor past them. Answers the events read and the endpoints given work.
      */
-    fanOut: <E>(read: (after: number) => Effect.Effect<ReadonlyArray<QueuedEvent>, E>, at: Date): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
+    fanOut: <E>(
+      read: (after: FeedPosition) => Effect.Effect<{ readonly events: ReadonlyArray<QueuedEvent>; readonly position: FeedPosition }, E>,
+      at: Date
+    ): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
       sql.withTransaction(
         Effect.gen(function* () {
           // The UPDATE takes the row's lock at once (on SQLite, the write lock): fan-outs take turns.
           yield* sql`UPDATE webhook_cursor SET event_seq = event_seq WHERE id = 1`
-          const cursor = Number((yield* sql<{ event_seq: number | string }>`SELECT event_seq FROM webhook_cursor WHERE id = 1`)[0]?.event_seq ?? 0)
-          const events = yield* read(cursor)
+          const cursor = (yield* sql<{ event_seq: number | string; event_xid?: string }>`SELECT * FROM webhook_cursor WHERE id = 1`)[0]
+          const { events, position } = yield* read(cursor ? { xid: cursor.event_xid ?? "0", seq: Number(cursor.event_seq) } : FEED_START)
           if (events.length === 0) return { events: 0, webhooks: new Set<string>() }
           const hooks = yield* enabled
           const stamp = at.toISOString()
           const rows = events.flatMap((event) => hooks.filter((h) => h.wants(event.name)).map((h) => deliveryRow(h.id, event, 0, stamp)))
           yield* insertDeliveries(rows)
-          yield* sql`UPDATE webhook_cursor SET event_seq = ${events[events.length - 1]!.seq} WHERE id = 1`
+          yield* sql.onDialectOrElse({
+            pg: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq}, event_xid = ${position.xid}::xid8 WHERE id = 1`,
+            orElse: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq} WHERE id = 1`
+          })
           return { events: events.length, webhooks: new Set(rows.map((r) => r.webhook_id)) }
         })
       ),
@@ -177,47 +199,74 @@ export const makeWebhookQueue = Effect.gen(function* () {
       ),
 
     /**
-     * Logs an attempt and moves its delivery on, if `token` still holds the lease; answers
-     * whether it did. Also keeps the endpoint's failing-since clock.
+     * Logs finished attempts and moves their deliveries on, all in one transaction (a group
+     * commit: one write lock and one sync for many attempts); each only if its token still holds
+     * the lease. Answers, in order, whether each was recorded. Also keeps each endpoint's
+     * failing-since clock, as if the attempts had been recorded one after another.
      */
-    finish: (delivery: DeliveryRow, token: string, attempt: AttemptRecord, finish: Finish) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const started = attempt.startedAt.toISOString()
-          const done = new Date(attempt.startedAt.getTime() + attempt.durationMs).toISOString()
-          const moved = yield* sql<{ id: string }>`UPDATE webhook_deliveries SET
-              state = ${finish.state},
-              attempts = attempts + 1,
-              next_attempt_at = ${finish.state === "pending" ? finish.nextAttemptAt.toISOString() : done},
-              first_attempted_at = COALESCE(first_attempted_at, ${started}),
-              finished_at = ${finish.state === "pending" ? null : done},
-              lease_until = NULL, lease_token = NULL
-            WHERE id = ${delivery.id} AND lease_token = ${token}
-            RETURNING id`
-          if (moved.length === 0) return false
-          yield* sql`INSERT INTO webhook_attempts ${sql.insert({
-            delivery_id: delivery.id,
-            webhook_id: delivery.webhook_id,
-            event_id: delivery.event_id,
-            attempt: delivery.attempts + 1,
-            started_at: started,
-            duration_ms: attempt.durationMs,
-            status: attempt.status,
-            error: attempt.error,
-            response: attempt.response
-          })}`
-          if (finish.state === "delivered") {
-            yield* sql`UPDATE webhooks SET failing_since = NULL WHERE id = ${delivery.webhook_id} AND failing_since IS NOT NULL`
-          } else {
-            yield* sql`UPDATE webhooks SET failing_since = ${started} WHERE id = ${delivery.webhook_id} AND failing_since IS NULL`
-          }
-          return true
-        })
-      ),
+    finishMany: (items: ReadonlyArray<FinishedAttempt>) =>
+      items.length === 0
+        ? Effect.succeed([] as ReadonlyArray<boolean>)
+        : sql.withTransaction(
+            Effect.gen(function* () {
+              const recorded: Array<boolean> = []
+              const logged: Array<Record<string, unknown>> = []
+              /** Per endpoint, what the attempts recorded do to failing_since, in their order. */
+              const failing = new Map<string, { readonly clear: boolean; readonly since: string | undefined }>()
+              for (const { attempt, delivery, finish, token } of items) {
+                const started = attempt.startedAt.toISOString()
+                const done = new Date(attempt.startedAt.getTime() + attempt.durationMs).toISOString()
+                const moved = yield* sql<{ id: string }>`UPDATE webhook_deliveries SET
+                    state = ${finish.state},
+                    attempts = attempts + 1,
+                    next_attempt_at = ${finish.state === "pending" ? finish.nextAttemptAt.toISOString() : done},
+                    first_attempted_at = COALESCE(first_attempted_at, ${started}),
+                    finished_at = ${finish.state === "pending" ? null : done},
+                    lease_until = NULL, lease_token = NULL
+                  WHERE id = ${delivery.id} AND lease_token = ${token}
+                  RETURNING id`
+                recorded.push(moved.length > 0)
+                if (moved.length === 0) continue
+                logged.push({
+                  delivery_id: delivery.id,
+                  webhook_id: delivery.webhook_id,
+                  event_id: delivery.event_id,
+                  attempt: delivery.attempts + 1,
+                  started_at: started,
+                  duration_ms: attempt.durationMs,
+                  status: attempt.status,
+                  error: attempt.error,
+                  response: attempt.response
+                })
+                // A delivery clears the clock; a failure starts it unless it runs already.
+                const before = failing.get(delivery.webhook_id)
+                if (finish.state === "delivered") failing.set(delivery.webhook_id, { clear: true, since: undefined })
+                else if (before === undefined) failing.set(delivery.webhook_id, { clear: false, since: started })
+                else if (before.since === undefined) failing.set(delivery.webhook_id, { clear: true, since: started })
+              }
+              yield* Effect.forEach(
+                Array.from({ length: Math.ceil(logged.length / CHUNK) }, (_, i) => logged.slice(i * CHUNK, (i + 1) * CHUNK)),
+                (chunk) => sql`INSERT INTO webhook_attempts ${sql.insert(chunk as never)}`,
+                { discard: true }
+              )
+              for (const [webhookId, { clear, since }] of failing) {
+                if (since === undefined) yield* sql`UPDATE webhooks SET failing_since = NULL WHERE id = ${webhookId} AND failing_since IS NOT NULL`
+                // Cleared, then failing again: the clock starts at that failure.
+                else if (clear) yield* sql`UPDATE webhooks SET failing_since = ${since} WHERE id = ${webhookId}`
+                else yield* sql`UPDATE webhooks SET failing_since = ${since} WHERE id = ${webhookId} AND failing_since IS NULL`
+              }
+              return recorded as ReadonlyArray<boolean>
+            })
+          ),
 
-    /** Extends the lease of a claim's rows still pending (its attempts are still running). */
-    renew: (rows: ReadonlyArray<DeliveryRow>, token: string, until: Date) =>
-      Effect.asVoid(sql`UPDATE webhook_deliveries SET lease_until = ${until.toISOString()} WHERE ${sql.in("id", rows.map((r) => r.id))} AND lease_token = ${token} AND state = 'pending'`),
+    /** Extends the leases of deliveries whose attempts are still running, each only while its claim's token holds it. */
+    renew: (held: ReadonlyArray<{ readonly delivery: DeliveryRow; readonly token: string }>, until: Date) =>
+      held.length === 0
+        ? Effect.void
+        : Effect.asVoid(
+            sql`UPDATE webhook_deliveries SET lease_until = ${until.toISOString()}
+              WHERE ${sql.in("id", held.map((h) => h.delivery.id))} AND ${sql.in("lease_token", [...new Set(held.map((h) => h.token))])} AND state = 'pending'`
+          ),
 
     /** Gives a lease back (the attempt was abandoned): the row is due again at once, for any dispatcher. */
     release: (delivery: DeliveryRow, token: string) =>

@@ -7,15 +7,32 @@
 import { type AcctEvent, Accounts, Events, plainValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Context, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { afterAll } from "vitest"
-import { EventFeed, storeFor } from "../src/index.js"
+import { EventFeed, type FeedPosition, storeFor } from "../src/index.js"
 import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
 
 afterAll(dropDatabases)
 
-/** The events written after `seq`, in commit order. */
-const since = (seq: number) => Effect.flatMap(EventFeed, (feed) => feed.after(seq, 1000))
+/**
+ * Waits until the feed shows everything committed so far. On Postgres the feed reads only below
+ * the oldest running transaction of the whole cluster (another test's, another database's): take
+ * a transaction id now and wait until every transaction up to it has ended. SQLite: at once.
+ */
+const settled = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.onDialectOrElse({
+    pg: () =>
+      Effect.gen(function* () {
+        const xid = (yield* sql<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid`)[0]!.xid
+        const ended = sql<{ ended: boolean }>`SELECT pg_snapshot_xmin(pg_current_snapshot()) > ${xid}::xid8 AS ended`
+        while (!(yield* ended)[0]!.ended) yield* Effect.sleep("20 millis")
+      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("a transaction of the cluster stayed open 20 s: the feed cannot move past it") }), Effect.orDie),
+    orElse: () => Effect.void
+  })
+)
+
+/** The events written after `position`, in commit order (once the feed shows all committed). */
+const since = (position: FeedPosition) => Effect.zipRight(settled, Effect.flatMap(EventFeed, (feed) => Effect.map(feed.after(position, 1000), (page) => page.events)))
 const latest = Effect.flatMap(EventFeed, (feed) => feed.latest)
 const names = (events: ReadonlyArray<AcctEvent>) => events.map((e) => e.name)
 
@@ -46,9 +63,10 @@ describe.each(backends)("events ($name)", (backend) => {
       const accounts = yield* Accounts
       let cursor = yield* latest
       const next = Effect.gen(function* () {
-        const events = yield* since(cursor)
-        cursor = events.at(-1)?.seq ?? cursor
-        return events
+        yield* settled
+        const page = yield* Effect.flatMap(EventFeed, (feed) => feed.after(cursor, 1000))
+        cursor = page.position
+        return page.events
       })
 
       const created = yield* accounts.create({ accountType: "User", referenceId: "ev-1", tags: ["t"], fields: { phone_number: "555-0100" } }, as())
@@ -212,7 +230,8 @@ describe.each(backends)("events ($name)", (backend) => {
       const from = yield* latest
       yield* accounts.addTag(jane, "wake", as())
       yield* Fiber.join(woken).pipe(Effect.timeout("10 seconds"))
-      expect(names(yield* feed.after(from, 10))).toEqual(["account.tag-added", "account.updated-tags"])
+      yield* settled
+      expect(names((yield* feed.after(from, 10)).events)).toEqual(["account.tag-added", "account.updated-tags"])
     })).pipe((test) => onFreshStore(backend, test))
   )
 
@@ -234,12 +253,14 @@ describe.each(backends)("events ($name)", (backend) => {
           let cursor = start
           while (true) {
             const last = done
+            // Once the writers are done, their last events may wait for older transactions to end.
+            if (last) yield* settled
             const batch = yield* feed.after(cursor, 7)
-            seen.push(...batch)
-            cursor = batch.at(-1)?.seq ?? cursor
-            if (batch.length === 0 && last) return
+            seen.push(...batch.events)
+            cursor = batch.position
+            if (batch.events.length === 0 && last) return
             // A dispatcher's pause between polls (here short: the writers are quick).
-            if (batch.length === 0) yield* Effect.sleep("2 millis")
+            if (batch.events.length === 0) yield* Effect.sleep("2 millis")
           }
         })
         const readerFiber = yield* Effect.fork(reader)
@@ -250,7 +271,7 @@ describe.each(backends)("events ($name)", (backend) => {
         )
         done = true
         yield* Fiber.join(readerFiber)
-        const all = yield* feed.after(start, 1000)
+        const all = (yield* feed.after(start, 1000)).events
         expect(all).toHaveLength(80)
         expect(seen.map((e) => e.id)).toEqual(all.map((e) => e.id))
         expect(new Set(seen.map((e) => e.id)).size).toBe(80)
@@ -259,6 +280,45 @@ describe.each(backends)("events ($name)", (backend) => {
   )
 
   if (backend.name === "postgres") {
+    it.live("on Postgres, events of a transaction that commits after a later-written one are still read, once", () =>
+      Effect.gen(function* () {
+        const accounts = yield* Accounts
+        const feed = yield* EventFeed
+        const sql = yield* SqlClient.SqlClient
+        const other = yield* accounts.create({ accountType: "User", referenceId: "late-other" }, as())
+        const start = yield* feed.latest
+        const written = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        // A: writes its events first (the lower seqs), then stays open.
+        const slow = yield* Effect.fork(sql.withTransaction(Effect.gen(function* () {
+          yield* accounts.addTag(jane, "slow", as())
+          yield* Deferred.succeed(written, undefined)
+          yield* Deferred.await(release)
+        })))
+        yield* Deferred.await(written)
+        // B: writes later (higher seqs) and commits first, without waiting for A.
+        yield* accounts.addTag({ id: other.id }, "fast", as()).pipe(Effect.timeout("10 seconds"))
+        const first = yield* feed.after(start, 1000)
+        // Neither is read while A runs: B's could be, but a reader that took it would move past A's seqs.
+        expect(first.events).toEqual([])
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(slow)
+        yield* settled
+        const second = yield* feed.after(first.position, 1000)
+        const seqs = second.events.map((e) => e.seq)
+        expect(second.events.map((e) => `${e.name} ${e.context.tagName ?? ""}`.trim())).toEqual([
+          "account.tag-added slow",
+          "account.updated-tags",
+          "account.tag-added fast",
+          "account.updated-tags"
+        ])
+        // Commit order, not seq order: A's events (written first, committed last) come first here
+        // only because A's transaction began first; what matters is that none is skipped.
+        expect(new Set(seqs).size).toBe(4)
+        expect((yield* feed.after(second.position, 1000)).events).toEqual([])
+      }).pipe((test) => onFreshStore(backend, test))
+    )
+
     it.live("on Postgres, another process's commit wakes the reader (NOTIFY on commit)", () =>
       Effect.gen(function* () {
         const database = yield* Effect.promise(() => backend.fresh())

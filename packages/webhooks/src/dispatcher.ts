@@ -3,8 +3,9 @@
  *
  * - One fan-out loop turns new events into delivery rows (woken by the event feed, and every
  *   `pollMs` besides, since a wake-up is only a hint).
- * - One worker per enabled endpoint claims that endpoint's due rows and sends up to
- *   `concurrency` of them at a time: a slow or dead endpoint holds up only its own worker.
+ * - One worker per enabled endpoint claims that endpoint's due rows and keeps up to
+ *   `concurrency` of them in flight, refilling as slots free: a slow or dead endpoint holds up
+ *   only its own worker.
  * - Every attempt is logged; its verdict (core's attemptVerdict) delivers the row, schedules it
  *   again (ACCT_WEBHOOK_RETRY_SCHEDULE, jittered, no sooner than a 429/503's Retry-After), or
  *   gives up. A 410, or every attempt failing for 5 days, disables the endpoint.
@@ -13,7 +14,7 @@
  * state lives in the database (webhook-queue.ts), so a process killed at any moment loses
  * nothing: what it had claimed is sent again once its lease expires.
  *
- * Leases are short (10 s) and renewed every third of that while a claim's attempts run, so an
+ * Leases are short (10 s) and renewed every third of that while attempts run, so an
  * attempt may take its whole 15 s timeout without another dispatcher sending it again, and a
  * killed dispatcher's rows wait at most one lease. Stopping (SIGTERM) is graceful: no new
  * claims, the attempts in flight finish within the grace period, and those that cannot are
@@ -25,7 +26,6 @@ import {
   attemptVerdict,
   DEFAULT_RETRY_SCHEDULE,
   DISABLE_FAILING_AFTER,
-  Events,
   InvalidRequest,
   parseRetryAfter,
   parseRetrySchedule,
@@ -35,8 +35,8 @@ import {
   Webhooks,
   WebhookSecrets
 } from "@acct/core"
-import { type DeliveryRow, EventFeed, type Finish, makeWebhookQueue } from "@acct/store-sql"
-import { Clock, Config, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Option, Queue, Random, Stream } from "effect"
+import { type DeliveryRow, EventFeed, type Finish, type FinishedAttempt, makeWebhookQueue } from "@acct/store-sql"
+import { Chunk, Clock, Config, Context, Deferred, Duration, Effect, Either, Fiber, FiberSet, Layer, Option, Queue, Random, Stream } from "effect"
 import { type AttemptOutcome, allowedHostsConfig, post } from "./network.js"
 
 export interface DispatcherOptions {
@@ -53,7 +53,10 @@ export interface DispatcherOptions {
   readonly graceMs: number
   /** How often to look for work without a wake-up (default 1 s). */
   readonly pollMs: number
-  /** Attempts in flight per endpoint (default 4). */
+  /**
+   * Attempts in flight per endpoint (default 16): at a receiver's 50 ms that is 320 deliveries/s
+   * to one endpoint; a slow or dead endpoint holds at most this many of its own rows.
+   */
   readonly concurrency: number
   /** Events fanned out per transaction (default 500). */
   readonly batch: number
@@ -67,6 +70,8 @@ const positive = (name: string, fallback: number) =>
 
 /** The default lease: enough to ride out a stalled renewal or two, short enough that a kill costs little. */
 export const DEFAULT_LEASE_MS = 10_000
+/** At most this many finished attempts are recorded in one transaction. */
+const RECORD_BATCH = 64
 /** Time kept from the grace period for giving abandoned leases back and closing the database. */
 const STOP_MARGIN_MS = 500
 
@@ -84,7 +89,7 @@ export const dispatcherOptions = Effect.gen(function* () {
     ),
     graceMs: Math.max(0, (yield* Config.number("ACCT_SHUTDOWN_GRACE_SECONDS").pipe(Config.withDefault(10))) * 1000 - STOP_MARGIN_MS),
     pollMs: yield* positive("ACCT_WEBHOOK_POLL_MS", 1000),
-    concurrency: yield* positive("ACCT_WEBHOOK_CONCURRENCY", 4),
+    concurrency: yield* positive("ACCT_WEBHOOK_CONCURRENCY", 16),
     batch: 500
   } satisfies DispatcherOptions
 }).pipe(Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid webhook setting: ${String(e)}` }))))
@@ -129,7 +134,6 @@ export const startDispatcher = (options: DispatcherOptions) =>
   Effect.gen(function* () {
     const queue = yield* makeWebhookQueue
     const feed = yield* EventFeed
-    const events = yield* Events
     const webhooks = yield* Webhooks
     const secrets = yield* WebhookSecrets
     /** Set once stopping: nothing new is claimed; `halt` wakes whatever waits. */
@@ -151,25 +155,27 @@ export const startDispatcher = (options: DispatcherOptions) =>
       // nobody subscribed to costs a write of its own.
       if (workers.size === 0) return
       while (true) {
-        const done = yield* queue.fanOut((after) => Effect.map(feed.after(after, options.batch), (list) => list.map((e) => ({ seq: e.seq, id: e.id, name: e.name }))), yield* now)
+        const done = yield* queue.fanOut(
+          (after) => Effect.map(feed.after(after, options.batch), ({ events, position }) => ({ events: events.map((e) => ({ seq: e.seq, id: e.id, name: e.name })), position })),
+          yield* now
+        )
         yield* wakeWorkers(done.webhooks)
         if (done.events < options.batch) return
       }
     })
 
-    const attempt = (webhook: Webhook, row: DeliveryRow, secrets: ReadonlyArray<string>) =>
+    /** One attempt of a claimed row (its event read with the claim; undefined once purged): answers what to record. */
+    const attempt = (webhook: Webhook, row: DeliveryRow, event: AcctEvent | undefined, secrets: ReadonlyArray<string>) =>
       Effect.gen(function* () {
         const token = row.lease_token!
         const startedAt = yield* now
         const attemptsMade = row.attempts + 1
-        const found = yield* Effect.either(events.get(row.event_id as AcctEvent["id"]))
-        if (Either.isLeft(found)) {
-          if (found.left._tag !== "NotFound") return yield* found.left
+        if (event === undefined) {
           // Purged by the retention period before it could be delivered.
-          yield* queue.finish(row, token, { startedAt, durationMs: 0, status: null, error: "the event no longer exists (past ACCT_EVENT_RETENTION)", response: null }, { state: "failed" })
-          return
+          const attempt = { startedAt, durationMs: 0, status: null, error: "the event no longer exists (past ACCT_EVENT_RETENTION)", response: null }
+          return { finished: { delivery: row, token, attempt, finish: { state: "failed" } }, verdict: undefined, startedAt } as const
         }
-        const body = deliveryBody(found.right, webhook)
+        const body = deliveryBody(event, webhook)
         const headers = deliveryHeaders({
           secrets,
           eventId: row.event_id,
@@ -184,19 +190,19 @@ export const startDispatcher = (options: DispatcherOptions) =>
         const verdict = attemptVerdict(answer, attemptsMade, options.schedule, yield* Random.next)
         const finish: Finish =
           verdict._tag === "Delivered" ? { state: "delivered" } : verdict._tag === "Retry" ? { state: "pending", nextAttemptAt: new Date(startedAt.getTime() + Duration.toMillis(verdict.after)) } : { state: "failed" }
-        const recorded = yield* queue.finish(
-          row,
-          token,
-          {
-            startedAt,
-            durationMs: outcome.durationMs,
-            status: outcome._tag === "Answered" ? outcome.status : null,
-            error: outcome._tag === "NoAnswer" ? `${outcome.reason}: ${outcome.message}` : verdict._tag === "GiveUp" ? verdict.why : null,
-            response: outcome._tag === "Answered" ? outcome.body : null
-          },
-          finish
-        )
-        if (!recorded) return
+        const record = {
+          startedAt,
+          durationMs: outcome.durationMs,
+          status: outcome._tag === "Answered" ? outcome.status : null,
+          error: outcome._tag === "NoAnswer" ? `${outcome.reason}: ${outcome.message}` : verdict._tag === "GiveUp" ? verdict.why : null,
+          response: outcome._tag === "Answered" ? outcome.body : null
+        }
+        return { finished: { delivery: row, token, attempt: record, finish }, verdict, startedAt } as const
+      })
+
+    /** After an attempt is recorded: a 410, or failing for 5 days, disables the endpoint. */
+    const judge = (webhook: Webhook, verdict: ReturnType<typeof attemptVerdict>, startedAt: Date) =>
+      Effect.gen(function* () {
         if (verdict._tag === "Gone") return yield* disable(webhook, `the receiver answered 410 Gone at ${startedAt.toISOString()}`)
         if (verdict._tag !== "Delivered") {
           const current = yield* webhooks.get(webhook.id)
@@ -214,40 +220,103 @@ export const startDispatcher = (options: DispatcherOptions) =>
       })
 
     /**
-     * Sends one claim's rows together. While they run, the claim's lease is renewed every third
-     * of its length, so a slow receiver (up to the 15 s timeout) keeps its rows; an attempt
-     * interrupted (stop past the grace period, endpoint disabled) gives its lease back.
+     * Claims and sends the endpoint's due rows until it is no longer enabled, or the dispatcher
+     * stops — as a pipeline: up to `concurrency` attempts are in flight all the time, a claim
+     * taking as many rows as there are free slots (their events read in one query), so one slow
+     * attempt holds up only its own slot. Finished attempts wait for the recorder, which writes
+     * all that are waiting in one transaction (group commit); a slot frees once its attempt is
+     * recorded, so the lease covers the row until then. While attempts run, the leases of all of
+     * them are renewed every third of the lease's length (one statement), so a slow receiver (up
+     * to the 15 s timeout) keeps its rows; an attempt interrupted (stop past the grace period,
+     * endpoint disabled) gives its lease back. On stop, no new claims; the attempts in flight run
+     * to their end and are recorded.
      */
-    const sendClaim = (webhook: Webhook, rows: ReadonlyArray<DeliveryRow>, signing: ReadonlyArray<string>) => {
-      const token = rows[0]!.lease_token!
-      const renew = Effect.gen(function* () {
-        yield* Effect.sleep(Duration.millis(options.leaseMs / 3))
-        yield* survive(`renewing the lease of ${rows.length} delivery(ies) to ${webhook.id}`, Effect.flatMap(now, (at) => queue.renew(rows, token, new Date(at.getTime() + options.leaseMs))))
-      }).pipe(Effect.forever)
-      const sends = Effect.forEach(
-        rows,
-        (row) => survive(`delivering ${row.event_id} to ${webhook.id}`, attempt(webhook, row, signing)).pipe(Effect.onInterrupt(() => Effect.ignore(queue.release(row, token)))),
-        { concurrency: "unbounded", discard: true }
-      )
-      return Effect.raceFirst(sends, renew)
-    }
-
-    /** Claims and sends the endpoint's due rows until it is no longer enabled, or the dispatcher stops. */
     const work = (id: string, wake: Queue.Queue<void>) =>
       Effect.gen(function* () {
+        const inFlight = new Map<string, { readonly delivery: DeliveryRow; readonly token: string }>()
+        const running = yield* FiberSet.make<void>()
+        const recorder = yield* Queue.unbounded<{ readonly finished: FinishedAttempt; readonly recorded: Deferred.Deferred<boolean, unknown> }>()
+        yield* Effect.forkScoped(
+          Effect.gen(function* () {
+            const waiting = yield* Queue.takeBetween(recorder, 1, RECORD_BATCH)
+            const list = Chunk.toReadonlyArray(waiting)
+            const done = yield* Effect.either(queue.finishMany(list.map((w) => w.finished)))
+            yield* Effect.forEach(list, (w, i) => Deferred.complete(w.recorded, Either.isRight(done) ? Effect.succeed(done.right[i]!) : Effect.fail(done.left)), { discard: true })
+          }).pipe(Effect.forever)
+        )
+        yield* Effect.forkScoped(
+          Effect.gen(function* () {
+            yield* Effect.sleep(Duration.millis(options.leaseMs / 3))
+            const held = [...inFlight.values()]
+            yield* survive(`renewing the lease of ${held.length} delivery(ies) to ${id}`, Effect.flatMap(now, (at) => queue.renew(held, new Date(at.getTime() + options.leaseMs))))
+          }).pipe(Effect.forever)
+        )
+
+        /** Whether the last claim filled every free slot: more rows may be due than it took. */
+        let saturated = false
+        const send = (webhook: Webhook, row: DeliveryRow, event: AcctEvent | undefined, signing: ReadonlyArray<string>) => {
+          let retry = false
+          return survive(
+            `delivering ${row.event_id} to ${webhook.id}`,
+            Effect.gen(function* () {
+              const done = yield* attempt(webhook, row, event, signing)
+              retry = done.finished.finish.state === "pending"
+              const recorded = yield* Deferred.make<boolean, unknown>()
+              yield* Queue.offer(recorder, { finished: done.finished, recorded })
+              if ((yield* Deferred.await(recorded)) && done.verdict !== undefined) yield* judge(webhook, done.verdict, done.startedAt)
+            })
+          ).pipe(
+            Effect.onInterrupt(() => Effect.ignore(queue.release(row, row.lease_token!))),
+            Effect.ensuring(
+              Effect.suspend(() => {
+                inFlight.delete(row.id)
+                // A freed slot is worth a claim only when rows may be waiting for one: the last
+                // claim was cut short by the free slots, this row is due again (a retry), or the
+                // worker is idle now (it then looks up when the next row is due). New events wake
+                // the worker from the fan-out.
+                return saturated || retry || inFlight.size === 0 ? Queue.offer(wake, undefined) : Effect.void
+              })
+            )
+          )
+        }
+
         while (!stopping) {
           const entry = workers.get(id)
-          if (!entry) return
+          if (!entry) break
+          const free = options.concurrency - inFlight.size
           const at = yield* now
-          const rows = yield* queue.claim(id, options.concurrency, at, options.leaseMs)
-          if (rows.length === 0) {
-            const due = yield* queue.nextDue(id)
-            yield* pause(due === undefined ? options.pollMs : Math.min(options.pollMs, Math.max(1, due.getTime() - at.getTime())), wake)
+          if (free <= 0) {
+            yield* pause(options.pollMs, wake)
             continue
           }
-          yield* sendClaim(entry.webhook, rows, yield* secrets.signing(id))
+          const rows = yield* queue.claim(id, free, at, options.leaseMs)
+          saturated = rows.length === free
+          if (rows.length > 0) {
+            for (const row of rows) inFlight.set(row.id, { delivery: row, token: row.lease_token! })
+            const found = yield* Effect.either(Effect.zip(feed.bySeqs(rows.map((r) => Number(r.event_seq))), secrets.signing(id)))
+            if (Either.isRight(found)) {
+              const [events, signing] = found.right
+              const bySeq = new Map(events.map((e) => [e.seq, e]))
+              for (const row of rows) yield* FiberSet.run(running, send(entry.webhook, row, bySeq.get(Number(row.event_seq)), signing))
+            } else {
+              // Could not read them: the rows go back at once, and are claimed again after a pause.
+              yield* Effect.logWarning(`webhooks: reading the events claimed for ${id} failed; trying again`).pipe(Effect.annotateLogs({ cause: String(found.left).slice(0, 500) }))
+              yield* Effect.forEach(rows, (row) => Effect.ignore(queue.release(row, row.lease_token!)), { discard: true })
+              for (const row of rows) inFlight.delete(row.id)
+              yield* pause(options.pollMs, wake)
+              continue
+            }
+            // Every free slot filled: more may be due; claim again once a slot frees.
+            if (rows.length === free) continue
+          }
+          // Nothing more due now: wait for a wake-up (a new event, a slot freed), the next due row
+          // (asked only while idle: a finishing attempt wakes a busy worker anyway), or the poll.
+          const due = inFlight.size === 0 ? yield* queue.nextDue(id) : undefined
+          yield* pause(due === undefined ? options.pollMs : Math.min(options.pollMs, Math.max(1, due.getTime() - at.getTime())), wake)
         }
-      })
+        // Stopping (or disabled): the attempts in flight finish and are recorded before the recorder goes.
+        yield* FiberSet.awaitEmpty(running)
+      }).pipe(Effect.scoped)
 
     const worker = (id: string, wake: Queue.Queue<void>) =>
       Effect.gen(function* () {
