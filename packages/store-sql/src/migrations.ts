@@ -395,6 +395,16 @@ const eventCommitOrder = Effect.gen(function* () {
   })
 })
 
+const pendingDeliveriesInOrder = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  // A claim takes an endpoint's oldest pending deliveries: with (state, webhook_id,
+  // next_attempt_at) every claim read and sorted all of the endpoint's pending rows, so a backlog
+  // made each claim slower (2 ms at 10,000 pending) and the backlog grew faster. Walking the
+  // pending rows in claim order stops after the claim's few rows (11 µs at 10,000 pending).
+  yield* sql`DROP INDEX webhook_deliveries_due`
+  yield* sql`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, event_seq, generation) WHERE state = 'pending'`
+})
+
 const importerFiles = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   // An import's file in a table of its own, written once and deleted at the end: in the
@@ -423,6 +433,7 @@ export const migrations = Migrator.fromRecord({
   "0013_resumable_imports": resumableImports,
   "0014_gateway_idempotency": gatewayIdempotency,
   "0015_event_commit_order": eventCommitOrder,
+  "0016_pending_deliveries_in_order": pendingDeliveriesInOrder,
   "0018_importer_files": importerFiles
 })
 

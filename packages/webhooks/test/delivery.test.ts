@@ -329,3 +329,22 @@ describe("the retry schedule under TestClock", () => {
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   , 60_000)
 })
+
+describe("claims with a backlog", () => {
+  // The claim in webhook-queue.ts takes an endpoint's oldest pending deliveries. Its cost must
+  // not grow with the backlog: with the old index (state, webhook_id, next_attempt_at) SQLite read
+  // and sorted every pending row of the endpoint for each claim (2 ms at 10,000), so a backlog
+  // slowed the dispatcher and grew faster. The plan must walk the pending rows in claim order.
+  it.live("walks the pending rows in claim order (no sort of the backlog)", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const plan = yield* sql<{ detail: string }>`EXPLAIN QUERY PLAN
+        SELECT d.id FROM webhook_deliveries d
+        WHERE d.state = 'pending' AND d.webhook_id = ${"wh_x"} AND d.next_attempt_at <= ${"2030"} AND (d.lease_until IS NULL OR d.lease_until <= ${"2030"})
+        ORDER BY d.event_seq, d.generation LIMIT 16`
+      const details = plan.map((row) => row.detail).join(" | ")
+      expect(details).toContain("webhook_deliveries_pending")
+      expect(details).not.toContain("TEMP B-TREE")
+    }).pipe(Effect.provide(testStore(tempDb(), false)))
+  )
+})
