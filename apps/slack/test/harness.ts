@@ -132,6 +132,10 @@ export const startApp = async (accounts: AccountsService, options: Partial<Slack
     const body = commandBody(text, responseUrl, who)
     return send(body, signed(body))
   }
+  // Every click its own action_ts, as Slack gives each click: two clicks in one millisecond
+  // (a double click) must not be byte-identical, or the replay guard rightly refuses the second.
+  let clicks = 0
+  const actionTs = () => `${(Date.now() / 1000).toFixed(6)}${String(clicks++ % 1000).padStart(3, "0")}`
   /** A button click: a block_actions payload, as Slack posts it. */
   const click = (actionId: string, value: string, responseUrl: string, who: Who = {}) => {
     const payload = {
@@ -146,7 +150,7 @@ export const startApp = async (accounts: AccountsService, options: Partial<Slack
       is_enterprise_install: false,
       channel: { id: "C2147483705", name: "support" },
       response_url: responseUrl,
-      actions: [{ action_id: actionId, block_id: "confirm", text: { type: "plain_text", text: "Confirm", emoji: true }, value, style: "danger", type: "button", action_ts: `${(Date.now() / 1000).toFixed(6)}${Math.floor(Math.random() * 10)}` }]
+      actions: [{ action_id: actionId, block_id: "confirm", text: { type: "plain_text", text: "Confirm", emoji: true }, value, style: "danger", type: "button", action_ts: actionTs() }]
     }
     const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`
     return send(body, signed(body))
