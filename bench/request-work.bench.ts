@@ -5,7 +5,7 @@
  * effect-floor-api.mjs). Counts repeat exactly from run to run, whatever else the machine is
  * doing, so they show a change in the request path that throughput figures (±10 % here) hide.
  */
-import { ApiKeys } from "@acct/core"
+import { Accounts, ApiKeys, Principal } from "@acct/core"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import Database from "better-sqlite3"
@@ -73,6 +73,15 @@ const measure = async (counter: OpCounter, send: () => Promise<Response>, n = 50
   return { ops: counter.ops / n, statements: statements / n }
 }
 
+/** Mean ops and statements over `n` calls of `call`, after a warm-up (no HTTP). */
+const measureCalls = async (counter: OpCounter, call: () => Promise<unknown>, n = 50) => {
+  for (let i = 0; i < 5; i++) await call()
+  counter.ops = 0
+  statements = 0
+  for (let i = 0; i < n; i++) await call()
+  return { ops: counter.ops / n, statements: statements / n }
+}
+
 // ---- the floor -----------------------------------------------------------------------------
 const floor = counted(floorServer)
 const floorUrl = await baseUrl(floor.runtime)
@@ -98,10 +107,17 @@ const rows = {
     fetch(`${acctUrl}/api/v1/accounts/${jane}/run-action`, { method: "POST", headers: { ...headers, "idempotency-key": crypto.randomUUID() }, body: runAction })
   )
 }
+// The store alone (the same calls the handlers make, without HTTP): what the edge adds is the rest.
+const invocation = { principal: Principal.make({ actor: { kind: "api-key", id: "key_bench", name: "bench" }, scopes: ["admin"] }), channel: "http" as const }
+const storeCall = <A>(f: (accounts: typeof Accounts.Service) => Effect.Effect<A, unknown>) => () => acct.runtime.runPromise(Effect.flatMap(Accounts, f))
+const store = {
+  "store: get": await measureCalls(acct.counter, storeCall((a) => a.get({ id: jane } as never))),
+  "store: runAction": await measureCalls(acct.counter, storeCall((a) => a.runAction({ id: jane } as never, action, { status: "activated" }, invocation)))
+}
 await acct.runtime.dispose()
 
 console.log("work per request (counted, exact)     Effect ops  × floor  SQL statements")
 console.log(`${"framework floor (constant answer)".padEnd(36)} ${floorWork.ops.toFixed(0).padStart(10)}  ${"1.0×".padStart(7)}  ${floorWork.statements.toFixed(0).padStart(14)}`)
-for (const [name, r] of Object.entries(rows)) {
+for (const [name, r] of [...Object.entries(rows), ...Object.entries(store)]) {
   console.log(`${name.padEnd(36)} ${r.ops.toFixed(0).padStart(10)}  ${`${(r.ops / floorWork.ops).toFixed(1)}×`.padStart(7)}  ${r.statements.toFixed(0).padStart(14)}`)
 }

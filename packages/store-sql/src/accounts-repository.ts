@@ -19,6 +19,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Data, Effect } from "effect"
+import { inTransaction } from "./in-transaction.js"
 import { paginate } from "./pages.js"
 import { writeSearchValues } from "./search.js"
 import { type AccountRow, type DefinitionRow, toAccount, toAction, toType } from "./rows.js"
@@ -120,7 +121,7 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
       expectedVersion: number | undefined,
       allow: { readonly archived?: boolean } = {}
     ): Effect.Effect<{ account: Account; type: AccountType }, AccountsError | SqlError> =>
-      Effect.flatMap(sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE ${whereRef(ref)}${lockForChange}`, (rows) => checkForChange(ref, rows[0], expectedVersion, allow))
+      Effect.flatMap(inTransaction(sql<AccountRow & DefinitionRow>`${accountWithTypeSelect} WHERE ${whereRef(ref)}${lockForChange}`), (rows) => checkForChange(ref, rows[0], expectedVersion, allow))
 
     /**
      * A run's one read: loadForChange's row (locked likewise, not yet checked: `checkForChange`)
@@ -130,7 +131,7 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
      */
     const readForRun = (ref: AccountRef, actionRef: string) =>
       Effect.map(
-        sql<AccountRow & DefinitionRow & { readonly action_definition: string | null }>`SELECT a.*, t.name AS type_name, t.definition, (SELECT definition FROM account_actions WHERE ${sql(AccountActionId.is(actionRef) ? "id" : "name")} = ${actionRef} LIMIT 1) AS action_definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE ${whereRef(ref)}${lockForChange}`,
+        inTransaction(sql<AccountRow & DefinitionRow & { readonly action_definition: string | null }>`SELECT a.*, t.name AS type_name, t.definition, (SELECT definition FROM account_actions WHERE ${sql(AccountActionId.is(actionRef) ? "id" : "name")} = ${actionRef} LIMIT 1) AS action_definition FROM accounts a JOIN account_types t ON t.id = a.account_type_id WHERE ${whereRef(ref)}${lockForChange}`),
         (rows) => {
           const row = rows[0]
           return { row, action: row?.action_definition ? toAction({ definition: row.action_definition }) : undefined }
@@ -161,10 +162,10 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         }
         let seq: number
         if (before === undefined) {
-          const inserted = yield* sql<{ seq: number }>`INSERT INTO accounts ${sql.insert({ id: after.id, account_type_id: after.accountTypeId, created_at: after.createdAt.toISOString(), ...values })} RETURNING seq`
+          const inserted = yield* inTransaction(sql<{ seq: number }>`INSERT INTO accounts ${sql.insert({ id: after.id, account_type_id: after.accountTypeId, created_at: after.createdAt.toISOString(), ...values })} RETURNING seq`)
           seq = Number(inserted[0]!.seq)
         } else {
-          const updated = yield* sql<{ seq: number }>`UPDATE accounts SET ${sql.update(values)} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`
+          const updated = yield* inTransaction(sql<{ seq: number }>`UPDATE accounts SET ${sql.update(values)} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`)
           if (updated.length === 0) return yield* new StaleRead({ accountId: after.id })
           seq = Number(updated[0]!.seq)
         }
@@ -172,8 +173,8 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         const oldTags = before?.tags ?? []
         const removed = oldTags.filter((t) => !after.tags.includes(t))
         const added = after.tags.filter((t) => !oldTags.includes(t))
-        if (removed.length > 0) yield* sql`DELETE FROM account_tags WHERE account_id = ${after.id} AND ${sql.in("tag", removed)}`
-        if (added.length > 0) yield* sql`INSERT INTO account_tags ${sql.insert(added.map((tag) => ({ account_id: after.id, tag })))}`
+        if (removed.length > 0) yield* inTransaction(sql`DELETE FROM account_tags WHERE account_id = ${after.id} AND ${sql.in("tag", removed)}`)
+        if (added.length > 0) yield* inTransaction(sql`INSERT INTO account_tags ${sql.insert(added.map((tag) => ({ account_id: after.id, tag })))}`)
       })
 
     return { findAccount, findType, findAction, listTypes, listActions, list, loadForChange, checkForChange, readForRun, claimReferenceId, writeAccount } as const

@@ -27,6 +27,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Config, Context, Duration, Effect, Either, Layer, Option, PubSub, Schema, type Scope, Stream } from "effect"
+import { inTransaction } from "./in-transaction.js"
 import { paginate } from "./pages.js"
 import { db } from "./sql-errors.js"
 
@@ -112,7 +113,7 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
     const commits = yield* PubSub.sliding<void>(1)
 
     const notifyCommit = (seq: number) =>
-      sql.onDialectOrElse({ pg: () => Effect.asVoid(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`), orElse: () => Effect.void })
+      sql.onDialectOrElse({ pg: () => Effect.asVoid(inTransaction(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`)), orElse: () => Effect.void })
 
     /**
      * Writes a change's events inside its transaction, stamped with the invocation's actor,
@@ -137,7 +138,7 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
               payload: JSON.stringify(event.object.value),
               context: JSON.stringify({ ...who, ...event.context })
             }))
-            const written = yield* sql<{ seq: number | string }>`INSERT INTO events ${sql.insert(rows)} RETURNING seq`
+            const written = yield* inTransaction(sql<{ seq: number | string }>`INSERT INTO events ${sql.insert(rows)} RETURNING seq`)
             yield* notifyCommit(Math.max(...written.map((r) => Number(r.seq))))
             return rows.length
           })

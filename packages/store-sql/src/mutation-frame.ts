@@ -27,6 +27,7 @@ import { Clock, Data, Effect, Either, Schema } from "effect"
 import type { StaleRead } from "./accounts-repository.js"
 import { EventLog } from "./event-log.js"
 import { RunLog } from "./run-log.js"
+import { inTransaction } from "./in-transaction.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
 /** node:crypto's SHA-256, the same hex as core's portable one, several times faster. */
@@ -86,7 +87,7 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
       const principalId = `${invocation.principal.actor.kind}:${invocation.principal.actor.id}`
       const fingerprint = key !== undefined ? requestFingerprint(op.name, op.request, sha256) : ""
       const record = (at: Date, fields: { readonly response: string; readonly error: string | null }) =>
-        sql`INSERT INTO idempotency_keys ${sql.insert({
+        inTransaction(sql`INSERT INTO idempotency_keys ${sql.insert({
           principal_id: principalId,
           idempotency_key: key!,
           operation: op.name,
@@ -95,14 +96,14 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
           error: fields.error,
           created_at: at.toISOString(),
           expires_at: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString()
-        })}`
+        })}`)
 
       /** The recorded outcome, when the key's record answers this request (core's idempotency rule). */
       const replay = Effect.gen(function* () {
         if (key === undefined) return undefined
-        const rows = yield* sql<{ request_hash: string; response: string; error: string | null; created_at: string; expires_at: string }>`
+        const rows = yield* inTransaction(sql<{ request_hash: string; response: string; error: string | null; created_at: string; expires_at: string }>`
           SELECT request_hash, response, error, created_at, expires_at FROM idempotency_keys
-          WHERE principal_id = ${principalId} AND idempotency_key = ${key}`
+          WHERE principal_id = ${principalId} AND idempotency_key = ${key}`)
         const row = rows[0]
         if (!row) return undefined
         const stored = { fingerprint: row.request_hash, pending: false, createdAt: new Date(row.created_at), expiresAt: new Date(row.expires_at) }

@@ -8,6 +8,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect } from "effect"
+import { inTransaction } from "./in-transaction.js"
 import { paginate } from "./pages.js"
 import { type RunRow, toRun } from "./rows.js"
 
@@ -27,7 +28,7 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
 
     const writeAudit = (invocation: Invocation, entry: AuditEntry, at: Date) => {
       const { actor, via } = actingActors(invocation)
-      return sql`INSERT INTO audit_log ${sql.insert({
+      return inTransaction(sql`INSERT INTO audit_log ${sql.insert({
         at: at.toISOString(),
         actor_kind: actor.kind,
         actor_id: actor.id,
@@ -44,12 +45,12 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
         outcome: entry.outcome,
         reason: invocation.reason ?? null,
         request_id: invocation.requestId ?? null
-      })}`
+      })}`)
     }
 
     const writeRun = (run: ActionRun) =>
       Effect.gen(function* () {
-        yield* sql`INSERT INTO action_runs ${sql.insert({
+        yield* inTransaction(sql`INSERT INTO action_runs ${sql.insert({
           id: run.id,
           account_id: run.accountId,
           action_id: run.actionId,
@@ -65,7 +66,7 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
           idempotency_key: run.idempotencyKey,
           started_at: run.startedAt.toISOString(),
           finished_at: run.finishedAt.toISOString()
-        })}`
+        })}`)
       })
 
     const listRuns = (query: PageQuery, accountId: AccountId | undefined): Effect.Effect<Page<ActionRun>, AccountsError | SqlError> =>

@@ -25,6 +25,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect } from "effect"
+import { inTransaction } from "./in-transaction.js"
 import { paginateWith } from "./pages.js"
 import { type AccountRow, toAccount } from "./rows.js"
 
@@ -40,7 +41,7 @@ const BATCH = 500
 const insertValues = (sql: Sql, rows: ReadonlyArray<{ seq: number; attribute: string; text: string | null; number: number | null }>) =>
   Effect.forEach(
     Array.from({ length: Math.ceil(rows.length / BATCH) }, (_, i) => rows.slice(i * BATCH, (i + 1) * BATCH)),
-    (batch) => sql`INSERT INTO account_search_values ${sql.insert(batch.map((r) => ({ account_seq: r.seq, attribute: r.attribute, text_value: r.text, number_value: r.number })))}`,
+    (batch) => inTransaction(sql`INSERT INTO account_search_values ${sql.insert(batch.map((r) => ({ account_seq: r.seq, attribute: r.attribute, text_value: r.text, number_value: r.number })))}`),
     { discard: true }
   )
 
@@ -52,7 +53,7 @@ export const writeSearchValues = (sql: Sql, seq: number, type: Pick<AccountType,
     const next = searchValues(searchable, after)
     if (before !== undefined) {
       if (JSON.stringify(searchValues(searchable, before)) === JSON.stringify(next)) return
-      yield* sql`DELETE FROM account_search_values WHERE account_seq = ${seq}`
+      yield* inTransaction(sql`DELETE FROM account_search_values WHERE account_seq = ${seq}`)
     }
     if (next.length > 0) yield* insertValues(sql, next.map((v) => ({ seq, ...v })))
   })
