@@ -19,7 +19,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Data, Effect } from "effect"
-import { inTransaction } from "./in-transaction.js"
+import { inTransaction, makeRead } from "./statements.js"
 import { paginate } from "./pages.js"
 import { writeSearchValues } from "./search.js"
 import { type AccountRow, type DefinitionRow, toAccount, toAction, toType } from "./rows.js"
@@ -35,6 +35,7 @@ export const notFound = (ref: AccountRef) =>
 export class AccountsRepository extends Effect.Service<AccountsRepository>()("@acct/store-sql/AccountsRepository", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const read = yield* makeRead
 
     const accountSelect = sql.literal("SELECT a.*, t.name AS type_name FROM accounts a JOIN account_types t ON t.id = a.account_type_id")
     // For changes: the account and its type's definition in one round trip.
@@ -46,8 +47,8 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
     const findAccount = (ref: AccountRef): Effect.Effect<Account, NotFound | SqlError> =>
       Effect.flatMap(
         "id" in ref
-          ? sql<AccountRow>`${accountSelect} WHERE a.id = ${ref.id}`
-          : sql<AccountRow>`${accountSelect} WHERE a.reference_id = ${ref.referenceId}`,
+          ? read(sql<AccountRow>`${accountSelect} WHERE a.id = ${ref.id}`)
+          : read(sql<AccountRow>`${accountSelect} WHERE a.reference_id = ${ref.referenceId}`),
         (rows) => (rows[0] ? Effect.succeed(toAccount(rows[0])) : Effect.fail(notFound(ref)))
       )
 
@@ -56,18 +57,18 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
       <A>(table: "account_types" | "account_actions", entity: string, isId: (s: string) => boolean, decode: (row: DefinitionRow) => A) =>
       (idOrName: string) =>
         Effect.flatMap(
-          sql<DefinitionRow>`SELECT definition FROM ${sql(table)} WHERE ${sql(isId(idOrName) ? "id" : "name")} = ${idOrName}`,
+          read(sql<DefinitionRow>`SELECT definition FROM ${sql(table)} WHERE ${sql(isId(idOrName) ? "id" : "name")} = ${idOrName}`),
           (rows) => (rows[0] ? Effect.succeed(decode(rows[0])) : Effect.fail(NotFound.of(entity, idOrName)))
         )
     const findType = findDefinition("account_types", "account type", AccountTypeId.is, toType)
     const findAction = findDefinition("account_actions", "account action", AccountActionId.is, toAction)
 
-    const listTypes = Effect.map(sql<DefinitionRow>`SELECT definition FROM account_types ORDER BY name`, (rows) => rows.map(toType))
+    const listTypes = Effect.map(read(sql<DefinitionRow>`SELECT definition FROM account_types ORDER BY name`), (rows) => rows.map(toType))
     const listActions = (accountTypeId?: string) =>
       Effect.map(
         accountTypeId !== undefined
-          ? sql<DefinitionRow>`SELECT definition FROM account_actions WHERE account_type_id = ${accountTypeId} ORDER BY name`
-          : sql<DefinitionRow>`SELECT definition FROM account_actions ORDER BY name`,
+          ? read(sql<DefinitionRow>`SELECT definition FROM account_actions WHERE account_type_id = ${accountTypeId} ORDER BY name`)
+          : read(sql<DefinitionRow>`SELECT definition FROM account_actions ORDER BY name`),
         (rows) => rows.map(toAction)
       )
 
@@ -85,10 +86,10 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
         if (!query.includeArchived) conditions.push(sql`a.consolidated_into IS NULL`)
         const page = yield* paginate<AccountRow>(
           query,
-          (id) => sql`SELECT seq FROM accounts WHERE id = ${id}`,
+          (id) => read(sql<{ seq: number }>`SELECT seq FROM accounts WHERE id = ${id}`),
           (cursor, order, limit) => {
             const all = cursor ? [...conditions, sql`a.seq ${sql.literal(cursor.op)} ${cursor.seq}`] : conditions
-            return sql<AccountRow>`${accountSelect} WHERE ${all.length > 0 ? sql.and(all) : sql.literal("1=1")} ORDER BY a.seq ${sql.literal(order)} LIMIT ${limit}`
+            return read(sql<AccountRow>`${accountSelect} WHERE ${all.length > 0 ? sql.and(all) : sql.literal("1=1")} ORDER BY a.seq ${sql.literal(order)} LIMIT ${limit}`)
           }
         )
         return { items: page.rows.map(toAccount), next: page.next, prev: page.prev }

@@ -27,7 +27,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Config, Context, Duration, Effect, Either, Layer, Option, PubSub, Schema, type Scope, Stream } from "effect"
-import { inTransaction } from "./in-transaction.js"
+import { inTransaction } from "./statements.js"
 import { paginate } from "./pages.js"
 import { db } from "./sql-errors.js"
 

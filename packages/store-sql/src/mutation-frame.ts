@@ -27,7 +27,7 @@ import { Clock, Data, Effect, Either, Schema } from "effect"
 import type { StaleRead } from "./accounts-repository.js"
 import { EventLog } from "./event-log.js"
 import { RunLog } from "./run-log.js"
-import { inTransaction } from "./in-transaction.js"
+import { inTransaction } from "./statements.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
 /** node:crypto's SHA-256, the same hex as core's portable one, several times faster. */

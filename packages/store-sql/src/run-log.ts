@@ -8,7 +8,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect } from "effect"
-import { inTransaction } from "./in-transaction.js"
+import { inTransaction } from "./statements.js"
 import { paginate } from "./pages.js"
 import { type RunRow, toRun } from "./rows.js"
 

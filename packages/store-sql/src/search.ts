@@ -25,7 +25,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect } from "effect"
-import { inTransaction } from "./in-transaction.js"
+import { inTransaction } from "./statements.js"
 import { paginateWith } from "./pages.js"
 import { type AccountRow, toAccount } from "./rows.js"
 

@@ -12,6 +12,7 @@ import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
 import type { EventFeed } from "./event-log.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
+import { SqliteReader } from "./statements.js"
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
@@ -67,9 +68,13 @@ const ensureDirectory = (directory: string): void => {
   }
 }
 
-/** SqliteClient with pragmas set and migrations applied. */
+/**
+ * SqliteClient with pragmas set and migrations applied, and (for a file) a read-only connection
+ * beside it for reads outside a change (statements.ts).
+ */
 export const sqliteClientLayer = (options: SqliteOptions) =>
   Layer.effectDiscard(prepare).pipe(
+    Layer.merge(options.filename === ":memory:" ? Layer.empty : SqliteReader.layer(options.filename, SQLITE_BUSY_TIMEOUT_MS)),
     Layer.provideMerge(
       Layer.unwrapEffect(
         Effect.try({

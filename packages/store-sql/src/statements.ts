@@ -1,0 +1,86 @@
+/**
+ * How the store runs a statement, when @effect/sql's general path costs more than it gives.
+ *
+ * @effect/sql runs every statement in a span, a Scope and a connection acquire: about 55–100
+ * Effect operations a statement, the largest share of a small request's CPU after the SQL itself
+ * (bench/README.md, "request-work"). Two places need none of it:
+ *
+ * - inside `withTransaction` the connection is already held (and tracing is off here):
+ *   `inTransaction` compiles the statement as the client would and calls the held connection —
+ *   the same SQL, parameters, prepared-statement cache and errors;
+ * - a read outside a change, on SQLite: `reader` runs it on a second, read-only connection to the
+ *   same file (SqliteReader). In WAL mode that connection sees every committed change and never
+ *   waits for the writer, so the read needs no turn at the single write connection either — and
+ *   cannot see another fiber's transaction that is still open on it.
+ *
+ * Anywhere else (Postgres' pool, a write outside a transaction) the statement runs as usual.
+ */
+import { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
+import type { Statement } from "@effect/sql/Statement"
+import Sqlite from "better-sqlite3"
+import { Context, Effect, Layer, Option } from "effect"
+
+export const inTransaction = <A>(statement: Statement<A>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+  Effect.withFiberRuntime((fiber) => {
+    const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+    if (held._tag === "None") return statement
+    const [text, params] = statement.compile()
+    return held.value[0].execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+  })
+
+/** Prepared statements kept per reader; past this many (a caller building ad-hoc SQL) the cache starts again. */
+const READER_CACHE_SIZE = 500
+
+/** A read-only connection to an SQLite file, opened on its first read. */
+export class SqliteReader extends Context.Tag("@acct/store-sql/SqliteReader")<
+  SqliteReader,
+  { readonly all: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<unknown>, SqlError> }
+>() {
+  /** `busyTimeoutMs`: as the write connection's (sqlite.ts), a lock is waited out on the event loop. */
+  static readonly layer = (filename: string, busyTimeoutMs: number) =>
+    Layer.scoped(
+      SqliteReader,
+      Effect.gen(function* () {
+        let db: Sqlite.Database | undefined
+        const prepared = new Map<string, Sqlite.Statement>()
+        yield* Effect.addFinalizer(() => Effect.sync(() => db?.close()))
+        const statementFor = (text: string) => {
+          let statement = prepared.get(text)
+          if (statement === undefined) {
+            if (db === undefined) {
+              db = new Sqlite(filename, { readonly: true, fileMustExist: true })
+              db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+            }
+            if (prepared.size >= READER_CACHE_SIZE) prepared.clear()
+            statement = db.prepare(text)
+            prepared.set(text, statement)
+          }
+          return statement
+        }
+        return {
+          all: (text, params) =>
+            Effect.try({
+              try: () => statementFor(text).all(...params),
+              catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+            })
+        }
+      })
+    )
+}
+
+/**
+ * How a repository runs its reads: on the transaction's connection inside a change, on the
+ * SQLite reader outside one when there is a reader, else as usual. Built once per repository.
+ */
+export const makeRead = Effect.map(Effect.serviceOption(SqliteReader), (reader) =>
+  Option.match(reader, {
+    onNone: () => inTransaction,
+    onSome: (reader) => <A>(statement: Statement<A>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+        const [text, params] = statement.compile()
+        return (held._tag === "Some" ? held.value[0].execute(text, params, undefined) : reader.all(text, params)) as Effect.Effect<ReadonlyArray<A>, SqlError>
+      })
+  })
+)
