@@ -353,7 +353,10 @@ export const startDispatcher = (options: DispatcherOptions) =>
     const wakeups = yield* Queue.sliding<void>(1)
     // Subscribed before the first read (the feed's contract), so no commit goes unnoticed.
     const commits = yield* feed.subscribe
-    yield* Effect.forkScoped(Stream.runForEach(commits, () => Queue.offer(wakeups, undefined)))
+    // With no endpoint enabled a commit has nothing to wake (fanOut would return at once), and
+    // waking costs a race of three fibers in `pause`: on an idle dispatcher that was a fifth of
+    // a change's Effect operations. The poll still reads the endpoints (supervise) on time.
+    yield* Effect.forkScoped(Stream.runForEach(commits, () => (workers.size > 0 ? Queue.offer(wakeups, undefined) : Effect.void)))
     const loop = yield* Effect.forkDaemon(
       Effect.gen(function* () {
         let supervisedAt = Number.NEGATIVE_INFINITY
