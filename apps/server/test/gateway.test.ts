@@ -3,7 +3,7 @@
  * Persona's format), adding its own keys, per-scope permissions and idempotency.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, request as forward } from "node:http"
+import { createServer, request as forward, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -67,6 +67,12 @@ describe("gateway mode (ACCT_PROFILE)", () => {
   })
 })
 
+/** A fake upstream listening on a loopback port: its base URL (with `basePath`) and how to stop it. */
+const listenOnLoopback = async (server: Server, basePath = "") => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
 /**
  * The fake SoftwareOne: acct's own SoftwareOne surface behind a proxy that drops Idempotency-Key,
  * as SoftwareOne's API has none (so a repeat reaches it as a new request).
@@ -81,8 +87,7 @@ const withoutIdempotency = async (targetPort: number) => {
     upstream.on("error", () => res.writeHead(502).end())
     req.pipe(upstream)
   })
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve))
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => proxy.close(() => resolve())) }
+  return listenOnLoopback(proxy)
 }
 
 describe("gateway mode toward a SoftwareOne upstream (no idempotency of its own)", () => {
@@ -171,13 +176,7 @@ const startSoftwareOne = async (token: string) => {
     account.status = operation === "disable" ? "Disabled" : operation === "deactivate" ? "Enabled" : operation === "activate" || account.externalId !== null ? "Active" : "Enabled"
     answer(200, wire(account))
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    statusOf: (id: string) => accounts.get(id)!.status,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  return { ...(await listenOnLoopback(server)), received, statusOf: (id: string) => accounts.get(id)!.status }
 }
 
 describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => {
@@ -313,15 +312,7 @@ const startPersona = async (apiKey: string) => {
       return error(404, "Not Found", "Record not found")
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`,
-    TYPE,
-    ACTION,
-    received,
-    statusOf: (id: string) => accounts.get(id)!.status,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, statusOf: (id: string) => accounts.get(id)!.status }
 }
 
 describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
