@@ -271,7 +271,9 @@ const startPersona = async (apiKey: string) => {
       "updated-at": "2023-02-15T23:15:06.034Z",
       "field-schemas": [
         { type: "string", key: "name_first", label: "Name First", config: { required: false, "archived-at": null, "deactivated-at": null, "max-char-length": 255, sanitize: [] } },
-        { type: "date", key: "birthdate", label: "Birthdate", config: { required: false, "archived-at": null, "deactivated-at": null, "min-date": null, "max-date": null } }
+        { type: "date", key: "birthdate", label: "Birthdate", config: { required: false, "archived-at": null, "deactivated-at": null, "min-date": null, "max-date": null } },
+        // The spec requires none of a field schema's properties.
+        { type: "integer", key: "score" }
       ]
     },
     relationships: {
@@ -377,7 +379,7 @@ describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
     // The Persona surface reads the same type: acct's extension route and `include`.
     const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`, { key: reader })
     expect(type.status, type.text).toBe(200)
-    expect(type.json.data.attributes["field-schemas"].map((f: { key: string }) => f.key)).toEqual(["name_first", "birthdate"])
+    expect(type.json.data.attributes["field-schemas"].map((f: { key: string }) => f.key)).toEqual(["name_first", "birthdate", "score"])
     const included = await personaGateway.call("GET", `/api/v1/accounts/${wei}?include=account-type`, { key: reader })
     expect(included.status, included.text).toBe(200)
     expect(included.json.included[0]).toMatchObject({ type: "account-type", id: persona.TYPE, attributes: { name: "User" } })

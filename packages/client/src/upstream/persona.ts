@@ -4,7 +4,7 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { AccountTypeResource, fromAccountResource, fromImporterResource, fromPersonaFieldSchema, ImporterResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, fromImporterResource, fromPersonaFieldSchema, ImporterResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
@@ -110,7 +110,24 @@ const runStatus = (status: string): ActionRun["status"] =>
 const notOnPersona = (what: string) =>
   Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
 
-const AccountTypeDocument = Schema.Struct({ data: AccountTypeResource })
+/** Persona's spec requires none of an account type's attributes: each has a default here. */
+const PersonaFieldSchema = Schema.Struct({
+  type: Schema.String,
+  key: Schema.String,
+  label: Nullable(Schema.String),
+  config: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) })
+})
+const AccountTypeDocument = Schema.Struct({
+  data: Schema.Struct({
+    id: Schema.String,
+    attributes: Schema.Struct({
+      name: Schema.optionalWith(Schema.String, { default: () => "" }),
+      "created-at": Schema.optionalWith(Schema.String, { default: () => new Date(0).toISOString() }),
+      "updated-at": Nullable(Schema.String),
+      "field-schemas": Schema.optionalWith(Schema.Array(PersonaFieldSchema), { default: () => [] })
+    })
+  })
+})
 
 const ImporterDocument = Schema.Struct({ data: ImporterResource })
 // Persona lists importers of every kind (names, emails, …): only account importers are kept.
@@ -181,7 +198,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         return AccountType.make(
           {
             id: idOrName,
-            name: data.attributes.name,
+            name: data.attributes.name || idOrName,
             description: "a Persona account type",
             fields: data.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema),
             relations: [],
