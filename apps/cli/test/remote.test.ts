@@ -28,6 +28,16 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
   })
 
+  it("masks personal data as the local database does: the catalog's pii flags travel with the type", () => {
+    const fieldsOf = (text: string) => text.slice(text.indexOf("fields:"))
+    const local = acct(["accounts", "get", "def-456"]).stdout
+    const viaServer = remote(["accounts", "get", "def-456"]).stdout
+    expect(fieldsOf(viaServer)).toEqual(fieldsOf(local))
+    expect(viaServer).toContain("name: J••• S•••")
+    expect(viaServer).not.toContain("John")
+    expect(remote(["accounts", "list", "--reference-id", "def-456"]).stdout).toEqual(acct(["accounts", "list", "--reference-id", "def-456"]).stdout)
+  })
+
   it("searches through the server like the local database, errors with a caret included", () => {
     const args = ["accounts", "search", "--json", "--sort", "fields.name.last:asc", "--limit", "3", "tags = vip or fields.email_address = jane@doe.com"]
     const viaServer = remote(args).json()

@@ -182,7 +182,9 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
 
     /**
      * Persona's account type, with the lifecycle states the profile names (see `states`). Its
-     * relation schemas are left out: Persona does not say which type a relation points to.
+     * relation schemas are left out: Persona does not say which type a relation points to. Its
+     * field schemas do not say which fields are personal data, so every field counts as such
+     * (masked wherever acct shows it: masking fails closed).
      */
     const getType = (idOrName: string) =>
       Effect.gen(function* () {
@@ -200,7 +202,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
             id: idOrName,
             name: data.attributes.name || idOrName,
             description: "a Persona account type",
-            fields: data.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema),
+            fields: data.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map((f) => ({ ...fromPersonaFieldSchema(f), pii: true })),
             relations: [],
             statuses: [...new Set([states.enabled, states.active, states.disabled])] as [string, ...Array<string>],
             defaultStatus: states.enabled,
