@@ -377,6 +377,9 @@ describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
     expect(enabled.json).toMatchObject({ id: jane, status: "Active", $meta: { accountStatus: "Approved" } })
 
     // The Persona surface reads the same type: acct's extension route and `include`.
+    // One read of the type served every account and transition above (it is kept for a minute).
+    expect(persona.received.filter((r) => r.startsWith("GET /api/v1/account-types/"))).toHaveLength(1)
+
     const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`, { key: reader })
     expect(type.status, type.text).toBe(200)
     expect(type.json.data.attributes["field-schemas"].map((f: { key: string }) => f.key)).toEqual(["name_first", "birthdate", "score"])

@@ -27,7 +27,7 @@ import {
   transition
 } from "@acct/core"
 import type { HttpClient } from "@effect/platform"
-import { type Duration, Effect, Layer, Schema } from "effect"
+import { Cache, Duration, Effect, Exit, Layer, Schema } from "effect"
 import { pageFromLinks } from "../page-links.js"
 import { changeTagsOver } from "../tag-changes.js"
 import { makeUpstream } from "./transport.js"
@@ -186,21 +186,13 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
      * field schemas do not say which fields are personal data, so every field counts as such
      * (masked wherever acct shows it: masking fails closed).
      */
-    const getType = (idOrName: string) =>
-      Effect.gen(function* () {
-        if (!AccountTypeId.is(idOrName)) return yield* new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(idOrName)}` })
-        const states = options.states
-        if (states === undefined) {
-          return yield* new InvalidRequest({
-            message: "Persona's account types do not say which status is active, enabled or disabled; name them in the profile (states: { active: …, enabled: …, disabled: … })"
-          })
-        }
-        const { data } = yield* persona.request({ method: "GET", path: `/account-types/${encodeURIComponent(idOrName)}`, schema: AccountTypeDocument })
+    const readType = (id: AccountTypeId, states: LifecycleMapping) =>
+      Effect.map(persona.request({ method: "GET", path: `/account-types/${encodeURIComponent(id)}`, schema: AccountTypeDocument }), ({ data }) => {
         const createdAt = new Date(data.attributes["created-at"])
         return AccountType.make(
           {
-            id: idOrName,
-            name: data.attributes.name || idOrName,
+            id,
+            name: data.attributes.name || id,
             description: "a Persona account type",
             fields: data.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map((f) => ({ ...fromPersonaFieldSchema(f), pii: true })),
             relations: [],
@@ -214,6 +206,27 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           true
         )
       })
+    /**
+     * Types read for a minute: a page of accounts on the SoftwareOne surface, or a lifecycle
+     * check, asks for the same type again and again. Failures are not kept.
+     */
+    const { states } = options
+    const types =
+      states === undefined
+        ? undefined
+        : yield* Cache.makeWith({
+            capacity: 100,
+            lookup: (id: AccountTypeId) => readType(id, states),
+            timeToLive: Exit.match({ onSuccess: () => "1 minute", onFailure: () => Duration.zero })
+          })
+    const getType = (idOrName: string) =>
+      !AccountTypeId.is(idOrName)
+        ? Effect.fail(new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(idOrName)}` }))
+        : types === undefined
+          ? Effect.fail(
+              new InvalidRequest({ message: "Persona's account types do not say which status is active, enabled or disabled; name them in the profile (states: { active: …, enabled: …, disabled: … })" })
+            )
+          : types.get(idOrName)
 
     const runAction: AccountsService["runAction"] = (ref, action, parameters, invocation) =>
       Effect.gen(function* () {
@@ -360,7 +373,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           if (mapping === undefined) return yield* new InvalidRequest({ message: `Persona has no "${operation}" operation; map it to an account action in the profile (lifecycle.${operation}.action)` })
           // With the states named, a transition from the wrong state is refused as acct's own
           // lifecycle refuses it, instead of running the action anyway.
-          if (options.states !== undefined) {
+          if (types !== undefined) {
             const account = yield* service.get(ref)
             yield* transition(yield* getType(account.accountTypeId), account, operation)
             return yield* runAction({ id: account.id }, mapping.action, mapping.parameters ?? {}, invocation)
