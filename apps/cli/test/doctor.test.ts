@@ -2,35 +2,25 @@
  * `acct doctor` against a real acct server: each check said once, with what it saw, and the
  * exit code of the first failure.
  */
-import type { ChildProcess } from "node:child_process"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startAcctServer, workspace } from "./cli.js"
+import { describe, expect, it } from "vitest"
+import { serveDuringTests, workspace } from "./cli.js"
 
 const KEY = "acct_doctor_test_key_0123456789abcdef"
 
 describe("acct doctor", () => {
   const { acct, db } = workspace()
-  let server: ChildProcess
-  let url = ""
+  const server = serveDuringTests({ ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY })
+  const doctor = (key: string | undefined) => acct(["doctor", "--remote", server.url(), "--json"], undefined, { ACCT_API_KEY: key })
   const checksOf = (result: ReturnType<typeof acct>) => result.json().checks as ReadonlyArray<{ check: string; ok: boolean; detail: string }>
 
-  beforeAll(async () => {
-    const started = startAcctServer({ ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY })
-    server = started.server
-    url = await started.url
-  })
-  afterAll(() => {
-    server.kill("SIGTERM")
-  })
-
   it("passes every check with a key the server accepts", () => {
-    const result = acct(["doctor", "--remote", url, "--json"], undefined, { ACCT_API_KEY: KEY })
+    const result = doctor(KEY)
     expect(result.code).toBe(0)
     expect(checksOf(result).map((c) => [c.check, c.ok])).toEqual([["profile", true], ["reachable", true], ["credentials", true], ["version", true], ["rate limit", true]])
   })
 
   it("without a key: the credentials fail once (exit 5), and the version the server reports is still known", () => {
-    const result = acct(["doctor", "--remote", url, "--json"], undefined, { ACCT_API_KEY: undefined })
+    const result = doctor(undefined)
     expect(result.code).toBe(5)
     const checks = checksOf(result)
     expect(checks.filter((c) => c.check === "credentials")).toEqual([{ check: "credentials", ok: false, detail: "no API key (set ACCT_API_KEY)" }])
@@ -38,7 +28,7 @@ describe("acct doctor", () => {
   })
 
   it("with a key the server refuses: credentials fail (exit 5), reachability and version still reported", () => {
-    const result = acct(["doctor", "--remote", url, "--json"], undefined, { ACCT_API_KEY: "acct_not_a_key_of_this_server_0123456789" })
+    const result = doctor("acct_not_a_key_of_this_server_0123456789")
     expect(result.code).toBe(5)
     const checks = checksOf(result)
     expect(checks.map((c) => [c.check, c.ok])).toEqual([["profile", true], ["reachable", true], ["credentials", false], ["version", true], ["rate limit", true]])
