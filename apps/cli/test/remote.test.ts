@@ -14,7 +14,11 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     const viaServer = remote(["accounts", "get", "abc-123", "--json"]).json()
     expect(withoutVersion(viaServer)).toEqual(withoutVersion(local))
     expect(remote(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id)).toEqual(acct(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id))
-    expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
+    const remoteType = remote(["types", "show", "User", "--json"]).json()
+    const localType = acct(["types", "show", "User", "--json"]).json()
+    expect(remoteType.lifecycle).toEqual(localType.lifecycle)
+    expect(remoteType.description).toBe(localType.description)
+    expect(remoteType.description).not.toBe("")
   })
 
   it("masks personal data as the local database does: the catalog's pii flags travel with the type", () => {

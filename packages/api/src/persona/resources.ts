@@ -116,6 +116,8 @@ export const AccountDocument = Schema.Struct({ data: AccountResource, included: 
 export const AccountTypeWithMeta = Schema.Struct({
   ...AccountTypeResource.fields,
   meta: Schema.Struct({
+    /** The catalog's description of the type (Persona's resource has none). */
+    description: Schema.optionalWith(Schema.String, { default: () => "" }),
     statuses: Schema.Array(Schema.String),
     "default-status": Schema.String,
     lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String }),
@@ -154,6 +156,7 @@ const markFields = (schemas: ReadonlyArray<FieldSchema>, paths: ReadonlySet<stri
 export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
   ...toAccountTypeResource(t),
   meta: {
+    description: t.description,
     statuses: t.statuses,
     "default-status": t.defaultStatus,
     lifecycle: t.lifecycle,
@@ -520,7 +523,7 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
   AccountType.make({
     id: r.id as AccountType["id"],
     name: r.attributes.name,
-    description: "",
+    description: r.meta.description,
     fields: markFields(
       markFields(r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema), new Set(r.meta.searchable.map((a) => a.replace(/^fields\./, ""))), "searchable"),
       new Set(r.meta.pii),
