@@ -30,6 +30,20 @@ describe("acct bulk reports and summaries", () => {
     expect(readdirSync(dir)).toEqual(["data"])
   })
 
+  it("never writes over another run's report, even one started in the same second", () => {
+    const reports = path.join(dataDir, "reports")
+    mkdirSync(reports, { recursive: true })
+    // The reports of earlier runs under every name this run could pick for its start second.
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+    const earlier = Array.from({ length: 120 }, (_, i) => path.join(reports, `bulk-${stamp(Date.now() + (i - 1) * 1000)}.failures.jsonl`))
+    for (const file of earlier) writeFileSync(file, "an earlier run\n")
+    const summary = run(["bulk", "disable", "--ids", "-", "--json"], "still-no-such-account\n").json()
+    expect(earlier).not.toContain(summary.report)
+    expect(path.dirname(summary.report)).toBe(reports)
+    expect(readFileSync(summary.report, "utf8")).toContain("still-no-such-account")
+    for (const file of earlier) expect(readFileSync(file, "utf8")).toBe("an earlier run\n")
+  })
+
   it("--report PATH puts it there", () => {
     const report = path.join(dir, "mine.jsonl")
     expect(run(["bulk", "disable", "--ids", "-", "--report", report, "--json"], "nope-1\n").json().report).toBe(report)

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll } from "vitest"
 
 export const BIN = fileURLToPath(new URL("../dist/acct.mjs", import.meta.url))
 
@@ -50,4 +51,20 @@ export const startAcctServer = (env: Record<string, string>) => {
     setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
   })
   return { server, url }
+}
+
+/** The built acct server for the tests of one describe block: started before them, stopped after. */
+export const serveDuringTests = (env: Record<string, string>) => {
+  let server: ChildProcess | undefined
+  let url = ""
+  beforeAll(async () => {
+    const started = startAcctServer(env)
+    server = started.server
+    url = await started.url
+  })
+  afterAll(() => {
+    server?.kill("SIGTERM")
+  })
+  /** Its base URL, once it listens. */
+  return { url: () => url }
 }

@@ -1,22 +1,11 @@
-import type { ChildProcess } from "node:child_process"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startAcctServer, workspace } from "./cli.js"
+import { describe, expect, it } from "vitest"
+import { serveDuringTests, workspace } from "./cli.js"
 const KEY = "acct_remote_test_key_0123456789abcdef"
 
 describe("acct CLI --remote (a real acct server as a subprocess)", () => {
   const { acct, db } = workspace()
-  let server: ChildProcess
-  let url = ""
-  const remote = (args: ReadonlyArray<string>, input?: string, key = KEY) => acct(args, input, { ACCT_URL: url, ACCT_API_KEY: key })
-
-  beforeAll(async () => {
-    const started = startAcctServer({ ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY })
-    server = started.server
-    url = await started.url
-  })
-  afterAll(() => {
-    server.kill("SIGTERM")
-  })
+  const server = serveDuringTests({ ACCT_DATABASE: db, ACCT_BOOTSTRAP_KEY: KEY })
+  const remote = (args: ReadonlyArray<string>, input?: string, key = KEY) => acct(args, input, { ACCT_URL: server.url(), ACCT_API_KEY: key })
 
   const withoutVersion = (account: Record<string, unknown>) => ({ ...account, version: undefined })
 
@@ -25,7 +14,21 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     const viaServer = remote(["accounts", "get", "abc-123", "--json"]).json()
     expect(withoutVersion(viaServer)).toEqual(withoutVersion(local))
     expect(remote(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id)).toEqual(acct(["accounts", "list", "--json"]).json().data.map((a: { id: string }) => a.id))
-    expect(remote(["types", "show", "User", "--json"]).json().lifecycle).toEqual(acct(["types", "show", "User", "--json"]).json().lifecycle)
+    const remoteType = remote(["types", "show", "User", "--json"]).json()
+    const localType = acct(["types", "show", "User", "--json"]).json()
+    expect(remoteType.lifecycle).toEqual(localType.lifecycle)
+    expect(remoteType.description).toBe(localType.description)
+    expect(remoteType.description).not.toBe("")
+  })
+
+  it("masks personal data as the local database does: the catalog's pii flags travel with the type", () => {
+    const fieldsOf = (text: string) => text.slice(text.indexOf("fields:"))
+    const local = acct(["accounts", "get", "def-456"]).stdout
+    const viaServer = remote(["accounts", "get", "def-456"]).stdout
+    expect(fieldsOf(viaServer)).toEqual(fieldsOf(local))
+    expect(viaServer).toContain("name: J••• S•••")
+    expect(viaServer).not.toContain("John")
+    expect(remote(["accounts", "list", "--reference-id", "def-456"]).stdout).toEqual(acct(["accounts", "list", "--reference-id", "def-456"]).stdout)
   })
 
   it("searches through the server like the local database, errors with a caret included", () => {
@@ -75,7 +78,7 @@ describe("acct CLI --remote (a real acct server as a subprocess)", () => {
     expect(invalid.stderr).toMatch(/it is Active; activate applies to Enabled accounts \(request req_/)
     expect(remote(["run", "Set status", "abc-123", "status=sideways"]).code).toBe(2)
     expect(remote(["accounts", "list"], undefined, "acct_wrong_key_00000000").code).toBe(5)
-    const noKey = acct(["accounts", "list"], undefined, { ACCT_URL: url, ACCT_API_KEY: "" })
+    const noKey = acct(["accounts", "list"], undefined, { ACCT_URL: server.url(), ACCT_API_KEY: "" })
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toContain("needs an API key in the environment variable ACCT_API_KEY")
     const down = acct(["accounts", "list", "--remote", "http://127.0.0.1:9"], undefined, { ACCT_API_KEY: KEY })

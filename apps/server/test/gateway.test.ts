@@ -3,7 +3,7 @@
  * Persona's format), adding its own keys, per-scope permissions and idempotency.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, request as forward } from "node:http"
+import { createServer, request as forward, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -67,6 +67,12 @@ describe("gateway mode (ACCT_PROFILE)", () => {
   })
 })
 
+/** A fake upstream listening on a loopback port: its base URL (with `basePath`) and how to stop it. */
+const listenOnLoopback = async (server: Server, basePath = "") => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
 /**
  * The fake SoftwareOne: acct's own SoftwareOne surface behind a proxy that drops Idempotency-Key,
  * as SoftwareOne's API has none (so a repeat reaches it as a new request).
@@ -81,8 +87,7 @@ const withoutIdempotency = async (targetPort: number) => {
     upstream.on("error", () => res.writeHead(502).end())
     req.pipe(upstream)
   })
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve))
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => proxy.close(() => resolve())) }
+  return listenOnLoopback(proxy)
 }
 
 describe("gateway mode toward a SoftwareOne upstream (no idempotency of its own)", () => {
@@ -171,13 +176,7 @@ const startSoftwareOne = async (token: string) => {
     account.status = operation === "disable" ? "Disabled" : operation === "deactivate" ? "Enabled" : operation === "activate" || account.externalId !== null ? "Active" : "Enabled"
     answer(200, wire(account))
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    statusOf: (id: string) => accounts.get(id)!.status,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  return { ...(await listenOnLoopback(server)), received, statusOf: (id: string) => accounts.get(id)!.status }
 }
 
 describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => {
@@ -232,5 +231,171 @@ describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => 
     const again = await swoGateway.call("POST", `/v1/accounts/accounts/ACC-2222-3333/enable`, { key: operator })
     expect(again.status, again.text).toBe(200)
     expect(again.json).toMatchObject({ id: "ACC-2222-3333", externalId: null, status: "Enabled" })
+  })
+})
+
+/**
+ * A Persona as its 2025-12-08 spec describes it, not acct: kebab-case JSON:API documents,
+ * account types without any lifecycle (their statuses are `actst_…` relationships), an
+ * account action that sets the status it is given, and a log of every request it received.
+ */
+const startPersona = async (apiKey: string) => {
+  const TYPE = "acttp_7X5W5w9GMtQntE6oPtKnj44c"
+  const ACTION = "accac_ZqXu9pW7Y3rKmT2vNbC4sD8e"
+  const accounts = new Map([
+    ["act_hpNqyAbEG4HeVjZoBRNCMKkA", { id: "act_hpNqyAbEG4HeVjZoBRNCMKkA", reference: "abc-123", status: "Approved", first: "Jane", last: "Doe" }],
+    ["act_Vq7Bz2kRcMwX9sLpDfT4hYu1", { id: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1", reference: null, status: "Default", first: "Wei", last: "Chen" }]
+  ])
+  const received: Array<string> = []
+  const account = (a: NonNullable<ReturnType<typeof accounts.get>>) => ({
+    type: "account",
+    id: a.id,
+    attributes: {
+      "reference-id": a.reference,
+      "account-type-name": "User",
+      "created-at": "2023-09-22T17:13:49.000Z",
+      "updated-at": "2023-09-23T00:22:19.000Z",
+      "redacted-at": null,
+      fields: { name: { type: "hash", value: { first: { type: "string", value: a.first }, last: { type: "string", value: a.last } } } },
+      tags: [],
+      "account-status": a.status
+    },
+    relationships: { "account-type": { data: { type: "account-type", id: TYPE } } }
+  })
+  const accountType = {
+    type: "account-type",
+    id: TYPE,
+    attributes: {
+      name: "User",
+      "created-at": "2022-11-09T00:22:59.828Z",
+      "updated-at": "2023-02-15T23:15:06.034Z",
+      "field-schemas": [
+        { type: "string", key: "name_first", label: "Name First", config: { required: false, "archived-at": null, "deactivated-at": null, "max-char-length": 255, sanitize: [] } },
+        { type: "date", key: "birthdate", label: "Birthdate", config: { required: false, "archived-at": null, "deactivated-at": null, "min-date": null, "max-date": null } },
+        // The spec requires none of a field schema's properties.
+        { type: "integer", key: "score" }
+      ]
+    },
+    relationships: {
+      "account-statuses": { data: [{ type: "account-status", id: "actst_ya9zKuezKLTfrc4WMB3vqVx4xTVP" }] },
+      "default-account-status": { data: { type: "account-status", id: "actst_ya9zKuezKLTfrc4WMB3vqVx4xTVP" } }
+    }
+  }
+  const server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url}`)
+    let body = ""
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")))
+    req.on("end", () => {
+      const answer = (status: number, document: unknown) =>
+        res.writeHead(status, { "content-type": "application/json", "request-id": `req_${received.length}`, "ratelimit-limit": "300", "ratelimit-remaining": "299", "ratelimit-reset": "60" }).end(JSON.stringify(document))
+      const error = (status: number, title: string, details: string) => answer(status, { errors: [{ title, details }] })
+      if (req.headers.authorization !== `Bearer ${apiKey}`) return error(401, "Unauthorized", "Invalid API key")
+      if (req.headers["persona-version"] !== "2025-12-08") return error(400, "Bad Request", "Unsupported Persona-Version")
+      const url = new URL(req.url ?? "/", "http://persona")
+      const [, api, v1, collection, id, verb] = url.pathname.split("/")
+      if (api !== "api" || v1 !== "v1") return error(404, "Not Found", "Record not found")
+      if (collection === "account-types" && req.method === "GET") return id === TYPE ? answer(200, { data: accountType, included: [] }) : error(404, "Not Found", "Record not found")
+      if (collection === "workflow-runs" && req.method === "GET") return answer(200, { data: { type: "workflow-run", id, attributes: { status: "completed", "created-at": "2026-12-03T00:00:00.000Z", "completed-at": "2026-12-03T00:00:01.000Z" } } })
+      if (collection !== "accounts") return error(404, "Not Found", "Record not found")
+      if (id === undefined && req.method === "GET") {
+        const reference = url.searchParams.get("filter[reference-id]")
+        const found = [...accounts.values()].filter((a) => reference === null || a.reference === reference)
+        return answer(200, { data: found.map(account), links: { prev: null, next: null } })
+      }
+      const target = accounts.get(decodeURIComponent(id ?? ""))
+      if (target === undefined) return error(404, "Not Found", "Record not found")
+      if (req.method === "GET" && verb === undefined) return answer(200, { data: account(target) })
+      if (req.method === "POST" && verb === "run-action") {
+        const run = JSON.parse(body) as { data: { "account-action-id": string; parameters?: { status?: string } } }
+        if (run.data["account-action-id"] !== ACTION) return error(404, "Not Found", "Record not found")
+        target.status = run.data.parameters?.status ?? target.status
+        return answer(200, { data: account(target), meta: { "workflow-run-id": `wfr_${String(received.length).padStart(4, "0")}3JqAR9ddLRVZLK5z4yD8oe` } })
+      }
+      return error(404, "Not Found", "Record not found")
+    })
+  })
+  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, statusOf: (id: string) => accounts.get(id)!.status }
+}
+
+describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
+  let persona: Awaited<ReturnType<typeof startPersona>>
+  let personaGateway: Awaited<ReturnType<typeof startServer>>
+  const jane = "act_hpNqyAbEG4HeVjZoBRNCMKkA"
+  const wei = "act_Vq7Bz2kRcMwX9sLpDfT4hYu1"
+  const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
+  beforeAll(async () => {
+    persona = await startPersona("persona-key")
+    personaGateway = await startGateway(
+      "persona",
+      [
+        "provider: persona",
+        `url: ${persona.url}`,
+        "apiKeyEnv: ACCT_TEST_PERSONA_KEY",
+        `actions: { Set status: ${persona.ACTION} }`,
+        "states: { active: Approved, enabled: Default, disabled: Suspended }",
+        `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
+      ].join("\n    "),
+      { ACCT_TEST_PERSONA_KEY: "persona-key" }
+    )
+  })
+  afterAll(async () => {
+    delete process.env.ACCT_CONFIG
+    await personaGateway?.close()
+    await persona?.close()
+  })
+
+  it("reads the account's type from Persona and its lifecycle states from the profile, on both SoftwareOne prefixes", async () => {
+    const reader = (await personaGateway.key(["account.read"])).secret
+    const operator = (await personaGateway.key(["account.read", "account.action"])).secret
+
+    const read = await personaGateway.call("GET", `/v1/accounts/accounts/${jane}`, { key: reader })
+    expect(read.status, read.text).toBe(200)
+    expect(read.json).toMatchObject({ id: jane, name: "Jane Doe", externalId: "abc-123", type: "Client", status: "Active", $meta: { accountStatus: "Approved", accountType: "User" } })
+    expect(persona.received).toContain(`GET /api/v1/account-types/${persona.TYPE}`)
+
+    const list = await personaGateway.call("GET", "/public/v1/accounts/accounts?limit=10", { key: reader })
+    expect(list.status, list.text).toBe(200)
+    expect(list.json.data.map((a: { id: string; status: string }) => [a.id, a.status])).toEqual([[jane, "Active"], [wei, "Enabled"]])
+
+    const disabled = await personaGateway.call("POST", `/public/v1/accounts/accounts/${jane}/disable`, { key: operator })
+    expect(disabled.status, disabled.text).toBe(200)
+    expect(disabled.json).toMatchObject({ id: jane, status: "Disabled", $meta: { accountStatus: "Suspended" } })
+    expect(persona.statusOf(jane)).toBe("Suspended")
+
+    // From the wrong state: refused with the lifecycle's reason, and Persona runs nothing.
+    const runs = () => persona.received.filter((r) => r.endsWith("/run-action")).length
+    const ran = runs()
+    const again = await personaGateway.call("POST", `/v1/accounts/accounts/${jane}/disable`, { key: operator })
+    expect(again.status, again.text).toBe(400)
+    expect(again.json.detail).toContain("disable applies to Active or Enabled accounts")
+    expect(runs()).toBe(ran)
+    // SoftwareOne's rules: activate needs an external id (Wei has none); enable goes ahead.
+    const noExternalId = await personaGateway.call("POST", `/v1/accounts/accounts/${wei}/activate`, { key: operator })
+    expect(noExternalId.status, noExternalId.text).toBe(400)
+    expect(runs()).toBe(ran)
+    const enabled = await personaGateway.call("POST", `/v1/accounts/accounts/${jane}/enable`, { key: operator })
+    expect(enabled.json).toMatchObject({ id: jane, status: "Active", $meta: { accountStatus: "Approved" } })
+
+    // The Persona surface reads the same type: acct's extension route and `include`.
+    // One read of the type served every account and transition above (it is kept for a minute).
+    expect(persona.received.filter((r) => r.startsWith("GET /api/v1/account-types/"))).toHaveLength(1)
+
+    const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`, { key: reader })
+    expect(type.status, type.text).toBe(200)
+    expect(type.json.data.attributes["field-schemas"].map((f: { key: string }) => f.key)).toEqual(["name_first", "birthdate", "score"])
+    const included = await personaGateway.call("GET", `/api/v1/accounts/${wei}?include=account-type`, { key: reader })
+    expect(included.status, included.text).toBe(200)
+    expect(included.json.included[0]).toMatchObject({ type: "account-type", id: persona.TYPE, attributes: { name: "User" } })
+  })
+
+  it("says which profile setting is missing when the profile does not name the lifecycle states", async () => {
+    const bare = await startGateway("persona-bare", `provider: persona\n    url: ${persona.url}\n    apiKeyEnv: ACCT_TEST_PERSONA_KEY`, { ACCT_TEST_PERSONA_KEY: "persona-key" })
+    try {
+      const read = await bare.call("GET", `/v1/accounts/accounts/${jane}`)
+      expect(read.status, read.text).toBe(400)
+      expect(read.json.detail).toContain("states: { active: …, enabled: …, disabled: … }")
+    } finally {
+      await bare.close()
+    }
   })
 })

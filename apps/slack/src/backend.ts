@@ -10,8 +10,14 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, ManagedRuntime } from "effect"
 import { fail } from "./settings.js"
 
+/**
+ * Only `acct init` creates a database: a mistyped ACCT_DATABASE (or the wrong working folder) is
+ * a failed start that says how to make one, not an empty database answering "not found".
+ */
+const mustExist = (database: string) => ({ howToCreate: `create one with \`acct init --db ${database}\` (add --demo for demo data), or point ACCT_DATABASE at an existing one` })
+
 export const openBackend = async () => {
-  const chosen = await Effect.runPromise(Effect.either(resolveBackend({ frontEnd: true })))
+  const chosen = await Effect.runPromise(Effect.either(resolveBackend({ frontEnd: true, mustExist })))
   if (chosen._tag === "Left") return fail(chosen.left._tag === "InvalidRequest" ? chosen.left.message : `invalid setting: ${String(chosen.left)}`)
   const backend = chosen.right
   const runtime = ManagedRuntime.make(backendAccounts(backend, NodeHttpClient.layer))

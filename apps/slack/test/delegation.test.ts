@@ -109,6 +109,13 @@ describe("a Slack-confirmed change through an acct server", () => {
       expect(await slash("history abc-123", history)).toBe(200)
       expect(text(await capture.next(history, 0, 10_000))).toContain("<@UOPS0001> via key slack app")
 
+      // /acct show through the server masks personal data as the catalog says (the type's pii flags come with it).
+      const shown = capture.url()
+      expect(await slash("show def-456", shown)).toBe(200)
+      const shownText = JSON.stringify(await capture.next(shown, 0, 10_000))
+      expect(shownText).toContain("*name*: J••• S•••")
+      expect(shownText).not.toContain("John")
+
       // A key without account.delegate may not name anyone: 403, and nothing changes.
       const jane = (await (await fetch(`${server}/api/v1/accounts?filter%5Breference-id%5D=abc-123`, { headers: auth })).json()) as { data: Array<{ id: string }> }
       const refused = await fetch(`${server}/api/v1/accounts/${jane.data[0]!.id}/enable`, { method: "POST", headers: { ...auth, "acct-on-behalf-of": "slack:T0001/UOPS0001" } })

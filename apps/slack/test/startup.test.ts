@@ -3,7 +3,7 @@
  * line on standard error and exit 1 (port in use, a policy that cannot be read or is invalid).
  */
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -66,6 +66,17 @@ describe("starting the built Slack app", () => {
     } finally {
       taken.close()
     }
+  })
+
+  it("refuses a local database that is not there, saying how to create one, and creates nothing", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "acct-slack-start-"))
+    const database = path.join(dir, "typo", "acct.db")
+    const result = failedStart({ ACCT_DATABASE: database })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toBe(
+      `acct-slack: cannot open the backend (local store ${database}): there is no acct database at ${database}; create one with \`acct init --db ${database}\` (add --demo for demo data), or point ACCT_DATABASE at an existing one\n`
+    )
+    expect(existsSync(path.join(dir, "typo"))).toBe(false)
   })
 
   it("names the policy file, the path and the problem when the policy is unreadable or invalid", () => {

@@ -9,8 +9,9 @@
  *       provider: persona
  *       apiKeyEnv: PERSONA_API_KEY
  *       actions: { Set status: accac_… }
+ *       states: { active: approved, enabled: enabled, disabled: suspended }
  *       lifecycle:
- *         enable: { action: Set status, parameters: { status: enabled } }
+ *         enable: { action: Set status, parameters: { status: approved } }
  *     marketplace: { provider: softwareone, url: https://api.platform.softwareone.com, tokenEnv: SWO_TOKEN }
  *     shared: { provider: remote, url: https://acct.internal, apiKeyEnv: ACCT_API_KEY }
  *     here: { provider: local, database: .acct/acct.db }
@@ -28,6 +29,9 @@ import { SoftwareOneAccounts } from "./upstream/softwareone.js"
 const EnvName = Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: () => "expected the name of an environment variable" }))
 const Url = Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "expected an http(s) URL" }))
 const Mapping = Schema.Struct({ action: Schema.String, parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })) })
+const StatusName = Schema.NonEmptyTrimmedString
+/** Persona's status names for the lifecycle states (see PersonaOptions.states). */
+const States = Schema.Struct({ active: StatusName, enabled: StatusName, disabled: StatusName })
 
 export const ProfileConfig = Schema.Union(
   Schema.Struct({ provider: Schema.Literal("local"), database: Schema.optional(Schema.String) }),
@@ -39,7 +43,8 @@ export const ProfileConfig = Schema.Union(
     actions: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
     lifecycle: Schema.optional(
       Schema.Struct({ enable: Schema.optional(Mapping), disable: Schema.optional(Mapping), activate: Schema.optional(Mapping), deactivate: Schema.optional(Mapping) })
-    )
+    ),
+    states: Schema.optional(States)
   }),
   Schema.Struct({ provider: Schema.Literal("softwareone"), url: Url, tokenEnv: EnvName })
 )
@@ -62,6 +67,7 @@ export type Profile =
       readonly apiKey: string
       readonly actions?: Readonly<Record<string, string>> | undefined
       readonly lifecycle?: PersonaOptions["lifecycle"]
+      readonly states?: PersonaOptions["states"]
     }
   | { readonly name: string; readonly provider: "softwareone"; readonly url: string; readonly token: string }
 
@@ -108,7 +114,8 @@ export const connect = (name: string, config: ProfileConfig, env: Readonly<Recor
         url: config.url ?? PERSONA_API,
         apiKey,
         actions: config.actions,
-        lifecycle: config.lifecycle
+        lifecycle: config.lifecycle,
+        states: config.states
       }))
     case "softwareone":
       return Either.map(secretFrom(env, config.tokenEnv, name), (token) => ({ name, provider: "softwareone" as const, url: config.url, token }))
@@ -170,7 +177,7 @@ export const remoteAccounts = (profile: Exclude<Profile, { provider: "local" }>,
     profile.provider === "remote"
       ? AccountsHttp.layer({ baseUrl: profile.url, apiKey: profile.apiKey })
       : profile.provider === "persona"
-        ? PersonaAccounts.layer({ baseUrl: profile.url, apiKey: profile.apiKey, actions: profile.actions, lifecycle: profile.lifecycle })
+        ? PersonaAccounts.layer({ baseUrl: profile.url, apiKey: profile.apiKey, actions: profile.actions, lifecycle: profile.lifecycle, states: profile.states })
         : SoftwareOneAccounts.layer({ baseUrl: profile.url, token: profile.token })
   return layer.pipe(Layer.provide([httpClient, RetryPolicy.Default]))
 }

@@ -212,6 +212,12 @@ describe("Persona provider", () => {
     expect(garbled).toMatchObject({ _tag: "Left", left: { _tag: "Unavailable" } })
     expect(garbled._tag === "Left" && (garbled.left as Error).message).toContain("malformed answer from Persona")
     expect(tries).toHaveLength(4)
+
+    // JSON of the wrong shape: what is wrong, by path, not the schema's type printed whole.
+    const { result: misshapen } = await through(() => ({ kind: "raw", status: 200, body: JSON.stringify({ data: { type: "account", attributes: {} } }) }), (url) => persona(url), (a) => a.get({ id: "act_hpNqyAbEG4HeVjZoBRNCMKkA" as never }))
+    const message = misshapen._tag === "Left" ? (misshapen.left as Error).message : ""
+    expect(message).toContain("malformed answer from Persona to GET /accounts/act_hpNqyAbEG4HeVjZoBRNCMKkA: data.id: ")
+    expect(message).not.toContain("readonly")
   })
 })
 

@@ -38,9 +38,24 @@ interface Failure {
 }
 
 /** Where failures go without --report: `reports/` beside a local database file, else `.acct/reports/`. */
-const defaultReport = (db: string, elsewhere: boolean, startedAt: number) => {
-  const folder = elsewhere || isPostgresUrl(db) ? join(".acct", "reports") : join(dirname(db), "reports")
-  return join(folder, `bulk-${new Date(startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.failures.jsonl`)
+const reportsFolder = (db: string, elsewhere: boolean) => (elsewhere || isPostgresUrl(db) ? join(".acct", "reports") : join(dirname(db), "reports"))
+
+/**
+ * Writes a report of its own in `folder`: `bulk-<start time>.failures.jsonl`, or with `-2`, `-3`
+ * … when a run that started in the same second already wrote that name (two bulk runs in a
+ * script), so one run's report never overwrites another's.
+ */
+const writeNewReport = (folder: string, startedAt: number, text: string) => {
+  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+  for (let n = 1; ; n++) {
+    const path = join(folder, `bulk-${stamp}${n === 1 ? "" : `-${n}`}.failures.jsonl`)
+    try {
+      writeFileSync(path, text, { flag: "wx" })
+      return path
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+    }
+  }
 }
 
 /** One level at a time (Node's recursive mkdir can spin forever on a dangling symlink). */
@@ -143,14 +158,19 @@ export const bulkCommand = Command.make(
       const durationMs = Date.now() - startedAt
       let reportPath: string | null = null
       if (failed.length > 0) {
-        const path = Option.getOrElse(o.report, () => defaultReport(o.db, Option.isSome(o.remote) || Option.isSome(o.profile), startedAt))
-        reportPath = path
-        yield* Effect.try({
+        const text = failed.map((f) => JSON.stringify(f)).join("\n") + "\n"
+        // --report names a file the user chose (written over); otherwise a new file of its own.
+        const where = Option.getOrElse(o.report, () => reportsFolder(o.db, Option.isSome(o.remote) || Option.isSome(o.profile)))
+        reportPath = yield* Effect.try({
           try: () => {
-            if (Option.isNone(o.report)) ensureReportsDirectory(dirname(path))
-            writeFileSync(path, failed.map((f) => JSON.stringify(f)).join("\n") + "\n")
+            if (Option.isSome(o.report)) {
+              writeFileSync(where, text)
+              return where
+            }
+            ensureReportsDirectory(where)
+            return writeNewReport(where, startedAt, text)
           },
-          catch: (e) => new InvalidRequest({ message: `cannot write the report ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+          catch: (e) => new InvalidRequest({ message: `cannot write the report ${Option.isSome(o.report) ? where : `in ${where}`}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
         })
       }
       const givenReason = Option.getOrUndefined(o.reason)

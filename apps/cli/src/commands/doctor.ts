@@ -87,17 +87,23 @@ export const doctorCommand = Command.make("doctor", common, (o) =>
         } else {
           const { status, ms } = answer.right
           checks.push({ check: "reachable", ok: true, detail: `answered in ${ms} ms` })
-          if (status === 401 || status === 403) fail({ check: "credentials", ok: false, detail: `refused (${status}): check the key in the profile's environment variable` }, ExitCode.permission)
-          else if (status >= 400) fail({ check: "credentials", ok: false, detail: `unexpected ${status} to a read` }, status >= 500 || status === 429 ? ExitCode.unavailable : ExitCode.failure)
-          else checks.push({ check: "credentials", ok: true, detail: "accepted" })
+          // Without a key, "no API key" (above) is all there is to say of the credentials.
+          if (secret !== "") {
+            if (status === 401 || status === 403) fail({ check: "credentials", ok: false, detail: `refused (${status}): check the key in the profile's environment variable` }, ExitCode.permission)
+            else if (status >= 400) fail({ check: "credentials", ok: false, detail: `unexpected ${status} to a read` }, status >= 500 || status === 429 ? ExitCode.unavailable : ExitCode.failure)
+            else checks.push({ check: "credentials", ok: true, detail: "accepted" })
+          }
+          // An acct server says its version without a key (/openapi.json); Persona confirms the
+          // version only by answering an authenticated request.
+          const acctVersion = profile.provider === "remote" ? yield* versionOf(base) : undefined
           checks.push({
             check: "version",
-            ok: status < 400,
+            ok: acctVersion !== undefined ? acctVersion !== "unknown" : status < 400,
             detail:
               profile.provider === "persona"
                 ? `Persona-Version ${PERSONA_VERSION} ${status < 400 ? "accepted" : "not confirmed"}`
-                : profile.provider === "remote"
-                  ? `acct ${yield* versionOf(base)}`
+                : acctVersion !== undefined
+                  ? `acct ${acctVersion}`
                   : "SoftwareOne Marketplace accounts API v1"
           })
           checks.push(headroom(answer.right.headers))

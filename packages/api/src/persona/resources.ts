@@ -116,6 +116,8 @@ export const AccountDocument = Schema.Struct({ data: AccountResource, included: 
 export const AccountTypeWithMeta = Schema.Struct({
   ...AccountTypeResource.fields,
   meta: Schema.Struct({
+    /** The catalog's description of the type (Persona's resource has none). */
+    description: Schema.optionalWith(Schema.String, { default: () => "" }),
     statuses: Schema.Array(Schema.String),
     "default-status": Schema.String,
     lifecycle: Schema.Struct({ active: Schema.String, enabled: Schema.String, disabled: Schema.String }),
@@ -131,29 +133,38 @@ export const AccountTypeWithMeta = Schema.Struct({
      * The search attributes the type's searchable fields give (`fields.email_address`,
      * `fields.name.last`): Persona's field-schema config has no place for the flag.
      */
-    searchable: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
+    searchable: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+    /**
+     * The fields the catalog marks personal data (`name`, `address.street_1`), which every
+     * surface masks: Persona's field-schema config has no place for the flag either.
+     */
+    pii: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
   })
 })
 
-/** The fields with `searchable` set again where `attributes` (`fields.<path>`) names them. */
-const markSearchable = (schemas: ReadonlyArray<FieldSchema>, attributes: ReadonlySet<string>, prefix = "fields."): ReadonlyArray<FieldSchema> =>
-  schemas.map((f) =>
-    f.type === "hash"
-      ? { ...f, fields: markSearchable(f.fields ?? [], attributes, `${prefix}${f.key}.`) }
-      : attributes.has(`${prefix}${f.key}`)
-        ? { ...f, searchable: true }
-        : f
-  )
+/** The dotted paths (`name`, `address.street_1`) of the fields, nested ones included, that `marked` holds. */
+const fieldPaths = (schemas: ReadonlyArray<FieldSchema>, marked: (f: FieldSchema) => boolean, prefix = ""): ReadonlyArray<string> =>
+  schemas.flatMap((f) => [...(marked(f) ? [`${prefix}${f.key}`] : []), ...(f.type === "hash" ? fieldPaths(f.fields ?? [], marked, `${prefix}${f.key}.`) : [])])
+
+/** The fields with `flag` set again where `paths` (dotted, as fieldPaths writes them) name them. */
+const markFields = (schemas: ReadonlyArray<FieldSchema>, paths: ReadonlySet<string>, flag: "searchable" | "pii", prefix = ""): ReadonlyArray<FieldSchema> =>
+  schemas.map((f) => {
+    const path = `${prefix}${f.key}`
+    const marked = paths.has(path) ? { ...f, [flag]: true } : f
+    return f.type === "hash" ? { ...marked, fields: markFields(f.fields ?? [], paths, flag, `${path}.`) } : marked
+  })
 export const toAccountTypeWithMeta = (t: AccountType): typeof AccountTypeWithMeta.Type => ({
   ...toAccountTypeResource(t),
   meta: {
+    description: t.description,
     statuses: t.statuses,
     "default-status": t.defaultStatus,
     lifecycle: t.lifecycle,
     ...(t.attributes !== undefined ? { attributes: t.attributes } : {}),
     ...(t.default !== undefined ? { default: t.default } : {}),
     relations: t.relations.map((r) => ({ key: r.key, label: r.label ?? null, "target-type": r.targetType, cardinality: r.cardinality })),
-    searchable: searchableFields(t).map((f) => `fields.${f.path}`)
+    searchable: searchableFields(t).map((f) => `fields.${f.path}`),
+    pii: fieldPaths(t.fields, (f) => f.pii === true)
   }
 })
 
@@ -512,8 +523,12 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
   AccountType.make({
     id: r.id as AccountType["id"],
     name: r.attributes.name,
-    description: "",
-    fields: markSearchable(r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema), new Set(r.meta.searchable)),
+    description: r.meta.description,
+    fields: markFields(
+      markFields(r.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map(fromPersonaFieldSchema), new Set(r.meta.searchable.map((a) => a.replace(/^fields\./, ""))), "searchable"),
+      new Set(r.meta.pii),
+      "pii"
+    ),
     relations: r.meta.relations.map((x) => ({ key: x.key, ...(x.label !== null ? { label: x.label } : {}), targetType: x["target-type"], cardinality: x.cardinality })),
     statuses: r.meta.statuses as unknown as AccountType["statuses"],
     defaultStatus: r.meta["default-status"],

@@ -4,26 +4,30 @@
  * enable/disable/activate/deactivate run the account actions the profile maps them to. Its
  * answers are read leniently (Persona may add attributes); its errors become typed errors.
  */
-import { fromAccountResource, fromImporterResource, ImporterResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
+import { fromAccountResource, fromImporterResource, fromPersonaFieldSchema, ImporterResource, PERSONA_VERSIONS, referenceIdFilter, toCreateAccountAttributes, toSearchBody, toUpdateAccountAttributes } from "@acct/api"
 import {
   AccountAction,
   AccountActionId,
   type AccountRef,
   Accounts,
   type AccountsService,
+  AccountType,
+  AccountTypeId,
   ActionRun,
   FieldValue,
   actingActors,
   type Invocation,
   InvalidRequest,
   readImportFile,
+  type LifecycleMapping,
   type LifecycleOperation,
   NotFound,
   randomAlphanumeric,
-  type RetryPolicy
+  type RetryPolicy,
+  transition
 } from "@acct/core"
 import type { HttpClient } from "@effect/platform"
-import { type Duration, Effect, Layer, Schema } from "effect"
+import { Cache, Duration, Effect, Exit, Layer, Schema } from "effect"
 import { pageFromLinks } from "../page-links.js"
 import { changeTagsOver } from "../tag-changes.js"
 import { makeUpstream } from "./transport.js"
@@ -47,6 +51,12 @@ export interface PersonaOptions {
   readonly actions?: Readonly<Record<string, string>> | undefined
   /** Which account action carries out each lifecycle operation. */
   readonly lifecycle?: { readonly [K in LifecycleOperation]?: ActionMapping | undefined } | undefined
+  /**
+   * Which of Persona's status names is each lifecycle state. Persona's account types have
+   * statuses but no lifecycle, so without this acct cannot say whether an account is Active,
+   * Enabled or Disabled (SoftwareOne's model, the lifecycle rules).
+   */
+  readonly states?: LifecycleMapping | undefined
 }
 
 // ---- Persona's documents, read leniently --------------------------------------------------
@@ -100,6 +110,25 @@ const runStatus = (status: string): ActionRun["status"] =>
 const notOnPersona = (what: string) =>
   Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
 
+/** Persona's spec requires none of an account type's attributes: each has a default here. */
+const PersonaFieldSchema = Schema.Struct({
+  type: Schema.String,
+  key: Schema.String,
+  label: Nullable(Schema.String),
+  config: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) })
+})
+const AccountTypeDocument = Schema.Struct({
+  data: Schema.Struct({
+    id: Schema.String,
+    attributes: Schema.Struct({
+      name: Schema.optionalWith(Schema.String, { default: () => "" }),
+      "created-at": Schema.optionalWith(Schema.String, { default: () => new Date(0).toISOString() }),
+      "updated-at": Nullable(Schema.String),
+      "field-schemas": Schema.optionalWith(Schema.Array(PersonaFieldSchema), { default: () => [] })
+    })
+  })
+})
+
 const ImporterDocument = Schema.Struct({ data: ImporterResource })
 // Persona lists importers of every kind (names, emails, …): only account importers are kept.
 const ImporterPage = Schema.Struct({
@@ -150,6 +179,54 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         true
       )
     const configuredActions = () => Object.entries(options.actions ?? {}).flatMap(([name, id]) => (AccountActionId.is(id) ? [knownAction(name, id)] : []))
+
+    /**
+     * Persona's account type, with the lifecycle states the profile names (see `states`). Its
+     * relation schemas are left out: Persona does not say which type a relation points to. Its
+     * field schemas do not say which fields are personal data, so every field counts as such
+     * (masked wherever acct shows it: masking fails closed).
+     */
+    const readType = (id: AccountTypeId, states: LifecycleMapping) =>
+      Effect.map(persona.request({ method: "GET", path: `/account-types/${encodeURIComponent(id)}`, schema: AccountTypeDocument }), ({ data }) => {
+        const createdAt = new Date(data.attributes["created-at"])
+        return AccountType.make(
+          {
+            id,
+            name: data.attributes.name || id,
+            description: "a Persona account type",
+            fields: data.attributes["field-schemas"].filter((f) => f.type !== "relation-schema").map((f) => ({ ...fromPersonaFieldSchema(f), pii: true })),
+            relations: [],
+            statuses: [...new Set([states.enabled, states.active, states.disabled])] as [string, ...Array<string>],
+            defaultStatus: states.enabled,
+            lifecycle: states,
+            createdAt,
+            updatedAt: data.attributes["updated-at"] === null ? createdAt : new Date(data.attributes["updated-at"])
+          },
+          // Persona's status names (`Approved`) are not acct's lowercase catalog names.
+          true
+        )
+      })
+    /**
+     * Types read for a minute: a page of accounts on the SoftwareOne surface, or a lifecycle
+     * check, asks for the same type again and again. Failures are not kept.
+     */
+    const { states } = options
+    const types =
+      states === undefined
+        ? undefined
+        : yield* Cache.makeWith({
+            capacity: 100,
+            lookup: (id: AccountTypeId) => readType(id, states),
+            timeToLive: Exit.match({ onSuccess: () => "1 minute", onFailure: () => Duration.zero })
+          })
+    const getType = (idOrName: string) =>
+      !AccountTypeId.is(idOrName)
+        ? Effect.fail(new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(idOrName)}` }))
+        : types === undefined
+          ? Effect.fail(
+              new InvalidRequest({ message: "Persona's account types do not say which status is active, enabled or disabled; name them in the profile (states: { active: …, enabled: …, disabled: … })" })
+            )
+          : types.get(idOrName)
 
     const runAction: AccountsService["runAction"] = (ref, action, parameters, invocation) =>
       Effect.gen(function* () {
@@ -290,15 +367,22 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           (page) => pageFromLinks(page.data.flatMap((r) => (r.type === "importer/account" ? [fromImporterResource(r as typeof ImporterResource.Type, unknownMeta)] : [])), page.links)
         ),
       listImportErrors: () => notOnPersona("an importer's row errors"),
-      lifecycle: (ref, operation, invocation) => {
-        const mapping = options.lifecycle?.[operation]
-        return mapping === undefined
-          ? Effect.fail(new InvalidRequest({ message: `Persona has no "${operation}" operation; map it to an account action in the profile (lifecycle.${operation}.action)` }))
-          : runAction(ref, mapping.action, mapping.parameters ?? {}, invocation)
-      },
+      lifecycle: (ref, operation, invocation) =>
+        Effect.gen(function* () {
+          const mapping = options.lifecycle?.[operation]
+          if (mapping === undefined) return yield* new InvalidRequest({ message: `Persona has no "${operation}" operation; map it to an account action in the profile (lifecycle.${operation}.action)` })
+          // With the states named, a transition from the wrong state is refused as acct's own
+          // lifecycle refuses it, instead of running the action anyway.
+          if (types !== undefined) {
+            const account = yield* service.get(ref)
+            yield* transition(yield* getType(account.accountTypeId), account, operation)
+            return yield* runAction({ id: account.id }, mapping.action, mapping.parameters ?? {}, invocation)
+          }
+          return yield* runAction(ref, mapping.action, mapping.parameters ?? {}, invocation)
+        }),
       runAction,
       listTypes: () => notOnPersona("listing account types"),
-      getType: () => notOnPersona("reading the account-type catalog"),
+      getType,
       listActions: () => Effect.succeed(configuredActions()),
       getAction: (idOrName) =>
         Effect.map(actionIdOf(idOrName), (id) => configuredActions().find((a) => a.id === id) ?? knownAction(idOrName, id)),

@@ -5,9 +5,9 @@
  * per logical operation reused across its retries, pacing by the upstream's RateLimit-* headers,
  * and error responses read back into acct's typed errors.
  */
-import { type AccountsError, isAccountsError, RateLimited, RetryPolicy, Timeout, Unavailable } from "@acct/core"
+import { type AccountsError, formatIssues, isAccountsError, issuesOf, RateLimited, RetryPolicy, Timeout, Unavailable } from "@acct/core"
 import { type Headers, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, ParseResult, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { callFacts, recordFacts } from "../call-facts.js"
 import { fromResponse, retryAfterSeconds } from "../wire-errors.js"
 import { makePacer, readRateLimit } from "./pacer.js"
@@ -149,7 +149,8 @@ export const makeUpstream = (options: UpstreamOptions, readError: ErrorReader = 
         if (request.onReplay !== undefined && response.headers["idempotent-replayed"] === "true") yield* request.onReplay
         if (response.status >= 400) return yield* Effect.fail(readError(response.status, body, response.headers))
         return yield* Schema.decodeUnknown(request.schema)(body).pipe(
-          Effect.mapError((e) => new Unavailable({ message: `malformed answer from ${options.name} to ${request.method} ${request.path}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
+          // By path, in words: a message people read (and that a gateway passes on), not a schema dump.
+          Effect.mapError((e) => new Unavailable({ message: `malformed answer from ${options.name} to ${request.method} ${request.path}: ${formatIssues(issuesOf(e))}` }))
         )
       })
 
