@@ -2,7 +2,7 @@
 // better-sqlite3 doing the same work for the two benchmarked routes: the hashed bearer key
 // (cached), an in-memory fixed-window rate limit with RateLimit-* headers, a Request-Id, one JSON
 // access line per request (Fastify's own logger, pino), the same SQL (for run-action one
-// transaction: action, account, versioned update, run record, audit entry) and the same JSON:API
+// transaction: action, account, versioned update, run record, its event, audit entry) and the same JSON:API
 // answer.
 import Fastify, { LogController } from "fastify"
 import { createHash, randomBytes } from "node:crypto"

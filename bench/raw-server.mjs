@@ -1,6 +1,6 @@
 // The baseline for http.bench.mjs: node:http + better-sqlite3 running the same SQL as acct for
 // the two benchmarked routes (API-key lookup; account + type read; for run-action, one
-// transaction: action, account, versioned update, run record, audit entry), no framework.
+// transaction: action, account, versioned update, run record, its event, audit entry), no framework.
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { resource, send } from "./raw-common.mjs"
