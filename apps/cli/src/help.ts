@@ -166,8 +166,25 @@ export const usageLine = (descriptor: AnyDescriptor, path: ReadonlyArray<string>
   return ["acct", ...path, ...(hasOptions ? ["[options]"] : []), ...(children.size > 0 ? ["<command>"] : usageArgs(Descriptor.getUsage(descriptor)))].join(" ")
 }
 
-/** The first sentence of a description: what the command does, for a list of commands. */
-const summary = (text: string) => (text.split("\n")[0] ?? "").replace(/(\.|:) .*$/, "$1").replace(/:$/, ".")
+/**
+ * The first sentence of a description: what the command does, for a list of commands. A
+ * sentence ends at ". " or ": " outside brackets and code quotes — "(none given: remove all)"
+ * and "`searchable: true`" are inside one.
+ */
+const summary = (text: string) => {
+  const line = text.split("\n")[0] ?? ""
+  let depth = 0
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]
+    if (c === "`") quoted = !quoted
+    else if (quoted) continue
+    else if (c === "(") depth++
+    else if (c === ")") depth--
+    else if (depth === 0 && (c === "." || c === ":") && line[i + 1] === " ") return `${line.slice(0, i)}.`
+  }
+  return line.endsWith(":") ? `${line.slice(0, -1)}.` : line
+}
 
 const columns = (entries: ReadonlyArray<Entry>) => {
   const width = Math.min(Math.max(...entries.map((e) => e.term.length)), 28)

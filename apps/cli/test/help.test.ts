@@ -64,6 +64,19 @@ describe("acct --help", () => {
     }
   })
 
+  it("lists each subcommand with a whole first sentence: brackets and quotes closed, ending with a full stop", () => {
+    for (const [path, help] of helps) {
+      const section = /\nCommands:\n((?: {2}\S.*\n)+)/.exec(help)?.[1] ?? ""
+      for (const line of section.trimEnd().split("\n").filter(Boolean)) {
+        const summary = line.trim().replace(/^\S+\s+/, "")
+        const where = `${path.join(" ") || "(top level)"}: ${line.trim()}`
+        expect(summary.split("(").length, where).toBe(summary.split(")").length)
+        expect(summary.split("`").length % 2, where).toBe(1)
+        expect(summary, where).toMatch(/\.$/)
+      }
+    }
+  })
+
   it("describes the shared options once, at the top level", () => {
     const help = acct(["--help"]).stdout
     expect(help).toMatch(/^ {2}--db PATH\|URL\s+SQLite database file/m)
