@@ -52,7 +52,8 @@ const usageError = (app: CliApp, args: ReadonlyArray<string>, error: ValidationE
   const say = (message: string) => new InvalidRequest({ message: `${message}\n${help}` })
 
   if (children.length > 0) {
-    if (next === undefined) return say(`${name} needs a command: ${quote(children)}`)
+    // `acct --json`, `acct accounts --db x`: a shared option, but no command to apply it to.
+    if (next === undefined || optionNames(app.globals).includes(next)) return say(`${name} needs a command: ${quote(children)}`)
     const guess = nearest(next, children)
     const what = next.startsWith("-") ? "option" : "command"
     return say(`unknown ${what} '${next}' for ${name}${guess && what === "command" ? `; did you mean '${guess}'?` : ""}\n${name} commands: ${quote(children)}`)

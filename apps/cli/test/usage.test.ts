@@ -14,7 +14,10 @@ describe("a malformed command line", () => {
     [["accounts", "list", "--size", "abc", "--json"], "'abc' is not an integer"],
     [["accounts", "lst", "--json"], "unknown command 'lst' for acct accounts; did you mean 'list'?"],
     [["accounts", "list", "--stats", "x", "--json"], "unknown option '--stats' for acct accounts list; did you mean '--status'?"],
-    [["accounts", "list", "--json", "--size"], "option '--size' needs a value"]
+    [["accounts", "list", "--json", "--size"], "option '--size' needs a value"],
+    // Only the shared options, no command for them.
+    [["--json"], "acct needs a command: 'init', 'accounts'"],
+    [["accounts", "--json"], "acct accounts needs a command: 'list', 'search'"]
   ])("acct %j: a JSON error on stderr, exit 2", (args, message) => {
     const result = acct(args)
     expect(result.code).toBe(2)
