@@ -6,7 +6,7 @@
  */
 import { Accounts } from "@acct/core"
 import { Command } from "@effect/cli"
-import { Console, Effect, Either, Option } from "effect"
+import { Config, Console, Effect, Either, Option } from "effect"
 import { ExitCode, exitCodeFor } from "../exit-codes.js"
 import { common, store } from "../context.js"
 import { table } from "../table.js"
@@ -55,7 +55,9 @@ export const doctorCommand = Command.make("doctor", common, (o) =>
       if (exitCode === ExitCode.ok) exitCode = code
     }
     const { accountsPathFor, resolveProfile, PERSONA_VERSION } = yield* Effect.promise(() => import("@acct/client"))
-    const remote = Option.map(o.remote, (url) => ({ name: "--remote", provider: "remote" as const, url, apiKey: process.env.ACCT_API_KEY ?? "" }))
+    // Read as @acct/backend reads it for every other command (Effect Config, the environment).
+    const apiKey = yield* Config.string("ACCT_API_KEY").pipe(Config.withDefault(""))
+    const remote = Option.map(o.remote, (url) => ({ name: "--remote", provider: "remote" as const, url, apiKey }))
     const resolved = Option.isSome(remote) ? Either.right(remote.value) : resolveProfile(Option.getOrUndefined(o.profile))
     if (Either.isLeft(resolved)) {
       fail({ check: "profile", ok: false, detail: resolved.left.message }, ExitCode.usage)
