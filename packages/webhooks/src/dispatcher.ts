@@ -230,7 +230,13 @@ export const startDispatcher = (options: DispatcherOptions) =>
             at,
             { slots, until: new Date(at.getTime() + options.leaseMs) }
           )
-          .pipe(Effect.ensuring(Effect.sync(() => slots.forEach((n, id) => workers.get(id) && (workers.get(id)!.reserved -= n)))))
+          .pipe(
+            Effect.ensuring(
+              Effect.sync(() => {
+                for (const [id, n] of slots) if (workers.has(id)) workers.get(id)!.reserved -= n
+              })
+            )
+          )
         // The endpoints as read inside the fan-out: their settings and secrets' seq are applied
         // before the rows are handed over (a rotation signs this fan-out's deliveries already).
         if (done.enabled !== undefined) {
@@ -337,10 +343,13 @@ export const startDispatcher = (options: DispatcherOptions) =>
           const at = yield* Clock.currentTimeMillis
           if (at - renewedAt >= renewEvery) {
             renewedAt = at
-            const held = [...w.held.values()]
+            const held = [...w.held.values()].map((h) => ({ held: h, delivery: h.delivery, token: h.token }))
             const until = at + options.leaseMs
             const renewed = yield* Effect.either(queue.renew(held, new Date(until)))
-            if (Either.isRight(renewed)) for (const h of held) h.leaseUntil = renewed.right.has(h.delivery.id) ? until : 0
+            if (Either.isRight(renewed)) {
+              // Not renewed under the token it had: another dispatcher holds the row now (unless this one claimed it back meanwhile).
+              for (const h of held) if (h.held.token === h.token) h.held.leaseUntil = renewed.right.has(h.delivery.id) ? until : 0
+            }
             else yield* Effect.logWarning(`webhooks: renewing the lease of ${held.length} delivery(ies) to ${w.webhook.id} failed; trying again`).pipe(Effect.annotateLogs({ cause: String(renewed.left).slice(0, 500) }))
           }
           if (waiting.length === 0) continue
@@ -386,13 +395,15 @@ export const startDispatcher = (options: DispatcherOptions) =>
               // took the row) is not used: the row is another's to send now.
               if ((yield* Clock.currentTimeMillis) >= held.leaseUntil) return
               const done = yield* attempt(webhook, held.delivery, event, signing)
+              const recorded = yield* Deferred.make<boolean>()
+              yield* Queue.offer(recorder, { held, attempt: done.attempt, finish: done.finish, recorded })
+              if (!(yield* Deferred.await(recorded))) return
+              // Recorded as due again: the worker claims it then (not sooner: its lease is gone only now).
               if (done.finish.state === "pending") {
                 retry = true
                 w.retryAt = Math.min(w.retryAt, done.finish.nextAttemptAt.getTime())
               }
-              const recorded = yield* Deferred.make<boolean>()
-              yield* Queue.offer(recorder, { held, attempt: done.attempt, finish: done.finish, recorded })
-              if ((yield* Deferred.await(recorded)) && done.verdict !== undefined) yield* judge(webhook, done.verdict, done.startedAt)
+              if (done.verdict !== undefined) yield* judge(webhook, done.verdict, done.startedAt)
             })
           ).pipe(
             Effect.onInterrupt(() => Effect.ignore(queue.release(held.delivery, held.token))),
