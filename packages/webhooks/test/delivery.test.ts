@@ -21,6 +21,17 @@ const endpoint = (url: string, settings: Partial<Parameters<Webhooks["Type"]["cr
 
 const attemptsOf = (webhookId: string) => Effect.flatMap(makeWebhookQueue, (q) => q.attempts(webhookId, 100))
 
+/** The endpoint's attempts once at least one is recorded. */
+const firstRecorded = (webhookId: string) =>
+  Effect.gen(function* () {
+    let attempts = yield* attemptsOf(webhookId)
+    while (attempts.length === 0) {
+      yield* Effect.sleep("50 millis")
+      attempts = yield* attemptsOf(webhookId)
+    }
+    return attempts
+  })
+
 describe("webhook delivery (SQLite, receiver on loopback)", () => {
   it.live("delivers every event kind once, verifiable with standardwebhooks and Persona's check", () =>
     Effect.gen(function* () {
@@ -269,11 +280,7 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       yield* webhooks.update(hook.id, { url: `https://localhost:${r.port}/` })
       yield* Effect.forkScoped(runDispatcher(quick({ allowed: new Set() })))
       yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
-      let attempts: ReadonlyArray<{ error: string | null }> = []
-      while (attempts.length === 0) {
-        yield* Effect.sleep("50 millis")
-        attempts = yield* attemptsOf(hook.id)
-      }
+      const attempts = yield* firstRecorded(hook.id)
       expect(attempts[0]!.error).toContain("refused: url: localhost resolves to 127.0.0.1, a loopback address")
       expect(r.received).toHaveLength(0)
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
@@ -317,11 +324,7 @@ describe("leases and stopping", () => {
       // Four leases long: time for a dropped recording's row to be claimed and sent again.
       yield* Effect.sleep("1200 millis")
       yield* sql`DROP TRIGGER refuse_recording`
-      let attempts = yield* attemptsOf(hook.id)
-      while (attempts.length === 0) {
-        yield* Effect.sleep("50 millis")
-        attempts = yield* attemptsOf(hook.id)
-      }
+      const attempts = yield* firstRecorded(hook.id)
       yield* Effect.sleep("300 millis")
       expect(r.received).toHaveLength(1)
       expect(attempts.map((a) => ({ attempt: a.attempt, status: a.status }))).toEqual([{ attempt: 1, status: 200 }])
@@ -339,11 +342,7 @@ describe("leases and stopping", () => {
         BEGIN SELECT RAISE(ABORT, 'renewal refused (test)'); END`
       yield* Effect.forkScoped(runDispatcher(quick({ leaseMs: 300 })))
       yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
-      let attempts = yield* attemptsOf(hook.id)
-      while (attempts.length === 0) {
-        yield* Effect.sleep("50 millis")
-        attempts = yield* attemptsOf(hook.id)
-      }
+      yield* firstRecorded(hook.id)
       // Time for a second send of the row, claimed back while the first ran, to arrive.
       yield* Effect.sleep("1500 millis")
       expect(r.received).toHaveLength(1)
