@@ -74,6 +74,22 @@ const positive = (name: string, fallback: number) =>
 export const DEFAULT_LEASE_MS = 10_000
 /** At most this many finished attempts are recorded in one transaction. */
 const RECORD_BATCH = 64
+/**
+ * How long a finished attempt may wait for others to be recorded with it, while the endpoint
+ * has most of its slots free: the POST has been sent, so this delays only the slot's release,
+ * not the delivery.
+ */
+const RECORD_WINDOW_MS = 10
+
+/**
+ * A pause in real time, even under TestClock: the recording window is about the attempts the
+ * event loop is about to finish, which a virtual clock would not wait for.
+ */
+const realPause = (ms: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), ms)
+    return Effect.sync(() => clearTimeout(timer))
+  })
 /** Time kept from the grace period for giving abandoned leases back and closing the database. */
 const STOP_MARGIN_MS = 500
 
@@ -339,6 +355,8 @@ export const startDispatcher = (options: DispatcherOptions) =>
             const first = yield* Effect.timeoutOption(Queue.take(recorder), Duration.millis(wait))
             if (Option.isSome(first)) waiting.push(first.value)
           }
+          // A few more attempts may finish within the window: recorded in the same transaction.
+          if (waiting.length > 0 && freeSlots(w) >= options.concurrency / 2) yield* realPause(RECORD_WINDOW_MS)
           waiting.push(...(yield* Queue.takeAll(recorder)))
           const at = yield* Clock.currentTimeMillis
           if (at - renewedAt >= renewEvery) {
