@@ -470,7 +470,11 @@ export const startDispatcher = (options: DispatcherOptions) =>
             }
             const at = (yield* now).getTime()
             const free = freeSlots(w)
-            if (free > 0 && (w.backlog || at >= w.retryAt || at - claimedAt >= options.pollMs)) {
+            // With a backlog, a claim waits for a quarter of the slots to be free (or the worker
+            // to be idle): one statement for several rows instead of one per finished attempt,
+            // which kept a worker that fell behind (a cold start on a busy host) behind.
+            const backlogClaim = w.backlog && (free >= Math.ceil(options.concurrency / 4) || w.held.size === 0)
+            if (free > 0 && (backlogClaim || at >= w.retryAt || at - claimedAt >= options.pollMs)) {
               claimedAt = at
               if (at >= w.retryAt) w.retryAt = Number.POSITIVE_INFINITY
               const rows = yield* queue.claim(id, free, new Date(at), options.leaseMs)
