@@ -215,6 +215,7 @@ export const makeWebhookQueue = Effect.gen(function* () {
           return {
             events: events.length,
             enabled: hooks,
+            // (Their serial `seq` is not read back: sending, renewing and finishing go by id.)
             leased: rows.filter((r) => r.lease_token !== null && inserted.has(r.id)).map((r) => ({ ...r, seq: 0 })),
             unleased: new Set(rows.filter((r) => r.lease_token === null).map((r) => r.webhook_id))
           }
