@@ -10,7 +10,7 @@
 import Database from "better-sqlite3"
 import pg from "pg"
 import { createServer } from "node:http"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -126,21 +126,46 @@ const eventsSince = async (database, since) => {
   }
 }
 
+/** CPU time (user + system, ms) the processes `pids` have used so far, from /proc (Linux). */
+const cpuMs = (pids) =>
+  pids.reduce((sum, pid) => {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  }, 0)
+
+/** With BENCH_WEBHOOK_TIMELINE=1: per second of commits, the events, their highest latency and how many took over 250 ms. */
+const timeline = (events, sink) => {
+  const t0 = Math.min(...events.map((e) => e.createdAt))
+  const seconds = new Map()
+  for (const e of events) {
+    const s = Math.floor((e.createdAt - t0) / 1000)
+    const latency = sink.seen.has(e.id) ? sink.seen.get(e.id).at - e.createdAt : Infinity
+    seconds.set(s, [...(seconds.get(s) ?? []), latency])
+  }
+  const parts = [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([s, l]) => `${s}:${l.length}/${Math.max(...l)}/${l.filter((x) => x > 250).length}`)
+  console.log(`  by second (s:events/max ms/over 250 ms): ${parts.join(" ")}`)
+}
+
 /** Latency, lost and duplicates of the events committed since `since`, waiting up to `tailMs` for the last ones. */
 const delivered = async (database, sink, since, tailMs) => {
   const drainStart = Date.now()
   const events = await eventsSince(database, since)
   while (Date.now() - drainStart < tailMs && events.some((e) => !sink.seen.has(e.id))) await new Promise((r) => setTimeout(r, 100))
+  if (process.env.BENCH_WEBHOOK_TIMELINE === "1" && events.length > 0) timeline(events, sink)
   const latencies = events.filter((e) => sink.seen.has(e.id)).map((e) => sink.seen.get(e.id).at - e.createdAt).sort((a, b) => a - b)
   const lost = events.filter((e) => !sink.seen.has(e.id)).length
   const duplicates = events.reduce((sum, e) => sum + Math.max(0, (sink.seen.get(e.id)?.count ?? 1) - 1), 0)
   return { events: events.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), lost, duplicates, drainMs: Date.now() - drainStart }
 }
 
-const measure = async (database, bases, sink, eventsPerSecond, duration, tailMs = 30_000) => {
+/** The servers' CPU per delivered event covers the changes' own work too (the HTTP requests that make the events). */
+const measure = async (database, bases, pids, sink, eventsPerSecond, duration, tailMs = 30_000) => {
   const since = new Date().toISOString()
+  const cpuBefore = cpuMs(pids)
   const load = await drive(bases, eventsPerSecond, duration)
-  return { ...load, ...(await delivered(database, sink, since, tailMs)) }
+  const result = await delivered(database, sink, since, tailMs)
+  return { ...load, ...result, cpuPerEvent: (cpuMs(pids) - cpuBefore) / result.events }
 }
 
 const baseline = async (sink) => {
@@ -156,13 +181,13 @@ const baseline = async (sink) => {
 
 const report = (label, m, base) =>
   console.log(
-    `${label}: ${m.events} events, p50 ${m.p50} ms (${(m.p50 / base.p50).toFixed(0)}× a loopback POST), p99 ${m.p99} ms, max ${m.max} ms, lost ${m.lost}, duplicates ${m.duplicates}${m.p99 <= 250 && m.lost === 0 ? "  ✓ goal" : "  ✗ goal (p99 ≤ 250 ms, 0 lost)"}`
+    `${label}: ${m.events} events, p50 ${m.p50} ms (${(m.p50 / base.p50).toFixed(0)}× a loopback POST), p99 ${m.p99} ms, max ${m.max} ms, lost ${m.lost}, duplicates ${m.duplicates}, server CPU ${m.cpuPerEvent.toFixed(2)} ms per event${m.p99 <= 250 && m.lost === 0 ? "  ✓ goal" : "  ✗ goal (p99 ≤ 250 ms, 0 lost)"}`
   )
 
 const scenario = async (label, startServers) => {
   const sink = await receiver()
   const base = await baseline(sink)
-  const { bases, stop, database } = await startServers()
+  const { bases, pids, stop, database } = await startServers()
   try {
     // Enough accounts that one change at a time per account (see drive) never caps the rate.
     const type = (await call(bases[0], "GET", "/api/v1/account-types")).data[0].id
@@ -182,15 +207,15 @@ const scenario = async (label, startServers) => {
             : m.drainMs >= 2000
               ? `tail drained in ${m.drainMs} ms`
               : undefined
-    const main = await measure(database, bases, sink, rate, seconds)
+    const main = await measure(database, bases, pids, sink, rate, seconds)
     report(`${label}, ${rate} events/s for ${seconds} s (offered ${main.offered.toFixed(0)}/s, ${main.failed} changes failed)`, main, base)
     // Step up (or down, when the first rate did not keep up) until the deliveries fall behind
     // (a tail left after the step), the changes fail, or the load cannot be offered; then once
     // more halfway between the last good and the first bad rate.
     const step = async (r) => {
-      const m = await measure(database, bases, sink, r, stepSeconds, 10_000)
+      const m = await measure(database, bases, pids, sink, r, stepSeconds, 10_000)
       const why = verdict(m, r)
-      console.log(`  ${r} events/s: ${m.events} events in ${stepSeconds} s, p50 ${m.p50} ms, p99 ${m.p99} ms, drained ${m.drainMs} ms after the load${why ? ` — backlog grew: ${why}` : ""}`)
+      console.log(`  ${r} events/s: ${m.events} events in ${stepSeconds} s, p50 ${m.p50} ms, p99 ${m.p99} ms, server CPU ${m.cpuPerEvent.toFixed(2)} ms per event, drained ${m.drainMs} ms after the load${why ? ` — backlog grew: ${why}` : ""}`)
       // A backlog left behind would count against the next step: let it drain first.
       if (why) await delivered(database, sink, runStart, 120_000)
       return why === undefined
@@ -231,7 +256,7 @@ const stores = (process.env.BENCH_WEBHOOK_STORES ?? "sqlite,postgres").split(","
 if (stores.includes("sqlite")) await scenario("SQLite, 1 server", async () => {
   const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-wh-bench-")), "acct.db")
   const child = await startProcess(server, { ...env(database), PORT: "18180" })
-  return { database, bases: ["http://127.0.0.1:18180"], stop: () => stopProcess(child) }
+  return { database, bases: ["http://127.0.0.1:18180"], pids: [child.pid], stop: () => stopProcess(child) }
 })
 
 const admin = new pg.Client({ connectionString: postgresUrl })
@@ -246,7 +271,7 @@ else {
     await scenario("Postgres, 2 replicas", async () => {
       const a = await startProcess(server, { ...env(url), PORT: "18181" })
       const b = await startProcess(server, { ...env(url), PORT: "18182" })
-      return { database: url, bases: ["http://127.0.0.1:18181", "http://127.0.0.1:18182"], stop: () => Promise.all([stopProcess(a), stopProcess(b)]) }
+      return { database: url, bases: ["http://127.0.0.1:18181", "http://127.0.0.1:18182"], pids: [a.pid, b.pid], stop: () => Promise.all([stopProcess(a), stopProcess(b)]) }
     })
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

@@ -6,8 +6,12 @@
  * "The same request" is decided by a fingerprint of its canonical form, so JSON key order and
  * whitespace do not matter.
  */
+import { sha256 } from "@noble/hashes/sha2.js"
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js"
 import { Conflict, InvalidRequest, Unprocessable } from "./errors.js"
-import { sha256Hex } from "./sha256.js"
+
+/** The hex SHA-256 of `text`'s UTF-8 bytes (as node:crypto's), synchronous and platform-free. */
+export const sha256Hex = (text: string): string => bytesToHex(sha256(utf8ToBytes(text)))
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 

@@ -110,10 +110,17 @@ export interface WebhooksService {
 /** The endpoints, as the webhooks API offers them: on the local store, or over HTTP to an acct server. */
 export class Webhooks extends Context.Tag("@acct/core/Webhooks")<Webhooks, WebhooksService>() {}
 
+/** The secrets that sign an endpoint's deliveries now, the current first, and when an older one among them expires. */
+export interface SigningSecrets {
+  readonly values: ReadonlyArray<string>
+  /** Until then `values` hold (short of a rotation); null while none of them expires. */
+  readonly until: Date | null
+}
+
 /** The stored signing secrets, where the database and its key are (never over the API). */
 export interface WebhookSecretsService {
-  /** Every secret that signs deliveries now, the current first (decrypted: for the dispatcher only). */
-  readonly signing: (id: string) => Effect.Effect<ReadonlyArray<string>, WebhooksError>
+  /** Every secret that signs deliveries now (decrypted: for the dispatcher only). */
+  readonly signing: (id: string) => Effect.Effect<SigningSecrets, WebhooksError>
   /** Re-encrypts every stored secret with the current key (after ACCT_WEBHOOK_KEY changed); answers how many. */
   readonly reencrypt: () => Effect.Effect<number, WebhooksError>
 }

@@ -4,7 +4,6 @@ import { createHmac } from "node:crypto"
 import {
   checkWebhookUrl,
   classifyAddress,
-  hmacSha256,
   nextAttemptDelay,
   parseAllowedHosts,
   parseRetryAfter,
@@ -14,22 +13,15 @@ import {
   standardWebhookHeaders
 } from "../src/index.js"
 
-const enc = new TextEncoder()
-
 describe("webhook signing", () => {
-  it("HMAC-SHA256 equals node:crypto's, for short, block-sized and long keys", () => {
-    for (const key of ["k", "x".repeat(64), "y".repeat(100)]) {
-      for (const message of ["", "hello", "é".repeat(1000)]) {
-        expect(Buffer.from(hmacSha256(enc.encode(key), enc.encode(message))).toString("hex")).toBe(createHmac("sha256", key).update(message).digest("hex"))
-      }
-    }
-  })
-
   it("Persona-Signature: t=<unix>,v1=<hex HMAC of t.body>, one pair per secret", () => {
     const body = '{"data":{}}'
     const expected = (secret: string) => createHmac("sha256", secret).update(`1700000000.${body}`).digest("hex")
     expect(personaSignature(["wbhsec_a"], 1700000000, body)).toBe(`t=1700000000,v1=${expected("wbhsec_a")}`)
     expect(personaSignature(["wbhsec_a", "wbhsec_b"], 1700000000, body)).toBe(`t=1700000000,v1=${expected("wbhsec_a")} t=1700000000,v1=${expected("wbhsec_b")}`)
+    // A key longer than the hash's block, a long non-ASCII body: still node:crypto's HMAC.
+    const long = "é✓".repeat(1000)
+    expect(personaSignature(["k".repeat(100)], 1, long)).toBe(`t=1,v1=${createHmac("sha256", "k".repeat(100)).update(`1.${long}`).digest("hex")}`)
   })
 
   it("Standard Webhooks: base64 HMAC of id.timestamp.body keyed with the secret's bytes", () => {

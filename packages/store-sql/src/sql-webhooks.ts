@@ -25,6 +25,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Layer } from "effect"
 import { pageTable } from "./pages.js"
 import { fromSqlError } from "./sql-errors.js"
+import { EndpointChanges } from "./endpoint-changes.js"
 import { WebhookKeyring } from "./webhook-keyring.js"
 import { EventLog } from "./event-log.js"
 import { systemPrincipal } from "./demo.js"
@@ -76,6 +77,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
   const keyring = yield* WebhookKeyring
   const guard = yield* WebhookUrlGuard
   const events = yield* EventLog
+  const endpointChanges = yield* EndpointChanges
+  /** The change, then the dispatcher of this process told (after the commit, so it reads what committed). */
+  const andTell = <A, E, R>(change: Effect.Effect<A, E, R>) => Effect.tap(change, () => endpointChanges.changed)
   const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
   const problems = (changes: WebhookChanges) => {
@@ -143,7 +147,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
     get: (id) => dbFailures(Effect.map(find(id), toWebhook)),
     update: (id, changes) =>
       dbFailures(
-        Effect.gen(function* () {
+        andTell(Effect.gen(function* () {
           const row = yield* find(id)
           yield* mustNotBeArchived(row)
           yield* problems(changes)
@@ -164,11 +168,11 @@ export const makeSqlWebhooks = Effect.gen(function* () {
             key_inflection = ${next.key_inflection}, attributes_blocklist = ${next.attributes_blocklist}, api_version = ${next.api_version}, updated_at = ${next.updated_at}
             WHERE id = ${row.id}`
           return toWebhook(next)
-        })
+        }))
       ),
     setStatus: (id, status, reason) =>
       dbFailures(
-        Effect.gen(function* () {
+        andTell(Effect.gen(function* () {
           const row = yield* find(id)
           if (row.status === status) return toWebhook(row)
           yield* mustNotBeArchived(row)
@@ -201,7 +205,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           )
           if (status === "disabled" && reason !== undefined) yield* events.committed
           return webhook
-        })
+        }))
       ),
     clone: (id) =>
       dbFailures(
@@ -212,7 +216,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
       ),
     rotateSecret: (id, graceSeconds = DEFAULT_SECRET_GRACE_SECONDS) =>
       dbFailures(
-        Effect.gen(function* () {
+        andTell(Effect.gen(function* () {
           if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 30 * 86_400) {
             return yield* new InvalidRequest({ message: `meta.expires-in-seconds: expected a whole number of seconds from 0 to 2592000 (30 days), got ${graceSeconds}` })
           }
@@ -230,7 +234,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
           )
           // The new secret only: the previous one is not shown again.
           return { webhook: toWebhook(row), secrets: [{ value, expiresAt: null }] }
-        })
+        }))
       ),
   }
   const secrets: WebhookSecretsService = {
@@ -238,8 +242,9 @@ export const makeSqlWebhooks = Effect.gen(function* () {
       dbFailures(
         Effect.gen(function* () {
           const at = (yield* now).toISOString()
-          const rows = yield* sql<{ readonly secret: string }>`SELECT secret FROM webhook_secrets WHERE webhook_id = ${id} AND (expires_at IS NULL OR expires_at > ${at}) ORDER BY seq DESC LIMIT 2`
-          return yield* Effect.forEach(rows, (r) => keyring.decrypt(id, r.secret))
+          const rows = yield* sql<{ readonly secret: string; readonly expires_at: string | null }>`SELECT secret, expires_at FROM webhook_secrets WHERE webhook_id = ${id} AND (expires_at IS NULL OR expires_at > ${at}) ORDER BY seq DESC LIMIT 2`
+          const expiries = rows.flatMap((r) => (r.expires_at === null ? [] : [Date.parse(r.expires_at)]))
+          return { values: yield* Effect.forEach(rows, (r) => keyring.decrypt(id, r.secret)), until: expiries.length === 0 ? null : new Date(Math.min(...expiries)) }
         })
       ),
     reencrypt: () =>
@@ -261,7 +266,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
 })
 
 /** Writes its own events (webhook.disabled) through an event log of its own on the same database. */
-export const SqlWebhooksLive: Layer.Layer<Webhooks | WebhookSecrets, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard> = Layer.effectContext(
+export const SqlWebhooksLive: Layer.Layer<Webhooks | WebhookSecrets, never, SqlClient.SqlClient | WebhookKeyring | WebhookUrlGuard | EndpointChanges> = Layer.effectContext(
   Effect.map(makeSqlWebhooks, ({ service, secrets }) => Context.make(Webhooks, service).pipe(Context.add(WebhookSecrets, secrets)))
 ).pipe(
   Layer.provide(EventLog.Default.pipe(Layer.orDie))

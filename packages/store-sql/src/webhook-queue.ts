@@ -10,7 +10,9 @@
  * 2. claim: due rows of one endpoint are leased (`lease_until`, `lease_token`) by one
  *    dispatcher. On Postgres the claim selects with `FOR UPDATE SKIP LOCKED`, so replicas
  *    claiming together take different rows and never wait on each other; on SQLite one writer
- *    at a time makes the same statement exclusive;
+ *    at a time makes the same statement exclusive. New deliveries are mostly leased by the
+ *    fan-out itself, as they are inserted, up to the free slots the dispatcher offers it: no
+ *    claim statement for them, and their events are already read;
  * 3. finish: the attempt is logged and the row delivered, failed, or due again later — only by
  *    the holder of the lease (the token), so a dispatcher that outlived its lease records
  *    nothing over another's work. Attempts finished together are recorded in one transaction.
@@ -90,6 +92,18 @@ export interface AttemptRecord {
   readonly response: string | null
 }
 
+/** An enabled endpoint as a dispatcher reads it, with the seq of its newest secret (a rotation changes it). */
+export interface EnabledWebhook {
+  readonly webhook: Webhook
+  readonly secretsSeq: number
+}
+
+/** A lease to write on the deliveries a fan-out inserts: up to `slots` per endpoint, held until `until`. */
+export interface FanOutLease {
+  readonly slots: ReadonlyMap<string, number>
+  readonly until: Date
+}
+
 /** How the attempt leaves its delivery. */
 export type Finish =
   | { readonly state: "delivered" }
@@ -111,14 +125,17 @@ export const makeWebhookQueue = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const skipLocked = sql.onDialectOrElse({ pg: () => sql.literal("FOR UPDATE SKIP LOCKED"), orElse: () => sql.literal("") })
 
-  const insertDeliveries = (rows: ReadonlyArray<Record<string, unknown>>) =>
-    Effect.forEach(
-      Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK)),
-      (chunk) => sql`INSERT INTO webhook_deliveries ${sql.insert(chunk as never)} ON CONFLICT DO NOTHING`,
-      { discard: true }
+  /** Inserts the rows (a repeat of one already there is skipped); answers the ids inserted. */
+  const insertDeliveries = (rows: ReadonlyArray<Omit<DeliveryRow, "seq">>) =>
+    Effect.map(
+      Effect.forEach(
+        Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK)),
+        (chunk) => sql<{ id: string }>`INSERT INTO webhook_deliveries ${sql.insert(chunk as never)} ON CONFLICT DO NOTHING RETURNING id`
+      ),
+      (chunks) => new Set(chunks.flat().map((r) => r.id))
     )
 
-  const deliveryRow = (webhookId: string, event: QueuedEvent, generation: number, at: string) => ({
+  const deliveryRow = (webhookId: string, event: QueuedEvent, generation: number, at: string, lease?: { readonly until: string; readonly token: string }): Omit<DeliveryRow, "seq"> => ({
     id: newDeliveryId(),
     webhook_id: webhookId,
     event_id: event.id,
@@ -127,15 +144,19 @@ export const makeWebhookQueue = Effect.gen(function* () {
     state: "pending",
     attempts: 0,
     next_attempt_at: at,
-    lease_until: null,
-    lease_token: null,
+    lease_until: lease?.until ?? null,
+    lease_token: lease?.token ?? null,
     first_attempted_at: null,
     finished_at: null,
     created_at: at
   })
 
-  /** The enabled endpoints. */
-  const enabled = Effect.map(sql<WebhookRow>`SELECT * FROM webhooks WHERE status = 'enabled' ORDER BY seq`, (rows) => rows.map(toWebhook))
+  /** The enabled endpoints, each with the seq of its newest secret. */
+  const enabled = Effect.map(
+    sql<WebhookRow & { secrets_seq: number | string | null }>`SELECT w.*, (SELECT MAX(s.seq) FROM webhook_secrets s WHERE s.webhook_id = w.id) AS secrets_seq
+      FROM webhooks w WHERE w.status = 'enabled' ORDER BY w.seq`,
+    (rows): ReadonlyArray<EnabledWebhook> => rows.map((row) => ({ webhook: toWebhook(row), secretsSeq: Number(row.secrets_seq ?? 0) }))
+  )
 
   return {
     enabled,
@@ -151,28 +172,53 @@ export const makeWebhookQueue = Effect.gen(function* () {
 
     /**
      * Turns the events after the cursor (read by `read`, at most a batch) into deliveries, and
-     * moves the cursor past them. Answers the events read and the endpoints given work.
+     * moves the cursor past them. An endpoint's first `lease.slots` new deliveries are inserted
+     * leased to the caller (one token for all), so it sends them without claiming them. Answers
+     * how many events were read, the endpoints as read for the fan-out (none when there was no
+     * event), the deliveries leased, and the endpoints given deliveries nobody leased yet.
      */
     fanOut: <E>(
       read: (after: FeedPosition) => Effect.Effect<{ readonly events: ReadonlyArray<QueuedEvent>; readonly position: FeedPosition }, E>,
-      at: Date
-    ): Effect.Effect<{ readonly events: number; readonly webhooks: ReadonlySet<string> }, E | SqlError> =>
+      at: Date,
+      lease: FanOutLease
+    ): Effect.Effect<
+      {
+        readonly events: number
+        readonly enabled: ReadonlyArray<EnabledWebhook> | undefined
+        readonly leased: ReadonlyArray<DeliveryRow>
+        readonly unleased: ReadonlySet<string>
+      },
+      E | SqlError
+    > =>
       sql.withTransaction(
         Effect.gen(function* () {
           // The UPDATE takes the row's lock at once (on SQLite, the write lock): fan-outs take turns.
-          yield* sql`UPDATE webhook_cursor SET event_seq = event_seq WHERE id = 1`
-          const cursor = (yield* sql<{ event_seq: number | string; event_xid?: string }>`SELECT * FROM webhook_cursor WHERE id = 1`)[0]
+          const cursor = (yield* sql<{ event_seq: number | string; event_xid?: string }>`UPDATE webhook_cursor SET event_seq = event_seq WHERE id = 1 RETURNING *`)[0]
           const { events, position } = yield* read(cursor ? { xid: cursor.event_xid ?? "0", seq: Number(cursor.event_seq) } : FEED_START)
-          if (events.length === 0) return { events: 0, webhooks: new Set<string>() }
+          if (events.length === 0) return { events: 0, enabled: undefined, leased: [], unleased: new Set<string>() }
           const hooks = yield* enabled
           const stamp = at.toISOString()
-          const rows = events.flatMap((event) => hooks.filter((h) => h.wants(event.name)).map((h) => deliveryRow(h.id, event, 0, stamp)))
-          yield* insertDeliveries(rows)
+          const held = { until: lease.until.toISOString(), token: randomAlphanumeric(16) }
+          const slots = new Map(lease.slots)
+          const rows = events.flatMap((event) =>
+            hooks.filter((h) => h.webhook.wants(event.name)).map(({ webhook }) => {
+              const free = slots.get(webhook.id) ?? 0
+              if (free > 0) slots.set(webhook.id, free - 1)
+              return deliveryRow(webhook.id, event, 0, stamp, free > 0 ? held : undefined)
+            })
+          )
+          const inserted = yield* insertDeliveries(rows)
           yield* sql.onDialectOrElse({
             pg: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq}, event_xid = ${position.xid}::xid8 WHERE id = 1`,
             orElse: () => sql`UPDATE webhook_cursor SET event_seq = ${position.seq} WHERE id = 1`
           })
-          return { events: events.length, webhooks: new Set(rows.map((r) => r.webhook_id)) }
+          return {
+            events: events.length,
+            enabled: hooks,
+            // (Their serial `seq` is not read back: sending, renewing and finishing go by id.)
+            leased: rows.filter((r) => r.lease_token !== null && inserted.has(r.id)).map((r) => ({ ...r, seq: 0 })),
+            unleased: new Set(rows.filter((r) => r.lease_token === null).map((r) => r.webhook_id))
+          }
         })
       ),
 
@@ -190,13 +236,6 @@ export const makeWebhookQueue = Effect.gen(function* () {
           )
           RETURNING *`
       }),
-
-    /** When the endpoint's next pending delivery is due (leased ones included), if any. */
-    nextDue: (webhookId: string) =>
-      Effect.map(
-        sql<{ at: string | null }>`SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries WHERE state = 'pending' AND webhook_id = ${webhookId}`,
-        (rows) => (rows[0]?.at ? new Date(rows[0].at) : undefined)
-      ),
 
     /**
      * Logs finished attempts and moves their deliveries on, all in one transaction (a group
@@ -259,13 +298,18 @@ export const makeWebhookQueue = Effect.gen(function* () {
             })
           ),
 
-    /** Extends the leases of deliveries whose attempts are still running, each only while its claim's token holds it. */
+    /**
+     * Extends the leases of deliveries whose attempts are still running, each only while its
+     * claim's token holds it. Answers the ids whose lease it extended.
+     */
     renew: (held: ReadonlyArray<{ readonly delivery: DeliveryRow; readonly token: string }>, until: Date) =>
       held.length === 0
-        ? Effect.void
-        : Effect.asVoid(
-            sql`UPDATE webhook_deliveries SET lease_until = ${until.toISOString()}
-              WHERE ${sql.in("id", held.map((h) => h.delivery.id))} AND ${sql.in("lease_token", [...new Set(held.map((h) => h.token))])} AND state = 'pending'`
+        ? Effect.succeed(new Set<string>())
+        : Effect.map(
+            sql<{ id: string }>`UPDATE webhook_deliveries SET lease_until = ${until.toISOString()}
+              WHERE ${sql.in("id", held.map((h) => h.delivery.id))} AND ${sql.in("lease_token", [...new Set(held.map((h) => h.token))])} AND state = 'pending'
+              RETURNING id`,
+            (rows) => new Set(rows.map((r) => r.id))
           ),
 
     /** Gives a lease back (the attempt was abandoned): the row is due again at once, for any dispatcher. */

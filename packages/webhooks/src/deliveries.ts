@@ -30,7 +30,7 @@ export const WebhookDeliveriesLive = Layer.effect(
             after = page.next ?? undefined
           } while (after !== undefined && chosen.length < REPLAY_MAX_EVENTS)
         }
-        const targets = request.webhookId !== undefined ? [yield* webhooks.get(request.webhookId)] : yield* dbFailures(queue.enabled)
+        const targets = request.webhookId !== undefined ? [yield* webhooks.get(request.webhookId)] : (yield* dbFailures(queue.enabled)).map((e) => e.webhook)
         const at = new Date(yield* Clock.currentTimeMillis)
         let deliveries = 0
         // Oldest first, as they were committed.

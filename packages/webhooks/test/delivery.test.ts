@@ -21,6 +21,17 @@ const endpoint = (url: string, settings: Partial<Parameters<Webhooks["Type"]["cr
 
 const attemptsOf = (webhookId: string) => Effect.flatMap(makeWebhookQueue, (q) => q.attempts(webhookId, 100))
 
+/** The endpoint's attempts once at least one is recorded. */
+const firstRecorded = (webhookId: string) =>
+  Effect.gen(function* () {
+    let attempts = yield* attemptsOf(webhookId)
+    while (attempts.length === 0) {
+      yield* Effect.sleep("50 millis")
+      attempts = yield* attemptsOf(webhookId)
+    }
+    return attempts
+  })
+
 describe("webhook delivery (SQLite, receiver on loopback)", () => {
   it.live("delivers every event kind once, verifiable with standardwebhooks and Persona's check", () =>
     Effect.gen(function* () {
@@ -228,6 +239,38 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 
+  it.live("an endpoint enabled while the dispatcher runs gets the next commit's event at once, not after a poll interval", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver()
+      // An hour's poll: only the in-process notice of the change can start the endpoint's worker in time.
+      yield* Effect.forkScoped(runDispatcher(quick({ pollMs: 3_600_000 })))
+      yield* Effect.sleep("100 millis")
+      yield* endpoint(r.url)
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      const [got] = yield* until(r, (all) => all.length >= 1, 5000)
+      expect(got!.json.data.attributes.name).toBe("account.created")
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("signs with the new secret alone right after a rotation without grace (the decrypted secrets are cached per endpoint)", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver()
+      const hook = yield* endpoint(r.url)
+      yield* Effect.forkScoped(runDispatcher(quick()))
+      const accounts = yield* Accounts
+      yield* accounts.create({ accountType: "User" }, as)
+      const [first] = yield* until(r, (all) => all.length >= 1)
+      expect(personaSignatureValid(first!.headers["persona-signature"], hook.secret, first!.body)).toBe(true)
+      const rotated = yield* Effect.flatMap(Webhooks, (w) => w.rotateSecret(hook.id, 0))
+      yield* accounts.create({ accountType: "User" }, as)
+      const got = yield* until(r, (all) => all.length >= 2)
+      const second = got[1]!
+      expect(second.headers["persona-signature"]!.split(" ")).toHaveLength(1)
+      expect(personaSignatureValid(second.headers["persona-signature"], rotated.secrets[0]!.value, second.body)).toBe(true)
+      expect(standardWebhookValid(second.headers, rotated.secrets[0]!.value, second.body)).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
   it.live("checks the address at each connection: a host resolving to loopback is refused when not allowed", () =>
     Effect.gen(function* () {
       const r = yield* receiver()
@@ -237,11 +280,7 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       yield* webhooks.update(hook.id, { url: `https://localhost:${r.port}/` })
       yield* Effect.forkScoped(runDispatcher(quick({ allowed: new Set() })))
       yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
-      let attempts: ReadonlyArray<{ error: string | null }> = []
-      while (attempts.length === 0) {
-        yield* Effect.sleep("50 millis")
-        attempts = yield* attemptsOf(hook.id)
-      }
+      const attempts = yield* firstRecorded(hook.id)
       expect(attempts[0]!.error).toContain("refused: url: localhost resolves to 127.0.0.1, a loopback address")
       expect(r.received).toHaveLength(0)
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
@@ -269,6 +308,45 @@ describe("leases and stopping", () => {
       expect(r.received.map((x) => x.json.data.attributes.name)).toEqual(["account.created", "account.created"])
       expect(new Set(r.received.map((x) => x.headers["webhook-id"])).size).toBe(2)
       expect(attempts.every((a) => a.status === 200 && a.attempt === 1)).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("a recording that fails is tried again, never dropped: its row stays leased and is not sent a second time", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver()
+      const hook = yield* endpoint(r.url)
+      const sql = yield* SqlClient.SqlClient
+      // The database refuses to record attempts for a while (as a Postgres deadlock or timeout did under load).
+      yield* sql`CREATE TRIGGER refuse_recording BEFORE INSERT ON webhook_attempts BEGIN SELECT RAISE(ABORT, 'recording refused (test)'); END`
+      yield* Effect.forkScoped(runDispatcher(quick({ leaseMs: 300 })))
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      yield* until(r, (all) => all.length >= 1)
+      // Four leases long: time for a dropped recording's row to be claimed and sent again.
+      yield* Effect.sleep("1200 millis")
+      yield* sql`DROP TRIGGER refuse_recording`
+      const attempts = yield* firstRecorded(hook.id)
+      yield* Effect.sleep("300 millis")
+      expect(r.received).toHaveLength(1)
+      expect(attempts.map((a) => ({ attempt: a.attempt, status: a.status }))).toEqual([{ attempt: 1, status: 200 }])
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("a dispatcher whose lease lapsed while its attempt ran does not send the row again itself when it claims it back", () =>
+    Effect.gen(function* () {
+      const r = yield* receiver(() => ({ status: 200, delayMs: 1000 }))
+      const hook = yield* endpoint(r.url)
+      const sql = yield* SqlClient.SqlClient
+      // Renewals fail (the lease keeps its token but may not be extended): it lapses after 300 ms.
+      yield* sql`CREATE TRIGGER refuse_renewal BEFORE UPDATE OF lease_until ON webhook_deliveries
+        WHEN NEW.lease_token = OLD.lease_token AND NEW.state = 'pending' AND NEW.lease_until IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'renewal refused (test)'); END`
+      yield* Effect.forkScoped(runDispatcher(quick({ leaseMs: 300 })))
+      yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
+      yield* firstRecorded(hook.id)
+      // Time for a second send of the row, claimed back while the first ran, to arrive.
+      yield* Effect.sleep("1500 millis")
+      expect(r.received).toHaveLength(1)
+      expect((yield* attemptsOf(hook.id)).map((a) => a.status)).toEqual([200])
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 
@@ -315,7 +393,9 @@ describe("the retry schedule under TestClock", () => {
       yield* Effect.flatMap(Accounts, (a) => a.create({ accountType: "User" }, as))
       // Real I/O runs between the clock's steps: move it on a little at a time. (A long poll
       // interval: the worker then sleeps until the next attempt is due, not every 50 ms.)
-      while (r.received.length < 3) {
+      // Until the third attempt is recorded too: a finished attempt waits (on this clock) for
+      // the recording window, so it may reach the receiver before its record exists.
+      while (r.received.length < 3 || (yield* attemptsOf(hook.id)).length < 3) {
         yield* TestClock.adjust("20 seconds")
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
       }

@@ -2,7 +2,7 @@ import { Webhooks, WebhookSecrets } from "@acct/core"
 import { SqliteStore } from "@acct/store-sql"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { Clock, ConfigProvider, Effect, Layer } from "effect"
 import { mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -28,7 +28,7 @@ describe("webhook signing secrets at rest", () => {
       const stored = yield* Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ secret: string }>`SELECT secret FROM webhook_secrets`), store(database))
       expect(stored[0]!.secret).toMatch(/^v1\.[0-9a-f]{8}\./)
       // Another process opening the same database reads it with the same key file.
-      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database))).toEqual([secret])
+      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database))).toEqual({ values: [secret], until: null })
     })
   )
 
@@ -38,9 +38,12 @@ describe("webhook signing secrets at rest", () => {
       const secrets = yield* WebhookSecrets
       const made = yield* webhooks.create(input)
       const rotated = yield* webhooks.rotateSecret(made.webhook.id, 3600)
-      expect(yield* secrets.signing(made.webhook.id)).toEqual([rotated.secrets[0]!.value, made.secrets[0]!.value])
+      const both = yield* secrets.signing(made.webhook.id)
+      expect(both.values).toEqual([rotated.secrets[0]!.value, made.secrets[0]!.value])
+      // The older one's expiry (TestClock stands still): when a cached set must be read again.
+      expect(both.until!.getTime()).toBe((yield* Clock.currentTimeMillis) + 3600 * 1000)
       const again = yield* webhooks.rotateSecret(made.webhook.id, 0)
-      expect(yield* secrets.signing(made.webhook.id)).toEqual([again.secrets[0]!.value])
+      expect(yield* secrets.signing(made.webhook.id)).toEqual({ values: [again.secrets[0]!.value], until: null })
     }).pipe(Effect.provide(store(":memory:")))
   )
 
@@ -52,7 +55,7 @@ describe("webhook signing secrets at rest", () => {
       const made = yield* Effect.provide(Effect.flatMap(Webhooks, (w) => w.create(input)), store(database, { ACCT_WEBHOOK_KEY: oldKey }))
       const both = store(database, { ACCT_WEBHOOK_KEY: `${newKey},${oldKey}` })
       expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.reencrypt()), both)).toBe(1)
-      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: newKey }))).toEqual([made.secrets[0]!.value])
+      expect(yield* Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: newKey }))).toEqual({ values: [made.secrets[0]!.value], until: null })
       const wrong = yield* Effect.flip(Effect.provide(Effect.flatMap(WebhookSecrets, (w) => w.signing(made.webhook.id)), store(database, { ACCT_WEBHOOK_KEY: oldKey })))
       expect(wrong.message).toContain("which is not in ACCT_WEBHOOK_KEY")
       const short = yield* Effect.flip(Effect.provide(Effect.flatMap(Webhooks, (w) => w.create(input)), store(database, { ACCT_WEBHOOK_KEY: "c2hvcnQ=" })))
