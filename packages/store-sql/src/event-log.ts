@@ -112,8 +112,18 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
     const foreign = Option.getOrElse(yield* Effect.serviceOption(ForeignCommits), () => Stream.never)
     const commits = yield* PubSub.sliding<void>(1)
 
-    const notifyCommit = (seq: number) =>
-      sql.onDialectOrElse({ pg: () => Effect.asVoid(inTransaction(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`)), orElse: () => Effect.void })
+    /**
+     * Inserts the rows; on Postgres the same statement also NOTIFYs the other processes (sent at
+     * the commit, with the highest seq) — one round trip fewer under the change's row lock.
+     */
+    const insertEvents = (rows: ReadonlyArray<Record<string, unknown>>) =>
+      sql.onDialectOrElse({
+        pg: () =>
+          inTransaction(
+            sql<{ seq: number | string }>`WITH written AS (INSERT INTO events ${sql.insert(rows)} RETURNING seq), notified AS (SELECT pg_notify(${EVENTS_CHANNEL}, (SELECT max(seq) FROM written)::text)) SELECT seq FROM written, notified`
+          ),
+        orElse: () => inTransaction(sql<{ seq: number | string }>`INSERT INTO events ${sql.insert(rows)} RETURNING seq`)
+      })
 
     /**
      * Writes a change's events inside its transaction, stamped with the invocation's actor,
@@ -138,8 +148,7 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
               payload: JSON.stringify(event.object.value),
               context: JSON.stringify({ ...who, ...event.context })
             }))
-            const written = yield* inTransaction(sql<{ seq: number | string }>`INSERT INTO events ${sql.insert(rows)} RETURNING seq`)
-            yield* notifyCommit(Math.max(...written.map((r) => Number(r.seq))))
+            yield* insertEvents(rows)
             return rows.length
           })
 
