@@ -60,20 +60,7 @@ const counted = <A, E>(server: Layer.Layer<A, E>) => {
 const baseUrl = (runtime: ManagedRuntime.ManagedRuntime<HttpServer.HttpServer, unknown>) =>
   runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "")))
 
-/** Mean ops and statements over `n` requests, after a warm-up. */
-const measure = async (counter: OpCounter, send: () => Promise<Response>, n = 50) => {
-  for (let i = 0; i < 5; i++) await (await send()).arrayBuffer()
-  counter.ops = 0
-  statements = 0
-  for (let i = 0; i < n; i++) {
-    const response = await send()
-    await response.arrayBuffer()
-    if (response.status >= 300) throw new Error(`unexpected ${response.status}`)
-  }
-  return { ops: counter.ops / n, statements: statements / n }
-}
-
-/** Mean ops and statements over `n` calls of `call`, after a warm-up (no HTTP). */
+/** Mean ops and statements over `n` calls of `call`, after a warm-up. */
 const measureCalls = async (counter: OpCounter, call: () => Promise<unknown>, n = 50) => {
   for (let i = 0; i < 5; i++) await call()
   counter.ops = 0
@@ -81,6 +68,18 @@ const measureCalls = async (counter: OpCounter, call: () => Promise<unknown>, n 
   for (let i = 0; i < n; i++) await call()
   return { ops: counter.ops / n, statements: statements / n }
 }
+
+/** The same over `n` requests, each read to its end and required to succeed. */
+const measure = (counter: OpCounter, send: () => Promise<Response>, n = 50) =>
+  measureCalls(
+    counter,
+    async () => {
+      const response = await send()
+      await response.arrayBuffer()
+      if (response.status >= 300) throw new Error(`unexpected ${response.status}`)
+    },
+    n
+  )
 
 // ---- the floor -----------------------------------------------------------------------------
 const floor = counted(floorServer)

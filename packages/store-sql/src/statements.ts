@@ -8,8 +8,8 @@
  * - inside `withTransaction` the connection is already held (and tracing is off here):
  *   `inTransaction` compiles the statement as the client would and calls the held connection —
  *   the same SQL, parameters, prepared-statement cache and errors;
- * - a read outside a change, on SQLite: `reader` runs it on a second, read-only connection to the
- *   same file (SqliteReader). In WAL mode that connection sees every committed change and never
+ * - a read outside a change, on SQLite: the read `makeRead` gives runs it on a second, read-only
+ *   connection to the same file (SqliteReader). In WAL mode that connection sees every committed change and never
  *   waits for the writer, so the read needs no turn at the single write connection either — and
  *   cannot see another fiber's transaction that is still open on it.
  *
@@ -21,13 +21,18 @@ import type { Statement } from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Option } from "effect"
 
-export const inTransaction = <A>(statement: Statement<A>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+type Rows<A> = Effect.Effect<ReadonlyArray<A>, SqlError>
+
+/** The statement on the connection the surrounding transaction holds, or `outside` it when there is none. */
+const onHeldConnection = <A>(statement: Statement<A>, outside: (statement: Statement<A>) => Rows<A>): Rows<A> =>
   Effect.withFiberRuntime((fiber) => {
     const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-    if (held._tag === "None") return statement
+    if (held._tag === "None") return outside(statement)
     const [text, params] = statement.compile()
-    return held.value[0].execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    return held.value[0].execute(text, params, undefined) as Rows<A>
   })
+
+export const inTransaction = <A>(statement: Statement<A>): Rows<A> => onHeldConnection(statement, (asUsual) => asUsual)
 
 /** Prepared statements kept per reader; past this many (a caller building ad-hoc SQL) the cache starts again. */
 const READER_CACHE_SIZE = 500
@@ -76,11 +81,10 @@ export class SqliteReader extends Context.Tag("@acct/store-sql/SqliteReader")<
 export const makeRead = Effect.map(Effect.serviceOption(SqliteReader), (reader) =>
   Option.match(reader, {
     onNone: () => inTransaction,
-    onSome: (reader) => <A>(statement: Statement<A>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
-      Effect.withFiberRuntime((fiber) => {
-        const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-        const [text, params] = statement.compile()
-        return (held._tag === "Some" ? held.value[0].execute(text, params, undefined) : reader.all(text, params)) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    onSome: (reader) => <A>(statement: Statement<A>): Rows<A> =>
+      onHeldConnection(statement, (outside) => {
+        const [text, params] = outside.compile()
+        return reader.all(text, params) as Rows<A>
       })
   })
 )
