@@ -7,7 +7,7 @@
 import { type AcctEvent, Accounts, Events, plainValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Stream, TestClock } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Queue, Stream, Supervisor, TestClock } from "effect"
 import { afterAll } from "vitest"
 import { EventFeed, type FeedPosition, storeFor } from "../src/index.js"
 import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
@@ -232,6 +232,32 @@ describe.each(backends)("events ($name)", (backend) => {
       yield* Fiber.join(woken).pipe(Effect.timeout("10 seconds"))
       yield* settled
       expect(names((yield* feed.after(from, 10)).events)).toEqual(["account.tag-added", "account.updated-tags"])
+    })).pipe((test) => onFreshStore(backend, test))
+  )
+
+  it.live("waking a reader forks no fiber per commit", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const feed = yield* EventFeed
+      // Every fiber started under the reader (the stream's own included) is counted.
+      let started = 0
+      const counting = new (class extends Supervisor.AbstractSupervisor<void> {
+        readonly value = Effect.void
+        override onStart() {
+          started++
+        }
+      })()
+      const wakes = yield* Queue.unbounded<void>()
+      yield* Effect.forkScoped(Stream.runForEach(yield* feed.subscribe, () => Queue.offer(wakes, undefined))).pipe(Effect.supervised(counting))
+      yield* accounts.addTag(jane, "wake-0", as())
+      yield* Queue.take(wakes)
+      const running = started
+      for (let i = 1; i <= 5; i++) {
+        yield* accounts.addTag(jane, `wake-${i}`, as())
+        yield* Queue.take(wakes).pipe(Effect.timeout("10 seconds"))
+      }
+      // Stream.merge forked three fibers for every commit (a fifth of a change's Effect work).
+      expect(started - running).toBe(0)
     })).pipe((test) => onFreshStore(backend, test))
   )
 
