@@ -19,6 +19,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { appLayer } from "../apps/server/src/app.js"
+import { AccessLog } from "../apps/server/src/log.js"
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000)
 const GOAL = 2000
@@ -107,6 +108,7 @@ const http = async (): Promise<{ rate: number; created: number }> => {
   const runtime = ManagedRuntime.make(
     appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, idempotencyStaleSeconds: 30, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Layer.provide(AccessLog.stdout),
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
   )

@@ -15,6 +15,7 @@ import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { appLayer } from "../apps/server/src/app.js"
+import { AccessLog } from "../apps/server/src/log.js"
 import { floorServer } from "./effect-floor-api.mjs"
 
 /** Counts every operation the runtime evaluates (with OpSupervision on). */
@@ -89,8 +90,9 @@ await floor.runtime.dispose()
 
 // ---- acct ----------------------------------------------------------------------------------
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-work-")), "acct.db")
+// The access log's lines are made (it is part of a request's work) and dropped, as the logger's are.
 const acct = counted(
-  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 })
+  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(Layer.provide(AccessLog.lines(() => undefined)))
 )
 const acctUrl = await baseUrl(acct.runtime)
 const { secret } = await acct.runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name: "bench", scopes: ["admin"] })))

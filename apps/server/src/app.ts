@@ -30,6 +30,7 @@ import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
 import { apiEdge, edge } from "./edge.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
+import { AccessLog } from "./log.js"
 import { OpsLive } from "./ops.js"
 import { EventsLive } from "./events.js"
 import { PersonaLive } from "./persona.js"
@@ -91,7 +92,8 @@ const accountsFor = (config: ServerConfig) =>
   })
 
 /**
- * Everything but the listening socket: provide an HttpServer (real or test) to run it.
+ * Everything but the listening socket and where the access log goes: provide an HttpServer
+ * (real or test) and an AccessLog to run it.
  * `listener` lets a graceful shutdown stop accepting and close what clients leave open.
  */
 export const appLayer = (config: ServerConfig, listener?: Listener) => {
@@ -134,6 +136,7 @@ export const serverLayer = (config: ServerConfig) => {
   const server = answerWhileUnattached(answerClientErrors(createServer()))
   const listener: Listener = { stopAccepting: () => void server.close(), closeAll: () => server.closeAllConnections() }
   return appLayer(config, listener).pipe(
+    Layer.provide(AccessLog.stdout),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(() => server, { port: config.port, host: config.host }))
   )

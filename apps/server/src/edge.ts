@@ -26,7 +26,7 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Exit, FiberRef, flow } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeRequestIssues } from "./decode-errors.js"
-import { causeForLog } from "./log.js"
+import { AccessLog, causeForLog } from "./log.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { decodeIssueKeyNames, isPersonaPath, personaConventions } from "./persona-conventions.js"
@@ -111,25 +111,31 @@ const requestId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Htt
     return written in request ? response : shape(request, response, exchange)
   })
 
-/** One line per request, once it is answered. */
-const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+/** One line per request, once it is answered (log.ts: AccessLog). */
+const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | AccessLog> =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const log = yield* AccessLog
     const started = performance.now()
     const exit = yield* Effect.exit(app)
-    const exchange = (yield* FiberRef.get(currentRequest)) as Exchange
-    const annotations = {
-      method: request.method,
-      path: request.url.split("?")[0],
+    yield* Effect.withFiberRuntime<void>((fiber) => {
+      const exchange = fiber.getFiberRef(currentRequest) as Exchange
       // Zero when a middleware answered by itself (shaped later, by requestId): its own status.
-      status: exchange.status || (Exit.isSuccess(exit) ? exit.value.status : 500),
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      requestId: exchange.id,
-      principal: exchange.principal ?? null
-    }
-    yield* (annotations.status >= 500 && Exit.isFailure(exit) ? Effect.logError("request failed", causeForLog(exit.cause)) : Effect.logInfo("request")).pipe(
-      Effect.annotateLogs(annotations)
-    )
+      const status = exchange.status || (Exit.isSuccess(exit) ? exit.value.status : 500)
+      log.write(
+        {
+          method: request.method,
+          path: request.url.split("?")[0]!,
+          status,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          requestId: exchange.id,
+          principal: exchange.principal ?? null,
+          ...(status >= 500 && Exit.isFailure(exit) ? { failure: causeForLog(exit.cause) } : {})
+        },
+        fiber.id()
+      )
+      return Effect.void
+    })
     return yield* exit
   })
 
@@ -144,7 +150,7 @@ export interface EdgeOptions {
 export const edge = (options: EdgeOptions) =>
   flow(rateLimit({ perMinute: options.rateLimit }), inFlight, accessLog, requestId) as (
     app: HttpApp.Default
-  ) => HttpApp.Default<never, RateLimiter.RateLimiterStore | KnownKeys | InFlight>
+  ) => HttpApp.Default<never, RateLimiter.RateLimiterStore | KnownKeys | InFlight | AccessLog>
 
 /** The API's own failures that HttpApp types as `never` but that are real at run time. */
 const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>

@@ -8,7 +8,7 @@
  * turn of the event loop go out in one write at the next; at exit whatever is left is written
  * synchronously, so an orderly stop loses nothing (a SIGKILL may lose the last turn's lines).
  */
-import { Cause, FiberId, HashMap, Inspectable, List, Logger } from "effect"
+import { Cause, Context, Effect, FiberId, FiberRef, HashMap, Inspectable, Layer, List, Logger, LogLevel } from "effect"
 import { writeSync } from "node:fs"
 
 /** Collects text and hands it to `write` once per event-loop turn (and at exit, synchronously). */
@@ -82,6 +82,56 @@ export const jsonLinesToStdout = Logger.replace(
   Logger.defaultLogger,
   Logger.make((options) => toStdout(`${formatLine(options)}\n`))
 )
+
+/** What the access log says about one answered request (edge.ts). */
+export interface AccessEntry {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly durationMs: number
+  readonly requestId: string
+  readonly principal: string | null
+  /** For a 5xx from a failure: what failed, as `causeForLog` says it. */
+  readonly failure?: string
+}
+
+/**
+ * The line `formatLine` gives `Effect.logInfo("request")` annotated with the entry (or
+ * `Effect.logError("request failed", failure)`), built directly: the logger's path — the
+ * annotations as a HashMap in a FiberRef, every installed logger called, the entry's fields
+ * converted back — cost ≈ 70 µs of a GET's CPU (≈ 400 µs), for a line per request.
+ */
+export const accessLine = (entry: AccessEntry, fiberId: FiberId.FiberId, date: Date): string => {
+  const { failure, ...annotations } = entry
+  return JSON.stringify({
+    message: failure === undefined ? "request" : ["request failed", failure],
+    logLevel: failure === undefined ? "INFO" : "ERROR",
+    timestamp: date.toISOString(),
+    annotations,
+    spans: {},
+    fiberId: FiberId.threadName(fiberId)
+  })
+}
+
+/**
+ * The access log: a line per request, at INFO (ERROR for a failure), honouring the minimum log
+ * level the service runs with. On stdout beside the logger's lines (the same writer, the same
+ * shape); `lines` sends them elsewhere (tests).
+ */
+export class AccessLog extends Context.Tag("@acct/server/AccessLog")<AccessLog, { readonly write: (entry: AccessEntry, fiberId: FiberId.FiberId) => void }>() {
+  static lines = (sink: (line: string) => void) =>
+    Layer.effect(
+      AccessLog,
+      Effect.map(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) => ({
+        write: (entry, fiberId) => {
+          if (LogLevel.greaterThan(minimum, entry.failure === undefined ? LogLevel.Info : LogLevel.Error)) return
+          sink(accessLine(entry, fiberId, new Date()))
+        }
+      }))
+    )
+
+  static stdout = AccessLog.lines((line) => toStdout(`${line}\n`))
+}
 
 /** Error codes a message may carry (SQLITE_BUSY, ECONNRESET, ERR_STREAM_DESTROYED): names, never values. */
 const ERROR_CODE = /\b(?:[A-Z][A-Z0-9]*_[A-Z0-9_]+|E[A-Z]{4,12})\b/g

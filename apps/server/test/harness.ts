@@ -16,6 +16,7 @@ import { Ajv } from "ajv"
 import addFormats from "ajv-formats"
 import { expect } from "vitest"
 import { appLayer } from "../src/app.js"
+import { AccessLog, formatLine } from "../src/log.js"
 
 export const startServer = async (
   options: {
@@ -25,15 +26,16 @@ export const startServer = async (
     readonly maxBodyBytes?: number
     readonly maxImportBytes?: number
     readonly profile?: string
-    /** Receives every log entry (by default: warnings and worse, to the console). */
-    readonly logger?: Logger.Logger<unknown, void>
+    /** Receives every log line, the access log's included, as JSON (by default: warnings and worse, to the console). */
+    readonly logLines?: (line: Record<string, unknown>) => void
   } = {}
 ) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
   const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, maxImportBytes: options.maxImportBytes ?? 64 * 1024 * 1024, rateLimit: options.rateLimit ?? 10_000, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 })
   const layer = app.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provideMerge(options.logger ? Logger.replace(Logger.defaultLogger, options.logger) : Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provide(options.logLines ? AccessLog.lines((line) => options.logLines!(JSON.parse(line))) : AccessLog.stdout),
+    Layer.provideMerge(options.logLines ? Logger.replace(Logger.defaultLogger, Logger.make((entry) => options.logLines!(JSON.parse(formatLine(entry))))) : Logger.minimumLogLevel(LogLevel.Warning))
   )
   const runtime = ManagedRuntime.make(layer)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))

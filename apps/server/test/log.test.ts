@@ -6,19 +6,19 @@
 import { InvalidRequest } from "@acct/core"
 import { HttpServer, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Logger, ManagedRuntime } from "effect"
+import { Effect, FiberId, Layer, Logger, ManagedRuntime } from "effect"
 import { createServer } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { InFlight } from "../src/drain.js"
 import { edge } from "../src/edge.js"
-import { batchedWriter, formatLine } from "../src/log.js"
+import { AccessLog, accessLine, batchedWriter, formatLine } from "../src/log.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters } from "../src/rate-limit.js"
 import { startServer } from "./harness.js"
 
 describe("access log", () => {
   const lines: Array<Record<string, unknown>> = []
   let server: Awaited<ReturnType<typeof startServer>>
-  beforeAll(async () => void (server = await startServer({ logger: Logger.make((options) => void lines.push(JSON.parse(formatLine(options)))) })))
+  beforeAll(async () => void (server = await startServer({ logLines: (line) => void lines.push(line) })))
   afterAll(() => server.close())
 
   const requestLines = () => lines.filter((l) => l.message === "request")
@@ -67,7 +67,7 @@ describe("the line of a request that failed", () => {
     HttpServer.serve(edge({ maxBodyBytes: 1 << 16, maxImportBytes: 1 << 16, rateLimit: 1000 })(failing)).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Layer.provide(boundedMemoryStore.pipe(Layer.provide(RateLimitCounters.layer))),
-      Layer.provide([KnownKeys.layer, InFlight.layer]),
+      Layer.provide([KnownKeys.layer, InFlight.layer, AccessLog.lines((line) => void lines.push(JSON.parse(line)))]),
       Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(JSON.parse(formatLine(options))))))
     )
   )
@@ -87,6 +87,21 @@ describe("the line of a request that failed", () => {
       expect(said).toMatch({ "/defect": /^defect Error \[SQLITE_FULL\] at \S+log\.test\.ts:\d+:\d+/, "/parse": /^defect SyntaxError at /, "/failure": /^defect InvalidRequest/ }[path]!)
     }
     for (const leak of ["secret.person", "Jane Q Private", "cannot store", "unexpected"]) expect(JSON.stringify(lines)).not.toContain(leak)
+  })
+})
+
+describe("accessLine", () => {
+  it("is the line the logger writes for logInfo(\"request\") and logError(\"request failed\", …) with the same annotations", () => {
+    const entry = { method: "GET", path: "/api/v1/accounts/x", status: 200, durationMs: 1.5, requestId: "req_1", principal: null }
+    const viaLogger = (log: Effect.Effect<void>) => {
+      const written: Array<string> = []
+      Effect.runSync(log.pipe(Effect.annotateLogs(entry), Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make((options) => void written.push(formatLine(options)))))))
+      return JSON.parse(written[0]!) as Record<string, unknown>
+    }
+    const direct = (failure?: string) => JSON.parse(accessLine({ ...entry, ...(failure !== undefined ? { failure } : {}) }, FiberId.make(7, 0), new Date())) as Record<string, unknown>
+    const comparable = ({ timestamp, fiberId, ...rest }: Record<string, unknown>) => ({ ...rest, timestamp: typeof timestamp, fiberId: typeof fiberId })
+    expect(comparable(direct())).toEqual(comparable(viaLogger(Effect.logInfo("request"))))
+    expect(comparable(direct("defect Error"))).toEqual(comparable(viaLogger(Effect.logError("request failed", "defect Error"))))
   })
 })
 
