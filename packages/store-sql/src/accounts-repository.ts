@@ -24,6 +24,23 @@ import { paginate } from "./pages.js"
 import { writeSearchValues } from "./search.js"
 import { type AccountRow, type DefinitionRow, toAccount, toAction, toType } from "./rows.js"
 
+/**
+ * The columns an update writes: the version and time always, the rest only when changed. Core's
+ * changes build a new account from the old one and keep what they do not touch (the same
+ * `fields` and `tags` objects), so a status change does not re-serialise and rewrite the
+ * fields, nor touch the reference id's unique index.
+ */
+const changedColumns = (before: Account, after: Account): Record<string, unknown> => {
+  const columns: Record<string, unknown> = { version: after.version, updated_at: after.updatedAt.toISOString() }
+  if (after.referenceId !== before.referenceId) columns.reference_id = after.referenceId
+  if (after.status !== before.status) columns.status = after.status
+  if (after.fields !== before.fields) columns.fields = JSON.stringify(after.fields)
+  if (after.tags !== before.tags) columns.tags = JSON.stringify(after.tags)
+  if (after.redactedAt?.getTime() !== before.redactedAt?.getTime()) columns.redacted_at = after.redactedAt?.toISOString() ?? null
+  if (after.consolidatedInto !== before.consolidatedInto) columns.consolidated_into = after.consolidatedInto
+  return columns
+}
+
 /** The row changed between our read and our write; re-read and try again. */
 export class StaleRead extends Data.TaggedError("StaleRead")<{ readonly accountId: string }> {}
 
@@ -151,22 +168,25 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
      */
     const writeAccount = (before: Account | undefined, after: Account, type: Pick<AccountType, "fields">) =>
       Effect.gen(function* () {
-        const values = {
-          reference_id: after.referenceId,
-          status: after.status,
-          fields: JSON.stringify(after.fields),
-          tags: JSON.stringify(after.tags),
-          version: after.version,
-          updated_at: after.updatedAt.toISOString(),
-          redacted_at: after.redactedAt?.toISOString() ?? null,
-          consolidated_into: after.consolidatedInto
-        }
         let seq: number
         if (before === undefined) {
-          const inserted = yield* inTransaction(sql<{ seq: number }>`INSERT INTO accounts ${sql.insert({ id: after.id, account_type_id: after.accountTypeId, created_at: after.createdAt.toISOString(), ...values })} RETURNING seq`)
+          const values = {
+            id: after.id,
+            account_type_id: after.accountTypeId,
+            created_at: after.createdAt.toISOString(),
+            reference_id: after.referenceId,
+            status: after.status,
+            fields: JSON.stringify(after.fields),
+            tags: JSON.stringify(after.tags),
+            version: after.version,
+            updated_at: after.updatedAt.toISOString(),
+            redacted_at: after.redactedAt?.toISOString() ?? null,
+            consolidated_into: after.consolidatedInto
+          }
+          const inserted = yield* inTransaction(sql<{ seq: number }>`INSERT INTO accounts ${sql.insert(values)} RETURNING seq`)
           seq = Number(inserted[0]!.seq)
         } else {
-          const updated = yield* inTransaction(sql<{ seq: number }>`UPDATE accounts SET ${sql.update(values)} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`)
+          const updated = yield* inTransaction(sql<{ seq: number }>`UPDATE accounts SET ${sql.update(changedColumns(before, after))} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`)
           if (updated.length === 0) return yield* new StaleRead({ accountId: after.id })
           seq = Number(updated[0]!.seq)
         }

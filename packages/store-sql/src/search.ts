@@ -48,6 +48,8 @@ const insertValues = (sql: Sql, rows: ReadonlyArray<{ seq: number; attribute: st
 /** Keeps an account's searchable values in step with a write; untouched when they did not change. */
 export const writeSearchValues = (sql: Sql, seq: number, type: Pick<AccountType, "fields">, before: Fields | undefined, after: Fields) =>
   Effect.gen(function* () {
+    // The same fields object: the change did not touch them (see changedColumns).
+    if (before === after) return
     const searchable = searchableFields(type)
     if (searchable.length === 0) return
     const next = searchValues(searchable, after)

@@ -1,6 +1,7 @@
 /** Updates change only what they name: JSON merge patch within hash fields. */
 import { Accounts, plainValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { afterAll } from "vitest"
 import { as, backends, dropDatabases, jane, onFreshStore } from "./harness.js"
@@ -58,5 +59,35 @@ describe.each(backends)("updates merge into hash fields ($name)", (backend) => {
       expect(refused.message).toContain("status: expected one of pending, activated, deactivated, disabled")
       expect(yield* accounts.get(jane)).toMatchObject({ status: "activated", tags: ["b", "a"], version: after.version })
     }).pipe((test) => onFreshStore(backend, test))
+  )
+})
+
+describe("an update writes only the columns it changed (sqlite)", () => {
+  const sqlite = backends.find((b) => b.name === "sqlite")!
+  it.effect("a status change leaves the fields, tags and reference id unwritten; a tag change writes the tags only", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const sql = yield* SqlClient.SqlClient
+      // What each UPDATE named in its SET list, whatever the values.
+      yield* sql`CREATE TABLE touched (col TEXT)`
+      for (const col of ["status", "fields", "tags", "reference_id"]) {
+        yield* sql.unsafe(`CREATE TRIGGER touched_${col} AFTER UPDATE OF ${col} ON accounts BEGIN INSERT INTO touched VALUES ('${col}'); END`)
+      }
+      const touched = Effect.map(sql<{ col: string }>`SELECT col FROM touched`, (rows) => rows.map((r) => r.col).sort())
+      const before = yield* accounts.get(jane)
+      yield* accounts.lifecycle(jane, before.status === "activated" ? "deactivate" : "activate", as())
+      expect(yield* touched).toEqual(["status"])
+      yield* sql`DELETE FROM touched`
+      const tagged = yield* accounts.addTag(jane, "only-tags", as())
+      expect(yield* touched).toEqual(["tags"])
+      yield* sql`DELETE FROM touched`
+      yield* accounts.update(jane, { fields: { phone_number: "555-0199" } }, as())
+      expect(yield* touched).toEqual(["fields"])
+      // And what was written reads back whole.
+      const after = yield* accounts.get(jane)
+      expect(after.tags).toEqual(tagged.tags)
+      expect(plain(after.fields, "phone_number")).toBe("555-0199")
+      expect(after.fields.name).toEqual(before.fields.name)
+    }).pipe((test) => onFreshStore(sqlite, test))
   )
 })
