@@ -132,8 +132,14 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
        * KeyRace), and a refusal is checked against the record before it is believed (a
        * MaybeReplay) — both go again, looking first, so a repeat still replays.
        */
+      // Uninterruptible: a change that has begun is finished (or fails) whatever its caller
+      // does. Interrupting a Postgres statement cancels it through a query on another pooled
+      // connection; a transaction interrupted while it held an account's row lock (its client
+      // hung up) waited for one while every other connection waited for that lock — all of a
+      // server's changes stood still until the statement timeout (5 s). Ctrl-C and shutdown
+      // still stop a bulk run between changes.
       const once = (lookFirst: boolean) =>
-        sql.withTransaction(
+        Effect.uninterruptible(sql.withTransaction(
           Effect.gen(function* () {
             if (lookFirst) {
               const replayed = yield* replay
@@ -160,7 +166,7 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
             const events = yield* eventLog.append(pending, invocation, at)
             return { outcome: Either.right(result) as Either.Either<A, AccountsError>, replayed: false, events }
           })
-        )
+        ))
 
       // A stale read without a pinned version is someone else's commit landing first: read again
       // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
