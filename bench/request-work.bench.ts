@@ -4,6 +4,8 @@
  * beside the same count for the framework floor (an HttpApi endpoint answering a constant; see
  * effect-floor-api.mjs). Counts repeat exactly from run to run, whatever else the machine is
  * doing, so they show a change in the request path that throughput figures (±10 % here) hide.
+ * Then the CPU of the store's two calls, timed in process, split into the statements' own time
+ * (better-sqlite3 and SQLite) and the rest (the store's Effect code).
  */
 import { Accounts, ApiKeys, Principal } from "@acct/core"
 import { HttpServer } from "@effect/platform"
@@ -27,8 +29,15 @@ class OpCounter extends Supervisor.AbstractSupervisor<void> {
   }
 }
 
-// Every statement better-sqlite3 runs, counted at its Statement methods.
+// Every statement better-sqlite3 runs, counted at its Statement methods (and, while `timing`,
+// the CPU spent inside them).
 let statements = 0
+let timing = false
+let statementCpuUs = 0
+const cpuUs = () => {
+  const { user, system } = process.cpuUsage()
+  return user + system
+}
 const prototypes = new Set<object>()
 const originalPrepare = Database.prototype.prepare
 Database.prototype.prepare = function (this: Database.Database, source: string) {
@@ -40,7 +49,13 @@ Database.prototype.prepare = function (this: Database.Database, source: string) 
       const original = proto[method]!
       proto[method] = function (this: unknown, ...args: Array<unknown>) {
         statements++
-        return original.apply(this, args)
+        if (!timing) return original.apply(this, args)
+        const started = cpuUs()
+        try {
+          return original.apply(this, args)
+        } finally {
+          statementCpuUs += cpuUs() - started
+        }
       }
     }
   }
@@ -117,8 +132,42 @@ const store = {
 }
 await acct.runtime.dispose()
 
+// CPU of the same store calls, many in a row in one process, on a runtime without the op
+// counter (op supervision slows every operation): what a call costs, and how much of it is
+// better-sqlite3 running the statements (SQLite's own work included). Varies with the machine
+// and its load, unlike the counts; a request through HTTP runs colder and costs more.
+const timedDatabase = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-cpu-")), "acct.db")
+const timed = ManagedRuntime.make(
+  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database: timedDatabase, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(
+    Layer.provide(AccessLog.lines(() => undefined)),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => undefined)))
+  )
+)
+const timedJane = (await timed.runPromise(Effect.flatMap(Accounts, (a) => a.get({ referenceId: "abc-123" })))).id
+const timedAction = (await timed.runPromise(Effect.flatMap(Accounts, (a) => a.getAction("Set status")))).id
+const cpuPerCall = async (call: Effect.Effect<unknown, unknown, Accounts>, n = 2000) => {
+  for (let i = 0; i < 200; i++) await timed.runPromise(call)
+  statementCpuUs = 0
+  timing = true
+  const started = cpuUs()
+  for (let i = 0; i < n; i++) await timed.runPromise(call)
+  const total = (cpuUs() - started) / n
+  timing = false
+  return { total, sql: statementCpuUs / n }
+}
+const cpu = {
+  "store: get": await cpuPerCall(Effect.flatMap(Accounts, (a) => a.get({ id: timedJane } as never))),
+  "store: runAction": await cpuPerCall(Effect.flatMap(Accounts, (a) => a.runAction({ id: timedJane } as never, timedAction, { status: "activated" }, invocation)))
+}
+await timed.dispose()
+
 console.log("work per request (counted, exact)     Effect ops  × floor  SQL statements")
 console.log(`${"framework floor (constant answer)".padEnd(36)} ${floorWork.ops.toFixed(0).padStart(10)}  ${"1.0×".padStart(7)}  ${floorWork.statements.toFixed(0).padStart(14)}`)
 for (const [name, r] of [...Object.entries(rows), ...Object.entries(store)]) {
   console.log(`${name.padEnd(36)} ${r.ops.toFixed(0).padStart(10)}  ${`${(r.ops / floorWork.ops).toFixed(1)}×`.padStart(7)}  ${r.statements.toFixed(0).padStart(14)}`)
+}
+console.log("\nCPU per store call, in process (2,000 in a row)   µs per call   in SQL statements   the rest")
+for (const [name, r] of Object.entries(cpu)) {
+  console.log(`${name.padEnd(48)} ${r.total.toFixed(0).padStart(11)}  ${r.sql.toFixed(0).padStart(18)}  ${(r.total - r.sql).toFixed(0).padStart(9)}`)
 }
