@@ -80,6 +80,16 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
             return sql`DELETE FROM idempotency_keys WHERE expires_at <= ${at.toISOString()}`
           })
 
+    /**
+     * One change's transaction, uninterruptible: a change that has begun is finished (or fails)
+     * whatever its caller does. Interrupting a Postgres statement cancels it through a query on
+     * another pooled connection; a transaction interrupted while it held an account's row lock
+     * (its HTTP client hung up) waited for one while every other connection waited for that
+     * lock — all of a server's changes stood still until the statement timeout (5 s). Ctrl-C and
+     * shutdown still stop a bulk run between changes, and RetryPolicy's pauses between tries.
+     */
+    const oneChange = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.uninterruptible(sql.withTransaction(effect))
+
     const mutate = <A, I>(invocation: Invocation, op: Mutation<A, I>): Effect.Effect<A, AccountsError> => {
       const key = invocation.idempotencyKey
       // Keys are per caller: the principal whose credentials made the request (a delegating
@@ -132,14 +142,8 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
        * KeyRace), and a refusal is checked against the record before it is believed (a
        * MaybeReplay) — both go again, looking first, so a repeat still replays.
        */
-      // Uninterruptible: a change that has begun is finished (or fails) whatever its caller
-      // does. Interrupting a Postgres statement cancels it through a query on another pooled
-      // connection; a transaction interrupted while it held an account's row lock (its client
-      // hung up) waited for one while every other connection waited for that lock — all of a
-      // server's changes stood still until the statement timeout (5 s). Ctrl-C and shutdown
-      // still stop a bulk run between changes.
       const once = (lookFirst: boolean) =>
-        Effect.uninterruptible(sql.withTransaction(
+        oneChange(
           Effect.gen(function* () {
             if (lookFirst) {
               const replayed = yield* replay
@@ -166,7 +170,7 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
             const events = yield* eventLog.append(pending, invocation, at)
             return { outcome: Either.right(result) as Either.Either<A, AccountsError>, replayed: false, events }
           })
-        ))
+        )
 
       // A stale read without a pinned version is someone else's commit landing first: read again
       // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
@@ -196,7 +200,7 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
             const audit = runLog.writeAudit(invocation, { operation: op.name, accountId, outcome: `refused:${error._tag}` }, at)
             if (key === undefined || error !== refusal) return audit
             const encoded = JSON.stringify(Schema.encodeSync(AccountsError)(error))
-            return sql.withTransaction(Effect.zipRight(audit, record(at, { response: "null", error: encoded }).pipe(Effect.catchIf(isUniqueViolation, () => Effect.void))))
+            return oneChange(Effect.zipRight(audit, record(at, { response: "null", error: encoded }).pipe(Effect.catchIf(isUniqueViolation, () => Effect.void))))
           }),
           Effect.ignore
         )
