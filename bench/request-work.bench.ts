@@ -62,16 +62,24 @@ Database.prototype.prepare = function (this: Database.Database, source: string) 
   return statement
 } as typeof Database.prototype.prepare
 
+/** `server` on a loopback port, its log lines made and dropped. */
+const quiet = <A, E>(server: Layer.Layer<A, E>) =>
+  server.pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => undefined)))
+  )
+
 const counted = <A, E>(server: Layer.Layer<A, E>) => {
   const counter = new OpCounter()
-  const layer = server.pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => undefined))),
-    Layer.provide(Supervisor.addSupervisor(counter)),
-    Layer.provide(RuntimeFlags.enableOpSupervision)
-  )
+  const layer = quiet(server).pipe(Layer.provide(Supervisor.addSupervisor(counter)), Layer.provide(RuntimeFlags.enableOpSupervision))
   return { counter, runtime: ManagedRuntime.make(layer) }
 }
+
+/** The service on a new demo database; the access log's lines are made (part of a request's work) and dropped. */
+const acctOn = (database: string) =>
+  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(
+    Layer.provide(AccessLog.lines(() => undefined))
+  )
 
 const baseUrl = (runtime: ManagedRuntime.ManagedRuntime<HttpServer.HttpServer, unknown>) =>
   runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "")))
@@ -105,10 +113,7 @@ await floor.runtime.dispose()
 
 // ---- acct ----------------------------------------------------------------------------------
 const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-work-")), "acct.db")
-// The access log's lines are made (it is part of a request's work) and dropped, as the logger's are.
-const acct = counted(
-  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(Layer.provide(AccessLog.lines(() => undefined)))
-)
+const acct = counted(acctOn(database))
 const acctUrl = await baseUrl(acct.runtime)
 const { secret } = await acct.runtime.runPromise(Effect.flatMap(ApiKeys, (k) => k.create({ name: "bench", scopes: ["admin"] })))
 const headers = { authorization: `Bearer ${secret}`, "content-type": "application/json" }
@@ -137,13 +142,7 @@ await acct.runtime.dispose()
 // better-sqlite3 running the statements (SQLite's own work included). Varies with the machine
 // and its load, unlike the counts; a request through HTTP runs colder and costs more.
 const timedDatabase = path.join(mkdtempSync(path.join(tmpdir(), "acct-request-cpu-")), "acct.db")
-const timed = ManagedRuntime.make(
-  appLayer({ port: 0, host: "127.0.0.1", profile: Option.none(), database: timedDatabase, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: 1 << 20, maxImportBytes: 64 << 20, rateLimit: 1e9, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 }).pipe(
-    Layer.provide(AccessLog.lines(() => undefined)),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => undefined)))
-  )
-)
+const timed = ManagedRuntime.make(quiet(acctOn(timedDatabase)))
 const timedJane = (await timed.runPromise(Effect.flatMap(Accounts, (a) => a.get({ referenceId: "abc-123" })))).id
 const timedAction = (await timed.runPromise(Effect.flatMap(Accounts, (a) => a.getAction("Set status")))).id
 const cpuPerCall = async (call: Effect.Effect<unknown, unknown, Accounts>, n = 2000) => {

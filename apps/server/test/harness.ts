@@ -32,10 +32,15 @@ export const startServer = async (
 ) => {
   const database = options.database ?? path.join(mkdtempSync(path.join(tmpdir(), "acct-server-")), "acct.db")
   const app = appLayer({ port: 0, host: "127.0.0.1", profile: Option.fromNullable(options.profile), database, bootstrapKey: Option.none(), seedDemo: true, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, maxImportBytes: options.maxImportBytes ?? 64 * 1024 * 1024, rateLimit: options.rateLimit ?? 10_000, shutdownGraceSeconds: 10, shutdownReadinessDelaySeconds: 0, dbPoolSize: 10, dbStatementTimeoutMs: 5000, dbConnectRetrySeconds: 0 })
+  const receive = options.logLines
+  // Both kinds of line, the logger's and the access log's, to `logLines`; else warnings and worse.
+  const logging = receive
+    ? { access: AccessLog.lines((line) => receive(JSON.parse(line))), logger: Logger.replace(Logger.defaultLogger, Logger.make((entry) => receive(JSON.parse(formatLine(entry))))) }
+    : { access: AccessLog.stdout, logger: Logger.minimumLogLevel(LogLevel.Warning) }
   const layer = app.pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provide(options.logLines ? AccessLog.lines((line) => options.logLines!(JSON.parse(line))) : AccessLog.stdout),
-    Layer.provideMerge(options.logLines ? Logger.replace(Logger.defaultLogger, Logger.make((entry) => options.logLines!(JSON.parse(formatLine(entry))))) : Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provide(logging.access),
+    Layer.provideMerge(logging.logger)
   )
   const runtime = ManagedRuntime.make(layer)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
