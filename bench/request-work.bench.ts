@@ -20,12 +20,16 @@ import { appLayer } from "../apps/server/src/app.js"
 import { AccessLog } from "../apps/server/src/log.js"
 import { floorServer } from "./effect-floor-api.mjs"
 
-/** Counts every operation the runtime evaluates (with OpSupervision on). */
+/** Counts every operation the runtime evaluates (with OpSupervision on) and every fiber started. */
 class OpCounter extends Supervisor.AbstractSupervisor<void> {
   ops = 0
+  fibers = 0
   value = Effect.void
   onEffect() {
     this.ops++
+  }
+  onStart() {
+    this.fibers++
   }
 }
 
@@ -88,9 +92,10 @@ const baseUrl = (runtime: ManagedRuntime.ManagedRuntime<HttpServer.HttpServer, u
 const measureCalls = async (counter: OpCounter, call: () => Promise<unknown>, n = 50) => {
   for (let i = 0; i < 5; i++) await call()
   counter.ops = 0
+  counter.fibers = 0
   statements = 0
   for (let i = 0; i < n; i++) await call()
-  return { ops: counter.ops / n, statements: statements / n }
+  return { ops: counter.ops / n, fibers: counter.fibers / n, statements: statements / n }
 }
 
 /** The same over `n` requests, each read to its end and required to succeed. */
@@ -161,11 +166,11 @@ const cpu = {
 }
 await timed.dispose()
 
-console.log("work per request (counted, exact)     Effect ops  × floor  SQL statements")
-console.log(`${"framework floor (constant answer)".padEnd(36)} ${floorWork.ops.toFixed(0).padStart(10)}  ${"1.0×".padStart(7)}  ${floorWork.statements.toFixed(0).padStart(14)}`)
-for (const [name, r] of [...Object.entries(rows), ...Object.entries(store)]) {
-  console.log(`${name.padEnd(36)} ${r.ops.toFixed(0).padStart(10)}  ${`${(r.ops / floorWork.ops).toFixed(1)}×`.padStart(7)}  ${r.statements.toFixed(0).padStart(14)}`)
-}
+console.log("work per request (counted, exact)     Effect ops  × floor  fibers  SQL statements")
+const row = (name: string, r: { ops: number; fibers: number; statements: number }) =>
+  console.log(`${name.padEnd(36)} ${r.ops.toFixed(0).padStart(10)}  ${`${(r.ops / floorWork.ops).toFixed(1)}×`.padStart(7)}  ${r.fibers.toFixed(1).padStart(6)}  ${r.statements.toFixed(0).padStart(14)}`)
+row("framework floor (constant answer)", floorWork)
+for (const [name, r] of [...Object.entries(rows), ...Object.entries(store)]) row(name, r)
 console.log("\nCPU per store call, in process (2,000 in a row)   µs per call   in SQL statements   the rest")
 for (const [name, r] of Object.entries(cpu)) {
   console.log(`${name.padEnd(48)} ${r.total.toFixed(0).padStart(11)}  ${r.sql.toFixed(0).padStart(18)}  ${(r.total - r.sql).toFixed(0).padStart(9)}`)

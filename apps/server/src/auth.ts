@@ -11,10 +11,8 @@ import { Authentication, PersonaErrors, ProblemAuthentication, SoftwareOneErrors
 import { RateLimiter } from "@effect/experimental"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef, Layer } from "effect"
-import { bearerToken } from "./bearer.js"
-import { sha256 } from "./hash.js"
 import { KnownKeys, limitedDetail, type RateLimitOptions, spend } from "./rate-limit.js"
-import { currentRequest } from "./request-context.js"
+import { credentialOf, currentRequest } from "./request-context.js"
 
 type Failure =
   | { readonly _tag: "Missing" }
@@ -34,18 +32,17 @@ const makeAuthenticate = (options: RateLimitOptions) =>
       const request = yield* HttpServerRequest.HttpServerRequest
       const header = request.headers.authorization
       if (header === undefined || header.trim() === "") return yield* Effect.fail<Failure>({ _tag: "Missing" })
-      const token = bearerToken(header)
-      if (token === undefined) return yield* Effect.fail<Failure>({ _tag: "Invalid" })
-      const principal = yield* keys.verify(token).pipe(
+      const context = yield* FiberRef.get(currentRequest)
+      const credential = credentialOf(request, context)
+      if (credential === undefined) return yield* Effect.fail<Failure>({ _tag: "Invalid" })
+      const principal = yield* keys.verify(credential.token).pipe(
         Effect.mapError((e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
       )
-      const context = yield* FiberRef.get(currentRequest)
-      const tokenHash = sha256(token)
-      if (known.idOf(tokenHash) === undefined) {
+      if (known.idOf(credential.hash) === undefined) {
         const verdict = yield* spend(limiter, `key:${principal.actor.id}`, options)
         if (context) context.limit = verdict.state
         if (verdict.retryAfter !== undefined) return yield* Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
-        known.remember(tokenHash, principal.actor.id)
+        known.remember(credential.hash, principal.actor.id)
       }
       if (context) context.principal = `${principal.actor.kind}:${principal.actor.id}`
       return principal

@@ -5,18 +5,21 @@
  * file is not right, a write that lost its file while it ran is answered 503 instead of 2xx, and
  * /readyz reports not ready. On Postgres there is no file: nothing to check.
  */
-import { isPostgresUrl, sqliteFileProblem } from "@acct/store-sql"
+import { isPostgresUrl, sqliteFileChecks } from "@acct/store-sql"
 import { HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
 import { refusal } from "./error-body.js"
 
-export class DatabaseFile extends Context.Tag("@acct/server/DatabaseFile")<DatabaseFile, { readonly problem: () => string | undefined }>() {
+const NO_FILE = { beforeWrite: () => undefined, afterWrite: () => undefined, problem: () => undefined }
+
+/** The checks of sqliteFileChecks (store-sql), for the file this process opened. */
+export class DatabaseFile extends Context.Tag("@acct/server/DatabaseFile")<DatabaseFile, ReturnType<typeof sqliteFileChecks>>() {
   /** Built after the store (it needs the SqlClient), so the file it remembers is the one opened. */
   static layer = (database: string) =>
     Layer.effect(
       DatabaseFile,
-      Effect.as(SqlClient.SqlClient, { problem: isPostgresUrl(database) ? () => undefined : sqliteFileProblem(database) })
+      Effect.map(SqlClient.SqlClient, () => (isPostgresUrl(database) ? NO_FILE : sqliteFileChecks(database)))
     )
 }
 
@@ -28,11 +31,11 @@ export const durableWrites =
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       if (!WRITES.has(request.method)) return app
       const refuse = (problem: string) => refusal(request, 503, "Service unavailable", `${problem}; changes are refused until the service is restarted on a sound database`)
-      const before = file.problem()
+      const before = file.beforeWrite()
       if (before !== undefined) return refuse(before)
       return Effect.flatMap(app, (response) => {
         if (response.status >= 300) return Effect.succeed(response)
-        const after = file.problem()
+        const after = file.afterWrite()
         return after === undefined ? Effect.succeed(response) : refuse(after)
       })
     })

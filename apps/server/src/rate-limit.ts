@@ -11,10 +11,8 @@
 import { RateLimiter } from "@effect/experimental"
 import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
-import { bearerToken } from "./bearer.js"
 import { errorResponse } from "./error-body.js"
-import { sha256 } from "./hash.js"
-import { currentRequest, type RequestContext } from "./request-context.js"
+import { credentialOf, currentRequest, type RequestContext } from "./request-context.js"
 
 /** Endpoints that load balancers and people's browsers poll: never rate limited. */
 const UNMETERED = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
@@ -93,9 +91,9 @@ const tooManyRequests = (url: string, requestId: string, caller: "key" | "addres
   )
 
 /** The identity a request is counted as, before its key is checked. */
-const callerOf = (request: HttpServerRequest.HttpServerRequest, known: KnownKeys["Type"]) => {
-  const token = bearerToken(request.headers.authorization)
-  const keyId = token === undefined ? undefined : known.idOf(sha256(token))
+const callerOf = (request: HttpServerRequest.HttpServerRequest, context: RequestContext | undefined, known: KnownKeys["Type"]) => {
+  const credential = credentialOf(request, context)
+  const keyId = credential === undefined ? undefined : known.idOf(credential.hash)
   return keyId !== undefined ? `key:${keyId}` : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
 }
 
@@ -106,7 +104,7 @@ export const rateLimit =
       const request = yield* HttpServerRequest.HttpServerRequest
       if (UNMETERED.has(request.url.split("?")[0]!)) return yield* app
       const context = yield* FiberRef.get(currentRequest)
-      const caller = callerOf(request, yield* KnownKeys)
+      const caller = callerOf(request, context, yield* KnownKeys)
       const verdict = yield* spend(yield* RateLimiter.RateLimiterStore, caller, options)
       if (context) context.limit = verdict.state
       if (verdict.retryAfter !== undefined) {

@@ -7,6 +7,7 @@ import { CurrentPrincipal, decodeOnBehalfOf, decodeReason, ON_BEHALF_OF_HEADER, 
 import { InvalidRequest, type Invocation, isIdempotencyKey, type Principal, requireAllowed } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef } from "effect"
+import { type Credential, credentialIn } from "./bearer.js"
 
 export interface RequestContext {
   readonly id: string
@@ -15,9 +16,21 @@ export interface RequestContext {
   limit: { readonly limit: number; readonly remaining: number; readonly resetSeconds: number } | undefined
   /** The answer is the Idempotency-Key's recorded one (`Idempotent-Replayed: true`). */
   replayed: boolean
+  /** The bearer credential once read (`credentialOf`): null when the request carries none. */
+  credential?: Credential | null
 }
 
 export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)
+
+/**
+ * The request's bearer credential, parsed and hashed once however many layers ask (the rate
+ * limit counts by key before authentication checks it).
+ */
+export const credentialOf = (request: HttpServerRequest.HttpServerRequest, context: RequestContext | undefined): Credential | undefined => {
+  if (context === undefined) return credentialIn(request.headers.authorization)
+  if (context.credential === undefined) context.credential = credentialIn(request.headers.authorization) ?? null
+  return context.credential ?? undefined
+}
 
 /**
  * The store's view of an HTTP request: who (the key, and the person a delegating key names in

@@ -104,7 +104,11 @@ export const objectAccountId = (object: EventObject): AccountId | null =>
 
 const accountEvent = (name: string, account: Account, context: EventContext = {}): NewEvent => ({ name, object: { _tag: "account", value: account }, context })
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+const sameJson = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
+
+/** The fields whose values differ (none when the change kept the same fields object: a status change, a tag). */
+const changedFieldKeys = (before: Account["fields"], after: Account["fields"]): Array<string> =>
+  before === after ? [] : [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !sameJson(before[k], after[k]))
 
 /**
  * The events of one change of an account, from its state before (undefined: it was created) and
@@ -123,8 +127,7 @@ export const accountChangeEvents = (before: Account | undefined, after: Account,
   if (before.status !== after.status) events.push(accountEvent(EVENT_NAMES.statusUpdated, after, { ...context, statusBefore: before.status, statusAfter: after.status }))
   // A redaction's wiped fields are said by account.redacted, not again as an update.
   if (after.redactedAt === null || before.redactedAt !== null) {
-    const keys = [...new Set([...Object.keys(before.fields), ...Object.keys(after.fields)])]
-    const updatedFields = keys.filter((k) => !sameJson(before.fields[k], after.fields[k]))
+    const updatedFields = changedFieldKeys(before.fields, after.fields)
     const referenceChanged = before.referenceId !== after.referenceId
     if (updatedFields.length > 0 || referenceChanged) {
       events.push(accountEvent(EVENT_NAMES.updatedFields, after, { ...context, updatedFields, ...(referenceChanged ? { referenceIdBefore: before.referenceId } : {}) }))

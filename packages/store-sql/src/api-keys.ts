@@ -3,10 +3,9 @@ import { ApiKeyInfo, ApiKeys, type ApiKeysService, InvalidRequest, keyPrefix, MI
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { timingSafeEqual } from "node:crypto"
+import { sha256 as hash } from "./sha256.js"
 import { fromSqlError } from "./sql-errors.js"
-
-const hash = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex")
 
 interface KeyRow {
   readonly id: string

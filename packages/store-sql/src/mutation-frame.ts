@@ -21,17 +21,15 @@ import {
   RetryPolicy
 } from "@acct/core"
 import { SqlClient } from "@effect/sql"
-import { createHash } from "node:crypto"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Data, Effect, Either, Schema } from "effect"
 import type { StaleRead } from "./accounts-repository.js"
 import { EventLog } from "./event-log.js"
 import { RunLog } from "./run-log.js"
+import { sha256 } from "./sha256.js"
 import { inTransaction } from "./statements.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
-/** node:crypto's SHA-256, the same hex as core's portable one, several times faster. */
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** Another request with the same idempotency key committed first; replay its result. */
 class KeyRace extends Data.TaggedError("KeyRace") {}

@@ -98,26 +98,42 @@ export const sqliteClientLayer = (options: SqliteOptions) =>
 export const SqliteStore = (options: SqliteOptions): Layer.Layer<Accounts | Events | EventFeed | ApiKeys | SqlClient.SqlClient, Unavailable | InvalidRequest> =>
   Layer.merge(SqlAccountsLive, SqlApiKeysLive).pipe(Layer.provideMerge(sqliteClientLayer(options)), Layer.provide(RetryPolicy.Default))
 
+/** What `sqliteFileChecks` finds: undefined when the file is fine, else the problem in words. */
+export type FileProblem = string | undefined
+
 /**
  * Whether the SQLite file this process opened is still the one at its path, and writable.
  * SQLite keeps writing into an unlinked file (its directory removed, the file replaced), so such
- * writes succeed and are lost at the next start; a check before a write is refused and before it
- * is acknowledged (and in readiness) is the only way to notice. Undefined: fine; else the problem.
+ * writes succeed and are lost at the next start; checking around each write (and in readiness)
+ * is the only way to notice. Each check costs system calls on a write's path, so a write gets
+ * only what it needs:
+ *
+ * - `beforeWrite` (access(2)): the path is there and writable — else the write is refused
+ *   unmade. A file replaced by another still passes: the write then lands in the old one, which
+ *   `afterWrite` notices;
+ * - `afterWrite` (stat(2)): the path is still the file that was opened — else the write went
+ *   into a lost file and must not be acknowledged. A file made read-only while a write ran
+ *   still holds that write: it is acknowledged, and the next write is refused;
+ * - `problem`: both, for readiness.
  */
-export const sqliteFileProblem = (filename: string) => {
-  if (filename === ":memory:") return () => undefined
+export const sqliteFileChecks = (filename: string) => {
+  if (filename === ":memory:") return { beforeWrite: () => undefined, afterWrite: () => undefined, problem: () => undefined }
   const opened = statSync(filename, { throwIfNoEntry: false })
-  return (): string | undefined => {
+  const afterWrite = (): FileProblem => {
     const now = statSync(filename, { throwIfNoEntry: false })
     if (now === undefined) return `the database file ${filename} was removed`
     if (opened !== undefined && (now.ino !== opened.ino || now.dev !== opened.dev)) return `the database file ${filename} was replaced by another file`
-    try {
-      accessSync(filename, constants.W_OK)
-    } catch {
-      return `the database file ${filename} is not writable`
-    }
     return undefined
   }
+  const beforeWrite = (): FileProblem => {
+    try {
+      accessSync(filename, constants.W_OK)
+      return undefined
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ENOENT" ? `the database file ${filename} was removed` : `the database file ${filename} is not writable`
+    }
+  }
+  return { beforeWrite, afterWrite, problem: (): FileProblem => afterWrite() ?? beforeWrite() }
 }
 
 export { type MustExist, requireSqliteFile } from "./existing-database.js"
