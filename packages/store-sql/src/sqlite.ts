@@ -12,7 +12,7 @@ import { runMigrations } from "./migrations.js"
 import { SqlApiKeysLive } from "./api-keys.js"
 import type { EventFeed } from "./event-log.js"
 import { SqlAccountsLive } from "./sql-accounts.js"
-import { SqliteReader } from "./statements.js"
+import { preparedTransactions, SqliteReader } from "./statements.js"
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
@@ -32,6 +32,7 @@ export const SQLITE_BUSY_TIMEOUT_MS = 10
 
 const prepare = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  preparedTransactions(sql)
   yield* sql.unsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
   yield* sql`PRAGMA foreign_keys = ON`
   yield* sql`PRAGMA synchronous = NORMAL`
