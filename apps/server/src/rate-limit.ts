@@ -12,7 +12,7 @@ import { RateLimiter } from "@effect/experimental"
 import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
 import { errorResponse } from "./error-body.js"
-import { credentialOf, currentRequest, type RequestContext } from "./request-context.js"
+import { credentialOf, currentRequest, pathOf, type RequestContext } from "./request-context.js"
 
 /** Endpoints that load balancers and people's browsers poll: never rate limited. */
 const UNMETERED = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
@@ -67,17 +67,19 @@ const WINDOW_MS = 60_000
  * limiting rather than refuse everyone.
  */
 export const spend = (store: CounterStore, caller: string, options: RateLimitOptions): Effect.Effect<Verdict> =>
-  store.fixedWindow({ key: `acct:${caller}`, tokens: 1, refillRate: Duration.millis(WINDOW_MS / options.perMinute), limit: options.perMinute }).pipe(
-    Effect.map(([count, ttlMillis]): Verdict => {
-      const seconds = Math.ceil(ttlMillis / 1000)
-      if (count > options.perMinute) {
-        const retryAfter = Math.max(1, seconds)
-        return { state: { limit: options.perMinute, remaining: 0, resetSeconds: retryAfter }, retryAfter }
-      }
-      return { state: { limit: options.perMinute, remaining: options.perMinute - count, resetSeconds: Math.max(0, seconds) } }
-    }),
-    Effect.catchAll(() => Effect.as(Effect.logWarning("rate-limit counters unavailable; request not limited"), { state: undefined } as Verdict))
-  )
+  Effect.matchEffect(store.fixedWindow({ key: `acct:${caller}`, tokens: 1, refillRate: Duration.millis(WINDOW_MS / options.perMinute), limit: options.perMinute }), {
+    onSuccess: ([count, ttlMillis]) => Effect.succeed(verdictOf(count, ttlMillis, options)),
+    onFailure: () => Effect.as(Effect.logWarning("rate-limit counters unavailable; request not limited"), { state: undefined } as Verdict)
+  })
+
+const verdictOf = (count: number, ttlMillis: number, options: RateLimitOptions): Verdict => {
+  const seconds = Math.ceil(ttlMillis / 1000)
+  if (count > options.perMinute) {
+    const retryAfter = Math.max(1, seconds)
+    return { state: { limit: options.perMinute, remaining: 0, resetSeconds: retryAfter }, retryAfter }
+  }
+  return { state: { limit: options.perMinute, remaining: options.perMinute - count, resetSeconds: Math.max(0, seconds) } }
+}
 
 /** What a 429 says: who is limited, to how much, and when to retry. */
 export const limitedDetail = (caller: "key" | "address", options: RateLimitOptions, retryAfter: number) =>
@@ -97,20 +99,25 @@ const callerOf = (request: HttpServerRequest.HttpServerRequest, context: Request
   return keyId !== undefined ? `key:${keyId}` : `ip:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
 }
 
+/**
+ * The middleware. Written as one `contextWithEffect` rather than `Effect.gen`: it runs on every
+ * request, and each step the runtime interprets costs there (bench/README, "the edge").
+ */
 export const rateLimit =
   (options: RateLimitOptions) =>
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | RateLimiter.RateLimiterStore | KnownKeys> =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      if (UNMETERED.has(request.url.split("?")[0]!)) return yield* app
-      const context = yield* FiberRef.get(currentRequest)
-      const caller = callerOf(request, context, yield* KnownKeys)
-      const verdict = yield* spend(yield* RateLimiter.RateLimiterStore, caller, options)
-      if (context) context.limit = verdict.state
-      if (verdict.retryAfter !== undefined) {
-        return tooManyRequests(request.url, context?.id ?? "", caller.startsWith("key:") ? "key" : "address", options, verdict.retryAfter)
-      }
-      return yield* app
+    Effect.contextWithEffect((services: Context.Context<HttpServerRequest.HttpServerRequest | RateLimiter.RateLimiterStore | KnownKeys>) => {
+      const request = Context.get(services, HttpServerRequest.HttpServerRequest)
+      if (UNMETERED.has(pathOf(request.url))) return app
+      return FiberRef.getWith(currentRequest, (context) => {
+        const caller = callerOf(request, context, Context.get(services, KnownKeys))
+        return Effect.flatMap(spend(Context.get(services, RateLimiter.RateLimiterStore), caller, options), (verdict) => {
+          if (context) context.limit = verdict.state
+          return verdict.retryAfter === undefined
+            ? app
+            : Effect.succeed(tooManyRequests(request.url, context?.id ?? "", caller.startsWith("key:") ? "key" : "address", options, verdict.retryAfter))
+        })
+      })
     })
 
 /** Adds the caller's RateLimit-* headers (when it was counted) to a response. */

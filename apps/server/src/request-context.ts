@@ -22,6 +22,12 @@ export interface RequestContext {
 
 export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)
 
+/** A request URL's path, without its query. */
+export const pathOf = (url: string): string => {
+  const query = url.indexOf("?")
+  return query === -1 ? url : url.slice(0, query)
+}
+
 /**
  * The request's bearer credential, parsed and hashed once however many layers ask (the rate
  * limit counts by key before authentication checks it).
