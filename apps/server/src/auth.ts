@@ -12,7 +12,7 @@ import { RateLimiter } from "@effect/experimental"
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, FiberRef, Layer } from "effect"
 import { KnownKeys, limitedDetail, type RateLimitOptions, spend } from "./rate-limit.js"
-import { credentialOf, currentRequest } from "./request-context.js"
+import { credentialOf, currentRequest, type RequestContext } from "./request-context.js"
 
 type Failure =
   | { readonly _tag: "Missing" }
@@ -28,24 +28,29 @@ const makeAuthenticate = (options: RateLimitOptions) =>
     const keys = yield* ApiKeys
     const known = yield* KnownKeys
     const limiter = yield* RateLimiter.RateLimiterStore
-    const authenticate: Effect.Effect<Principal, Failure, HttpServerRequest.HttpServerRequest> = Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const header = request.headers.authorization
-      if (header === undefined || header.trim() === "") return yield* Effect.fail<Failure>({ _tag: "Missing" })
-      const context = yield* FiberRef.get(currentRequest)
-      const credential = credentialOf(request, context)
-      if (credential === undefined) return yield* Effect.fail<Failure>({ _tag: "Invalid" })
-      const principal = yield* keys.verify(credential.token).pipe(
-        Effect.mapError((e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
-      )
-      if (known.idOf(credential.hash) === undefined) {
-        const verdict = yield* spend(limiter, `key:${principal.actor.id}`, options)
-        if (context) context.limit = verdict.state
-        if (verdict.retryAfter !== undefined) return yield* Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
-        known.remember(credential.hash, principal.actor.id)
-      }
+    // On every request: steps of the runtime rather than an Effect.gen (see edge.ts).
+    const signedIn = (principal: Principal, context: RequestContext | undefined) => {
       if (context) context.principal = `${principal.actor.kind}:${principal.actor.id}`
-      return principal
+      return Effect.succeed(principal)
+    }
+    const authenticate: Effect.Effect<Principal, Failure, HttpServerRequest.HttpServerRequest> = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const header = request.headers.authorization
+      if (header === undefined || header.trim() === "") return Effect.fail<Failure>({ _tag: "Missing" })
+      return FiberRef.getWith(currentRequest, (context) => {
+        const credential = credentialOf(request, context)
+        if (credential === undefined) return Effect.fail<Failure>({ _tag: "Invalid" })
+        const verified = Effect.mapError(keys.verify(credential.token), (e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
+        return Effect.flatMap(verified, (principal) =>
+          known.idOf(credential.hash) !== undefined
+            ? signedIn(principal, context)
+            : Effect.flatMap(spend(limiter, `key:${principal.actor.id}`, options), (verdict) => {
+                if (context) context.limit = verdict.state
+                if (verdict.retryAfter !== undefined) return Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
+                known.remember(credential.hash, principal.actor.id)
+                return signedIn(principal, context)
+              })
+        )
+      })
     })
     return authenticate
   })

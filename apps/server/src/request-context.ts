@@ -47,26 +47,27 @@ export const credentialOf = (request: HttpServerRequest.HttpServerRequest, conte
  * marks such an answer for the `Idempotent-Replayed` header. Whether the key may name a person
  * (scope `account.delegate`) is core's policy, checked by the store.
  */
-export const httpInvocation = (principal: Principal) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const context = yield* FiberRef.get(currentRequest)
+export const httpInvocation = (principal: Principal): Effect.Effect<Invocation, InvalidRequest, HttpServerRequest.HttpServerRequest> =>
+  // On every change: steps of the runtime rather than an Effect.gen (see edge.ts).
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const key = request.headers["idempotency-key"]
     if (key !== undefined && !isIdempotencyKey(key)) {
-      return yield* new InvalidRequest({ message: "Idempotency-Key must be 1–255 visible ASCII characters", issues: [{ path: ["idempotency-key"], message: "expected 1–255 visible ASCII characters" }] })
+      return Effect.fail(new InvalidRequest({ message: "Idempotency-Key must be 1–255 visible ASCII characters", issues: [{ path: ["idempotency-key"], message: "expected 1–255 visible ASCII characters" }] }))
     }
     const named = request.headers[ON_BEHALF_OF_HEADER]
     const person = named === undefined ? undefined : decodeOnBehalfOf(named)
-    if (person?._tag === "Invalid") return yield* new InvalidRequest({ message: person.message, issues: [{ path: [ON_BEHALF_OF_HEADER], message: "expected slack:TEAM/USER or cli:USER" }] })
-    return {
-      principal,
-      onBehalfOf: person?.actor,
-      channel: "http",
-      requestId: context?.id,
-      idempotencyKey: key,
-      onReplay: context ? Effect.sync(() => { context.replayed = true }) : undefined,
-      reason: decodeReason(request.headers[REASON_HEADER])
-    } satisfies Invocation
+    if (person?._tag === "Invalid") return Effect.fail(new InvalidRequest({ message: person.message, issues: [{ path: [ON_BEHALF_OF_HEADER], message: "expected slack:TEAM/USER or cli:USER" }] }))
+    return FiberRef.getWith(currentRequest, (context) =>
+      Effect.succeed({
+        principal,
+        onBehalfOf: person?.actor,
+        channel: "http",
+        requestId: context?.id,
+        idempotencyKey: key,
+        onReplay: context ? Effect.sync(() => { context.replayed = true }) : undefined,
+        reason: decodeReason(request.headers[REASON_HEADER])
+      } satisfies Invocation)
+    )
   })
 
 /** Reads carry no principal in the Accounts port: both surfaces ask core's policy here first. */

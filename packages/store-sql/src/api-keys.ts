@@ -96,26 +96,32 @@ export const makeSqlApiKeys = Effect.gen(function* () {
         verified.delete(rows[0]!.secret_hash)
         return toInfo({ ...rows[0]!, revoked_at: rows[0]!.revoked_at ?? at })
       }).pipe(db),
-    verify: (secret) =>
-      Effect.gen(function* () {
-        // Too short to be secret (a short key registered before the minimum no longer works).
-        if (secret.length < MIN_SECRET_LENGTH || secret.length > 200) return yield* unauthorized
-        const presented = hash(secret)
-        const now = yield* Clock.currentTimeMillis
+    // On every request: steps of the runtime rather than an Effect.gen (a remembered key is one step).
+    verify: (secret) => {
+      // Too short to be secret (a short key registered before the minimum no longer works).
+      if (secret.length < MIN_SECRET_LENGTH || secret.length > 200) return Effect.fail(unauthorized)
+      const presented = hash(secret)
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
         const remembered = verified.get(presented)
-        if (remembered && remembered.until > now) return remembered.principal
-        const rows = yield* sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${presented}`
-        const row = rows[0]
-        // The lookup is by hash already; compare again in constant time so no timing difference
-        // can tell how much of a guessed hash matched.
-        if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), Buffer.from(presented, "hex")) || row.revoked_at !== null) {
-          return yield* unauthorized
-        }
-        const principal = Principal.make({ actor: { kind: "api-key", id: row.id, name: row.name }, scopes: JSON.parse(row.scopes) })
-        if (verified.size >= 10_000) verified.clear()
-        verified.set(presented, { principal, until: now + VERIFIED_KEY_TTL_MS })
-        return principal
-      }).pipe(db)
+        if (remembered && remembered.until > now) return Effect.succeed(remembered.principal)
+        return sql<KeyRow>`SELECT * FROM api_keys WHERE secret_hash = ${presented}`.pipe(
+          Effect.flatMap((rows) => {
+            const row = rows[0]
+            // The lookup is by hash already; compare again in constant time so no timing difference
+            // can tell how much of a guessed hash matched.
+            if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), Buffer.from(presented, "hex")) || row.revoked_at !== null) {
+              return Effect.fail(unauthorized)
+            }
+            const principal = Principal.make({ actor: { kind: "api-key", id: row.id, name: row.name }, scopes: JSON.parse(row.scopes) })
+            if (verified.size >= 10_000) verified.clear()
+            verified.set(presented, { principal, until: now + VERIFIED_KEY_TTL_MS })
+            return Effect.succeed(principal)
+          }),
+          db
+        )
+      })
+    }
   }
   return service
 })
