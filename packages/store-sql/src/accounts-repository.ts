@@ -166,35 +166,37 @@ export class AccountsRepository extends Effect.Service<AccountsRepository>()("@a
      * Inserts, or updates guarded by the version read (else StaleRead); keeps the tag index and
      * the type's searchable values in step.
      */
-    const writeAccount = (before: Account | undefined, after: Account, type: Pick<AccountType, "fields">): Effect.Effect<void, StaleRead | SqlError> => {
-      // On every change: steps of the runtime rather than an Effect.gen.
-      const written =
-        before === undefined
-          ? inTransaction(sql<{ seq: number }>`INSERT INTO accounts ${sql.insert({
-              id: after.id,
-              account_type_id: after.accountTypeId,
-              created_at: after.createdAt.toISOString(),
-              reference_id: after.referenceId,
-              status: after.status,
-              fields: JSON.stringify(after.fields),
-              tags: JSON.stringify(after.tags),
-              version: after.version,
-              updated_at: after.updatedAt.toISOString(),
-              redacted_at: after.redactedAt?.toISOString() ?? null,
-              consolidated_into: after.consolidatedInto
-            })} RETURNING seq`)
-          : inTransaction(sql<{ seq: number }>`UPDATE accounts SET ${sql.update(changedColumns(before, after))} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`)
-      return Effect.flatMap(written, (rows): Effect.Effect<void, StaleRead | SqlError> => {
-        if (rows.length === 0) return Effect.fail(new StaleRead({ accountId: after.id }))
+    const writeAccount = (before: Account | undefined, after: Account, type: Pick<AccountType, "fields">) =>
+      Effect.gen(function* () {
+        let seq: number
+        if (before === undefined) {
+          const values = {
+            id: after.id,
+            account_type_id: after.accountTypeId,
+            created_at: after.createdAt.toISOString(),
+            reference_id: after.referenceId,
+            status: after.status,
+            fields: JSON.stringify(after.fields),
+            tags: JSON.stringify(after.tags),
+            version: after.version,
+            updated_at: after.updatedAt.toISOString(),
+            redacted_at: after.redactedAt?.toISOString() ?? null,
+            consolidated_into: after.consolidatedInto
+          }
+          const inserted = yield* inTransaction(sql<{ seq: number }>`INSERT INTO accounts ${sql.insert(values)} RETURNING seq`)
+          seq = Number(inserted[0]!.seq)
+        } else {
+          const updated = yield* inTransaction(sql<{ seq: number }>`UPDATE accounts SET ${sql.update(changedColumns(before, after))} WHERE id = ${after.id} AND version = ${before.version} RETURNING seq`)
+          if (updated.length === 0) return yield* new StaleRead({ accountId: after.id })
+          seq = Number(updated[0]!.seq)
+        }
+        yield* writeSearchValues(sql, seq, type, before?.fields, after.fields)
         const oldTags = before?.tags ?? []
         const removed = oldTags.filter((t) => !after.tags.includes(t))
         const added = after.tags.filter((t) => !oldTags.includes(t))
-        const steps = [writeSearchValues(sql, Number(rows[0]!.seq), type, before?.fields, after.fields)]
-        if (removed.length > 0) steps.push(inTransaction(sql`DELETE FROM account_tags WHERE account_id = ${after.id} AND ${sql.in("tag", removed)}`))
-        if (added.length > 0) steps.push(inTransaction(sql`INSERT INTO account_tags ${sql.insert(added.map((tag) => ({ account_id: after.id, tag })))}`))
-        return steps.length === 1 ? steps[0]! : Effect.all(steps, { discard: true })
+        if (removed.length > 0) yield* inTransaction(sql`DELETE FROM account_tags WHERE account_id = ${after.id} AND ${sql.in("tag", removed)}`)
+        if (added.length > 0) yield* inTransaction(sql`INSERT INTO account_tags ${sql.insert(added.map((tag) => ({ account_id: after.id, tag })))}`)
       })
-    }
 
     return { findAccount, findType, findAction, listTypes, listActions, list, loadForChange, checkForChange, readForRun, claimReferenceId, writeAccount } as const
   })

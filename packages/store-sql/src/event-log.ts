@@ -133,7 +133,7 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
     const append = (events: ReadonlyArray<NewEvent>, invocation: Invocation, at: Date): Effect.Effect<number, SqlError> =>
       events.length === 0
         ? Effect.succeed(0)
-        : Effect.suspend(() => {
+        : Effect.gen(function* () {
             const who = invocationContext(invocation)
             const createdAt = at.toISOString()
             const rows = events.map((event) => ({
@@ -148,7 +148,8 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
               payload: JSON.stringify(event.object.value),
               context: JSON.stringify({ ...who, ...event.context })
             }))
-            return Effect.as(insertEvents(rows), rows.length)
+            yield* insertEvents(rows)
+            return rows.length
           })
 
     /** Tells this process's feed readers that events committed (call after the commit). */

@@ -61,13 +61,6 @@ export type Emit = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void>
 
 export const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
-/** One try's result: the outcome (a replayed refusal is a Left), whether it was replayed, how many events it wrote. */
-interface Attempt<A> {
-  readonly outcome: Either.Either<A, AccountsError>
-  readonly replayed: boolean
-  readonly events: number
-}
-
 export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-sql/MutationFrame", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
@@ -147,46 +140,40 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
        * KeyRace), and a refusal is checked against the record before it is believed (a
        * MaybeReplay) — both go again, looking first, so a repeat still replays.
        */
-      const once = (lookFirst: boolean): Effect.Effect<Attempt<A>, AccountsError | StaleRead | SqlError | KeyRace | MaybeReplay> =>
-        // The hot path of every change: steps of the runtime rather than an Effect.gen.
+      const once = (lookFirst: boolean) =>
         oneChange(
-          Effect.flatMap(lookFirst ? replay : Effect.succeed(undefined), (replayed) =>
-            replayed
-              ? Effect.succeed({ outcome: replayed, replayed: true, events: 0 })
-              : Effect.flatMap(now, (at) => {
-                  const pending: Array<NewEvent> = []
-                  return op.work(at, (events) => Effect.sync(() => void pending.push(...events))).pipe(
-                    Effect.catchIf(isRecordedRefusal, (e) => {
-                      const believed = lookFirst || key === undefined
-                      if (believed) refusal = e as AccountsError
-                      return Effect.fail(believed ? e : new MaybeReplay())
-                    }),
-                    Effect.flatMap((result) => {
-                      // The results (Account, RunResult) encode to their own JSON (dates as ISO strings;
-                      // checked by core's encoding test), so plain JSON.stringify is their encoded form,
-                      // at a fifth of Schema.encode's cost; a replay decodes it through the schema.
-                      const recorded =
-                        key === undefined
-                          ? Effect.void
-                          : Effect.zipRight(
-                              record(at, { response: JSON.stringify(result), error: null }).pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace()))),
-                              purgeExpiredKeys(at)
-                            )
-                      // Last: the events, written after everything else the change writes.
-                      return Effect.zipRight(
-                        recorded,
-                        Effect.suspend(() => Effect.map(eventLog.append(pending, invocation, at), (events): Attempt<A> => ({ outcome: Either.right(result), replayed: false, events })))
-                      )
-                    })
-                  )
-                })
-          )
+          Effect.gen(function* () {
+            if (lookFirst) {
+              const replayed = yield* replay
+              if (replayed) return { outcome: replayed, replayed: true, events: 0 }
+            }
+            const at = yield* now
+            const pending: Array<NewEvent> = []
+            const result = yield* op.work(at, (events) => Effect.sync(() => void pending.push(...events))).pipe(
+              Effect.catchIf(isRecordedRefusal, (e) => {
+                const believed = lookFirst || key === undefined
+                if (believed) refusal = e as AccountsError
+                return Effect.fail(believed ? e : new MaybeReplay())
+              })
+            )
+            if (key !== undefined) {
+              // The results (Account, RunResult) encode to their own JSON (dates as ISO strings;
+              // checked by core's encoding test), so plain JSON.stringify is their encoded form,
+              // at a fifth of Schema.encode's cost; a replay decodes it through the schema.
+              const response = JSON.stringify(result)
+              yield* record(at, { response, error: null }).pipe(Effect.catchIf(isUniqueViolation, () => Effect.fail(new KeyRace())))
+              yield* purgeExpiredKeys(at)
+            }
+            // Last: on Postgres this takes the lock that orders event-writing commits.
+            const events = yield* eventLog.append(pending, invocation, at)
+            return { outcome: Either.right(result) as Either.Either<A, AccountsError>, replayed: false, events }
+          })
         )
 
       // A stale read without a pinned version is someone else's commit landing first: read again
       // (up to 5 times). A lost race on the idempotency key: go again once, which replays.
       // Plain recursion rather than Effect.retry: this is the hot path and usually never fails.
-      const attempt = (staleReads: number, keyRaces: number, lookFirst: boolean): Effect.Effect<Attempt<A>, AccountsError> =>
+      const attempt = (staleReads: number, keyRaces: number, lookFirst: boolean): Effect.Effect<{ outcome: Either.Either<A, AccountsError>; replayed: boolean; events: number }, AccountsError> =>
         once(lookFirst).pipe(
           Effect.catchTags({
             StaleRead: (e) => {
@@ -216,23 +203,22 @@ export class MutationFrame extends Effect.Service<MutationFrame>()("@acct/store-
           Effect.ignore
         )
 
-      /** After the commit, not inside it: readers woken, a purge that never holds a change's locks, the replay marked. */
-      const afterCommit = ({ events, outcome, replayed }: Attempt<A>) => {
-        const steps: Array<Effect.Effect<unknown>> = []
-        if (events > 0) steps.push(eventLog.committed, Effect.ignore(Effect.flatMap(now, eventLog.purgeExpired)))
-        if (replayed && invocation.onReplay) steps.push(invocation.onReplay)
-        return steps.length === 0 ? Effect.succeed(outcome) : Effect.as(Effect.all(steps, { discard: true }), outcome)
-      }
-
-      const bad = key !== undefined ? checkIdempotencyKey(key) : undefined
-      return Effect.zipRight(
-        requireChangeAllowed(invocation, op.operation, op.doing),
-        bad ? Effect.fail(bad) : Effect.flatMap(retryPolicy.retry(attempt(0, 0, key !== undefined && invocation.expectedVersion !== undefined)), afterCommit)
-      ).pipe(
+      return Effect.gen(function* () {
+        yield* requireChangeAllowed(invocation, op.operation, op.doing)
+        if (key !== undefined) {
+          const bad = checkIdempotencyKey(key)
+          if (bad) return yield* bad
+        }
+        const { outcome, replayed, events } = yield* retryPolicy.retry(attempt(0, 0, key !== undefined && invocation.expectedVersion !== undefined))
+        if (events > 0) {
+          yield* eventLog.committed
+          // After the commit, not inside it: a purge never holds a change's locks.
+          yield* Effect.ignore(Effect.flatMap(now, eventLog.purgeExpired))
+        }
+        if (replayed && invocation.onReplay) yield* invocation.onReplay
+        return { outcome }
         // A replayed refusal is answered again (after the audit tap), not audited again.
-        Effect.tapError(recordRefusal),
-        Effect.flatMap((outcome) => outcome)
-      )
+      }).pipe(Effect.tapError(recordRefusal), Effect.flatMap(({ outcome }) => outcome))
     }
 
     return { mutate } as const

@@ -49,8 +49,8 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
     }
 
     const writeRun = (run: ActionRun) =>
-      Effect.asVoid(
-        inTransaction(sql`INSERT INTO action_runs ${sql.insert({
+      Effect.gen(function* () {
+        yield* inTransaction(sql`INSERT INTO action_runs ${sql.insert({
           id: run.id,
           account_id: run.accountId,
           action_id: run.actionId,
@@ -67,7 +67,7 @@ export class RunLog extends Effect.Service<RunLog>()("@acct/store-sql/RunLog", {
           started_at: run.startedAt.toISOString(),
           finished_at: run.finishedAt.toISOString()
         })}`)
-      )
+      })
 
     const listRuns = (query: PageQuery, accountId: AccountId | undefined): Effect.Effect<Page<ActionRun>, AccountsError | SqlError> =>
       Effect.map(

@@ -46,17 +46,19 @@ const insertValues = (sql: Sql, rows: ReadonlyArray<{ seq: number; attribute: st
   )
 
 /** Keeps an account's searchable values in step with a write; untouched when they did not change. */
-export const writeSearchValues = (sql: Sql, seq: number, type: Pick<AccountType, "fields">, before: Fields | undefined, after: Fields): Effect.Effect<void, SqlError> => {
-  // The same fields object: the change did not touch them (see changedColumns).
-  if (before === after) return Effect.void
-  const searchable = searchableFields(type)
-  if (searchable.length === 0) return Effect.void
-  const next = searchValues(searchable, after)
-  const insert = next.length > 0 ? insertValues(sql, next.map((v) => ({ seq, ...v }))) : Effect.void
-  if (before === undefined) return insert
-  if (JSON.stringify(searchValues(searchable, before)) === JSON.stringify(next)) return Effect.void
-  return Effect.zipRight(inTransaction(sql`DELETE FROM account_search_values WHERE account_seq = ${seq}`), insert)
-}
+export const writeSearchValues = (sql: Sql, seq: number, type: Pick<AccountType, "fields">, before: Fields | undefined, after: Fields) =>
+  Effect.gen(function* () {
+    // The same fields object: the change did not touch them (see changedColumns).
+    if (before === after) return
+    const searchable = searchableFields(type)
+    if (searchable.length === 0) return
+    const next = searchValues(searchable, after)
+    if (before !== undefined) {
+      if (JSON.stringify(searchValues(searchable, before)) === JSON.stringify(next)) return
+      yield* inTransaction(sql`DELETE FROM account_search_values WHERE account_seq = ${seq}`)
+    }
+    if (next.length > 0) yield* insertValues(sql, next.map((v) => ({ seq, ...v })))
+  })
 
 /** The searchable values of new accounts of one type, written in bulk (an import's chunk). */
 export const writeNewSearchValues = (sql: Sql, type: Pick<AccountType, "fields">, accounts: ReadonlyArray<{ readonly seq: number; readonly fields: Fields }>) => {

@@ -104,19 +104,16 @@ export const makeSqlAccounts = Effect.gen(function* () {
       request: { ref, ...request },
       account: accountIdOf(ref),
       result: Account,
-      // The hot path of every change: steps of the runtime rather than an Effect.gen.
       work: (at, emit) =>
-        Effect.flatMap(accounts.loadForChange(ref, invocation.expectedVersion), ({ account: before, type }) =>
-          Effect.flatMap(change(before, type, at, emit), (after) =>
-            after === before
-              ? Effect.succeed(before)
-              : accounts.writeAccount(before, after, type).pipe(
-                  Effect.zipRight(emit(accountChangeEvents(before, after))),
-                  Effect.zipRight(runLog.writeAudit(invocation, { operation: name, accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)),
-                  Effect.as(after)
-                )
-          )
-        )
+        Effect.gen(function* () {
+          const { account: before, type } = yield* accounts.loadForChange(ref, invocation.expectedVersion)
+          const after = yield* change(before, type, at, emit)
+          if (after === before) return before
+          yield* accounts.writeAccount(before, after, type)
+          yield* emit(accountChangeEvents(before, after))
+          yield* runLog.writeAudit(invocation, { operation: name, accountId: after.id, before: before.status, after: after.status, outcome: "ok" }, at)
+          return after
+        })
     })
 
   interface RunPlan {
@@ -147,35 +144,34 @@ export const makeSqlAccounts = Effect.gen(function* () {
       account: accountIdOf(ref),
       result: RunResultSchema,
       work: (at, emit) =>
-        Effect.flatMap(load, ({ plan: { describe, change }, account: before, type }) =>
-          Effect.flatMap(Effect.zip(change(before, type, at), now), ([outcome, finishedAt]) => {
-            const { actor, via } = actingActors(invocation)
-            // Built from the validated account and parameters: no need to validate again.
-            const run = new ActionRun({
-              id: ActionRunId.make(),
-              accountId: before.id,
-              actionId: describe.actionId,
-              actionName: describe.actionName,
-              status: "succeeded",
-              actor,
-              via,
-              parameters: describe.parameters,
-              statusBefore: before.status,
-              statusAfter: outcome.account.status,
-              events: outcome.events.map((e) => ({ event: e.event, data: e.data })),
-              error: null,
-              idempotencyKey: invocation.idempotencyKey ?? null,
-              startedAt: at,
-              finishedAt
-            }, true)
-            return accounts.writeAccount(before, outcome.account, type).pipe(
-              Effect.zipRight(runLog.writeRun(run)),
-              Effect.zipRight(emit(runEvents(run, before, outcome.account, outcome.events))),
-              Effect.zipRight(runLog.writeAudit(invocation, { operation: name, accountId: before.id, runId: run.id, before: before.status, after: outcome.account.status, outcome: "ok" }, at)),
-              Effect.as({ account: outcome.account, run })
-            )
-          })
-        )
+        Effect.gen(function* () {
+          const { plan: { describe, change }, account: before, type } = yield* load
+          const outcome = yield* change(before, type, at)
+          const { actor, via } = actingActors(invocation)
+          // Built from the validated account and parameters: no need to validate again.
+          const run = new ActionRun({
+            id: ActionRunId.make(),
+            accountId: before.id,
+            actionId: describe.actionId,
+            actionName: describe.actionName,
+            status: "succeeded",
+            actor,
+            via,
+            parameters: describe.parameters,
+            statusBefore: before.status,
+            statusAfter: outcome.account.status,
+            events: outcome.events.map((e) => ({ event: e.event, data: e.data })),
+            error: null,
+            idempotencyKey: invocation.idempotencyKey ?? null,
+            startedAt: at,
+            finishedAt: yield* now
+          }, true)
+          yield* accounts.writeAccount(before, outcome.account, type)
+          yield* runLog.writeRun(run)
+          yield* emit(runEvents(run, before, outcome.account, outcome.events))
+          yield* runLog.writeAudit(invocation, { operation: name, accountId: before.id, runId: run.id, before: before.status, after: outcome.account.status, outcome: "ok" }, at)
+          return { account: outcome.account, run }
+        })
     })
 
   /** Every tag change, whatever the number of tags: one version step, one audit entry, or nothing. */
@@ -430,27 +426,23 @@ export const makeSqlAccounts = Effect.gen(function* () {
       }))),
 
     runAction: (ref, actionRef, parameters, invocation) =>
-      runOp("run-action", "runAction", "run account actions", ref, { action: actionRef, parameters }, invocation,
+      runOp("run-action", "runAction", "run account actions", ref, { action: actionRef, parameters }, invocation, Effect.gen(function* () {
         // One statement reads the account and the action. The refusals keep their order: an
         // unknown action, then invalid parameters, then the account's (unknown, moved version,
         // archived) — so without the account the action is looked up on its own first.
-        Effect.flatMap(accounts.readForRun(ref, actionRef), (read) =>
-          Effect.flatMap(read.action ? Effect.succeed(read.action) : read.row ? Effect.fail(NotFound.of("account action", actionRef)) : accounts.findAction(actionRef), (action) =>
-            Effect.flatMap(fromEither(validateParameters(action, parameters)), (params) =>
-              Effect.map(accounts.checkForChange(ref, read.row, invocation.expectedVersion), ({ account, type }) => {
-                const plan: RunPlan = {
-                  describe: { actionId: action.id, actionName: action.name, parameters: params },
-                  change: (account, type, at) =>
-                    account.accountTypeId !== action.accountTypeId
-                      ? Effect.fail(new Unprocessable({ message: `action "${action.name}" is for another account type than ${account.accountTypeName}`, issues: [{ path: ["account-action-id"], message: "wrong account type" }] }))
-                      : fromEither(runSteps(type, account, action, params, at))
-                }
-                return { plan, account, type }
-              })
-            )
-          )
-        )
-      )
+        const read = yield* accounts.readForRun(ref, actionRef)
+        const action = read.action ?? (read.row ? yield* Effect.fail(NotFound.of("account action", actionRef)) : yield* accounts.findAction(actionRef))
+        const params = yield* fromEither(validateParameters(action, parameters))
+        const { account, type } = yield* accounts.checkForChange(ref, read.row, invocation.expectedVersion)
+        const plan: RunPlan = {
+          describe: { actionId: action.id, actionName: action.name, parameters: params },
+          change: (account, type, at) =>
+            account.accountTypeId !== action.accountTypeId
+              ? Effect.fail(new Unprocessable({ message: `action "${action.name}" is for another account type than ${account.accountTypeName}`, issues: [{ path: ["account-action-id"], message: "wrong account type" }] }))
+              : fromEither(runSteps(type, account, action, params, at))
+        }
+        return { plan, account, type }
+      }))
   }
   return service
 })
