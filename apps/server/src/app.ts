@@ -23,6 +23,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
+import { BackendIds } from "./backend-ids.js"
 import { answerClientErrors } from "./client-errors.js"
 import { answerWhileUnattached } from "./startup-gate.js"
 import { DatabaseFile } from "./database-file.js"
@@ -108,6 +109,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
         Layer.provide(apiEdge(edgeOptions)),
         Layer.provide(apiLive({ perMinute: config.rateLimit })),
+        Layer.provide(Layer.succeed(BackendIds, gateway ? "upstream" : "acct")),
         // An upstream has its own catalog and accounts: nothing to seed.
         Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
         // One server on SQLite counts in memory; replicas sharing Postgres count in the database.

@@ -5,6 +5,8 @@ import {
   CurrentPrincipal,
   flatAttributesOf,
   inflectKey,
+  OWN_PATH_IDS,
+  OwnPathIds,
   PersonaErrors,
   toAccountActionResource,
   toAccountResource,
@@ -24,9 +26,11 @@ import {
   Conflict,
   flatAttributesToFields,
   formatIssues,
+  type IdOwner,
   InvalidRequest,
   type Invocation,
   type Issue,
+  issuesOf,
   type LifecycleOperation,
   mergeAttributeFields,
   parseAccountRef,
@@ -37,7 +41,8 @@ import {
   Unprocessable
 } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
+import { BackendIds } from "./backend-ids.js"
 import { httpInvocation, requireRead } from "./request-context.js"
 
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)
@@ -56,6 +61,25 @@ export const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Eff
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
 const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ message: formatIssues(issues), issues })
+
+const decodeOwnPath = Schema.decodeUnknownEither(OwnPathIds)
+
+/**
+ * A path's ids checked as `owner` makes them. The paths take any id an upstream may make, so
+ * that a gateway can name its upstream's records; the embedded store's ids are acct's own, and
+ * any other is refused in the words the path's decoder uses.
+ */
+const pathIdsOf = (owner: IdOwner) => (path: object): Effect.Effect<void, InvalidRequest> =>
+  // On every request: the ids' own pattern tests first, the schema's words only for a refusal.
+  owner === "upstream" || isOwnPath(path)
+    ? Effect.void
+    : Either.match(decodeOwnPath(path), {
+        onLeft: (error) => Effect.fail(new InvalidRequest({ message: formatIssues(issuesOf(error)), issues: issuesOf(error) })),
+        onRight: () => Effect.void
+      })
+
+const isOwnPath = (path: object) =>
+  Object.entries(path).every(([name, id]) => !(name in OWN_PATH_IDS) || OWN_PATH_IDS[name as keyof typeof OWN_PATH_IDS].is(id))
 
 /**
  * The account document answered as it is (status given: 201 for a create, 202 for a
@@ -173,17 +197,21 @@ export const pageLinks = (request: HttpServerRequest.HttpServerRequest, page: { 
 export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const owner = yield* BackendIds
+    const ownPath = pathIdsOf(owner)
     const lifecycle = (operation: LifecycleOperation) => ({ path }: { readonly path: { readonly accountId: AccountId } }) =>
       persona(
         Effect.gen(function* () {
+          yield* ownPath(path)
           const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
           return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
         })
       )
-    const relationChange = (operation: "addRelation" | "removeRelation", accountId: AccountId, meta: { readonly "relation-schema-key": string; readonly "target-object-id": string }) =>
+    const relationChange = (operation: "addRelation" | "removeRelation", path: { readonly accountId: AccountId }, meta: { readonly "relation-schema-key": string; readonly "target-object-id": string }) =>
       persona(
         Effect.gen(function* () {
-          const account = yield* accounts[operation]({ id: accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
+          yield* ownPath(path)
+          const account = yield* accounts[operation]({ id: path.accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
           return asIs()({ data: toAccountResource(account) })
         })
       )
@@ -242,6 +270,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccount", ({ path, urlParams }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           yield* requireRead
           return yield* accountDocument(accounts, yield* accounts.get({ id: path.accountId }), urlParams)
         }))
@@ -249,6 +278,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("updateAccount", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
+            yield* ownPath(path)
             const a = payload.data.attributes
             // Flat attributes need the account's type (its mapping) before the change.
             yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "update"))
@@ -263,28 +293,35 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         )
       )
       .handle("redactAccount", ({ path, urlParams }) =>
-        persona(Effect.flatMap(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => accountDocument(accounts, a, urlParams)))
+        persona(Effect.gen(function* () {
+          yield* ownPath(path)
+          return yield* accountDocument(accounts, yield* accounts.redact({ id: path.accountId }, yield* invocation), urlParams)
+        }))
       )
       .handle("addTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           const account = yield* accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("removeTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           const account = yield* accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("setTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           const account = yield* accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("changeTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           const changes = { add: payload.meta["add-tags"] ?? [], remove: payload.meta["remove-tags"] ?? [] }
           const account = yield* accounts.changeTags({ id: path.accountId }, changes, yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
@@ -293,6 +330,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("listRelations", ({ path, urlParams }) =>
         persona(
           Effect.gen(function* () {
+            yield* ownPath(path)
             yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const page = yield* accounts.listRelations({ id: path.accountId }, {
@@ -307,12 +345,13 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           })
         )
       )
-      .handle("addRelation", ({ path, payload }) => relationChange("addRelation", path.accountId, payload.meta))
-      .handle("removeRelation", ({ path, payload }) => relationChange("removeRelation", path.accountId, payload.meta))
+      .handle("addRelation", ({ path, payload }) => relationChange("addRelation", path, payload.meta))
+      .handle("removeRelation", ({ path, payload }) => relationChange("removeRelation", path, payload.meta))
       .handle("consolidateAccounts", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id)))
+            yield* ownPath(path)
+            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id, owner)))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
             return yield* accountDocument(accounts, account, urlParams, 202)
           })
@@ -321,6 +360,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("runAction", ({ path, payload }) =>
         persona(
           Effect.gen(function* () {
+            yield* ownPath(path)
             const { account, run } = yield* accounts.runAction({ id: path.accountId }, payload.data["account-action-id"], payload.data.parameters ?? {}, yield* invocation)
             return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
           })
@@ -354,6 +394,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getImporter", ({ path }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           yield* requireRead
           return { data: toImporterResource(yield* accounts.getImporter(path.importerId)) }
         }))
@@ -361,6 +402,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("listImporterErrors", ({ path, urlParams }) =>
         persona(
           Effect.gen(function* () {
+            yield* ownPath(path)
             yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const importer = yield* accounts.getImporter(path.importerId)
@@ -371,6 +413,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccountType", ({ path }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           yield* requireRead
           return { data: toAccountTypeResource(yield* accounts.getType(path.accountTypeId)) }
         }))
@@ -389,6 +432,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccountAction", ({ path }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           yield* requireRead
           return { data: toAccountActionResource(yield* accounts.getAction(path.accountActionId)) }
         }))
@@ -404,7 +448,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               after: urlParams["page[after]"],
               before: urlParams["page[before]"],
               size: urlParams["page[size]"],
-              account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account))
+              account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account, owner))
             }).pipe(Effect.catchIf((e) => e._tag === "NotFound" && e.entity === "account", () => Effect.succeed({ items: [], next: null, prev: null })))
             return { data: page.items.map(toWorkflowRunResource), links: pageLinks(request, page) }
           })
@@ -412,6 +456,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getWorkflowRun", ({ path }) =>
         persona(Effect.gen(function* () {
+          yield* ownPath(path)
           yield* requireRead
           return { data: toWorkflowRunResource(yield* accounts.getRun(path.workflowRunId)) }
         }))

@@ -3,6 +3,7 @@ import { AcctApi, CurrentPrincipal, SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFI
 import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
+import { BackendIds } from "./backend-ids.js"
 import { currentRequest, httpInvocation, requireRead } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */
@@ -25,9 +26,10 @@ export const softwareOnePublicPrefix = <E, R>(app: Effect.Effect<HttpServerRespo
 export const SoftwareOneLive = HttpApiBuilder.group(AcctApi, "softwareone", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const owner = yield* BackendIds
     const withType = (account: Parameters<typeof toSoftwareOneAccount>[0]) =>
       Effect.map(accounts.getType(account.accountTypeId), (type) => toSoftwareOneAccount(account, type))
-    const refOf = (id: string) => Either.match(parseAccountRef(id), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const refOf = (id: string) => Either.match(parseAccountRef(id, owner), { onLeft: Effect.fail, onRight: Effect.succeed })
 
     const transition = (operation: LifecycleOperation) => ({ path }: { readonly path: { readonly id: string } }) =>
       problems(

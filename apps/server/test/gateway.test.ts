@@ -234,17 +234,34 @@ describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => 
   })
 })
 
+/** The ids a fake Persona gives its records (by default, ids that fit acct's own pattern). */
+interface PersonaIds {
+  readonly type: string
+  readonly action: string
+  readonly jane: string
+  readonly wei: string
+  /** The workflow run of the `n`th request. */
+  readonly run: (n: number) => string
+}
+const acctShapedIds: PersonaIds = {
+  type: "acttp_7X5W5w9GMtQntE6oPtKnj44c",
+  action: "accac_ZqXu9pW7Y3rKmT2vNbC4sD8e",
+  jane: "act_hpNqyAbEG4HeVjZoBRNCMKkA",
+  wei: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1",
+  run: (n) => `wfr_${String(n).padStart(4, "0")}3JqAR9ddLRVZLK5z4yD8oe`
+}
+
 /**
  * A Persona as its 2025-12-08 spec describes it, not acct: kebab-case JSON:API documents,
  * account types without any lifecycle (their statuses are `actst_…` relationships), an
- * account action that sets the status it is given, and a log of every request it received.
+ * account action that sets the status it is given, tags, and a log of every request it received.
  */
-const startPersona = async (apiKey: string) => {
-  const TYPE = "acttp_7X5W5w9GMtQntE6oPtKnj44c"
-  const ACTION = "accac_ZqXu9pW7Y3rKmT2vNbC4sD8e"
+const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedIds) => {
+  const TYPE = ids.type
+  const ACTION = ids.action
   const accounts = new Map([
-    ["act_hpNqyAbEG4HeVjZoBRNCMKkA", { id: "act_hpNqyAbEG4HeVjZoBRNCMKkA", reference: "abc-123", status: "Approved", first: "Jane", last: "Doe" }],
-    ["act_Vq7Bz2kRcMwX9sLpDfT4hYu1", { id: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1", reference: null, status: "Default", first: "Wei", last: "Chen" }]
+    [ids.jane, { id: ids.jane, reference: "abc-123", status: "Approved", first: "Jane", last: "Doe", tags: new Array<string>() }],
+    [ids.wei, { id: ids.wei, reference: null, status: "Default", first: "Wei", last: "Chen", tags: new Array<string>() }]
   ])
   const received: Array<string> = []
   const account = (a: NonNullable<ReturnType<typeof accounts.get>>) => ({
@@ -257,7 +274,7 @@ const startPersona = async (apiKey: string) => {
       "updated-at": "2023-09-23T00:22:19.000Z",
       "redacted-at": null,
       fields: { name: { type: "hash", value: { first: { type: "string", value: a.first }, last: { type: "string", value: a.last } } } },
-      tags: [],
+      tags: a.tags,
       "account-status": a.status
     },
     relationships: { "account-type": { data: { type: "account-type", id: TYPE } } }
@@ -309,12 +326,17 @@ const startPersona = async (apiKey: string) => {
         const run = JSON.parse(body) as { data: { "account-action-id": string; parameters?: { status?: string } } }
         if (run.data["account-action-id"] !== ACTION) return error(404, "Not Found", "Record not found")
         target.status = run.data.parameters?.status ?? target.status
-        return answer(200, { data: account(target), meta: { "workflow-run-id": `wfr_${String(received.length).padStart(4, "0")}3JqAR9ddLRVZLK5z4yD8oe` } })
+        return answer(200, { data: account(target), meta: { "workflow-run-id": ids.run(received.length) } })
+      }
+      if (req.method === "POST" && verb === "add-tag") {
+        const tag = (JSON.parse(body) as { meta: { "tag-name": string } }).meta["tag-name"]
+        if (!target.tags.includes(tag)) target.tags.push(tag)
+        return answer(200, { data: account(target) })
       }
       return error(404, "Not Found", "Record not found")
     })
   })
-  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, statusOf: (id: string) => accounts.get(id)!.status }
+  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, statusOf: (id: string) => accounts.get(id)!.status, tagsOf: (id: string) => accounts.get(id)!.tags }
 }
 
 describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
@@ -397,5 +419,100 @@ describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
     } finally {
       await bare.close()
     }
+  })
+})
+
+/**
+ * Ids as a real Persona may give them: a dash, another length (its own spec's examples are
+ * `act_ABC123`, `wfr_ABC123`). Wei's id has acct's shape; the type, action and runs do not.
+ */
+const personaShapedIds: PersonaIds = {
+  type: "acttp_ABC123",
+  action: "accac_ABC123",
+  jane: "act_hpNq-yAbEG4HeVjZoBRNCMKkA",
+  wei: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1",
+  run: (n) => `wfr_ABC123-${n}`
+}
+
+describe("gateway mode toward a Persona whose ids are not shaped like acct's", () => {
+  let persona: Awaited<ReturnType<typeof startPersona>>
+  let personaGateway: Awaited<ReturnType<typeof startServer>>
+  const { jane, wei } = personaShapedIds
+  const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
+  beforeAll(async () => {
+    persona = await startPersona("persona-key", personaShapedIds)
+    personaGateway = await startGateway(
+      "persona-ids",
+      [
+        "provider: persona",
+        `url: ${persona.url}`,
+        "apiKeyEnv: ACCT_TEST_PERSONA_KEY",
+        `actions: { Set status: ${persona.ACTION} }`,
+        "states: { active: Approved, enabled: Default, disabled: Suspended }",
+        `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
+      ].join("\n    "),
+      { ACCT_TEST_PERSONA_KEY: "persona-key" }
+    )
+  })
+  afterAll(async () => {
+    delete process.env.ACCT_CONFIG
+    await personaGateway?.close()
+    await persona?.close()
+  })
+
+  it("answers a change Persona made with 200 and Persona's ids, never a 500 after the fact", async () => {
+    const tagged = await personaGateway.call("POST", `/api/v1/accounts/${wei}/add-tag`, { body: { meta: { "tag-name": "vip" } } })
+    expect(persona.tagsOf(wei)).toEqual(["vip"])
+    expect(tagged.status, tagged.text).toBe(200)
+    expect(tagged.json.data).toMatchObject({ id: wei, attributes: { tags: ["vip"] }, relationships: { "account-type": { data: { id: persona.TYPE } } } })
+
+    const tagJane = () => personaGateway.call("POST", `/api/v1/accounts/${jane}/add-tag`, { body: { meta: { "tag-name": "vip" } }, headers: { "idempotency-key": "ids-1" } })
+    const janeTagged = await tagJane()
+    expect(janeTagged.status, janeTagged.text).toBe(200)
+    expect(janeTagged.json.data).toMatchObject({ id: jane, attributes: { tags: ["vip"] } })
+    expect(persona.tagsOf(jane)).toEqual(["vip"])
+    // The gateway's record of the key replays the answer with Persona's ids in it.
+    const replayed = await tagJane()
+    expect(replayed.status, replayed.text).toBe(200)
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true")
+    expect(replayed.json).toEqual(janeTagged.json)
+
+    const ran = await personaGateway.call("POST", `/api/v1/accounts/${jane}/run-action`, { body: { data: { "account-action-id": persona.ACTION, parameters: { status: "Suspended" } } } })
+    expect(ran.status, ran.text).toBe(200)
+    expect(ran.json.data).toMatchObject({ id: jane, attributes: { "account-status": "Suspended" } })
+    expect(ran.json.meta["workflow-run-id"]).toMatch(/^wfr_ABC123-\d+$/)
+    expect(persona.statusOf(jane)).toBe("Suspended")
+
+    // A lifecycle operation reads the type, checks the state and runs the profile's action.
+    const disabled = await personaGateway.call("POST", `/v1/accounts/accounts/${wei}/disable`)
+    expect(disabled.status, disabled.text).toBe(200)
+    expect(disabled.json).toMatchObject({ id: wei, status: "Disabled", $meta: { accountStatus: "Suspended" } })
+    expect(persona.statusOf(wei)).toBe("Suspended")
+    const enabled = await personaGateway.call("POST", `/api/v1/accounts/${jane}/enable`)
+    expect(enabled.status, enabled.text).toBe(200)
+    expect(enabled.json).toMatchObject({ data: { id: jane, attributes: { "account-status": "Approved" } }, meta: { "workflow-run-id": expect.stringMatching(/^wfr_ABC123-/) } })
+  })
+
+  it("serves reads naming Persona's ids, on both surfaces", async () => {
+    const listed = await personaGateway.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
+    expect(listed.status, listed.text).toBe(200)
+    expect(listed.json.data.map((a: { id: string }) => a.id)).toEqual([jane])
+
+    for (const id of [jane, wei]) {
+      const read = await personaGateway.call("GET", `/api/v1/accounts/${id}?include=account-type`)
+      expect(read.status, read.text).toBe(200)
+      expect(read.json.data.id).toBe(id)
+      expect(read.json.included[0]).toMatchObject({ type: "account-type", id: persona.TYPE })
+      const swo = await personaGateway.call("GET", `/v1/accounts/accounts/${id}`)
+      expect(swo.status, swo.text).toBe(200)
+      expect(swo.json.id).toBe(id)
+    }
+    const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`)
+    expect(type.status, type.text).toBe(200)
+    expect(type.json.data.id).toBe(persona.TYPE)
+
+    // An id Persona does not know is Persona's to refuse: its 404, passed on.
+    const unknown = await personaGateway.call("GET", "/api/v1/accounts/act_ABC123")
+    expect(unknown.status, unknown.text).toBe(404)
   })
 })

@@ -1,7 +1,7 @@
 import { Either, Schema } from "effect"
 import { InvalidRequest } from "./errors.js"
 import { Fields } from "./fields.js"
-import { AccountActionId, AccountId, AccountTypeId, ActionRunId } from "./ids.js"
+import { AccountActionId, AccountId, AccountTypeId, ActionRunId, type IdOwner } from "./ids.js"
 import { Actor } from "./principal.js"
 
 export const ReferenceId = Schema.String.pipe(
@@ -60,6 +60,19 @@ export class ActionRun extends Schema.Class<ActionRun>("ActionRun")({
   finishedAt: Schema.Date
 }) {}
 
+// A record an upstream made keeps the upstream's ids (ids.ts `IdOwner`); every other field is
+// held to acct's schema as acct's own records are.
+const UpstreamAccount = Schema.Struct({ ...Account.fields, id: AccountId.upstream, accountTypeId: AccountTypeId.upstream, consolidatedInto: Schema.NullOr(AccountId.upstream) })
+const UpstreamActionRun = Schema.Struct({ ...ActionRun.fields, id: ActionRunId.upstream, accountId: AccountId.upstream, actionId: Schema.NullOr(AccountActionId.upstream) })
+const validateUpstreamAccount = Schema.validateSync(UpstreamAccount)
+const decodeUpstreamActionRun = Schema.decodeUnknownSync(UpstreamActionRun)
+
+/** An account an upstream answered: checked as `Account.make` checks acct's own, but for its ids. */
+export const upstreamAccount = (props: typeof UpstreamAccount.Type): Account => new Account(validateUpstreamAccount(props), true)
+
+/** A run an upstream reported, from its encoded form (ISO dates): checked as acct's own, but for its ids. */
+export const decodeUpstreamRun = (encoded: unknown): ActionRun => new ActionRun(decodeUpstreamActionRun(encoded), true)
+
 /**
  * "activated → disabled", or just the new status where an upstream does not report the old one;
  * `show` dresses each status (e.g. as code in Slack).
@@ -77,11 +90,12 @@ export interface Page<A> {
 /** An `<account>` argument: an `act_…` id when it looks like one, a reference id otherwise. */
 export type AccountRef = { readonly id: AccountId } | { readonly referenceId: string }
 
-export const parseAccountRef = (text: string): Either.Either<AccountRef, InvalidRequest> => {
+/** `text` as an AccountRef, its id read as `owner` makes them (ids.ts `IdOwner`). */
+export const parseAccountRef = (text: string, owner: IdOwner = "acct"): Either.Either<AccountRef, InvalidRequest> => {
   const shown = JSON.stringify(text.slice(0, 60))
-  if (AccountId.is(text)) return Either.right({ id: text })
+  if (AccountId.isOf(owner)(text)) return Either.right({ id: text })
   const problem = text.startsWith("act_")
-    ? `expected an account id ("act_" followed by 24–28 letters or digits) or a reference id, got ${shown}`
+    ? `expected an account id ("act_" followed by ${owner === "acct" ? "24–28 letters or digits" : "the upstream's id, no spaces"}) or a reference id, got ${shown}`
     : Schema.is(ReferenceId)(text)
       ? undefined
       : `expected an account id or a reference id (1–255 characters, no spaces), got ${shown}`

@@ -23,4 +23,16 @@ describe("ids", () => {
     expect(Either.isLeft(parseAccountRef("act_123"))).toBe(true)
     expect(Either.isLeft(parseAccountRef("has space"))).toBe(true)
   })
+
+  it("takes an upstream's ids as it made them, and tells its ids from reference ids by their prefix", () => {
+    expect(Schema.decodeUnknownSync(AccountId.upstream)("act_ABC123")).toBe("act_ABC123")
+    expect(Schema.decodeUnknownSync(AccountId.upstream)("ACC-1234-5678")).toBe("ACC-1234-5678")
+    const bad = Schema.decodeUnknownEither(AccountId.upstream)("act_has space")
+    expect(Either.isLeft(bad) && bad.left.message).toContain('expected an account id: 1–255 characters, no spaces or control characters, got "act_has space"')
+    expect(parseAccountRef("act_hpNq-yAbEG4HeVjZoBRNCMKkA", "upstream")).toEqual(Either.right({ id: "act_hpNq-yAbEG4HeVjZoBRNCMKkA" }))
+    expect(parseAccountRef("abc-123", "upstream")).toEqual(Either.right({ referenceId: "abc-123" }))
+    expect(Either.isLeft(parseAccountRef("act_", "upstream"))).toBe(true)
+    // acct's own store keeps acct's pattern.
+    expect(Either.isLeft(parseAccountRef("act_hpNq-yAbEG4HeVjZoBRNCMKkA"))).toBe(true)
+  })
 })

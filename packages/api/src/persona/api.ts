@@ -34,8 +34,15 @@ import {
   WorkflowRunResource
 } from "./resources.js"
 
-const accountId = HttpApiSchema.param("accountId", AccountId)
-const importerId = HttpApiSchema.param("importerId", ImporterId)
+/**
+ * The ids a path names, as acct's own store makes them. A gateway's are its upstream's (core
+ * ids.ts `IdOwner`): the paths take any id an upstream may make, and the embedded server checks
+ * a path against these (apps/server persona.ts).
+ */
+export const OWN_PATH_IDS = { accountId: AccountId, accountTypeId: AccountTypeId, accountActionId: AccountActionId, workflowRunId: ActionRunId, importerId: ImporterId } as const
+export const OwnPathIds = Schema.partial(Schema.Struct(OWN_PATH_IDS))
+const accountId = HttpApiSchema.param("accountId", AccountId.upstream)
+const importerId = HttpApiSchema.param("importerId", ImporterId.upstream)
 
 /** Where Persona's account importer takes files (the server's edge also reads multipart here). */
 export const IMPORT_PATH = "/api/v1/importer/accounts"
@@ -169,7 +176,7 @@ export const ListPageParams = query({
   "filter[account-id]": Schema.optional(Schema.String.annotations({ description: "An account id or reference id; one that matches no account gives an empty list." }))
 })
 
-const AccountPath = Schema.Struct({ accountId: AccountId })
+const AccountPath = Schema.Struct({ accountId: AccountId.upstream })
 
 /** `GET /accounts/{id}/relations`: Persona requires `filter[key]`. */
 export const ListRelationsParams = query({
@@ -352,7 +359,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .annotate(OpenApi.Description, "The rows refused, in file order: row (its line in the file, the header being line 1), column (null for the row as a whole) and problem. Never the value itself.")
   )
   .add(
-    HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId)}`
+    HttpApiEndpoint.get("getAccountType")`/account-types/${HttpApiSchema.param("accountTypeId", AccountTypeId.upstream)}`
       .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: AccountTypeResource }))
       .addError(NotFound)
@@ -372,7 +379,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .annotate(OpenApi.Summary, "List account actions (acct extension)")
   )
   .add(
-    HttpApiEndpoint.get("getAccountAction")`/account-actions/${HttpApiSchema.param("accountActionId", AccountActionId)}`
+    HttpApiEndpoint.get("getAccountAction")`/account-actions/${HttpApiSchema.param("accountActionId", AccountActionId.upstream)}`
       .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: AccountActionResource }))
       .addError(NotFound)
@@ -385,7 +392,7 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .annotate(OpenApi.Summary, "List workflow runs (acct extension)")
   )
   .add(
-    HttpApiEndpoint.get("getWorkflowRun")`/workflow-runs/${HttpApiSchema.param("workflowRunId", ActionRunId)}`
+    HttpApiEndpoint.get("getWorkflowRun")`/workflow-runs/${HttpApiSchema.param("workflowRunId", ActionRunId.upstream)}`
       .setUrlParams(PlainQuery)
       .addSuccess(Schema.Struct({ data: WorkflowRunResource }))
       .addError(NotFound)

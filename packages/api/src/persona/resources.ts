@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { Account, AccountAction, AccountType, ActionRun, AttributeMapping, type CreateAccountInput, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, searchableFields, type UpdateAccountInput } from "@acct/core"
+import { type Account, AccountAction, AccountType, type ActionRun, AttributeMapping, type CreateAccountInput, decodeUpstreamRun, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, searchableFields, type UpdateAccountInput, upstreamAccount } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -489,9 +489,12 @@ export const toSearchBody = (q: SearchAccountsQuery): typeof SearchAccountsBody.
 
 const date = (iso: string) => new Date(iso)
 
-/** Persona's resource carries no version or consolidation link: a remote account has version 0. */
+/**
+ * Persona's resource carries no version or consolidation link: a remote account has version 0.
+ * Its ids are the remote's (a gateway answers its upstream's): kept as they are.
+ */
 export const fromAccountResource = (r: AccountResource): Account =>
-  Account.make({
+  upstreamAccount({
     id: r.id as Account["id"],
     referenceId: r.attributes["reference-id"],
     accountTypeId: r.relationships["account-type"].data.id as Account["accountTypeId"],
@@ -552,8 +555,9 @@ export const fromAccountActionResource = (r: typeof AccountActionResource.Type):
     updatedAt: r.attributes["updated-at"]
   })
 
+/** Its ids, as an account's, are the remote's. */
 export const fromWorkflowRunResource = (r: typeof WorkflowRunResource.Type): ActionRun =>
-  Schema.decodeUnknownSync(ActionRun)({
+  decodeUpstreamRun({
     id: r.id,
     accountId: r.attributes["account-id"],
     actionId: r.attributes["account-action-id"],

@@ -8,12 +8,15 @@ import { fromAccountResource, fromImporterResource, fromPersonaFieldSchema, Impo
 import {
   AccountAction,
   AccountActionId,
+  AccountId,
   type AccountRef,
   Accounts,
   type AccountsService,
   AccountType,
   AccountTypeId,
-  ActionRun,
+  type ActionRun,
+  ActionRunId,
+  decodeUpstreamRun,
   FieldValue,
   actingActors,
   type Invocation,
@@ -63,9 +66,10 @@ export interface PersonaOptions {
 
 const Nullable = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(Schema.NullOr(schema), { default: () => null })
 
+// Persona's ids are Persona's to define (core ids.ts `IdOwner`): kept as it made them.
 const PersonaAccount = Schema.Struct({
   type: Schema.Literal("account"),
-  id: Schema.String,
+  id: AccountId.upstream,
   attributes: Schema.Struct({
     "reference-id": Nullable(Schema.String),
     "account-type-name": Schema.optionalWith(Schema.String, { default: () => "" }),
@@ -77,7 +81,7 @@ const PersonaAccount = Schema.Struct({
     "account-status": Schema.optionalWith(Schema.String, { default: () => "" })
   }),
   relationships: Schema.Struct({
-    "account-type": Schema.Struct({ data: Schema.Struct({ type: Schema.Literal("account-type"), id: Schema.String }) })
+    "account-type": Schema.Struct({ data: Schema.Struct({ type: Schema.Literal("account-type"), id: AccountTypeId.upstream }) })
   })
 })
 const AccountDocument = Schema.Struct({ data: PersonaAccount })
@@ -85,10 +89,10 @@ const AccountPage = Schema.Struct({
   data: Schema.Array(PersonaAccount),
   links: Schema.optionalWith(Schema.Struct({ prev: Nullable(Schema.String), next: Nullable(Schema.String) }), { default: () => ({ prev: null, next: null }) })
 })
-const RunActionDocument = Schema.Struct({ data: PersonaAccount, meta: Schema.Struct({ "workflow-run-id": Schema.String }) })
+const RunActionDocument = Schema.Struct({ data: PersonaAccount, meta: Schema.Struct({ "workflow-run-id": ActionRunId.upstream }) })
 const WorkflowRunDocument = Schema.Struct({
   data: Schema.Struct({
-    id: Schema.String,
+    id: ActionRunId.upstream,
     attributes: Schema.Struct({
       status: Schema.String,
       "created-at": Schema.optional(Schema.String),
@@ -96,6 +100,10 @@ const WorkflowRunDocument = Schema.Struct({
     })
   })
 })
+/** How an id is told from a name: Persona's carry their kind's prefix, then Persona's own choice. */
+const isActionId = AccountActionId.isOf("upstream")
+const isTypeId = AccountTypeId.isOf("upstream")
+
 /** An answer whose content is not needed (Persona's 202 to a consolidation). */
 const Anything = Schema.Unknown
 
@@ -162,9 +170,9 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
       })
 
     const actionIdOf = (action: string) => {
-      if (AccountActionId.is(action)) return Effect.succeed(action)
+      if (isActionId(action)) return Effect.succeed(action)
       const id = options.actions?.[action]
-      return id !== undefined && AccountActionId.is(id)
+      return id !== undefined && isActionId(id)
         ? Effect.succeed(id)
         : Effect.fail(new InvalidRequest({ message: `no account action named ${JSON.stringify(action)} in this profile; use its accac_… id, or add it under \`actions\`` }))
     }
@@ -178,7 +186,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         { id, name, description: "a Persona account action (its definition lives in Persona)", accountTypeId: "" as never, parameters: [], steps: [] as never, confirm: false, createdAt: new Date(0), updatedAt: new Date(0) },
         true
       )
-    const configuredActions = () => Object.entries(options.actions ?? {}).flatMap(([name, id]) => (AccountActionId.is(id) ? [knownAction(name, id)] : []))
+    const configuredActions = () => Object.entries(options.actions ?? {}).flatMap(([name, id]) => (isActionId(id) ? [knownAction(name, id)] : []))
 
     /**
      * Persona's account type, with the lifecycle states the profile names (see `states`). Its
@@ -220,7 +228,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
             timeToLive: Exit.match({ onSuccess: () => "1 minute", onFailure: () => Duration.zero })
           })
     const getType = (idOrName: string) =>
-      !AccountTypeId.is(idOrName)
+      !isTypeId(idOrName)
         ? Effect.fail(new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(idOrName)}` }))
         : types === undefined
           ? Effect.fail(
@@ -245,7 +253,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         const account = toAccount(document.data)
         const workflowRun = yield* persona.request({ method: "GET", path: `/workflow-runs/${encodeURIComponent(document.meta["workflow-run-id"])}`, schema: WorkflowRunDocument })
         const attributes = workflowRun.data.attributes
-        const run = Schema.decodeUnknownSync(ActionRun)({
+        const run = decodeUpstreamRun({
           id: workflowRun.data.id,
           accountId: account.id,
           actionId,
@@ -289,7 +297,7 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
             ),
       create: (input, invocation) =>
         Effect.gen(function* () {
-          if (!input.accountType.startsWith("acttp_")) return yield* new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(input.accountType)}` })
+          if (!isTypeId(input.accountType)) return yield* new InvalidRequest({ message: `on Persona, name the account type by its acttp_… id, got ${JSON.stringify(input.accountType)}` })
           const document = yield* persona.request({
             method: "POST",
             path: "/accounts",
