@@ -106,15 +106,27 @@ describe("accessLine", () => {
 })
 
 describe("batchedWriter", () => {
-  it("writes the lines of one event-loop turn in one write, in order", async () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  it("writes the lines of one delay in one write, in order", async () => {
     const writes: Array<string> = []
-    const write = batchedWriter((text) => writes.push(text), (text) => writes.push(text))
+    const write = batchedWriter((text) => writes.push(text), (text) => writes.push(text), { maxDelayMs: 10 })
     write("a\n")
     write("b\n")
+    await new Promise((resolve) => setImmediate(resolve))
     expect(writes).toEqual([])
-    await new Promise((resolve) => setImmediate(resolve))
+    await pause(30)
     write("c\n")
-    await new Promise((resolve) => setImmediate(resolve))
+    await pause(30)
     expect(writes).toEqual(["a\nb\n", "c\n"])
+  })
+
+  it("writes at once when the batch reaches its size", () => {
+    const writes: Array<string> = []
+    const write = batchedWriter((text) => writes.push(text), (text) => writes.push(text), { maxBytes: 4, maxDelayMs: 10_000 })
+    write("ab\n")
+    expect(writes).toEqual([])
+    write("cd\n")
+    expect(writes).toEqual(["ab\ncd\n"])
   })
 })
