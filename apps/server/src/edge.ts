@@ -30,7 +30,7 @@ import { AccessLog, causeForLog } from "./log.js"
 import { InFlight, inFlight } from "./drain.js"
 import { errorResponse, isSoftwareOnePath } from "./error-body.js"
 import { decodeIssueKeyNames, isPersonaPath, personaConventions } from "./persona-conventions.js"
-import { KnownKeys, rateLimit, withRateLimitHeaders } from "./rate-limit.js"
+import { KnownKeys, rateLimit, rateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
 import { softwareOnePublicPrefix } from "./softwareone.js"
 import { currentRequest, pathOf, type RequestContext } from "./request-context.js"
@@ -76,22 +76,25 @@ interface Exchange extends RequestContext {
   status: number
 }
 
+/**
+ * The headers every answer gets from the edge, set in one copy of the response (each
+ * `setHeader` copies the response and its headers: four of them were ≈ 35 µs of a GET).
+ */
 const shape = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse, exchange: Exchange) => {
   if (clientGone(request)) {
     exchange.status = CLIENT_CLOSED
     return HttpServerResponse.empty({ status: CLIENT_CLOSED })
   }
-  let shaped = withRateLimitHeaders(HttpServerResponse.setHeader(emptyErrorBodies(response, request, exchange.id), "request-id", exchange.id), exchange.limit)
+  const answer = emptyErrorBodies(response, request, exchange.id)
+  const headers: Record<string, string> = { "request-id": exchange.id, ...rateLimitHeaders(exchange.limit) }
   // Persona's answers say the API version used (persona-conventions.ts refuses any other).
-  if (isPersonaPath(request.url)) shaped = HttpServerResponse.setHeader(shaped, "persona-version", PERSONA_VERSIONS[0])
+  if (isPersonaPath(request.url)) headers["persona-version"] = PERSONA_VERSIONS[0]
   // The store answered from the Idempotency-Key's record (a result or a recorded refusal).
-  if (exchange.replayed) shaped = HttpServerResponse.setHeader(shaped, "idempotent-replayed", "true")
+  if (exchange.replayed) headers["idempotent-replayed"] = "true"
   // A 429 from the key check (a key's first request in this process) says when to retry, too.
-  if (shaped.status === 429 && shaped.headers["retry-after"] === undefined && exchange.limit) {
-    shaped = HttpServerResponse.setHeader(shaped, "retry-after", String(Math.max(1, exchange.limit.resetSeconds)))
-  }
-  exchange.status = shaped.status
-  return shaped
+  if (answer.status === 429 && answer.headers["retry-after"] === undefined && exchange.limit) headers["retry-after"] = String(Math.max(1, exchange.limit.resetSeconds))
+  exchange.status = answer.status
+  return HttpServerResponse.setHeaders(answer, headers)
 }
 
 /**

@@ -120,15 +120,11 @@ export const rateLimit =
       })
     })
 
-/** Adds the caller's RateLimit-* headers (when it was counted) to a response. */
-export const withRateLimitHeaders = (response: HttpServerResponse.HttpServerResponse, limit: RequestContext["limit"]) =>
+/** The caller's RateLimit-* headers (none when it was not counted). */
+export const rateLimitHeaders = (limit: RequestContext["limit"]): Record<string, string> =>
   limit === undefined
-    ? response
-    : HttpServerResponse.setHeaders(response, {
-        "ratelimit-limit": String(limit.limit),
-        "ratelimit-remaining": String(limit.remaining),
-        "ratelimit-reset": String(limit.resetSeconds)
-      })
+    ? {}
+    : { "ratelimit-limit": String(limit.limit), "ratelimit-remaining": String(limit.remaining), "ratelimit-reset": String(limit.resetSeconds) }
 
 /** How many callers' counters the in-memory store keeps at most. */
 const MEMORY_COUNTERS_MAX = 100_000
