@@ -3,7 +3,7 @@
  * so `acct --help` never loads SQLite), the CLI user's identity, and printing.
  */
 import { type Accounts, type AccountsError, type ApiKeys, type Events, InvalidRequest, type Invocation, parseAccountRef, Principal } from "@acct/core"
-import { backendAccounts, backendWithEvents, DEFAULT_DATABASE, localStore, type MustExist, resolveBackend } from "@acct/backend"
+import { type Backend, backendAccounts, BackendIds, backendWithEvents, DEFAULT_DATABASE, idOwnerOf, localStore, type MustExist, resolveBackend } from "@acct/backend"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Config, Console, Effect, Either, Layer, Option } from "effect"
@@ -64,9 +64,9 @@ export const store = (db: string, { create = false } = {}): Layer.Layer<Accounts
   localStore(db, create ? {} : { mustExist: mustExistAt(db) })
 
 
-/** Gives a command the existing store named by its `--db` option. */
+/** Gives a command the existing store named by its `--db` option (acct's own ids). */
 export const withStore = <Name extends string, R, E, A extends { readonly db: string }>(command: Command.Command<Name, R, E, A>) =>
-  Command.provide(command, (options: A) => store(options.db))
+  Command.provide(command, (options: A) => Layer.merge(store(options.db), Layer.succeed(BackendIds, "acct")))
 
 export interface BackendOptions {
   readonly db: string
@@ -85,7 +85,11 @@ export const chooseBackend = (options: BackendOptions) =>
     Effect.mapError((e) => (e._tag === "InvalidRequest" ? e : new InvalidRequest({ message: `invalid setting: ${String(e)}` })))
   )
 
-export const backend = (options: BackendOptions): Layer.Layer<Accounts, AccountsError> => Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => backendAccounts(chosen)))
+/** A chosen backend's layer, with whose ids it carries (for `accountArg`). */
+const withIdsOf = <A, E>(chosen: Backend, layer: Layer.Layer<A, E>) => Layer.merge(layer, Layer.succeed(BackendIds, idOwnerOf(chosen)))
+
+export const backend = (options: BackendOptions): Layer.Layer<Accounts | BackendIds, AccountsError> =>
+  Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => withIdsOf(chosen, backendAccounts(chosen))))
 
 export const withBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) => backend(options))
@@ -93,7 +97,7 @@ export const withBackend = <Name extends string, R, E, A extends BackendOptions>
 /** Accounts and their events: a local database, or an acct server (other upstreams have no events). */
 export const withEventsBackend = <Name extends string, R, E, A extends BackendOptions>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (options: A) =>
-    Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => backendWithEvents(chosen)))
+    Layer.unwrapEffect(Effect.map(chooseBackend(options), (chosen) => withIdsOf(chosen, backendWithEvents(chosen))))
   )
 
 /** Options of the lists that filter by account and time, a page at a time (audit, events). */
@@ -135,7 +139,8 @@ export const invocation = (options: {
   expectedVersion: Option.getOrUndefined(options.expectVersion)
 })
 
-export const accountArg = (text: string) => Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+/** An `<account>` argument, its id read as the command's backend makes them (an upstream's own ids included). */
+export const accountArg = (text: string) => Effect.flatMap(BackendIds, (owner) => Either.match(parseAccountRef(text, owner), { onLeft: Effect.fail, onRight: Effect.succeed }))
 
 /** Prints JSON for `--json`, text otherwise. */
 export const output = (asJson: boolean, data: () => unknown, text: () => string) =>

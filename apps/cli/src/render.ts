@@ -1,5 +1,5 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { Account, AccountAction, AccountType, AcctEvent, ActionRun, fieldSchema, isEmptyValue, isPersonal, type Page, showField, statusChange } from "@acct/core"
+import { type Account, AccountAction, AccountType, AcctEvent, type ActionRun, encodeAnyAccount, encodeAnyRun, fieldSchema, isEmptyValue, isPersonal, type Page, showField, statusChange } from "@acct/core"
 import type { AuditEntry } from "@acct/store-sql"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
@@ -124,10 +124,13 @@ export const auditTable = (entries: ReadonlyArray<AuditEntry>) =>
     entries.map((e) => [date(e.at), actorText(e.actor, e.via), e.channel, e.operation, e.accountId ?? "-", auditChange(e), e.outcome, e.reason ?? "-"])
   )
 
-/** JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). */
+/**
+ * JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). Accounts and runs
+ * may come from an upstream profile with the upstream's own ids: encoded as any owner makes them.
+ */
 export const json = {
-  account: (a: Account) => Schema.encodeSync(Account)(a),
-  run: (r: ActionRun) => Schema.encodeSync(ActionRun)(r),
+  account: encodeAnyAccount,
+  run: encodeAnyRun,
   type: (t: AccountType) => Schema.encodeSync(AccountType)(t),
   action: (a: AccountAction) => Schema.encodeSync(AccountAction)(a),
   audit: (e: AuditEntry) => ({ ...e, at: e.at.toISOString() }),

@@ -21,18 +21,24 @@ export interface Result {
 export const workspace = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "acct-cli-"))
   const db = path.join(dir, "acct.db")
+  const environment = (env: Record<string, string | undefined>) => ({ ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ...env })
+  const result = (code: number | null, stdout: string, stderr: string): Result => ({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) })
   /** `env` adds to (or, with `undefined`, removes from) the environment. */
   const acct = (args: ReadonlyArray<string>, input?: string, env: Record<string, string | undefined> = {}): Result => {
-    const run = spawnSync(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      input,
-      encoding: "utf8",
-      env: { ...process.env, ACCT_DATABASE: db, NO_COLOR: "1", ...env },
-      timeout: 20_000
-    })
-    return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) }
+    const run = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, input, encoding: "utf8", env: environment(env), timeout: 20_000 })
+    return result(run.status, run.stdout, run.stderr)
   }
-  return { dir, db, acct }
+  /** As `acct`, leaving this process free meanwhile: for a fake upstream served from this process. */
+  const acctAsync = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}) =>
+    new Promise<Result>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: environment(env), stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 })
+      let stdout = ""
+      let stderr = ""
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk))
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk))
+      child.once("close", (code) => resolve(result(code, stdout, stderr)))
+    })
+  return { dir, db, acct, acctAsync }
 }
 
 const SERVER = fileURLToPath(new URL("../../server/dist/server.mjs", import.meta.url))

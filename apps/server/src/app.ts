@@ -3,7 +3,7 @@
  * OpenAPI document and interactive docs, served behind the edge middleware, on the store.
  */
 import { AcctApi } from "@acct/api"
-import { localStore, resolveBackend, upstreamAccounts } from "@acct/backend"
+import { BackendIds, idOwnerOf, localStore, resolveBackend, upstreamAccounts } from "@acct/backend"
 import { Accounts, ApiKeys, withPolicy } from "@acct/core"
 import {
   demoCatalog,
@@ -23,7 +23,6 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { createServer } from "node:http"
 import { AuthenticationLive, ProblemAuthenticationLive } from "./auth.js"
-import { BackendIds } from "./backend-ids.js"
 import { answerClientErrors } from "./client-errors.js"
 import { answerWhileUnattached } from "./startup-gate.js"
 import { DatabaseFile } from "./database-file.js"
@@ -81,7 +80,7 @@ const accountsFor = (config: ServerConfig) =>
     }).pipe(
       Layer.provide(Layer.succeed(ResumeInterruptedImports, true))
     )
-    if (backend.kind === "local") return { store, database, gateway: false }
+    if (backend.kind === "local") return { store, database, gateway: false, ids: idOwnerOf(backend) }
     yield* Effect.logInfo("gateway mode").pipe(Effect.annotateLogs({ profile: backend.profile.name, provider: backend.profile.provider, upstream: backend.profile.url }))
     // Keyed changes are recorded in the gateway's own database: the upstream may keep no record
     // (SoftwareOne) and its change cannot share a local transaction (gateway-idempotency.ts).
@@ -89,7 +88,7 @@ const accountsFor = (config: ServerConfig) =>
       Layer.provide(upstreamAccounts(backend.profile)),
       Layer.provide(store)
     )
-    return { store: Layer.merge(store, upstream), database, gateway: true }
+    return { store: Layer.merge(store, upstream), database, gateway: true, ids: idOwnerOf(backend) }
   })
 
 /**
@@ -101,7 +100,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
   const edgeOptions = { maxBodyBytes: config.maxBodyBytes, maxImportBytes: config.maxImportBytes, rateLimit: config.rateLimit }
   const shutdown = { grace: Duration.seconds(config.shutdownGraceSeconds), readinessDelay: Duration.seconds(config.shutdownReadinessDelaySeconds) }
   return Layer.unwrapEffect(
-    Effect.map(accountsFor(config), ({ store, database, gateway }) =>
+    Effect.map(accountsFor(config), ({ store, database, gateway, ids }) =>
       drainOnShutdown(shutdown, listener).pipe(
         // Built after (so released before) the server: see drain.ts.
         Layer.provideMerge(HttpApiBuilder.serve(edge(edgeOptions))),
@@ -109,7 +108,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
         Layer.provide(apiEdge(edgeOptions)),
         Layer.provide(apiLive({ perMinute: config.rateLimit })),
-        Layer.provide(Layer.succeed(BackendIds, gateway ? "upstream" : "acct")),
+        Layer.provide(Layer.succeed(BackendIds, ids)),
         // An upstream has its own catalog and accounts: nothing to seed.
         Layer.provide(prepareStore({ ...config, seedDemo: config.seedDemo && !gateway })),
         // One server on SQLite counts in memory; replicas sharing Postgres count in the database.

@@ -42,7 +42,7 @@ import {
 } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Schema } from "effect"
-import { BackendIds } from "./backend-ids.js"
+import { BackendIds } from "@acct/backend"
 import { httpInvocation, requireRead } from "./request-context.js"
 
 const invocation = Effect.flatMap(CurrentPrincipal, httpInvocation)

@@ -3,7 +3,7 @@ import { AcctApi, CurrentPrincipal, SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFI
 import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Effect, Either, FiberRef } from "effect"
-import { BackendIds } from "./backend-ids.js"
+import { BackendIds } from "@acct/backend"
 import { currentRequest, httpInvocation, requireRead } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */

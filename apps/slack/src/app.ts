@@ -5,7 +5,7 @@
  * command is acknowledged at once; the work happens after (work.ts), and its result goes to the
  * command's `response_url`.
  */
-import type { AccountsService } from "@acct/core"
+import type { AccountsService, IdOwner } from "@acct/core"
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -34,6 +34,8 @@ export interface SlackAppOptions {
    */
   readonly dispatch?: ((job: Job) => void) | undefined
   readonly accounts?: AccountsService | undefined
+  /** Whose ids `accounts` carry (@acct/backend `idOwnerOf`); acct's own unless told. */
+  readonly ids?: IdOwner | undefined
   /** Also post a short public note in the channel when something changed. */
   readonly announceChanges?: boolean | undefined
   /** Slack's Web API, e.g. a local stand-in for tests. */
@@ -66,7 +68,7 @@ const readBody = (req: IncomingMessage) =>
 /** Work in this thread, after the pending acknowledgements have gone out. */
 const inline = (options: SlackAppOptions, commandName: string, audit: (entry: Record<string, unknown>) => void) => {
   if (!options.accounts) throw new Error("startSlackApp needs `accounts` or `dispatch`")
-  const work = makeWork({ ...options, accounts: options.accounts, commandName, audit })
+  const work = makeWork({ ...options, accounts: options.accounts, ids: options.ids ?? "acct", commandName, audit })
   return (job: Job) => void setImmediate(() => void work(job))
 }
 

@@ -4,7 +4,7 @@
  * profile (ACCT_PROFILE / ACCT_PROVIDER / the config file), or a local store (ACCT_DATABASE).
  * Remote calls use node:http rather than fetch: lighter per call.
  */
-import { backendAccounts, resolveBackend } from "@acct/backend"
+import { backendAccounts, idOwnerOf, resolveBackend } from "@acct/backend"
 import { Accounts } from "@acct/core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, ManagedRuntime } from "effect"
@@ -22,5 +22,5 @@ export const openBackend = async () => {
   const backend = chosen.right
   const runtime = ManagedRuntime.make(backendAccounts(backend, NodeHttpClient.layer))
   const accounts = await runtime.runPromise(Accounts).catch((e: { message?: string }) => fail(`cannot open the backend (${backend.describe}): ${e.message ?? String(e)}`))
-  return { accounts, describe: backend.describe, close: () => runtime.dispose() }
+  return { accounts, ids: idOwnerOf(backend), describe: backend.describe, close: () => runtime.dispose() }
 }

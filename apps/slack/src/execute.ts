@@ -3,7 +3,7 @@
  * happened as a Block Kit message: the result, a confirmation prompt for risky changes, or a
  * denial that names the missing permission. Never throws: every failure becomes a message.
  */
-import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, InvalidRequest, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
+import { type Account, type AccountsError, type AccountsOperation, accountsPolicy, type AccountsService, assign, authorize, InvalidRequest, type IdOwner, type Invocation, isAccountsError, parseAccountRef } from "@acct/core"
 import { Effect, Either } from "effect"
 import { accountMessage, accountsMessage, confirmMessage, errorMessage, helpMessage, historyMessage, runMessage } from "./blocks.js"
 import { findQuery, type SlackCommand } from "./command.js"
@@ -13,6 +13,8 @@ import type { SlackMessage } from "./responder.js"
 
 export interface ExecuteContext {
   readonly accounts: AccountsService
+  /** Whose ids `accounts` carry: an upstream's are read as it makes them. */
+  readonly ids: IdOwner
   readonly permissions: Permissions
   readonly user: SlackUser
   /** The slash command as configured, e.g. /acct. */
@@ -95,7 +97,7 @@ export const execute = (command: SlackCommand, ctx: ExecuteContext): Effect.Effe
       ? refuse("this command is too long to confirm in Slack; use the CLI")
       : { message: confirmMessage(description, token), result: "confirm", changed: false }
   }
-  const ref = (text: string) => Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+  const ref = (text: string) => Either.match(parseAccountRef(text, ctx.ids), { onLeft: Effect.fail, onRight: Effect.succeed })
 
   // `run Set status abc-123 …`: the first word alone names no action. Say how to quote the one meant.
   const unknownAction = (run: Extract<SlackCommand, { kind: "run" }>) =>

@@ -4,7 +4,7 @@
  * receiving thread (tests, small setups) or in a worker thread (the app's default), where it
  * cannot slow down the acknowledgements Slack waits for.
  */
-import { type AccountsService, withPolicy } from "@acct/core"
+import { type AccountsService, type IdOwner, withPolicy } from "@acct/core"
 import { Effect } from "effect"
 import { errorMessage } from "./blocks.js"
 import type { SlackCommand } from "./command.js"
@@ -27,6 +27,8 @@ export type Job =
 
 export interface WorkOptions {
   readonly accounts: AccountsService
+  /** Whose ids `accounts` carry (@acct/backend `idOwnerOf`): how the account a person names is read. */
+  readonly ids: IdOwner
   readonly policy: Policy
   readonly signingSecret: string
   readonly commandName: string
@@ -63,6 +65,7 @@ export const makeWork = (options: WorkOptions) => {
         const outcome = await Effect.runPromise(
           execute(job.command, {
             accounts,
+            ids: options.ids,
             permissions,
             user: job.user,
             commandName: options.commandName,

@@ -11,7 +11,7 @@ import { auditToStdout, type Job, makeWork } from "./work.js"
 const port = parentPort!
 const settings = workerData as { readonly signingSecret: string; readonly commandName: string; readonly announceChanges: boolean }
 const backend = await openBackend()
-const work = makeWork({ ...settings, accounts: backend.accounts, policy: loadPolicy(), audit: auditToStdout })
+const work = makeWork({ ...settings, accounts: backend.accounts, ids: backend.ids, policy: loadPolicy(), audit: auditToStdout })
 
 let pending = 0
 let draining = false

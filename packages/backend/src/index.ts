@@ -12,7 +12,7 @@
  * heavy is imported here: the SQLite/Postgres store and the HTTP clients are loaded (dynamic
  * import) only when the choice needs them, so a command on a local file never loads a client.
  */
-import type { Accounts, AccountsError, ApiKeys, Events, WebhookDeliveries, Webhooks } from "@acct/core"
+import type { Accounts, AccountsError, ApiKeys, Events, IdOwner, WebhookDeliveries, Webhooks } from "@acct/core"
 import type { EventFeed } from "@acct/store-sql"
 import type { MustExist } from "@acct/store-sql/sqlite"
 import { InvalidRequest } from "@acct/core"
@@ -21,7 +21,7 @@ import { isPostgresUrl } from "@acct/store-sql/database-url"
 import { findConfigFile } from "@acct/client/config-file"
 import type { HttpClient } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
-import { Config, type ConfigError, type Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, type ConfigError, Context, type Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 
 export const DEFAULT_DATABASE = ".acct/acct.db"
@@ -55,6 +55,17 @@ export type Backend =
   | { readonly kind: "local"; readonly database: string; readonly describe: string; readonly mustExist?: MustExist | undefined }
   /** `database` still holds what the app keeps for itself (the server's API keys). */
   | { readonly kind: "upstream"; readonly profile: UpstreamProfile; readonly database: string; readonly describe: string }
+
+/**
+ * Whose ids a backend's records carry (core ids.ts `IdOwner`), which is how an app reads an id a
+ * person names: acct's own on the local store, refused at once when not of acct's pattern; an
+ * upstream's otherwise (Persona and SoftwareOne make their own, and an acct server may be a
+ * gateway to one), passed on for the upstream to judge.
+ */
+export const idOwnerOf = (backend: Backend): IdOwner => (backend.kind === "local" ? "acct" : "upstream")
+
+/** The chosen backend's `idOwnerOf`, for the code that reads the ids people name. */
+export class BackendIds extends Context.Tag("@acct/backend/BackendIds")<BackendIds, IdOwner>() {}
 
 /** The environment variables a profile may name, and the fixed ones, read through Config. */
 const FIXED = [

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
-import { backendAccounts, backendWithEvents, type BackendRequest, resolveBackend } from "../src/index.js"
+import { backendAccounts, backendWithEvents, type BackendRequest, idOwnerOf, resolveBackend } from "../src/index.js"
 
 const resolve = (settings: Record<string, string>, request: BackendRequest = { frontEnd: true }) =>
   Effect.runPromise(Effect.either(resolveBackend(request)).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(settings))))))
@@ -54,6 +54,12 @@ describe("resolveBackend", () => {
     expect(await ok({ ACCT_CONFIG: file, SWO_TOKEN_FOR_TEST: "swo_t" }, { frontEnd: false, profile: "market" })).toMatchObject(market)
     const unknown = await resolve({ ACCT_CONFIG: file, ACCT_PROFILE: "nope" })
     expect(unknown._tag === "Left" && unknown.left.message).toContain('no profile "nope"')
+  })
+
+  it("says whose ids the chosen backend's records carry: acct's on a local store, an upstream's otherwise", async () => {
+    expect(idOwnerOf(await ok({}))).toBe("acct")
+    expect(idOwnerOf(await ok({ ACCT_URL: "http://acct.internal", ACCT_API_KEY: "acct_k" }))).toBe("upstream")
+    expect(idOwnerOf(await ok({ ACCT_PROVIDER: "persona", ACCT_PERSONA_API_KEY: "persona_k" }))).toBe("upstream")
   })
 
   it("with mustExist, a local database that is not there is refused with how to create it, and nothing is created", async () => {

@@ -30,6 +30,7 @@ import {
   toUpdateAccountAttributes
 } from "@acct/api"
 import {
+  type Account,
   AccountActionId,
   type AccountId,
   type AccountRef,
@@ -37,6 +38,8 @@ import {
   type AccountsError,
   type AccountsService,
   AccountTypeId,
+  actingActors,
+  ActionRun,
   Events,
   type EventsService,
   type Invocation,
@@ -51,7 +54,7 @@ import {
   type WebhooksService
 } from "@acct/core"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Context, Duration, Effect, FiberRef, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, FiberRef, Layer, Option, Redacted } from "effect"
 import { pageFromLinks } from "./page-links.js"
 import { recordFacts } from "./call-facts.js"
 import { retried, retriedKeyed } from "./upstream/transport.js"
@@ -79,6 +82,46 @@ export const KEYED_RETRY: Partial<RetryConfig> = { maxAttempts: 60, maxElapsed: 
 
 /** A fresh key for one logical operation, the same on all its retries. */
 export const newIdempotencyKey = () => `acct-client-${randomAlphanumeric(24)}`
+
+/** What a run-action or lifecycle call asked for: its answer does not repeat it. */
+interface RunAsked {
+  readonly actionId: AccountActionId | null
+  readonly actionName: string
+  readonly parameters: Readonly<Record<string, unknown>>
+  readonly invocation: Invocation
+  readonly idempotencyKey: string
+  readonly startedAt: Date
+}
+
+/**
+ * The run as the server's answer tells it. From the answer: the run's id (`meta.workflow-run-id`,
+ * as the server made it) and the account after it (its status is `statusAfter`). Derived: the
+ * action, its name and parameters as asked; the actors as the caller acts (the server may record
+ * its key instead); `succeeded` (a server answers a run that failed with an error); no status
+ * before and no events (the answer has neither, so the change reads "now <status>"); started
+ * when asked, finished when answered.
+ */
+const runFromAnswer = (account: Account, runId: string, asked: RunAsked, answeredAt: Date): ActionRun =>
+  ActionRun.make(
+    {
+      id: runId as ActionRun["id"],
+      accountId: account.id,
+      actionId: asked.actionId,
+      actionName: asked.actionName,
+      status: "succeeded",
+      ...actingActors(asked.invocation),
+      parameters: asked.parameters,
+      statusBefore: "",
+      statusAfter: account.status,
+      events: [],
+      error: null,
+      idempotencyKey: asked.idempotencyKey,
+      startedAt: asked.startedAt,
+      finishedAt: answeredAt
+    },
+    // Its ids are the server's (a gateway answers its upstream's): kept as they are.
+    true
+  )
 
 /** The Accounts and Events ports over one HTTP client to an acct server. */
 export const makeAcctHttp = (options: AccountsHttpOptions) =>
@@ -114,8 +157,8 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
     })
 
     /**
-     * One logical call: a bounded attempt, retried under the policy. The reads a change makes
-     * (resolving a reference id, an action name, the run) ride out a restart as its send does.
+     * One logical call: a bounded attempt, retried under the policy. The reads a change needs
+     * (resolving a reference id, an action name) ride out a restart as its send does.
      */
     const inChange = FiberRef.unsafeMake(false)
     const call = <A>(attempt: Effect.Effect<A, unknown>) =>
@@ -159,8 +202,25 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
         })
       )
 
-    const withRun = (document: { readonly data: Parameters<typeof fromAccountResource>[0]; readonly meta: { readonly "workflow-run-id": string } }) =>
-      Effect.map(service.getRun(document.meta["workflow-run-id"] as never), (run) => ({ account: fromAccountResource(document.data), run }))
+    /**
+     * The account and run of a run-action or lifecycle answer. The action has run once the server
+     * answers, so nothing after that may fail the change: the run is the answer's
+     * (`runFromAnswer`), or the server's own record of it where the server gives one (an acct
+     * server on its store; a gateway to Persona cannot, "not available from Persona's API", nor
+     * can a key without account.read). Reading the record back is a plain read, not a change's.
+     */
+    const withRun = (asked: RunAsked) => (document: { readonly data: AccountResource; readonly meta: { readonly "workflow-run-id": string } }) => {
+      const account = fromAccountResource(document.data)
+      const told = runFromAnswer(account, document.meta["workflow-run-id"], asked, new Date())
+      return Effect.map(Effect.option(Effect.locally(service.getRun(told.id), inChange, false)), (recorded) => ({ account, run: Option.getOrElse(recorded, () => told) }))
+    }
+    /** What a change asks for, as `withRun` needs it. */
+    const asking = (headers: KeyHeader, invocation: Invocation, action: Pick<RunAsked, "actionId" | "actionName" | "parameters">): RunAsked => ({
+      ...action,
+      invocation,
+      idempotencyKey: headers["idempotency-key"],
+      startedAt: new Date()
+    })
 
     /** Persona's importer resource has no row count or type: acct's errors list carries them. */
     const withImporterMeta = (resource: typeof ImporterResource.Type) =>
@@ -291,13 +351,15 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
       lifecycle: (ref, operation, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
-          return yield* withRun(yield* keyed(headers)(client.persona[operation]({ path: { accountId }, urlParams: {}, headers })))
+          const asked = asking(headers, invocation, { actionId: null, actionName: operation, parameters: {} })
+          return yield* Effect.flatMap(keyed(headers)(client.persona[operation]({ path: { accountId }, urlParams: {}, headers })), withRun(asked))
         })),
       runAction: (ref, action, parameters, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
           const actionId = AccountActionId.is(action) ? action : (yield* service.getAction(action)).id
-          return yield* withRun(yield* keyed(headers)(client.persona.runAction({ path: { accountId }, urlParams: {}, headers, payload: { data: { "account-action-id": actionId, parameters } } })))
+          const asked = asking(headers, invocation, { actionId, actionName: action, parameters })
+          return yield* Effect.flatMap(keyed(headers)(client.persona.runAction({ path: { accountId }, urlParams: {}, headers, payload: { data: { "account-action-id": actionId, parameters } } })), withRun(asked))
         })),
       listTypes: () => Effect.map(call(client.persona.listAccountTypes({ urlParams: {} })), (d) => d.data.map(fromAccountTypeWithMeta)),
       getType: (idOrName) =>

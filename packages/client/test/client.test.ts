@@ -3,7 +3,7 @@ import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AccountsHttp, createClient } from "../src/index.js"
-import { startAcct, startProxy, type Fault } from "./harness.js"
+import { startAcct, startProxy, type Fault, type Seen } from "./harness.js"
 
 let acct: Awaited<ReturnType<typeof startAcct>>
 beforeAll(async () => {
@@ -63,8 +63,8 @@ describe("AccountsHttp against a real acct server", () => {
 })
 
 describe("retries through a fault-injecting proxy", () => {
-  const through = async (plan: (n: number) => Fault, use: (a: Accounts["Type"]) => Effect.Effect<RunResult, unknown>, retry?: Parameters<typeof remote>[2], timeout?: string) => {
-    const proxy = await startProxy(acct.port, (n) => plan(n))
+  const through = async (plan: (n: number, seen: Seen) => Fault, use: (a: Accounts["Type"]) => Effect.Effect<RunResult, unknown>, retry?: Parameters<typeof remote>[2], timeout?: string) => {
+    const proxy = await startProxy(acct.port, plan)
     try {
       return { result: await remote(proxy.url, use, retry, timeout), seen: proxy.seen }
     } finally {
@@ -89,6 +89,21 @@ describe("retries through a fault-injecting proxy", () => {
     expect(posts).toHaveLength(3)
     expect(new Set(posts.map((s) => s.headers["idempotency-key"])).size).toBe(1)
     expect(posts[0]!.headers["idempotency-key"]).toMatch(/^acct-client-/)
+    expect(await runsOn("abc-123")).toBe(before + 1)
+  })
+
+  it("reports an action that ran from the server's answer when the server cannot give its record of the run", async () => {
+    const before = await runsOn("abc-123")
+    // As a gateway to Persona answers a read of a run ("not available from Persona's API").
+    const noRunRecords = (_: number, seen: Seen): Fault => (seen.method === "GET" && seen.url.startsWith("/api/v1/workflow-runs/") ? { kind: "status", status: 400 } : { kind: "pass" })
+    const { result, seen } = await through(noRunRecords, setStatus("deactivated"))
+    if (result._tag === "Left") throw result.left
+    const { account, run } = result.right
+    const key = seen.find((s) => s.method === "POST")!.headers["idempotency-key"]
+    expect(seen.some((s) => s.url.startsWith("/api/v1/workflow-runs/"))).toBe(true)
+    expect(account).toMatchObject({ id: janeId, status: "deactivated" })
+    expect(run).toMatchObject({ accountId: janeId, actionId, actionName: actionId, status: "succeeded", parameters: { status: "deactivated" }, statusBefore: "", statusAfter: "deactivated", events: [], idempotencyKey: key, actor: caller.actor })
+    expect(run.id).toMatch(/^wfr_/)
     expect(await runsOn("abc-123")).toBe(before + 1)
   })
 

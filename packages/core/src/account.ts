@@ -66,12 +66,24 @@ const UpstreamAccount = Schema.Struct({ ...Account.fields, id: AccountId.upstrea
 const UpstreamActionRun = Schema.Struct({ ...ActionRun.fields, id: ActionRunId.upstream, accountId: AccountId.upstream, actionId: Schema.NullOr(AccountActionId.upstream) })
 const validateUpstreamAccount = Schema.validateSync(UpstreamAccount)
 const decodeUpstreamActionRun = Schema.decodeUnknownSync(UpstreamActionRun)
+const encodeUpstreamAccount = Schema.encodeSync(UpstreamAccount)
+const encodeUpstreamActionRun = Schema.encodeSync(UpstreamActionRun)
 
 /** An account an upstream answered: checked as `Account.make` checks acct's own, but for its ids. */
 export const upstreamAccount = (props: typeof UpstreamAccount.Type): Account => new Account(validateUpstreamAccount(props), true)
 
 /** A run an upstream reported, from its encoded form (ISO dates): checked as acct's own, but for its ids. */
 export const decodeUpstreamRun = (encoded: unknown): ActionRun => new ActionRun(decodeUpstreamActionRun(encoded), true)
+
+/**
+ * Any account in its encoded form (ISO dates), whoever made its ids: `Schema.encode(Account)`
+ * refuses an upstream's (`ACC-1234-5678`, a Persona id with a dash), and acct's own pass the
+ * upstream pattern too, so they come out exactly as `Schema.encode(Account)` gives them.
+ */
+export const encodeAnyAccount = (account: Account): typeof UpstreamAccount.Encoded => encodeUpstreamAccount(account)
+
+/** Any run in its encoded form, whoever made its ids (as `encodeAnyAccount`). */
+export const encodeAnyRun = (run: ActionRun): typeof UpstreamActionRun.Encoded => encodeUpstreamActionRun(run)
 
 /**
  * "activated → disabled", or just the new status where an upstream does not report the old one;

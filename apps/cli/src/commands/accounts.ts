@@ -51,7 +51,8 @@ const list = Command.make(
         }
         page = { items, next: null, prev: null }
       }
-      const types = yield* accounts.listTypes()
+      // As search does: a backend without a type catalog (SoftwareOne) masks every field.
+      const types = yield* accounts.listTypes().pipe(Effect.orElseSucceed(() => []))
       yield* output(o.json, () => json.page(page, json.account), () =>
         page.items.length === 0
           ? "No accounts match."

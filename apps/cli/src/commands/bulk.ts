@@ -3,7 +3,7 @@
  * from the batch, the operation, its parameters and the account, so re-running the same command
  * after an interruption replays what was done and only does what was not.
  */
-import { Accounts, type AccountsError, assign, InvalidRequest, isAccountsError, LifecycleOperation, parseAccountRef, type RunResult } from "@acct/core"
+import { Accounts, type AccountsError, assign, InvalidRequest, isAccountsError, LifecycleOperation, type RunResult } from "@acct/core"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Ref, Schema } from "effect"
 import { createHash } from "node:crypto"
@@ -12,7 +12,7 @@ import { dirname, join } from "node:path"
 import { ExitCode } from "../exit-codes.js"
 import { localRunReason } from "../run-reason.js"
 import { InputTooLarge, readInput } from "../read-input.js"
-import { cliPrincipal, common, reason, withBackend } from "../context.js"
+import { accountArg, cliPrincipal, common, reason, withBackend } from "../context.js"
 import { progressLine } from "../progress.js"
 
 /** An id list past this (≈ 2 million ids) is refused: split it into several runs. */
@@ -120,7 +120,7 @@ export const bulkCommand = Command.make(
 
       const one = (text: string) =>
         Effect.gen(function* () {
-          const ref = yield* Either.match(parseAccountRef(text), { onLeft: Effect.fail, onRight: Effect.succeed })
+          const ref = yield* accountArg(text)
           const invocation = {
             principal: cliPrincipal,
             channel: "cli" as const,
