@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { personaShapedIds, startPersona, startSoftwareOne } from "../../server/test/fake-upstreams.js"
+import { personaProfile, personaShapedIds, startPersona, startSoftwareOne } from "../../server/test/fake-upstreams.js"
 import { startAcctServer, workspace } from "./cli.js"
 
 const GATEWAY_KEY = "acct_gateway_cli_test_key_0123456789abcdef"
@@ -18,8 +18,6 @@ const configFile = (profiles: Record<string, ReadonlyArray<string>>) => {
   writeFileSync(file, `profiles:\n${Object.entries(profiles).map(([name, lines]) => `  ${name}:\n${lines.map((l) => `    ${l}\n`).join("")}`).join("")}`)
   return file
 }
-
-const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
 
 describe("acct CLI on an upstream's records, with the upstream's ids", () => {
   const { acct, acctAsync } = workspace()
@@ -35,15 +33,7 @@ describe("acct CLI on an upstream's records, with the upstream's ids", () => {
     expect(acct(["init"]).code).toBe(0)
     marketplace = await startSoftwareOne("swo-token")
     persona = await startPersona("persona-key", personaShapedIds)
-    const personaProfile = [
-      "provider: persona",
-      `url: ${persona.url}`,
-      "apiKeyEnv: ACCT_TEST_PERSONA_KEY",
-      `actions: { Set status: ${persona.ACTION} }`,
-      "states: { active: Approved, enabled: Default, disabled: Suspended }",
-      `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
-    ]
-    const config = configFile({ so: ["provider: softwareone", `url: ${marketplace.url}`, "tokenEnv: ACCT_TEST_SWO_TOKEN"], p: personaProfile })
+    const config = configFile({ so: ["provider: softwareone", `url: ${marketplace.url}`, "tokenEnv: ACCT_TEST_SWO_TOKEN"], p: personaProfile(persona, "ACCT_TEST_PERSONA_KEY") })
     env = { ACCT_CONFIG: config, ACCT_TEST_SWO_TOKEN: "swo-token", ACCT_TEST_PERSONA_KEY: "persona-key" }
     const database = path.join(mkdtempSync(path.join(tmpdir(), "acct-cli-gateway-")), "gateway.db")
     const started = startAcctServer({ ...env, ACCT_PROFILE: "p", ACCT_DATABASE: database, ACCT_BOOTSTRAP_KEY: GATEWAY_KEY })

@@ -171,3 +171,16 @@ export const personaShapedIds: PersonaIds = {
   wei: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1",
   run: (n) => `wfr_ABC123-${n}`
 }
+
+/** A profile's lines for the fake Persona: its one action, and its statuses mapped to acct's lifecycle. */
+export const personaProfile = (persona: { readonly url: string; readonly ACTION: string }, apiKeyEnv: string): Array<string> => {
+  const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
+  return [
+    "provider: persona",
+    `url: ${persona.url}`,
+    `apiKeyEnv: ${apiKeyEnv}`,
+    `actions: { Set status: ${persona.ACTION} }`,
+    "states: { active: Approved, enabled: Default, disabled: Suspended }",
+    `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
+  ]
+}

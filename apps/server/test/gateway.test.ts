@@ -7,7 +7,7 @@ import { createServer, request as forward } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { listenOnLoopback, personaShapedIds, startPersona, startSoftwareOne } from "./fake-upstreams.js"
+import { listenOnLoopback, personaProfile, type PersonaIds, personaShapedIds, startPersona, startSoftwareOne } from "./fake-upstreams.js"
 import { startServer } from "./harness.js"
 
 let upstream: Awaited<ReturnType<typeof startServer>>
@@ -20,6 +20,26 @@ const startGateway = (name: string, profile: string, env: Record<string, string>
   writeFileSync(config, `profiles:\n  ${name}:\n    ${profile}\n`)
   Object.assign(process.env, { ACCT_CONFIG: config, ...env })
   return startServer({ profile: name })
+}
+
+
+/**
+ * A fake Persona (with `ids`) and a gateway in front of it, for one describe block: `persona()`
+ * and `gateway()` once its beforeAll has run.
+ */
+const personaGatewayFor = (name: string, ids?: PersonaIds) => {
+  let persona: Awaited<ReturnType<typeof startPersona>> | undefined
+  let gateway: Awaited<ReturnType<typeof startServer>> | undefined
+  beforeAll(async () => {
+    persona = await startPersona("persona-key", ids)
+    gateway = await startGateway(name, personaProfile(persona, "ACCT_TEST_PERSONA_KEY").join("\n    "), { ACCT_TEST_PERSONA_KEY: "persona-key" })
+  })
+  afterAll(async () => {
+    delete process.env.ACCT_CONFIG
+    await gateway?.close()
+    await persona?.close()
+  })
+  return { persona: () => persona!, gateway: () => gateway! }
 }
 
 beforeAll(async () => {
@@ -192,78 +212,56 @@ describe("gateway mode: SoftwareOne's surface toward SoftwareOne itself", () => 
 })
 
 describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
-  let persona: Awaited<ReturnType<typeof startPersona>>
-  let personaGateway: Awaited<ReturnType<typeof startServer>>
   const jane = "act_hpNqyAbEG4HeVjZoBRNCMKkA"
   const wei = "act_Vq7Bz2kRcMwX9sLpDfT4hYu1"
-  const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
-  beforeAll(async () => {
-    persona = await startPersona("persona-key")
-    personaGateway = await startGateway(
-      "persona",
-      [
-        "provider: persona",
-        `url: ${persona.url}`,
-        "apiKeyEnv: ACCT_TEST_PERSONA_KEY",
-        `actions: { Set status: ${persona.ACTION} }`,
-        "states: { active: Approved, enabled: Default, disabled: Suspended }",
-        `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
-      ].join("\n    "),
-      { ACCT_TEST_PERSONA_KEY: "persona-key" }
-    )
-  })
-  afterAll(async () => {
-    delete process.env.ACCT_CONFIG
-    await personaGateway?.close()
-    await persona?.close()
-  })
+  const { persona, gateway: personaGateway } = personaGatewayFor("persona")
 
   it("reads the account's type from Persona and its lifecycle states from the profile, on both SoftwareOne prefixes", async () => {
-    const reader = (await personaGateway.key(["account.read"])).secret
-    const operator = (await personaGateway.key(["account.read", "account.action"])).secret
+    const reader = (await personaGateway().key(["account.read"])).secret
+    const operator = (await personaGateway().key(["account.read", "account.action"])).secret
 
-    const read = await personaGateway.call("GET", `/v1/accounts/accounts/${jane}`, { key: reader })
+    const read = await personaGateway().call("GET", `/v1/accounts/accounts/${jane}`, { key: reader })
     expect(read.status, read.text).toBe(200)
     expect(read.json).toMatchObject({ id: jane, name: "Jane Doe", externalId: "abc-123", type: "Client", status: "Active", $meta: { accountStatus: "Approved", accountType: "User" } })
-    expect(persona.received).toContain(`GET /api/v1/account-types/${persona.TYPE}`)
+    expect(persona().received).toContain(`GET /api/v1/account-types/${persona().TYPE}`)
 
-    const list = await personaGateway.call("GET", "/public/v1/accounts/accounts?limit=10", { key: reader })
+    const list = await personaGateway().call("GET", "/public/v1/accounts/accounts?limit=10", { key: reader })
     expect(list.status, list.text).toBe(200)
     expect(list.json.data.map((a: { id: string; status: string }) => [a.id, a.status])).toEqual([[jane, "Active"], [wei, "Enabled"]])
 
-    const disabled = await personaGateway.call("POST", `/public/v1/accounts/accounts/${jane}/disable`, { key: operator })
+    const disabled = await personaGateway().call("POST", `/public/v1/accounts/accounts/${jane}/disable`, { key: operator })
     expect(disabled.status, disabled.text).toBe(200)
     expect(disabled.json).toMatchObject({ id: jane, status: "Disabled", $meta: { accountStatus: "Suspended" } })
-    expect(persona.statusOf(jane)).toBe("Suspended")
+    expect(persona().statusOf(jane)).toBe("Suspended")
 
     // From the wrong state: refused with the lifecycle's reason, and Persona runs nothing.
-    const runs = () => persona.received.filter((r) => r.endsWith("/run-action")).length
+    const runs = () => persona().received.filter((r) => r.endsWith("/run-action")).length
     const ran = runs()
-    const again = await personaGateway.call("POST", `/v1/accounts/accounts/${jane}/disable`, { key: operator })
+    const again = await personaGateway().call("POST", `/v1/accounts/accounts/${jane}/disable`, { key: operator })
     expect(again.status, again.text).toBe(400)
     expect(again.json.detail).toContain("disable applies to Active or Enabled accounts")
     expect(runs()).toBe(ran)
     // SoftwareOne's rules: activate needs an external id (Wei has none); enable goes ahead.
-    const noExternalId = await personaGateway.call("POST", `/v1/accounts/accounts/${wei}/activate`, { key: operator })
+    const noExternalId = await personaGateway().call("POST", `/v1/accounts/accounts/${wei}/activate`, { key: operator })
     expect(noExternalId.status, noExternalId.text).toBe(400)
     expect(runs()).toBe(ran)
-    const enabled = await personaGateway.call("POST", `/v1/accounts/accounts/${jane}/enable`, { key: operator })
+    const enabled = await personaGateway().call("POST", `/v1/accounts/accounts/${jane}/enable`, { key: operator })
     expect(enabled.json).toMatchObject({ id: jane, status: "Active", $meta: { accountStatus: "Approved" } })
 
     // The Persona surface reads the same type: acct's extension route and `include`.
     // One read of the type served every account and transition above (it is kept for a minute).
-    expect(persona.received.filter((r) => r.startsWith("GET /api/v1/account-types/"))).toHaveLength(1)
+    expect(persona().received.filter((r) => r.startsWith("GET /api/v1/account-types/"))).toHaveLength(1)
 
-    const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`, { key: reader })
+    const type = await personaGateway().call("GET", `/api/v1/account-types/${persona().TYPE}`, { key: reader })
     expect(type.status, type.text).toBe(200)
     expect(type.json.data.attributes["field-schemas"].map((f: { key: string }) => f.key)).toEqual(["name_first", "birthdate", "score"])
-    const included = await personaGateway.call("GET", `/api/v1/accounts/${wei}?include=account-type`, { key: reader })
+    const included = await personaGateway().call("GET", `/api/v1/accounts/${wei}?include=account-type`, { key: reader })
     expect(included.status, included.text).toBe(200)
-    expect(included.json.included[0]).toMatchObject({ type: "account-type", id: persona.TYPE, attributes: { name: "User" } })
+    expect(included.json.included[0]).toMatchObject({ type: "account-type", id: persona().TYPE, attributes: { name: "User" } })
   })
 
   it("says which profile setting is missing when the profile does not name the lifecycle states", async () => {
-    const bare = await startGateway("persona-bare", `provider: persona\n    url: ${persona.url}\n    apiKeyEnv: ACCT_TEST_PERSONA_KEY`, { ACCT_TEST_PERSONA_KEY: "persona-key" })
+    const bare = await startGateway("persona-bare", `provider: persona\n    url: ${persona().url}\n    apiKeyEnv: ACCT_TEST_PERSONA_KEY`, { ACCT_TEST_PERSONA_KEY: "persona-key" })
     try {
       const read = await bare.call("GET", `/v1/accounts/accounts/${jane}`)
       expect(read.status, read.text).toBe(400)
@@ -275,84 +273,62 @@ describe("gateway mode: SoftwareOne's surface toward Persona itself", () => {
 })
 
 describe("gateway mode toward a Persona whose ids are not shaped like acct's", () => {
-  let persona: Awaited<ReturnType<typeof startPersona>>
-  let personaGateway: Awaited<ReturnType<typeof startServer>>
   const { jane, wei } = personaShapedIds
-  const setStatus = (status: string) => `{ action: Set status, parameters: { status: ${status} } }`
-  beforeAll(async () => {
-    persona = await startPersona("persona-key", personaShapedIds)
-    personaGateway = await startGateway(
-      "persona-ids",
-      [
-        "provider: persona",
-        `url: ${persona.url}`,
-        "apiKeyEnv: ACCT_TEST_PERSONA_KEY",
-        `actions: { Set status: ${persona.ACTION} }`,
-        "states: { active: Approved, enabled: Default, disabled: Suspended }",
-        `lifecycle: { enable: ${setStatus("Approved")}, disable: ${setStatus("Suspended")}, activate: ${setStatus("Approved")}, deactivate: ${setStatus("Default")} }`
-      ].join("\n    "),
-      { ACCT_TEST_PERSONA_KEY: "persona-key" }
-    )
-  })
-  afterAll(async () => {
-    delete process.env.ACCT_CONFIG
-    await personaGateway?.close()
-    await persona?.close()
-  })
+  const { persona, gateway: personaGateway } = personaGatewayFor("persona-ids", personaShapedIds)
 
   it("answers a change Persona made with 200 and Persona's ids, never a 500 after the fact", async () => {
-    const tagged = await personaGateway.call("POST", `/api/v1/accounts/${wei}/add-tag`, { body: { meta: { "tag-name": "vip" } } })
-    expect(persona.tagsOf(wei)).toEqual(["vip"])
+    const tagged = await personaGateway().call("POST", `/api/v1/accounts/${wei}/add-tag`, { body: { meta: { "tag-name": "vip" } } })
+    expect(persona().tagsOf(wei)).toEqual(["vip"])
     expect(tagged.status, tagged.text).toBe(200)
-    expect(tagged.json.data).toMatchObject({ id: wei, attributes: { tags: ["vip"] }, relationships: { "account-type": { data: { id: persona.TYPE } } } })
+    expect(tagged.json.data).toMatchObject({ id: wei, attributes: { tags: ["vip"] }, relationships: { "account-type": { data: { id: persona().TYPE } } } })
 
-    const tagJane = () => personaGateway.call("POST", `/api/v1/accounts/${jane}/add-tag`, { body: { meta: { "tag-name": "vip" } }, headers: { "idempotency-key": "ids-1" } })
+    const tagJane = () => personaGateway().call("POST", `/api/v1/accounts/${jane}/add-tag`, { body: { meta: { "tag-name": "vip" } }, headers: { "idempotency-key": "ids-1" } })
     const janeTagged = await tagJane()
     expect(janeTagged.status, janeTagged.text).toBe(200)
     expect(janeTagged.json.data).toMatchObject({ id: jane, attributes: { tags: ["vip"] } })
-    expect(persona.tagsOf(jane)).toEqual(["vip"])
+    expect(persona().tagsOf(jane)).toEqual(["vip"])
     // The gateway's record of the key replays the answer with Persona's ids in it.
     const replayed = await tagJane()
     expect(replayed.status, replayed.text).toBe(200)
     expect(replayed.headers.get("idempotent-replayed")).toBe("true")
     expect(replayed.json).toEqual(janeTagged.json)
 
-    const ran = await personaGateway.call("POST", `/api/v1/accounts/${jane}/run-action`, { body: { data: { "account-action-id": persona.ACTION, parameters: { status: "Suspended" } } } })
+    const ran = await personaGateway().call("POST", `/api/v1/accounts/${jane}/run-action`, { body: { data: { "account-action-id": persona().ACTION, parameters: { status: "Suspended" } } } })
     expect(ran.status, ran.text).toBe(200)
     expect(ran.json.data).toMatchObject({ id: jane, attributes: { "account-status": "Suspended" } })
     expect(ran.json.meta["workflow-run-id"]).toMatch(/^wfr_ABC123-\d+$/)
-    expect(persona.statusOf(jane)).toBe("Suspended")
+    expect(persona().statusOf(jane)).toBe("Suspended")
 
     // A lifecycle operation reads the type, checks the state and runs the profile's action.
-    const disabled = await personaGateway.call("POST", `/v1/accounts/accounts/${wei}/disable`)
+    const disabled = await personaGateway().call("POST", `/v1/accounts/accounts/${wei}/disable`)
     expect(disabled.status, disabled.text).toBe(200)
     expect(disabled.json).toMatchObject({ id: wei, status: "Disabled", $meta: { accountStatus: "Suspended" } })
-    expect(persona.statusOf(wei)).toBe("Suspended")
-    const enabled = await personaGateway.call("POST", `/api/v1/accounts/${jane}/enable`)
+    expect(persona().statusOf(wei)).toBe("Suspended")
+    const enabled = await personaGateway().call("POST", `/api/v1/accounts/${jane}/enable`)
     expect(enabled.status, enabled.text).toBe(200)
     expect(enabled.json).toMatchObject({ data: { id: jane, attributes: { "account-status": "Approved" } }, meta: { "workflow-run-id": expect.stringMatching(/^wfr_ABC123-/) } })
   })
 
   it("serves reads naming Persona's ids, on both surfaces", async () => {
-    const listed = await personaGateway.call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
+    const listed = await personaGateway().call("GET", "/api/v1/accounts?filter%5Breference-id%5D=abc-123")
     expect(listed.status, listed.text).toBe(200)
     expect(listed.json.data.map((a: { id: string }) => a.id)).toEqual([jane])
 
     for (const id of [jane, wei]) {
-      const read = await personaGateway.call("GET", `/api/v1/accounts/${id}?include=account-type`)
+      const read = await personaGateway().call("GET", `/api/v1/accounts/${id}?include=account-type`)
       expect(read.status, read.text).toBe(200)
       expect(read.json.data.id).toBe(id)
-      expect(read.json.included[0]).toMatchObject({ type: "account-type", id: persona.TYPE })
-      const swo = await personaGateway.call("GET", `/v1/accounts/accounts/${id}`)
+      expect(read.json.included[0]).toMatchObject({ type: "account-type", id: persona().TYPE })
+      const swo = await personaGateway().call("GET", `/v1/accounts/accounts/${id}`)
       expect(swo.status, swo.text).toBe(200)
       expect(swo.json.id).toBe(id)
     }
-    const type = await personaGateway.call("GET", `/api/v1/account-types/${persona.TYPE}`)
+    const type = await personaGateway().call("GET", `/api/v1/account-types/${persona().TYPE}`)
     expect(type.status, type.text).toBe(200)
-    expect(type.json.data.id).toBe(persona.TYPE)
+    expect(type.json.data.id).toBe(persona().TYPE)
 
     // An id Persona does not know is Persona's to refuse: its 404, passed on.
-    const unknown = await personaGateway.call("GET", "/api/v1/accounts/act_ABC123")
+    const unknown = await personaGateway().call("GET", "/api/v1/accounts/act_ABC123")
     expect(unknown.status, unknown.text).toBe(404)
   })
 })
