@@ -105,15 +105,14 @@ export interface AccessEntry {
  * converted back — cost ≈ 70 µs of a GET's CPU (≈ 400 µs), for a line per request.
  */
 export const accessLine = (entry: AccessEntry, fiberId: FiberId.FiberId, date: Date): string => {
-  const { failure, ...annotations } = entry
-  return JSON.stringify({
-    message: failure === undefined ? "request" : ["request failed", failure],
-    logLevel: failure === undefined ? "INFO" : "ERROR",
-    timestamp: date.toISOString(),
-    annotations,
-    spans: {},
-    fiberId: FiberId.threadName(fiberId)
-  })
+  // Written out rather than JSON.stringify of nested objects: timed in the running server, that
+  // was ≈ 25 µs a line (≈ 2.4 µs in a loop), this a third of it. Strings that may hold anything
+  // (the path, the principal, a failure) still go through JSON.stringify, so the line is JSON.
+  const { failure } = entry
+  const q = JSON.stringify
+  return `{"message":${failure === undefined ? '"request"' : `["request failed",${q(failure)}]`},"logLevel":"${failure === undefined ? "INFO" : "ERROR"}","timestamp":"${date.toISOString()}",` +
+    `"annotations":{"method":${q(entry.method)},"path":${q(entry.path)},"status":${entry.status},"durationMs":${q(entry.durationMs)},"requestId":${q(entry.requestId)},"principal":${q(entry.principal)}},` +
+    `"spans":{},"fiberId":${q(fiberId._tag === "Runtime" ? `#${fiberId.id}` : FiberId.threadName(fiberId))}}`
 }
 
 /**

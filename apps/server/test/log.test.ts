@@ -105,6 +105,22 @@ describe("accessLine", () => {
   })
 })
 
+describe("accessLine, written out", () => {
+  it("is JSON whatever the path, principal or failure hold, and says them exactly", () => {
+    const entry = { method: "GET", path: '/a"b\\c\n\u2028é\u0000', status: 404, durationMs: 0.1, requestId: "req_x", principal: null }
+    const line = accessLine({ ...entry, failure: 'Error "x"\ttab' }, FiberId.make(7, 0), new Date(0))
+    expect(line).not.toContain("\n")
+    expect(JSON.parse(line)).toEqual({
+      message: ["request failed", 'Error "x"\ttab'],
+      logLevel: "ERROR",
+      timestamp: "1970-01-01T00:00:00.000Z",
+      annotations: entry,
+      spans: {},
+      fiberId: "#7"
+    })
+  })
+})
+
 describe("batchedWriter", () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
