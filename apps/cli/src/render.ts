@@ -1,5 +1,5 @@
 /** How domain objects look to people (tables, details) and to scripts (`--json`). */
-import { type Account, AccountAction, AccountType, AcctEvent, type ActionRun, encodeAnyAccount, encodeAnyRun, fieldSchema, isEmptyValue, isPersonal, type Page, showField, statusChange } from "@acct/core"
+import { type Account, type AccountAction, type AccountType, AcctEvent, type ActionRun, encodeAnyAccount, encodeAnyAction, encodeAnyRun, encodeAnyType, fieldSchema, isEmptyValue, isPersonal, type Page, showField, statusChange } from "@acct/core"
 import type { AuditEntry } from "@acct/store-sql"
 import { Schema } from "effect"
 import { details, table } from "./table.js"
@@ -105,13 +105,14 @@ export const actionDetails = (a: AccountAction) =>
     details([
       ["id", a.id],
       ["name", a.name],
-      ["account type", a.accountTypeId],
+      // An upstream's action may not say (Persona's API exposes no definitions).
+      ["account type", a.accountTypeId || "-"],
       ["description", a.description || "-"],
       ["parameters", paramSummary(a)],
       ["needs confirmation", a.confirm ? "yes" : "no"]
     ]),
     "",
-    "steps:",
+    ...(a.steps.length === 0 ? ["steps: defined in the upstream"] : ["steps:"]),
     ...a.steps.map((s, i) => `  ${i + 1}. ${s.type} ${JSON.stringify(Object.fromEntries(Object.entries(s).filter(([k]) => k !== "type")))}`)
   ].join("\n")
 
@@ -125,14 +126,15 @@ export const auditTable = (entries: ReadonlyArray<AuditEntry>) =>
   )
 
 /**
- * JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). Accounts and runs
- * may come from an upstream profile with the upstream's own ids: encoded as any owner makes them.
+ * JSON shapes for `--json`: the domain schemas, encoded (dates as ISO strings). Accounts, runs,
+ * types and actions may come from an upstream profile with the upstream's own ids and status
+ * names: encoded as any owner makes them.
  */
 export const json = {
   account: encodeAnyAccount,
   run: encodeAnyRun,
-  type: (t: AccountType) => Schema.encodeSync(AccountType)(t),
-  action: (a: AccountAction) => Schema.encodeSync(AccountAction)(a),
+  type: encodeAnyType,
+  action: encodeAnyAction,
   audit: (e: AuditEntry) => ({ ...e, at: e.at.toISOString() }),
   event: (e: AcctEvent) => Schema.encodeSync(AcctEvent)(e),
   page: <A, I>(page: Page<A>, encode: (a: A) => I) => ({ data: page.items.map(encode), next: page.next, prev: page.prev })

@@ -81,6 +81,34 @@ describe("acct CLI on an upstream's records, with the upstream's ids", () => {
     expect(local.stderr).toContain('expected an account id ("act_" followed by 24–28 letters or digits) or a reference id')
   })
 
+  it("prints an upstream's account types and actions, as JSON and for people", async () => {
+    // SoftwareOne's own type name and capitalised status names.
+    const type = await on("so", ["types", "show", "softwareone:Client", "--json"])
+    expect(type.code, type.stderr).toBe(0)
+    expect(type.json()).toMatchObject({ id: "softwareone:Client", name: "Client", statuses: ["Active", "Enabled", "Disabled"], defaultStatus: "Enabled", lifecycle: { active: "Active", enabled: "Enabled", disabled: "Disabled" } })
+    const shown = await on("so", ["types", "show", "softwareone:Client"])
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).toContain("Active=Active Enabled=Enabled Disabled=Disabled")
+
+    // Persona's: its ids, its status names; an action whose definition (type, steps) lives in Persona.
+    const personaType = await on("p", ["types", "show", persona.TYPE, "--json"])
+    expect(personaType.code, personaType.stderr).toBe(0)
+    expect(personaType.json()).toMatchObject({ id: persona.TYPE, name: "User", statuses: ["Default", "Approved", "Suspended"], lifecycle: { active: "Approved" } })
+    const actions = await on("p", ["actions", "list", "--json"])
+    expect(actions.code, actions.stderr).toBe(0)
+    expect(actions.json()).toEqual({ data: [expect.objectContaining({ id: persona.ACTION, name: "Set status", accountTypeId: "", steps: [] })] })
+    const action = await on("p", ["actions", "show", "Set status", "--json"])
+    expect(action.code, action.stderr).toBe(0)
+    expect(action.json()).toMatchObject({ id: persona.ACTION, name: "Set status" })
+    const table = await on("p", ["actions", "list"])
+    expect(table.code, table.stderr).toBe(0)
+    expect(table.stdout).toContain(persona.ACTION)
+    const details = await on("p", ["actions", "show", persona.ACTION])
+    expect(details.code, details.stderr).toBe(0)
+    expect(details.stdout).toMatch(/account type: +-\n/)
+    expect(details.stdout).toContain("steps: defined in the upstream")
+  })
+
   it("through an acct gateway to Persona, reports a change that happened as done, from the change's answer", async () => {
     // The gateway cannot read Persona's runs back ("not available from Persona's API").
     const disabled = await remote(["disable", wei])

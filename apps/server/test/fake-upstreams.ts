@@ -63,19 +63,23 @@ export interface PersonaIds {
   readonly wei: string
   /** The workflow run of the `n`th request. */
   readonly run: (n: number) => string
+  /** The account the `n`th request creates. */
+  readonly created: (n: number) => string
 }
 export const acctShapedIds: PersonaIds = {
   type: "acttp_7X5W5w9GMtQntE6oPtKnj44c",
   action: "accac_ZqXu9pW7Y3rKmT2vNbC4sD8e",
   jane: "act_hpNqyAbEG4HeVjZoBRNCMKkA",
   wei: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1",
-  run: (n) => `wfr_${String(n).padStart(4, "0")}3JqAR9ddLRVZLK5z4yD8oe`
+  run: (n) => `wfr_${String(n).padStart(4, "0")}3JqAR9ddLRVZLK5z4yD8oe`,
+  created: (n) => `act_${String(n).padStart(4, "0")}Nw5AcctShapedIdXyz1`
 }
 
 /**
  * A Persona as its 2025-12-08 spec describes it, not acct: kebab-case JSON:API documents,
- * account types without any lifecycle (their statuses are `actst_…` relationships), an
- * account action that sets the status it is given, tags, and a log of every request it received.
+ * account types without any lifecycle (their statuses are `actst_…` relationships), accounts
+ * created of its one type, an account action that sets the status it is given, tags, and a log
+ * of every request it received.
  */
 export const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedIds) => {
   const TYPE = ids.type
@@ -140,6 +144,13 @@ export const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedI
         const found = [...accounts.values()].filter((a) => reference === null || a.reference === reference)
         return answer(200, { data: found.map(account), links: { prev: null, next: null } })
       }
+      if (id === undefined && req.method === "POST") {
+        const attributes = (JSON.parse(body) as { data: { attributes: { "account-type-id": string; "reference-id"?: string } } }).data.attributes
+        if (attributes["account-type-id"] !== TYPE) return error(404, "Not Found", "Record not found")
+        const created = { id: ids.created(received.length), reference: attributes["reference-id"] ?? null, status: "Default", first: "", last: "", tags: new Array<string>() }
+        accounts.set(created.id, created)
+        return answer(201, { data: account(created) })
+      }
       const target = accounts.get(decodeURIComponent(id ?? ""))
       if (target === undefined) return error(404, "Not Found", "Record not found")
       if (req.method === "GET" && verb === undefined) return answer(200, { data: account(target) })
@@ -169,7 +180,8 @@ export const personaShapedIds: PersonaIds = {
   action: "accac_ABC123",
   jane: "act_hpNq-yAbEG4HeVjZoBRNCMKkA",
   wei: "act_Vq7Bz2kRcMwX9sLpDfT4hYu1",
-  run: (n) => `wfr_ABC123-${n}`
+  run: (n) => `wfr_ABC123-${n}`,
+  created: (n) => `act_ABC123-${n}`
 }
 
 /** A profile's lines for the fake Persona: its one action, and its statuses mapped to acct's lifecycle. */

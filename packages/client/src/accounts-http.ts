@@ -42,6 +42,7 @@ import {
   ActionRun,
   Events,
   type EventsService,
+  type IdOwner,
   type Invocation,
   InvalidRequest,
   NotFound,
@@ -79,6 +80,15 @@ export interface AccountsHttpOptions {
  * refused connection costs nothing), at most 3 s apart, within a retry budget of their own.
  */
 export const KEYED_RETRY: Partial<RetryConfig> = { maxAttempts: 60, maxElapsed: "35 seconds", baseDelay: "200 millis", maxDelay: "3 seconds" }
+
+/**
+ * Whose ids an acct server's records carry (core ids.ts `IdOwner`): a server in gateway mode
+ * answers with its upstream's own ids (Persona's `accac_ABC123`), and a server's own ids are
+ * among those, so an id is told from a name (or a reference id) by its kind's prefix alone.
+ */
+export const ACCT_SERVER_IDS: IdOwner = "upstream"
+const isActionId = AccountActionId.isOf(ACCT_SERVER_IDS)
+const isTypeId = AccountTypeId.isOf(ACCT_SERVER_IDS)
 
 /** A fresh key for one logical operation, the same on all its retries. */
 export const newIdempotencyKey = () => `acct-client-${randomAlphanumeric(24)}`
@@ -257,7 +267,7 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
             }),
       create: (input, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
-          const typeId = AccountTypeId.is(input.accountType) ? input.accountType : (yield* service.getType(input.accountType)).id
+          const typeId = isTypeId(input.accountType) ? input.accountType : (yield* service.getType(input.accountType)).id
           const document = yield* keyed(headers)(
             client.persona.createAccount({
               urlParams: {},
@@ -357,7 +367,7 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
       runAction: (ref, action, parameters, invocation) =>
         change(invocation, (headers) => Effect.gen(function* () {
           const accountId = yield* resolveId(ref)
-          const actionId = AccountActionId.is(action) ? action : (yield* service.getAction(action)).id
+          const actionId = isActionId(action) ? action : (yield* service.getAction(action)).id
           const asked = asking(headers, invocation, { actionId, actionName: action, parameters })
           return yield* Effect.flatMap(keyed(headers)(client.persona.runAction({ path: { accountId }, urlParams: {}, headers, payload: { data: { "account-action-id": actionId, parameters } } })), withRun(asked))
         })),
@@ -374,7 +384,7 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
           return d.data.map(fromAccountActionResource)
         }),
       getAction: (idOrName) =>
-        AccountActionId.is(idOrName)
+        isActionId(idOrName)
           ? Effect.map(call(client.persona.getAccountAction({ path: { accountActionId: idOrName }, urlParams: {} })), (d) => fromAccountActionResource(d.data))
           : Effect.flatMap(service.listActions(), (actions) => {
               const action = actions.find((a) => a.name === idOrName)

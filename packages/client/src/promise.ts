@@ -41,7 +41,7 @@ import {
 import { decodeOnBehalfOf, ON_BEHALF_OF_HEADER } from "@acct/api"
 import { FetchHttpClient } from "@effect/platform"
 import { Cause, Effect, Either, Exit, Layer, ManagedRuntime } from "effect"
-import { type AccountsHttpOptions, AccountsHttp, newIdempotencyKey } from "./accounts-http.js"
+import { ACCT_SERVER_IDS, type AccountsHttpOptions, AccountsHttp, newIdempotencyKey } from "./accounts-http.js"
 import { callFacts } from "./call-facts.js"
 
 export interface ClientOptions extends AccountsHttpOptions {
@@ -159,12 +159,13 @@ export interface AcctClient {
 const caller = Principal.make({ actor: { kind: "api-key", id: "client", name: "client" }, scopes: [] })
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
-const ref = (account: string) => fromEither(parseAccountRef(account))
+// Ids are read as the server makes them (a gateway's are its upstream's).
+const ref = (account: string) => fromEither(parseAccountRef(account, ACCT_SERVER_IDS))
 const runId = (id: string) =>
-  ActionRunId.is(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected a workflow run id (wfr_…), got ${JSON.stringify(id.slice(0, 60))}` }))
+  ActionRunId.isOf(ACCT_SERVER_IDS)(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected a workflow run id (wfr_…), got ${JSON.stringify(id.slice(0, 60))}` }))
 
 const importerId = (id: string) =>
-  ImporterId.is(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected an importer id (mprt_…), got ${JSON.stringify(id.slice(0, 60))}` }))
+  ImporterId.isOf(ACCT_SERVER_IDS)(id) ? Effect.succeed(id) : Effect.fail(new InvalidRequest({ message: `expected an importer id (mprt_…), got ${JSON.stringify(id.slice(0, 60))}` }))
 
 /** Pages through `list` from the first page while there is a next one. */
 async function* everyPage<A>(list: (after: string | undefined) => Promise<Page<A>>): AsyncGenerator<A> {

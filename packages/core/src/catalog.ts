@@ -95,3 +95,41 @@ export class AccountAction extends Schema.Class<AccountAction>("AccountAction")(
   createdAt: Schema.Date,
   updatedAt: Schema.Date
 }) {}
+
+// What an upstream defines keeps the upstream's shape (ids.ts `IdOwner`): its ids, and its status
+// names (SoftwareOne's `Active`, Persona's `Approved`, not acct's lowercase catalog names). An
+// upstream action's definition may live in the upstream alone (Persona's API exposes none): no
+// account type (`""`) and no steps. Every other field is held to acct's schema.
+const UpstreamStatus = Schema.String
+const UpstreamAccountType = Schema.Struct({
+  ...AccountType.fields,
+  id: AccountTypeId.upstream,
+  statuses: Schema.NonEmptyArray(UpstreamStatus),
+  defaultStatus: UpstreamStatus,
+  lifecycle: Schema.Struct({ active: UpstreamStatus, enabled: UpstreamStatus, disabled: UpstreamStatus })
+})
+const UpstreamAccountAction = Schema.Struct({
+  ...AccountAction.fields,
+  id: AccountActionId.upstream,
+  accountTypeId: Schema.Union(Schema.Literal(""), AccountTypeId.upstream),
+  steps: Schema.Array(Step)
+})
+const encodeUpstreamAccountType = Schema.encodeSync(UpstreamAccountType)
+const encodeUpstreamAccountAction = Schema.encodeSync(UpstreamAccountAction)
+const decodeUpstreamAccountAction = Schema.decodeUnknownSync(UpstreamAccountAction)
+
+/** An action an upstream reported, from its encoded form (ISO dates): checked as acct's own, but for what the upstream defines. */
+export const decodeUpstreamAction = (encoded: unknown): AccountAction =>
+  // The domain type holds acct's own (a type, some steps); an upstream's may have neither, as
+  // its provider builds them (upstream/persona.ts `knownAction`).
+  new AccountAction(decodeUpstreamAccountAction(encoded) as ConstructorParameters<typeof AccountAction>[0], true)
+
+/**
+ * Any account type in its encoded form (ISO dates), whoever defined it: `Schema.encode(AccountType)`
+ * refuses an upstream's (`softwareone:Client`, status `Active`), and acct's own pass the upstream
+ * schema too, so they come out exactly as `Schema.encode(AccountType)` gives them.
+ */
+export const encodeAnyType = (type: AccountType): typeof UpstreamAccountType.Encoded => encodeUpstreamAccountType(type)
+
+/** Any account action in its encoded form, whoever defined it (as `encodeAnyType`). */
+export const encodeAnyAction = (action: AccountAction): typeof UpstreamAccountAction.Encoded => encodeUpstreamAccountAction(action)

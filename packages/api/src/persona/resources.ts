@@ -3,7 +3,7 @@
  * resources, field values typed `{ type, value }` (and never key-inflected). The mappers here
  * turn domain objects into exactly those shapes.
  */
-import { type Account, AccountAction, AccountType, type ActionRun, AttributeMapping, type CreateAccountInput, decodeUpstreamRun, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, searchableFields, type UpdateAccountInput, upstreamAccount } from "@acct/core"
+import { type Account, type AccountAction, AccountType, type ActionRun, AttributeMapping, type CreateAccountInput, decodeUpstreamAction, decodeUpstreamRun, type FlatAttribute, type FieldSchema, FieldValue, Importer, type ImportRowError, type RelationSchema, type SearchAccountsQuery, searchableFields, type UpdateAccountInput, upstreamAccount } from "@acct/core"
 import { Schema } from "effect"
 
 const iso = (d: Date) => d.toISOString()
@@ -542,8 +542,9 @@ export const fromAccountTypeWithMeta = (r: typeof AccountTypeWithMeta.Type): Acc
     updatedAt: date(r.attributes["updated-at"] ?? r.attributes["created-at"])
   })
 
+/** Its ids, type and steps, as a run's, are the remote's (a gateway answers its upstream's). */
 export const fromAccountActionResource = (r: typeof AccountActionResource.Type): AccountAction =>
-  Schema.decodeUnknownSync(AccountAction)({
+  decodeUpstreamAction({
     id: r.id,
     name: r.attributes.name,
     description: r.attributes.description,
