@@ -89,6 +89,8 @@ export const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedI
     [ids.wei, { id: ids.wei, reference: null, status: "Default", first: "Wei", last: "Chen", tags: new Array<string>() }]
   ])
   const received: Array<string> = []
+  /** How `GET /workflow-runs/{id}` answers (a test may change it). */
+  const runs: { answer: "as documented" | "dates acct cannot read" | "not found" } = { answer: "as documented" }
   const account = (a: NonNullable<ReturnType<typeof accounts.get>>) => ({
     type: "account",
     id: a.id,
@@ -137,7 +139,11 @@ export const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedI
       const [, api, v1, collection, id, verb] = url.pathname.split("/")
       if (api !== "api" || v1 !== "v1") return error(404, "Not Found", "Record not found")
       if (collection === "account-types" && req.method === "GET") return id === TYPE ? answer(200, { data: accountType, included: [] }) : error(404, "Not Found", "Record not found")
-      if (collection === "workflow-runs" && req.method === "GET") return answer(200, { data: { type: "workflow-run", id, attributes: { status: "completed", "created-at": "2026-12-03T00:00:00.000Z", "completed-at": "2026-12-03T00:00:01.000Z" } } })
+      if (collection === "workflow-runs" && req.method === "GET") {
+        if (runs.answer === "not found") return error(404, "Not Found", "Record not found")
+        const [created, completed] = runs.answer === "dates acct cannot read" ? ["yesterday", "soon"] : ["2026-12-03T00:00:00.000Z", "2026-12-03T00:00:01.000Z"]
+        return answer(200, { data: { type: "workflow-run", id, attributes: { status: "completed", "created-at": created, "completed-at": completed } } })
+      }
       if (collection !== "accounts") return error(404, "Not Found", "Record not found")
       if (id === undefined && req.method === "GET") {
         const reference = url.searchParams.get("filter[reference-id]")
@@ -168,7 +174,7 @@ export const startPersona = async (apiKey: string, ids: PersonaIds = acctShapedI
       return error(404, "Not Found", "Record not found")
     })
   })
-  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, statusOf: (id: string) => accounts.get(id)!.status, tagsOf: (id: string) => accounts.get(id)!.tags }
+  return { ...(await listenOnLoopback(server, "/api/v1")), TYPE, ACTION, received, runs, statusOf: (id: string) => accounts.get(id)!.status, tagsOf: (id: string) => accounts.get(id)!.tags }
 }
 
 /**

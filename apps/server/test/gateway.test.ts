@@ -276,6 +276,20 @@ describe("gateway mode toward a Persona whose ids are not shaped like acct's", (
   const { jane, wei } = personaShapedIds
   const { persona, gateway: personaGateway } = personaGatewayFor("persona-ids", personaShapedIds)
 
+  it("answers a run Persona made even when its record is missing or has dates acct cannot read", async () => {
+    for (const answer of ["dates acct cannot read", "not found"] as const) {
+      persona().runs.answer = answer
+      try {
+        const ran = await personaGateway().call("POST", `/api/v1/accounts/${wei}/run-action`, { body: { data: { "account-action-id": persona().ACTION, parameters: { status: "Approved" } } } })
+        expect(ran.status, `${answer}: ${ran.text}`).toBe(200)
+        expect(ran.json.meta["workflow-run-id"]).toMatch(/^wfr_/)
+        expect(persona().statusOf(wei)).toBe("Approved")
+      } finally {
+        persona().runs.answer = "as documented"
+      }
+    }
+  })
+
   it("answers a change Persona made with 200 and Persona's ids, never a 500 after the fact", async () => {
     const tagged = await personaGateway().call("POST", `/api/v1/accounts/${wei}/add-tag`, { body: { meta: { "tag-name": "vip" } } })
     expect(persona().tagsOf(wei)).toEqual(["vip"])

@@ -30,7 +30,7 @@ import {
   transition
 } from "@acct/core"
 import type { HttpClient } from "@effect/platform"
-import { Cache, Duration, Effect, Exit, Layer, Schema } from "effect"
+import { Cache, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { pageFromLinks } from "../page-links.js"
 import { changeTagsOver } from "../tag-changes.js"
 import { makeUpstream } from "./transport.js"
@@ -114,6 +114,9 @@ const toAccount = (r: typeof PersonaAccount.Type) =>
 /** Persona's workflow-run statuses in acct's terms; anything not finished is `running`. */
 const runStatus = (status: string): ActionRun["status"] =>
   ["completed", "succeeded", "approved"].includes(status) ? "succeeded" : ["failed", "canceled", "cancelled", "errored", "declined"].includes(status) ? "failed" : "running"
+
+/** `text` when it is a date, else `fallback`, as ISO text. */
+const isoOr = (text: string | null | undefined, fallback: Date): string => (text != null && !Number.isNaN(Date.parse(text)) ? new Date(text).toISOString() : fallback.toISOString())
 
 const notOnPersona = (what: string) =>
   Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
@@ -251,14 +254,18 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           schema: RunActionDocument
         })
         const account = toAccount(document.data)
-        const workflowRun = yield* persona.request({ method: "GET", path: `/workflow-runs/${encodeURIComponent(document.meta["workflow-run-id"])}`, schema: WorkflowRunDocument })
-        const attributes = workflowRun.data.attributes
+        // The action has run once Persona answers: nothing after that may fail the change. The
+        // run's record is read for its status and times; unreadable (a 404, a date acct cannot
+        // read), the run is told from the answer: succeeded, between the call and its answer.
+        const answeredAt = new Date()
+        const recorded = yield* Effect.option(persona.request({ method: "GET", path: `/workflow-runs/${encodeURIComponent(document.meta["workflow-run-id"])}`, schema: WorkflowRunDocument }))
+        const attributes = Option.getOrUndefined(recorded)?.data.attributes
         const run = decodeUpstreamRun({
-          id: workflowRun.data.id,
+          id: document.meta["workflow-run-id"],
           accountId: account.id,
           actionId,
           actionName: action,
-          status: runStatus(attributes.status),
+          status: attributes ? runStatus(attributes.status) : "succeeded",
           ...actingActors(invocation),
           parameters,
           statusBefore: "",
@@ -266,8 +273,8 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
           events: [],
           error: null,
           idempotencyKey,
-          startedAt: attributes["created-at"] ?? started.toISOString(),
-          finishedAt: attributes["completed-at"] ?? new Date().toISOString()
+          startedAt: isoOr(attributes?.["created-at"], started),
+          finishedAt: isoOr(attributes?.["completed-at"], answeredAt)
         })
         return { account, run }
       })
