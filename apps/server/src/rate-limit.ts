@@ -101,7 +101,7 @@ const callerOf = (request: HttpServerRequest.HttpServerRequest, context: Request
 
 /**
  * The middleware. Written as one `contextWithEffect` rather than `Effect.gen`: it runs on every
- * request, and each step the runtime interprets costs there (bench/README, "the edge").
+ * request, and each step the runtime interprets costs there (see edge.ts).
  */
 export const rateLimit =
   (options: RateLimitOptions) =>
