@@ -33,7 +33,7 @@ import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions
 import { AccessLog } from "./log.js"
 import { OpsLive } from "./ops.js"
 import { EventsLive } from "./events.js"
-import { PersonaLive } from "./persona.js"
+import { PathIdsLive, PersonaLive } from "./persona.js"
 import { WebhooksLive } from "./webhooks.js"
 import { dispatcherInBackground, webhooksLayer } from "@acct/webhooks"
 import { SoftwareOneLive } from "./softwareone.js"
@@ -41,7 +41,7 @@ import { SoftwareOneLive } from "./softwareone.js"
 const apiLive = (rateLimit: RateLimitOptions) =>
   HttpApiBuilder.api(AcctApi).pipe(
     Layer.provide([PersonaLive, EventsLive, WebhooksLive, SoftwareOneLive, OpsLive]),
-    Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit)])
+    Layer.provide([AuthenticationLive(rateLimit), ProblemAuthenticationLive(rateLimit), PathIdsLive])
   )
 
 /** First-start work: the bootstrap admin key, and the demo data in a new database. */

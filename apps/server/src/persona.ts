@@ -7,6 +7,7 @@ import {
   inflectKey,
   OWN_PATH_IDS,
   OwnPathIds,
+  PathIds,
   PersonaErrors,
   toAccountActionResource,
   toAccountResource,
@@ -26,7 +27,6 @@ import {
   Conflict,
   flatAttributesToFields,
   formatIssues,
-  type IdOwner,
   InvalidRequest,
   type Invocation,
   type Issue,
@@ -40,8 +40,8 @@ import {
   tagNameOf,
   Unprocessable
 } from "@acct/core"
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
+import { HttpApiBuilder, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Layer, Schema } from "effect"
 import { BackendIds } from "@acct/backend"
 import { httpInvocation, requireRead } from "./request-context.js"
 
@@ -64,22 +64,30 @@ const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ mess
 
 const decodeOwnPath = Schema.decodeUnknownEither(OwnPathIds)
 
-/**
- * A path's ids checked as `owner` makes them. The paths take any id an upstream may make, so
- * that a gateway can name its upstream's records; the embedded store's ids are acct's own, and
- * any other is refused in the words the path's decoder uses.
- */
-const pathIdsOf = (owner: IdOwner) => (path: object): Effect.Effect<void, InvalidRequest> =>
-  // On every request: the ids' own pattern tests first, the schema's words only for a refusal.
-  owner === "upstream" || isOwnPath(path)
-    ? Effect.void
-    : Either.match(decodeOwnPath(path), {
-        onLeft: (error) => Effect.fail(new InvalidRequest({ message: formatIssues(issuesOf(error)), issues: issuesOf(error) })),
-        onRight: () => Effect.void
-      })
+const isOwnPath = (params: Readonly<Record<string, string | undefined>>) =>
+  Object.entries(params).every(([name, id]) => id === undefined || !(name in OWN_PATH_IDS) || OWN_PATH_IDS[name as keyof typeof OWN_PATH_IDS].is(id))
 
-const isOwnPath = (path: object) =>
-  Object.entries(path).every(([name, id]) => !(name in OWN_PATH_IDS) || OWN_PATH_IDS[name as keyof typeof OWN_PATH_IDS].is(id))
+/**
+ * The Persona routes' path ids checked as this server's records are made (@acct/api `PathIds`).
+ * The paths take any id an upstream may make, so that a gateway can name its upstream's
+ * records; on acct's own store any other is refused in the words the path's decoder would use.
+ * On every request: the ids' own pattern tests first, the schema's words only for a refusal.
+ */
+export const PathIdsLive = Layer.effect(
+  PathIds,
+  Effect.map(BackendIds, (owner) =>
+    owner === "upstream"
+      ? Effect.void
+      : Effect.flatMap(HttpRouter.RouteContext, ({ params }) =>
+          isOwnPath(params)
+            ? Effect.void
+            : Either.match(decodeOwnPath(params), {
+                onLeft: (error) => Effect.fail(new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: formatIssues(issuesOf(error)) }] })),
+                onRight: () => Effect.void
+              })
+        )
+  )
+)
 
 /**
  * The account document answered as it is (status given: 201 for a create, 202 for a
@@ -198,20 +206,17 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
   Effect.gen(function* () {
     const accounts = yield* Accounts
     const owner = yield* BackendIds
-    const ownPath = pathIdsOf(owner)
     const lifecycle = (operation: LifecycleOperation) => ({ path }: { readonly path: { readonly accountId: AccountId } }) =>
       persona(
         Effect.gen(function* () {
-          yield* ownPath(path)
           const { account, run } = yield* accounts.lifecycle({ id: path.accountId }, operation, yield* invocation)
           return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
         })
       )
-    const relationChange = (operation: "addRelation" | "removeRelation", path: { readonly accountId: AccountId }, meta: { readonly "relation-schema-key": string; readonly "target-object-id": string }) =>
+    const relationChange = (operation: "addRelation" | "removeRelation", accountId: AccountId, meta: { readonly "relation-schema-key": string; readonly "target-object-id": string }) =>
       persona(
         Effect.gen(function* () {
-          yield* ownPath(path)
-          const account = yield* accounts[operation]({ id: path.accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
+          const account = yield* accounts[operation]({ id: accountId }, { key: meta["relation-schema-key"], target: { id: meta["target-object-id"] as AccountId } }, yield* invocation)
           return asIs()({ data: toAccountResource(account) })
         })
       )
@@ -270,7 +275,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccount", ({ path, urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           yield* requireRead
           return yield* accountDocument(accounts, yield* accounts.get({ id: path.accountId }), urlParams)
         }))
@@ -278,7 +282,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("updateAccount", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* ownPath(path)
             const a = payload.data.attributes
             // Flat attributes need the account's type (its mapping) before the change.
             yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "update"))
@@ -293,35 +296,28 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         )
       )
       .handle("redactAccount", ({ path, urlParams }) =>
-        persona(Effect.gen(function* () {
-          yield* ownPath(path)
-          return yield* accountDocument(accounts, yield* accounts.redact({ id: path.accountId }, yield* invocation), urlParams)
-        }))
+        persona(Effect.flatMap(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => accountDocument(accounts, a, urlParams)))
       )
       .handle("addTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           const account = yield* accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("removeTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           const account = yield* accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("setTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           const account = yield* accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("changeTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           const changes = { add: payload.meta["add-tags"] ?? [], remove: payload.meta["remove-tags"] ?? [] }
           const account = yield* accounts.changeTags({ id: path.accountId }, changes, yield* invocation)
           return yield* accountDocument(accounts, account, urlParams)
@@ -330,7 +326,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("listRelations", ({ path, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* ownPath(path)
             yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const page = yield* accounts.listRelations({ id: path.accountId }, {
@@ -345,12 +340,11 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
           })
         )
       )
-      .handle("addRelation", ({ path, payload }) => relationChange("addRelation", path, payload.meta))
-      .handle("removeRelation", ({ path, payload }) => relationChange("removeRelation", path, payload.meta))
+      .handle("addRelation", ({ path, payload }) => relationChange("addRelation", path.accountId, payload.meta))
+      .handle("removeRelation", ({ path, payload }) => relationChange("removeRelation", path.accountId, payload.meta))
       .handle("consolidateAccounts", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* ownPath(path)
             const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id, owner)))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
             return yield* accountDocument(accounts, account, urlParams, 202)
@@ -360,7 +354,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("runAction", ({ path, payload }) =>
         persona(
           Effect.gen(function* () {
-            yield* ownPath(path)
             const { account, run } = yield* accounts.runAction({ id: path.accountId }, payload.data["account-action-id"], payload.data.parameters ?? {}, yield* invocation)
             return asIs()({ data: toAccountResource(account), meta: { "workflow-run-id": run.id } })
           })
@@ -394,7 +387,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getImporter", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           yield* requireRead
           return { data: toImporterResource(yield* accounts.getImporter(path.importerId)) }
         }))
@@ -402,7 +394,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("listImporterErrors", ({ path, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            yield* ownPath(path)
             yield* requireRead
             const request = yield* HttpServerRequest.HttpServerRequest
             const importer = yield* accounts.getImporter(path.importerId)
@@ -413,7 +404,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccountType", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           yield* requireRead
           return { data: toAccountTypeResource(yield* accounts.getType(path.accountTypeId)) }
         }))
@@ -432,7 +422,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getAccountAction", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           yield* requireRead
           return { data: toAccountActionResource(yield* accounts.getAction(path.accountActionId)) }
         }))
@@ -456,7 +445,6 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("getWorkflowRun", ({ path }) =>
         persona(Effect.gen(function* () {
-          yield* ownPath(path)
           yield* requireRead
           return { data: toWorkflowRunResource(yield* accounts.getRun(path.workflowRunId)) }
         }))

@@ -168,6 +168,14 @@ describe("bad input: 4xx with an error body, never a 500 or a stack trace", () =
     expect(JSON.stringify(response.json)).toContain(message)
   })
 
+  it("checks a path's ids after the key and before the body, as the path's own schema did", async () => {
+    const bad = "/api/v1/accounts/act_1/add-tag"
+    expect((await server.call("POST", bad, { key: null, body: { meta: { "tag-name": 5 } } })).status).toBe(401)
+    const both = await server.call("POST", bad, { body: { meta: { "tag-name": 5 } } })
+    expect(both.status, both.text).toBe(400)
+    expect(both.json.errors[0].details).toBe('accountId: expected an account id: "act_" followed by 24–28 letters or digits, got "act_1"')
+  })
+
   it("names each bad query parameter once, without Schema's second 'Expected undefined' issue", async () => {
     const twice = await server.call("GET", "/api/v1/accounts?page%5Bsize%5D=1&page%5Bsize%5D=2")
     expect(twice.status).toBe(400)

@@ -3,7 +3,7 @@
  * plus acct's extensions in the same style (types and actions lists, workflow runs).
  */
 import { AccountActionId, AccountId, AccountTypeId, ActionRunId, ImporterId } from "@acct/core"
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../security.js"
 import { schemas } from "./errors.js"
@@ -37,10 +37,17 @@ import {
 /**
  * The ids a path names, as acct's own store makes them. A gateway's are its upstream's (core
  * ids.ts `IdOwner`): the paths take any id an upstream may make, and the embedded server checks
- * a path against these (apps/server persona.ts).
+ * a path against these (`PathIds`).
  */
 export const OWN_PATH_IDS = { accountId: AccountId, accountTypeId: AccountTypeId, accountActionId: AccountActionId, workflowRunId: ActionRunId, importerId: ImporterId } as const
 export const OwnPathIds = Schema.partial(Schema.Struct(OWN_PATH_IDS))
+
+/**
+ * Every Persona route's check of the ids in its path, after authentication and before the
+ * payload is decoded (where the path's own schema would check them): the server refuses those
+ * not made as its records are (apps/server persona.ts `PathIdsLive`).
+ */
+export class PathIds extends HttpApiMiddleware.Tag<PathIds>()("PathIds", { failure: schemas.BadRequest }) {}
 const accountId = HttpApiSchema.param("accountId", AccountId.upstream)
 const importerId = HttpApiSchema.param("importerId", ImporterId.upstream)
 
@@ -399,6 +406,8 @@ export class PersonaApi extends HttpApiGroup.make("persona")
       .annotate(OpenApi.Summary, "Retrieve a workflow run (acct extension)")
   )
   .prefix("/api/v1")
+  // The last added runs first: the key is checked, then the path's ids.
+  .middleware(PathIds)
   .middleware(Authentication)
   .addError(schemas.Forbidden)
   .addError(schemas.TooManyRequests)
