@@ -20,6 +20,7 @@ import { HttpServerRequest, HttpServerResponse, type HttpApp } from "@effect/pla
 import { WebhookDispatcher } from "@acct/webhooks"
 import { Context, Duration, Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { refusal } from "./error-body.js"
+import { pathOf } from "./request-context.js"
 
 export type Phase = "serving" | "unready" | "draining"
 
@@ -35,7 +36,7 @@ export const inFlight = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R
   Effect.flatMap(InFlight, (state) => {
     if (state.phase === "draining") {
       return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        PROBES.has(request.url.split("?")[0]!)
+        PROBES.has(pathOf(request.url))
           ? app
           : Effect.map(refusal(request, 503, "Service unavailable", "this server is shutting down; retry (another replica will answer)"), (response) =>
               HttpServerResponse.setHeaders(response, { connection: "close", "retry-after": "1" })

@@ -47,7 +47,7 @@ const emptyErrorBodies = (response: HttpServerResponse.HttpServerResponse, reque
     case 400:
       return answer("Bad Request", "the request body is not valid JSON")
     case 404:
-      return answer("Record not found", `no route for ${request.method} ${request.url.split("?")[0]}`)
+      return answer("Record not found", `no route for ${request.method} ${pathOf(request.url)}`)
     case 405:
       return answer("Method Not Allowed", `${request.method} is not supported here`)
     case 500:

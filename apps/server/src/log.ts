@@ -10,7 +10,6 @@
  * event-loop turn carried one or two. At exit whatever is left is written synchronously, so an
  * orderly stop loses nothing (a SIGKILL may lose the last 20 ms).
  */
-
 import { Cause, Context, Effect, FiberId, FiberRef, HashMap, Inspectable, Layer, List, Logger, LogLevel } from "effect"
 import { writeSync } from "node:fs"
 

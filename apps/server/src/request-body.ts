@@ -21,6 +21,7 @@ import { Effect } from "effect"
 import type { IncomingMessage } from "node:http"
 import { refusal } from "./error-body.js"
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js"
+import { pathOf } from "./request-context.js"
 
 const JSON_TYPES = new Set(["application/json", "application/vnd.api+json"])
 
@@ -113,7 +114,7 @@ export const requestBody =
       const refuse = (status: number, title: string, detail: string) => refusal(request, status, title, detail)
       const declared = request.headers["content-length"]
       const hasBody = (declared !== undefined && declared !== "0") || request.headers["transfer-encoding"] !== undefined
-      const importing = request.method === "POST" && request.url.split("?")[0] === IMPORT_PATH
+      const importing = request.method === "POST" && pathOf(request.url) === IMPORT_PATH
       const type = mediaType(request.headers["content-type"])
       const multipart = importing && type === "multipart/form-data"
       if (hasBody && !JSON_TYPES.has(type) && !multipart) {

@@ -30,7 +30,6 @@ import { sha256 } from "./sha256.js"
 import { inTransaction } from "./statements.js"
 import { fromSqlError, isUniqueViolation } from "./sql-errors.js"
 
-
 /** Another request with the same idempotency key committed first; replay its result. */
 class KeyRace extends Data.TaggedError("KeyRace") {}
 
