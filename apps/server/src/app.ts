@@ -28,7 +28,7 @@ import { answerWhileUnattached } from "./startup-gate.js"
 import { DatabaseFile } from "./database-file.js"
 import { drainOnShutdown, InFlight, type Listener } from "./drain.js"
 import type { ServerConfig } from "./config.js"
-import { apiEdge, edge } from "./edge.js"
+import { apiEdge, edge, shapeAnswers } from "./edge.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters, type RateLimitOptions } from "./rate-limit.js"
 import { AccessLog } from "./log.js"
 import { OpsLive } from "./ops.js"
@@ -103,7 +103,7 @@ export const appLayer = (config: ServerConfig, listener?: Listener) => {
     Effect.map(accountsFor(config), ({ store, database, gateway, ids }) =>
       drainOnShutdown(shutdown, listener).pipe(
         // Built after (so released before) the server: see drain.ts.
-        Layer.provideMerge(HttpApiBuilder.serve(edge(edgeOptions))),
+        Layer.provideMerge(shapeAnswers(HttpApiBuilder.serve(edge(edgeOptions)))),
         Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
         Layer.provide(apiEdge(edgeOptions)),

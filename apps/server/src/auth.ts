@@ -10,9 +10,9 @@ import { ApiKeys, type Principal } from "@acct/core"
 import { Authentication, PersonaErrors, ProblemAuthentication, SoftwareOneErrors } from "@acct/api"
 import { RateLimiter } from "@effect/experimental"
 import { HttpServerRequest } from "@effect/platform"
-import { Effect, FiberRef, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { KnownKeys, limitedDetail, type RateLimitOptions, spend } from "./rate-limit.js"
-import { credentialOf, currentRequest, type RequestContext } from "./request-context.js"
+import { credentialOf, currentRequestContext, requestContextOf, type RequestContext } from "./request-context.js"
 
 type Failure =
   | { readonly _tag: "Missing" }
@@ -36,21 +36,20 @@ const makeAuthenticate = (options: RateLimitOptions) =>
     const authenticate: Effect.Effect<Principal, Failure, HttpServerRequest.HttpServerRequest> = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const header = request.headers.authorization
       if (header === undefined || header.trim() === "") return Effect.fail<Failure>({ _tag: "Missing" })
-      return FiberRef.getWith(currentRequest, (context) => {
-        const credential = credentialOf(request, context)
-        if (credential === undefined) return Effect.fail<Failure>({ _tag: "Invalid" })
-        const verified = Effect.mapError(keys.verify(credential.token), (e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
-        return Effect.flatMap(verified, (principal) =>
-          known.idOf(credential.hash) !== undefined
-            ? signedIn(principal, context)
-            : Effect.flatMap(spend(limiter, `key:${principal.actor.id}`, options), (verdict) => {
-                if (context) context.limit = verdict.state
-                if (verdict.retryAfter !== undefined) return Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
-                known.remember(credential.hash, principal.actor.id)
-                return signedIn(principal, context)
-              })
-        )
-      })
+      const context = requestContextOf(request)
+      const credential = credentialOf(request, context)
+      if (credential === undefined) return Effect.fail<Failure>({ _tag: "Invalid" })
+      const verified = Effect.mapError(keys.verify(credential.token), (e): Failure => (e._tag === "Unauthorized" ? { _tag: "Invalid" } : { _tag: "Unavailable", message: e.message }))
+      return Effect.flatMap(verified, (principal) =>
+        known.idOf(credential.hash) !== undefined
+          ? signedIn(principal, context)
+          : Effect.flatMap(spend(limiter, `key:${principal.actor.id}`, options), (verdict) => {
+              if (context) context.limit = verdict.state
+              if (verdict.retryAfter !== undefined) return Effect.fail<Failure>({ _tag: "Limited", retryAfter: verdict.retryAfter })
+              known.remember(credential.hash, principal.actor.id)
+              return signedIn(principal, context)
+            })
+      )
     })
     return authenticate
   })
@@ -78,7 +77,7 @@ export const ProblemAuthenticationLive = (options: RateLimitOptions) =>
     ProblemAuthentication,
     Effect.map(makeAuthenticate(options), (authenticate) => ({
       bearer: () =>
-        Effect.flatMap(FiberRef.get(currentRequest), (request) =>
+        Effect.flatMap(currentRequestContext, (request) =>
           Effect.mapError(authenticate, (f) => {
             switch (f._tag) {
               case "Unavailable":

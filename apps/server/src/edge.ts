@@ -16,14 +16,15 @@
  * Invocation (request-context.ts), and a replay marks the request for `Idempotent-Replayed`.
  *
  * The platform writes the response before a serve-level middleware regains control, so what
- * must change the response is a pre-response handler, registered once, here.
+ * must change the response is a pre-response handler: `shapeAnswers`, registered once for the
+ * server (not per request: that is a FiberRef update on every request).
  */
 import { AcctApi, PERSONA_VERSIONS, PersonaErrors, SoftwareOneErrors } from "@acct/api"
 import { randomAlphanumeric } from "@acct/core"
 import { RateLimiter } from "@effect/experimental"
 import { HttpApiBuilder, HttpApiError, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Context, Effect, Exit, FiberRef, flow } from "effect"
+import { Context, Effect, Exit, flow, Layer, Option } from "effect"
 import { DatabaseFile, durableWrites } from "./database-file.js"
 import { describeRequestIssues } from "./decode-errors.js"
 import { AccessLog, causeForLog } from "./log.js"
@@ -33,7 +34,7 @@ import { decodeIssueKeyNames, isPersonaPath, personaConventions } from "./person
 import { KnownKeys, rateLimit, rateLimitHeaders } from "./rate-limit.js"
 import { requestBody } from "./request-body.js"
 import { softwareOnePublicPrefix } from "./softwareone.js"
-import { currentRequest, pathOf, type RequestContext } from "./request-context.js"
+import { attachRequestContext, pathOf, type RequestContext, requestContextOf } from "./request-context.js"
 
 /**
  * The router answers some failures itself with an empty body (a body that is not JSON, an
@@ -108,15 +109,26 @@ const written = Symbol.for("@effect/platform/HttpApp/handled")
 // steps of the runtime (`contextWithEffect`, `flatMap`) rather than an `Effect.gen`: with
 // authentication's likewise, ≈ 25 µs less CPU per GET (bench/README, "2026-12-03 evening").
 
-/** Gives the request its id, for every layer below (FiberRef) and on its response. */
+/** Gives the request its id and context (request-context.ts), for every layer below and for its response. */
 const requestId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const exchange: Exchange = { id: `req_${randomAlphanumeric(24)}`, principal: undefined, limit: undefined, replayed: false, status: 0 }
-    return Effect.zipRight(
-      HttpApp.appendPreResponseHandler((request, response) => Effect.sync(() => shape(request, response, exchange))),
-      Effect.map(Effect.locally(app, currentRequest, exchange), (response) => (written in request ? response : shape(request, response, exchange)))
-    )
+    attachRequestContext(request, exchange)
+    return Effect.map(app, (response) => (written in request ? response : shape(request, response, exchange)))
   })
+
+/** Every answer the platform writes goes through `shape` (given the server's layer: HttpApiBuilder.serve). */
+export const shapeAnswers = <A, E, R>(server: Layer.Layer<A, E, R>) =>
+  Layer.locally(
+    server,
+    HttpApp.currentPreResponseHandlers,
+    Option.some((request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
+      Effect.sync(() => {
+        const exchange = requestContextOf(request) as Exchange | undefined
+        return exchange === undefined ? response : shape(request, response, exchange)
+      })
+    )
+  )
 
 /** One line per request, once it is answered (log.ts: AccessLog). */
 const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | AccessLog> =>
@@ -125,7 +137,7 @@ const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Acc
     const started = performance.now()
     return Effect.flatMap(Effect.exit(app), (exit) =>
       Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E>((fiber) => {
-        const exchange = fiber.getFiberRef(currentRequest) as Exchange
+        const exchange = requestContextOf(request) as Exchange
         // Zero when a middleware answered by itself (shaped later, by requestId): its own status.
         const status = exchange.status || (Exit.isSuccess(exit) ? exit.value.status : 500)
         Context.get(services, AccessLog).write(
@@ -152,7 +164,7 @@ export interface EdgeOptions {
   readonly rateLimit: number
 }
 
-/** The serve-level edge (HttpApiBuilder.serve). */
+/** The serve-level edge (HttpApiBuilder.serve), on a server layer wrapped in `shapeAnswers`. */
 export const edge = (options: EdgeOptions) =>
   flow(rateLimit({ perMinute: options.rateLimit }), inFlight, accessLog, requestId) as (
     app: HttpApp.Default
@@ -162,9 +174,9 @@ export const edge = (options: EdgeOptions) =>
 const decodeErrorsForPeople = <A, R>(app: Effect.Effect<A, unknown, R>) =>
   Effect.catchAll(app, (error: unknown) =>
     error instanceof HttpApiError.HttpApiDecodeError
-      ? Effect.flatMap(Effect.zip(HttpServerRequest.HttpServerRequest, FiberRef.get(currentRequest)), ([request, context]): Effect.Effect<never, SoftwareOneErrors.BadRequest | PersonaErrors.BadRequest> =>
+      ? Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): Effect.Effect<never, SoftwareOneErrors.BadRequest | PersonaErrors.BadRequest> =>
           isSoftwareOnePath(request.url)
-            ? Effect.fail(new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeRequestIssues(error.issues), context?.id)))
+            ? Effect.fail(new SoftwareOneErrors.BadRequest(SoftwareOneErrors.problemBody(400, "Bad Request", describeRequestIssues(error.issues), requestContextOf(request)?.id)))
             : Effect.flatMap(decodeIssueKeyNames(request), (namerOf) => Effect.fail(new PersonaErrors.BadRequest({ errors: [{ title: "Bad Request", details: describeRequestIssues(error.issues, namerOf) }] })))
         )
       : Effect.fail(error)

@@ -4,8 +4,8 @@
  * `{"errors":[{title, details}]}` under /api/v1, RFC 7807 problem details under /v1.
  */
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, FiberRef } from "effect"
-import { currentRequest } from "./request-context.js"
+import { Effect } from "effect"
+import { requestContextOf } from "./request-context.js"
 
 /** SoftwareOne's paths: `/v1/…` and `/public/v1/…` (its current documentation's prefix). */
 export const isSoftwareOnePath = (url: string) => url.startsWith("/v1/") || url.startsWith("/public/v1/")
@@ -23,4 +23,4 @@ export const errorResponse = (url: string, requestId: string, status: number, ti
 
 /** `errorResponse` for the current request (its id is the problem's traceId). */
 export const refusal = (request: HttpServerRequest.HttpServerRequest, status: number, title: string, detail?: string) =>
-  Effect.map(FiberRef.get(currentRequest), (context) => errorResponse(request.url, context?.id ?? "", status, title, detail))
+  Effect.sync(() => errorResponse(request.url, requestContextOf(request)?.id ?? "", status, title, detail))

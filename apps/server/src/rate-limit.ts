@@ -10,9 +10,9 @@
  */
 import { RateLimiter } from "@effect/experimental"
 import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Context, Duration, Effect, FiberRef, Layer, Option } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
 import { errorResponse } from "./error-body.js"
-import { credentialOf, currentRequest, pathOf, type RequestContext } from "./request-context.js"
+import { credentialOf, pathOf, requestContextOf, type RequestContext } from "./request-context.js"
 
 /** Endpoints that load balancers and people's browsers poll: never rate limited. */
 const UNMETERED = new Set(["/healthz", "/readyz", "/openapi.json", "/docs"])
@@ -109,14 +109,13 @@ export const rateLimit =
     Effect.contextWithEffect((services: Context.Context<HttpServerRequest.HttpServerRequest | RateLimiter.RateLimiterStore | KnownKeys>) => {
       const request = Context.get(services, HttpServerRequest.HttpServerRequest)
       if (UNMETERED.has(pathOf(request.url))) return app
-      return FiberRef.getWith(currentRequest, (context) => {
-        const caller = callerOf(request, context, Context.get(services, KnownKeys))
-        return Effect.flatMap(spend(Context.get(services, RateLimiter.RateLimiterStore), caller, options), (verdict) => {
-          if (context) context.limit = verdict.state
-          return verdict.retryAfter === undefined
-            ? app
-            : Effect.succeed(tooManyRequests(request.url, context?.id ?? "", caller.startsWith("key:") ? "key" : "address", options, verdict.retryAfter))
-        })
+      const context = requestContextOf(request)
+      const caller = callerOf(request, context, Context.get(services, KnownKeys))
+      return Effect.flatMap(spend(Context.get(services, RateLimiter.RateLimiterStore), caller, options), (verdict) => {
+        if (context) context.limit = verdict.state
+        return verdict.retryAfter === undefined
+          ? app
+          : Effect.succeed(tooManyRequests(request.url, context?.id ?? "", caller.startsWith("key:") ? "key" : "address", options, verdict.retryAfter))
       })
     })
 

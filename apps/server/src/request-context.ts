@@ -1,12 +1,12 @@
 /**
  * Per-request facts the access log needs from deeper layers (who the caller turned out to be).
- * Set by the request-id middleware for the whole request fiber; filled in by the rate limit
+ * Made by the request-id middleware and kept beside the request; filled in by the rate limit
  * and authentication.
  */
 import { CurrentPrincipal, decodeOnBehalfOf, decodeReason, ON_BEHALF_OF_HEADER, REASON_HEADER } from "@acct/api"
 import { InvalidRequest, type Invocation, isIdempotencyKey, type Principal, requireAllowed } from "@acct/core"
 import { HttpServerRequest } from "@effect/platform"
-import { Effect, FiberRef } from "effect"
+import { Effect } from "effect"
 import { type Credential, credentialIn } from "./bearer.js"
 
 export interface RequestContext {
@@ -20,7 +20,24 @@ export interface RequestContext {
   credential?: Credential | null
 }
 
-export const currentRequest = FiberRef.unsafeMake<RequestContext | undefined>(undefined)
+/**
+ * Each request's context, keyed by the request's source (Node's IncomingMessage): the same for
+ * the request a router or a prefix rewrite derives from it. Not a FiberRef: setting one copies
+ * the map of all the fiber's FiberRefs, and `Effect.locally` does so twice — on every request.
+ */
+const contexts = new WeakMap<object, RequestContext>()
+
+export const attachRequestContext = (request: HttpServerRequest.HttpServerRequest, context: RequestContext): void => {
+  contexts.set(request.source as object, context)
+}
+
+/** The request's context; undefined for a request the edge has not seen (a test calling a handler directly). */
+export const requestContextOf = (request: HttpServerRequest.HttpServerRequest): RequestContext | undefined => contexts.get(request.source as object)
+
+export const currentRequestContext: Effect.Effect<RequestContext | undefined, never, HttpServerRequest.HttpServerRequest> = Effect.map(
+  HttpServerRequest.HttpServerRequest,
+  requestContextOf
+)
 
 /** A request URL's path, without its query. */
 export const pathOf = (url: string): string => {
@@ -57,17 +74,16 @@ export const httpInvocation = (principal: Principal): Effect.Effect<Invocation, 
     const named = request.headers[ON_BEHALF_OF_HEADER]
     const person = named === undefined ? undefined : decodeOnBehalfOf(named)
     if (person?._tag === "Invalid") return Effect.fail(new InvalidRequest({ message: person.message, issues: [{ path: [ON_BEHALF_OF_HEADER], message: "expected slack:TEAM/USER or cli:USER" }] }))
-    return FiberRef.getWith(currentRequest, (context) =>
-      Effect.succeed({
-        principal,
-        onBehalfOf: person?.actor,
-        channel: "http",
-        requestId: context?.id,
-        idempotencyKey: key,
-        onReplay: context ? Effect.sync(() => { context.replayed = true }) : undefined,
-        reason: decodeReason(request.headers[REASON_HEADER])
-      } satisfies Invocation)
-    )
+    const context = requestContextOf(request)
+    return Effect.succeed({
+      principal,
+      onBehalfOf: person?.actor,
+      channel: "http",
+      requestId: context?.id,
+      idempotencyKey: key,
+      onReplay: context ? Effect.sync(() => { context.replayed = true }) : undefined,
+      reason: decodeReason(request.headers[REASON_HEADER])
+    } satisfies Invocation)
   })
 
 /** Reads carry no principal in the Accounts port: both surfaces ask core's policy here first. */

@@ -2,13 +2,13 @@
 import { AcctApi, CurrentPrincipal, SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX, SoftwareOneErrors, toSoftwareOneAccount } from "@acct/api"
 import { Accounts, type AccountsError, type LifecycleOperation, parseAccountRef } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Effect, Either, FiberRef } from "effect"
+import { Effect, Either } from "effect"
 import { BackendIds } from "@acct/backend"
-import { currentRequest, httpInvocation, requireRead } from "./request-context.js"
+import { currentRequestContext, httpInvocation, requireRead } from "./request-context.js"
 
 /** Answers failures as problem details carrying the request id as traceId. */
 const problems = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
-  Effect.flatMap(FiberRef.get(currentRequest), (request) => Effect.mapError(effect, (e) => SoftwareOneErrors.toProblem(e, request?.id)))
+  Effect.flatMap(currentRequestContext, (request) => Effect.mapError(effect, (e) => SoftwareOneErrors.toProblem(e, request?.id)))
 
 /**
  * SoftwareOne's current documentation puts the accounts API under /public/v1/accounts/accounts:

@@ -10,7 +10,7 @@ import { Effect, FiberId, Layer, Logger, ManagedRuntime } from "effect"
 import { createServer } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { InFlight } from "../src/drain.js"
-import { edge } from "../src/edge.js"
+import { edge, shapeAnswers } from "../src/edge.js"
 import { AccessLog, accessLine, batchedWriter, formatLine } from "../src/log.js"
 import { boundedMemoryStore, KnownKeys, RateLimitCounters } from "../src/rate-limit.js"
 import { startServer } from "./harness.js"
@@ -64,7 +64,7 @@ describe("the line of a request that failed", () => {
     return yield* new InvalidRequest({ message: `unexpected ${body}` })
   }).pipe(Effect.orDie)
   const runtime = ManagedRuntime.make(
-    HttpServer.serve(edge({ maxBodyBytes: 1 << 16, maxImportBytes: 1 << 16, rateLimit: 1000 })(failing)).pipe(
+    shapeAnswers(HttpServer.serve(edge({ maxBodyBytes: 1 << 16, maxImportBytes: 1 << 16, rateLimit: 1000 })(failing))).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Layer.provide(boundedMemoryStore.pipe(Layer.provide(RateLimitCounters.layer))),
       Layer.provide([KnownKeys.layer, InFlight.layer, AccessLog.lines((line) => void lines.push(JSON.parse(line)))]),
