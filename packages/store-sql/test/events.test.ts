@@ -7,7 +7,7 @@
 import { type AcctEvent, Accounts, Events, plainValue } from "@acct/core"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Queue, Stream, Supervisor, TestClock } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Queue, Supervisor, TestClock } from "effect"
 import { afterAll } from "vitest"
 import { EventFeed, type FeedPosition, storeFor } from "../src/index.js"
 import { as, backends, demoStore, dropDatabases, jane, onFreshStore } from "./harness.js"
@@ -226,7 +226,7 @@ describe.each(backends)("events ($name)", (backend) => {
     Effect.scoped(Effect.gen(function* () {
       const accounts = yield* Accounts
       const feed = yield* EventFeed
-      const woken = yield* Effect.fork(Stream.runHead(yield* feed.subscribe))
+      const woken = yield* Effect.fork(Queue.take(yield* feed.subscribe))
       const from = yield* latest
       yield* accounts.addTag(jane, "wake", as())
       yield* Fiber.join(woken).pipe(Effect.timeout("10 seconds"))
@@ -239,7 +239,7 @@ describe.each(backends)("events ($name)", (backend) => {
     Effect.scoped(Effect.gen(function* () {
       const accounts = yield* Accounts
       const feed = yield* EventFeed
-      // Every fiber started under the reader (the stream's own included) is counted.
+      // Every fiber started under the reader is counted.
       let started = 0
       const counting = new (class extends Supervisor.AbstractSupervisor<void> {
         readonly value = Effect.void
@@ -248,7 +248,8 @@ describe.each(backends)("events ($name)", (backend) => {
         }
       })()
       const wakes = yield* Queue.unbounded<void>()
-      yield* Effect.forkScoped(Stream.runForEach(yield* feed.subscribe, () => Queue.offer(wakes, undefined))).pipe(Effect.supervised(counting))
+      const commits = yield* feed.subscribe
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(commits), Queue.offer(wakes, undefined)))).pipe(Effect.supervised(counting))
       yield* accounts.addTag(jane, "wake-0", as())
       yield* Queue.take(wakes)
       const running = started
@@ -351,7 +352,7 @@ describe.each(backends)("events ($name)", (backend) => {
         const writer = Context.get(yield* Layer.build(demoStore(database)), Accounts)
         yield* Effect.gen(function* () {
           const feed = yield* EventFeed
-          const woken = yield* Effect.fork(Stream.runHead(yield* feed.subscribe))
+          const woken = yield* Effect.fork(Queue.take(yield* feed.subscribe))
           // LISTEN starts with the stream, at some point: commit elsewhere until one is heard.
           let n = 0
           const poke = Effect.forever(Effect.zipRight(Effect.suspend(() => writer.addTag(jane, `elsewhere-${n++}`, as())), Effect.sleep("100 millis")))

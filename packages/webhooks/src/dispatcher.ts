@@ -574,7 +574,9 @@ export const startDispatcher = (options: DispatcherOptions) =>
     // With no endpoint enabled a commit has nothing to wake (fanOut would return at once), and
     // waking costs a race of three fibers in `pause`: on an idle dispatcher that was a fifth of
     // a change's Effect operations. The poll still reads the endpoints (supervise) on time.
-    yield* Effect.forkScoped(Stream.runForEach(commits, () => (workers.size > 0 ? Queue.offer(wakeups, undefined) : Effect.void)))
+    // A loop of its own rather than Effect.forever, which yields to the scheduler every round.
+    const onCommits: Effect.Effect<never> = Effect.flatMap(Queue.take(commits), () => (workers.size > 0 ? Effect.zipRight(Queue.offer(wakeups, undefined), onCommits) : onCommits))
+    yield* Effect.forkScoped(onCommits)
     if (Option.isSome(changes)) {
       yield* Effect.forkScoped(
         Stream.runForEach(yield* changes.value.subscribe, () =>

@@ -2,7 +2,7 @@ import { Accounts, Events, Webhooks } from "@acct/core"
 import { makeWebhookQueue } from "@acct/store-sql"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, TestClock } from "effect"
+import { Duration, Effect, RuntimeFlags, RuntimeFlagsPatch, Supervisor, TestClock } from "effect"
 import { runDispatcher, startDispatcher } from "../src/index.js"
 import { as, quick, tempDb, testStore } from "./harness.js"
 import { type Behaviour, personaSignatureValid, startReceiver, standardWebhookValid } from "./receiver.js"
@@ -143,6 +143,31 @@ describe("webhook delivery (SQLite, receiver on loopback)", () => {
       expect(got.length).toBeGreaterThan(0)
       expect(r.received.filter((x) => before.has(x.headers["webhook-id"]!))).toEqual([])
       expect(r.received.map((x) => x.json.data.attributes.name)).toContain("account.tag-removed")
+    }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
+  )
+
+  it.live("with no endpoint enabled a commit costs the dispatcher a handful of Effect steps", () =>
+    Effect.gen(function* () {
+      // Every operation the dispatcher's fibers evaluate, counted (op supervision on for them alone).
+      let ops = 0
+      const counting = new (class extends Supervisor.AbstractSupervisor<void> {
+        readonly value = Effect.void
+        override onEffect() {
+          ops++
+        }
+      })()
+      const accounts = yield* Accounts
+      const account = yield* accounts.create({ accountType: "User" }, as)
+      // A poll far away: what is counted is the commits' wake-ups.
+      yield* Effect.forkScoped(runDispatcher(quick({ pollMs: 60_000 }))).pipe(Effect.supervised(counting), Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)))
+      yield* Effect.sleep("200 millis")
+      const started = ops
+      for (let i = 0; i < 20; i++) {
+        yield* accounts.addTag({ id: account.id }, `t${i}`, as)
+        yield* Effect.sleep("5 millis")
+      }
+      // A queue's take (≈ 24 steps); pulling each wake-up through Stream.runForEach took ≈ 56.
+      expect((ops - started) / 20).toBeLessThan(36)
     }).pipe(Effect.scoped, Effect.provide(testStore(tempDb())))
   )
 
