@@ -117,17 +117,25 @@ const requestId = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Htt
     return Effect.map(app, (response) => (written in request ? response : shape(request, response, exchange)))
   })
 
-/** Every answer the platform writes goes through `shape` (given the server's layer: HttpApiBuilder.serve). */
+/** What the platform calls with each response before writing it: the edge's `shape`. */
+const shapeHandler: HttpApp.PreResponseHandler = (request, response) =>
+  Effect.sync(() => {
+    const exchange = requestContextOf(request) as Exchange | undefined
+    return exchange === undefined ? response : shape(request, response, exchange)
+  })
+
+/**
+ * Every answer the platform writes goes through `shape` (given the server's layer:
+ * HttpApiBuilder.serve), after any pre-response handler already set around it.
+ */
 export const shapeAnswers = <A, E, R>(server: Layer.Layer<A, E, R>) =>
-  Layer.locally(
+  Layer.locallyWith(
     server,
     HttpApp.currentPreResponseHandlers,
-    Option.some((request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
-      Effect.sync(() => {
-        const exchange = requestContextOf(request) as Exchange | undefined
-        return exchange === undefined ? response : shape(request, response, exchange)
-      })
-    )
+    Option.match({
+      onNone: () => Option.some(shapeHandler),
+      onSome: (before) => Option.some<HttpApp.PreResponseHandler>((request, response) => Effect.flatMap(before(request, response), (shaped) => shapeHandler(request, shaped)))
+    })
   )
 
 /** One line per request, once it is answered (log.ts: AccessLog). */
