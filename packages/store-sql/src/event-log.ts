@@ -231,10 +231,10 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
 
     /**
      * A subscriber's wake-ups: this process's commits and, on Postgres, the other processes'
-     * (ForeignCommits), in a queue of its own. Not a Stream: pulling an element through
-     * `Stream.runForEach` was ≈ 60 steps of channel machinery (a PubSub subscription's take
-     * 24 more), on every change's commit, for a dispatcher that only needs to know that
-     * something committed. Not `Stream.merge` either: it forked a fiber and raced two more for
+     * (ForeignCommits), in a queue of its own, so on Postgres the NOTIFY stream offers into it
+     * directly (no forwarding fiber). Not a Stream: pulling each wake-up through
+     * `Stream.runForEach` cost the dispatcher ≈ 56 Effect steps of channel machinery per commit,
+     * a queue's take ≈ 24. Not `Stream.merge` either: it forked a fiber and raced two more for
      * every element.
      */
     const subscribe = Effect.gen(function* () {
@@ -261,13 +261,14 @@ export class EventLog extends Effect.Service<EventLog>()("@acct/store-sql/EventL
  *   transaction older than its own has ended: a long-running transaction (with a write) delays
  *   the feed — not the writers — until it ends.
  * - `subscribe`: once it has run (in a scope), its queue gets a wake-up whenever events may
- *   have committed (wake-ups not yet taken collapse into one) — in this process at once, from other processes on Postgres (LISTEN/NOTIFY, sent
- *   inside the writing transaction, so delivered only on commit). A wake-up is a hint, never
- *   data: it can come early (a change made inside an outer transaction), twice, or not at all
- *   (another process on SQLite, a LISTEN connection not yet open or lost). So: subscribe, then
- *   read, then wait for a wake-up or a few seconds, whichever is first, and read again. Never
- *   poll in a loop without waiting: on SQLite a read is synchronous, and such a loop starves the
- *   event loop (the writers whose events it waits for included).
+ *   have committed (wake-ups not yet taken collapse into one) — in this process at once, from
+ *   other processes on Postgres (LISTEN/NOTIFY, sent inside the writing transaction, so
+ *   delivered only on commit). A wake-up is a hint, never data: it can come early (a change
+ *   made inside an outer transaction), twice, or not at all (another process on SQLite, a
+ *   LISTEN connection not yet open or lost). So: subscribe, then read, then wait for a wake-up
+ *   or a few seconds, whichever is first, and read again. Never poll in a loop without
+ *   waiting: on SQLite a read is synchronous, and such a loop starves the event loop (the
+ *   writers whose events it waits for included).
  * - Events are deleted after the retention period (ACCT_EVENT_RETENTION, default 90 days) and a
  *   redaction rewrites its account's events in place: render what you send from the event at
  *   the time you send it, and keep no copies of payloads.
