@@ -56,6 +56,9 @@ const PRIMITIVES: Record<string, string> = {
   DateFromString: "a date (ISO 8601)"
 }
 
+/** A literal as Schema writes it: a quoted string, a number, true or false. */
+const isLiteral = (text: string) => /^".*"$/.test(text) || /^-?\d/.test(text) || text === "true" || text === "false"
+
 /** A schema's description of a type, as words. */
 export const describeExpected = (type: string): string => {
   const text = type.trim()
@@ -66,7 +69,7 @@ export const describeExpected = (type: string): string => {
     return words.length === 1 ? words[0]! : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`
   }
   if (PRIMITIVES[text]) return PRIMITIVES[text]
-  if (/^".*"$/.test(text) || /^-?\d/.test(text) || text === "true" || text === "false") return text
+  if (isLiteral(text)) return text
   if (text.startsWith("{")) return "an object"
   const list = /^(?:ReadonlyArray|Array)<(.*)>$/s.exec(text) ?? /^readonly \[(.*), \.\.\.(.*)\[\]\]$/s.exec(text)
   if (list) {
@@ -112,8 +115,9 @@ const keyOf = (path: ReadonlyArray<string | number>) => JSON.stringify(path)
 /**
  * Decode issues as issues people can act on, one per path: Schema checks an optional field
  * against its type and against `undefined`, so a bad optional value comes with a second,
- * useless "Expected undefined" issue (left out); a value outside a set of literals is reported
- * once per literal (merged into "expected one of …"); every message is put in words.
+ * useless "Expected undefined" issue (left out); a value outside a union is reported once per
+ * member (merged: "expected one of …" for literals, the union in words otherwise); every message
+ * is put in words.
  */
 export const plainIssues = (raw: ReadonlyArray<RawIssue>): ReadonlyArray<Issue> => {
   const all = raw.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }))
@@ -124,6 +128,9 @@ export const plainIssues = (raw: ReadonlyArray<RawIssue>): ReadonlyArray<Issue> 
   return [...byPath.values()].flatMap((issues) => {
     const literals = issues.map((issue) => LiteralMismatch.exec(issue.message))
     if (issues.length < 2 || literals.some((m) => m === null)) return issues.map((issue) => ({ path: issue.path, message: describeMessage(issue.message) }))
-    return [{ path: issues[0]!.path, message: expectedGot(`one of ${literals.map((m) => m![1]).join(", ")}`, describeActual(literals[0]![2]!)) }]
+    const members = literals.map((m) => m![1]!)
+    // A set of literals is listed; a union of kinds (`ReadonlyArray<string> | null`) is said in words.
+    const expected = members.every((m) => isLiteral(m) || m === "null") ? `one of ${members.join(", ")}` : describeExpected(members.join(" | "))
+    return [{ path: issues[0]!.path, message: expectedGot(expected, describeActual(literals[0]![2]!)) }]
   })
 }

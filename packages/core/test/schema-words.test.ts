@@ -1,5 +1,5 @@
 /** Decode failures in words: which field, what was expected, what came — never Schema's notation. */
-import { Either, Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { decodeDocument } from "../src/document.js"
 import { describeExpected, formatIssues, plainIssues } from "../src/index.js"
@@ -23,6 +23,15 @@ describe("decode issues said for people", () => {
   it("leaves out Schema's second 'Expected undefined' for a bad optional value, and merges literals", () => {
     expect(said(issue(["a"], "Expected string, actual 5"), issue(["a"], "Expected undefined, actual 5"))).toBe("a: expected a string, got 5")
     expect(said(issue(["s"], 'Expected "on", actual "x"'), issue(["s"], 'Expected "off", actual "x"'))).toBe('s: expected one of "on", "off"; got "x"')
+  })
+
+  it("says a union of kinds (a list or null) in words, not as a list of Schema's types", () => {
+    // Schema reports `tags: ReadonlyArray<string> | null` as one issue per member, like literals.
+    const tags = said(issue(["data", "attributes", "tags"], 'Expected ReadonlyArray<string>, actual "x"'), issue(["data", "attributes", "tags"], 'Expected null, actual "x"'))
+    expect(tags).toBe('data.attributes.tags: expected a list of strings or null, got "x"')
+    expect(tags).not.toMatch(SCHEMA_NOTATION)
+    const decoded = Schema.decodeUnknownEither(Schema.Struct({ tags: Schema.NullOr(Schema.Array(Schema.String)) }), { errors: "all" })({ tags: "x" })
+    expect(Either.isLeft(decoded) && formatIssues(plainIssues(ParseResult.ArrayFormatter.formatErrorSync(decoded.left)))).toBe('tags: expected a list of strings or null, got "x"')
   })
 
   it("words types", () => {
