@@ -2,13 +2,15 @@
  * A fuzzer from the wire schemas, over both surfaces (Persona under /api/v1, SoftwareOne under
  * /v1/accounts/accounts): every endpoint, with path parameters that exist or not, query
  * parameters and bodies generated from the endpoint's own schemas, then broken (a field
- * replaced by any JSON value, any JSON at all, a non-JSON text). Every answer must come within
+ * replaced by any JSON value, any JSON at all, a non-JSON text), and every place of a few valid
+ * bodies given a value of each JSON kind in turn. Every answer must come within
  * a few seconds, be below 500, carry a Request-Id and a JSON error body whose details are
- * written for people — never Schema's notation (`Expected { readonly … }, actual …`).
+ * written for people — never Schema's notation (`Expected { readonly … }, actual …`), nor a
+ * schema's documentation said as what was expected.
  */
 import { AcctApi } from "@acct/api"
 import { HttpApi, type HttpApiEndpoint } from "@effect/platform"
-import { Arbitrary, FastCheck as fc, Option, Schema } from "effect"
+import { Arbitrary, FastCheck as fc, Option, Schema, SchemaAST } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startServer } from "./harness.js"
 
@@ -104,8 +106,39 @@ const fill = (path: string, values: ReadonlyArray<string>) => {
   })
 }
 
+/**
+ * The description annotations of every request schema: documentation for the OpenAPI, which
+ * Schema would also say as what was expected ("expected reference-id: update the account …").
+ */
+const descriptions = new Set<string>()
+const collectDescriptions = (ast: SchemaAST.AST, seen = new Set<SchemaAST.AST>()): void => {
+  if (seen.has(ast)) return
+  seen.add(ast)
+  Option.map(SchemaAST.getDescriptionAnnotation(ast), (text) => descriptions.add(text))
+  switch (ast._tag) {
+    case "TypeLiteral":
+      for (const p of ast.propertySignatures) collectDescriptions(p.type, seen)
+      for (const i of ast.indexSignatures) collectDescriptions(i.type, seen)
+      return
+    case "Union":
+      return ast.types.forEach((t) => collectDescriptions(t, seen))
+    case "TupleType":
+      return [...ast.elements.map((e) => e.type), ...ast.rest.map((r) => r.type)].forEach((t) => collectDescriptions(t, seen))
+    case "Refinement":
+      return collectDescriptions(ast.from, seen)
+    case "Transformation":
+      collectDescriptions(ast.from, seen)
+      return collectDescriptions(ast.to, seen)
+    case "Suspend":
+      return collectDescriptions(ast.f(), seen)
+  }
+}
+for (const target of targets) for (const schema of [target.payload, target.urlParams]) Option.map(schema, (s) => collectDescriptions(s.ast))
+// Schema's own descriptions of its built-in types ("a string", "an integer") are words already.
+const documentation = [...descriptions].filter((text) => text.length > 30)
+
 /** Schema's notation for types, which must never reach a person. */
-const SCHEMA_NOTATION = /readonly |ReadonlyArray<|\{ readonly|Expected .*, actual |\bStruct\b|\bUnion\b|<declaration schema>/
+const SCHEMA_NOTATION = /readonly |ReadonlyArray<|\{ readonly|Expected .*, actual |\bStruct\b|\bUnion\b|<declaration schema>|<suspended schema>| <-> |Brand<|\bNullOr\b/
 
 const probe = async (target: Target, url: string, options: Parameters<typeof server.call>[2]) => {
   const started = Date.now()
@@ -117,8 +150,52 @@ const probe = async (target: Target, url: string, options: Parameters<typeof ser
   if (answer.status >= 400) {
     expect(answer.json, `${where}: a JSON error body`).toBeTypeOf("object")
     expect(answer.text, where).not.toMatch(SCHEMA_NOTATION)
+    for (const text of documentation) expect(answer.text, `${where}: a schema's documentation said as what was expected`).not.toContain(text)
   }
 }
+
+/** Every place inside `value` (objects' keys and arrays' items, at any depth), as key paths. */
+const placesIn = (value: unknown, at: ReadonlyArray<string> = []): Array<ReadonlyArray<string>> => {
+  if (value === null || typeof value !== "object") return []
+  return Object.entries(value).flatMap(([key, inner]) => [[...at, key], ...placesIn(inner, [...at, key])])
+}
+
+/** `value` with the value at `path` replaced by `junk`. */
+const replaceAt = (value: unknown, path: ReadonlyArray<string>, junk: unknown): unknown => {
+  if (path.length === 0) return junk
+  const [key, ...rest] = path
+  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...(value as Record<string, unknown>) }
+  copy[key!] = replaceAt((value as Record<string, unknown>)[key!], rest, junk)
+  return copy
+}
+
+/** A value of every JSON kind: at each place, all but the kind that belongs there are wrong. */
+const EVERY_KIND: ReadonlyArray<unknown> = ["x", "", 7, -1.5, true, null, [], ["x"], [1], {}, { x: 1 }]
+
+/** A few valid bodies for the endpoint, from its schema (the same ones on every run). */
+const sampleBodies = (target: Target) => (Option.isNone(target.payload) ? [] : fc.sample(encodedArbitrary(target.payload), { numRuns: 3, seed: 20261207 }))
+
+// SoftwareOne's surface takes no bodies (its operations are the path and the key).
+describe("every field of the Persona surface's bodies given a value of the wrong kind", () => {
+  // The random fuzzer above may never put a string where a list belongs (it took a user to find
+  // that "tags": "x" answered "expected one of ReadonlyArray<string>, null"); this goes through
+  // every place of a few valid bodies, with a value of each JSON kind.
+  it("answers each below 500, in plain words", async () => {
+    const surface = targets.filter((t) => t.path.startsWith("/api/v1") && Option.isSome(t.payload))
+    let probes = 0
+    for (const target of surface) {
+      for (const valid of sampleBodies(target)) {
+        for (const place of [[], ...placesIn(valid)]) {
+          for (const junk of EVERY_KIND) {
+            probes++
+            await probe(target, fill(target.path, []), { raw: JSON.stringify(replaceAt(valid, place, junk)), headers: { "content-type": "application/json" } })
+          }
+        }
+      }
+    }
+    expect(probes).toBeGreaterThan(100)
+  }, 300_000)
+})
 
 describe.each([
   ["Persona", "/api/v1"],

@@ -339,7 +339,9 @@ export const CreateAccountBody = Schema.Struct({
   }).annotations({ parseOptions: Strict }),
   meta: Schema.optional(
     Schema.Struct({
-      "upsert-by": Schema.optional(Schema.NullOr(Schema.Literal("reference-id").annotations({ description: "reference-id: update the account with this reference id if there is one (200), else create it (201)." })))
+      // The description on the union, not on the literal: Schema says a literal's description as
+      // what was expected ("expected reference-id: update the account…, got 7").
+      "upsert-by": Schema.optional(Schema.NullOr(Schema.Literal("reference-id")).annotations({ description: "reference-id: update the account with this reference id if there is one (200), else create it (201)." }))
     }).annotations({ parseOptions: Strict })
   )
 }).annotations({ parseOptions: Strict })
