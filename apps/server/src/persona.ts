@@ -36,6 +36,7 @@ import {
   parseAccountRef,
   parseSearchQuery,
   parseSearchSort,
+  renameIssuePaths,
   requireAllowed,
   tagNameOf,
   Unprocessable
@@ -57,6 +58,18 @@ const asIs = (status = 200) => (document: object) => HttpServerResponse.unsafeJs
 
 /** Runs a use of the port and answers its failures in Persona's error format. */
 export const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
+
+/** The store's names for an account's attributes, as a Persona body names them. */
+const BODY_ATTRIBUTES: Readonly<Record<string, string>> = { status: "account-status", "reference-id": "reference-id", fields: "fields", tags: "tags" }
+
+/**
+ * A create's or an update's refusal naming the field as the request did: the store says
+ * `status: expected one of …`, the caller sent `data.attributes.account-status`.
+ */
+const namedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
+  Effect.mapError(effect, (error) =>
+    renameIssuePaths(error, (path) => (typeof path[0] === "string" && path[0] in BODY_ATTRIBUTES ? ["data", "attributes", BODY_ATTRIBUTES[path[0]]!, ...path.slice(1)] : path))
+  )
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
@@ -260,7 +273,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         )
       )
       .handle("createAccount", ({ payload, urlParams }) =>
-        persona(
+        persona(namedAsSent(
           Effect.gen(function* () {
             const a = payload.data.attributes
             // Refused callers learn nothing about the catalog from the type lookup.
@@ -271,7 +284,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             // An upsert that updated answers 200.
             return yield* accountDocument(accounts, account, urlParams, created ? 201 : 200)
           })
-        )
+        ))
       )
       .handle("getAccount", ({ path, urlParams }) =>
         persona(Effect.gen(function* () {
@@ -280,7 +293,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         }))
       )
       .handle("updateAccount", ({ path, payload, urlParams }) =>
-        persona(
+        persona(namedAsSent(
           Effect.gen(function* () {
             const a = payload.data.attributes
             // Flat attributes need the account's type (its mapping) before the change.
@@ -293,7 +306,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             )
             return yield* accountDocument(accounts, account, urlParams)
           })
-        )
+        ))
       )
       .handle("redactAccount", ({ path, urlParams }) =>
         persona(Effect.flatMap(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => accountDocument(accounts, a, urlParams)))

@@ -1,6 +1,6 @@
 /** Handlers of the Persona webhooks API: wire → Webhooks port → wire, scopes webhook.read / webhook.write. */
 import { AcctApi, CurrentPrincipal, fromWebhookRequestAttributes, PersonaErrors, toWebhookAttemptResource, toWebhookResource, toWebhookWithSecretResource } from "@acct/api"
-import { requireScope, type Scope, WebhookDeliveries, Webhooks, type WebhooksError } from "@acct/core"
+import { renameIssuePaths, requireScope, type Scope, WebhookDeliveries, Webhooks, type WebhooksError } from "@acct/core"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
 import { pageLinks } from "./persona.js"
@@ -17,6 +17,9 @@ const persona = <A, R>(scope: Scope, doing: string, effect: Effect.Effect<A, Web
 
 export const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
 export const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
+
+/** A refused setting named as the request body has it: `data.attributes.enabled-events[0]`. */
+const inBody = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => Effect.mapError(effect, (error) => renameIssuePaths(error, (path) => ["data", "attributes", ...path]))
 
 export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers) =>
   Effect.gen(function* () {
@@ -37,7 +40,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
         const a = payload.data.attributes
         return write(
           Effect.map(
-            webhooks.create({ ...fromWebhookRequestAttributes(a), name: a.name, url: a.url, enabledEvents: a["enabled-events"] }),
+            inBody(webhooks.create({ ...fromWebhookRequestAttributes(a), name: a.name, url: a.url, enabledEvents: a["enabled-events"] })),
             (made) => ({ data: toWebhookWithSecretResource(made.webhook, made.secrets) })
           )
         )
@@ -46,7 +49,7 @@ export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers)
       .handle("updateWebhook", ({ path, payload }) => {
         const a = payload.data?.attributes ?? {}
         return write(
-          document(webhooks.update(path.webhookId, fromWebhookRequestAttributes(a)))
+          document(inBody(webhooks.update(path.webhookId, fromWebhookRequestAttributes(a))))
         )
       })
       .handle("enableWebhook", ({ path }) => write(document(webhooks.setStatus(path.webhookId, "enabled"))))

@@ -35,6 +35,23 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
     expect(run.json.data.attributes).toMatchObject({ "action-name": "Set status", "status-before": "deactivated", "status-after": "activated", actor: { kind: "api-key" } })
   })
 
+  it("names a refused attribute as the request body has it, not by the store's name for it", async () => {
+    // Was "status: expected one of …" for a body that sent data.attributes.account-status, and
+    // "invalid fields for User: fields.birthdate: …" for data.attributes.fields.birthdate.
+    const refusals: Array<[string, string, Record<string, unknown>, string]> = [
+      ["PATCH", `/api/v1/accounts/${jane}`, { "account-status": "sideways" }, 'data.attributes.account-status: expected one of pending, activated, deactivated, disabled; got "sideways"'],
+      ["PATCH", `/api/v1/accounts/${jane}`, { "reference-id": "has space" }, "data.attributes.reference-id: expected 1–255 characters without spaces or control characters"],
+      ["PATCH", `/api/v1/accounts/${jane}`, { fields: { birthdate: "yesterday" } }, "invalid fields for User: data.attributes.fields.birthdate: expected a date as YYYY-MM-DD"],
+      ["PATCH", `/api/v1/accounts/${jane}`, { tags: ["ok", "a,b"] }, "data.attributes.tags[1]: expected a tag"],
+      ["POST", "/api/v1/accounts", { "account-status": "sideways" }, "data.attributes.account-status: expected one of"]
+    ]
+    for (const [method, url, attributes, details] of refusals) {
+      const response = await server.call(method, url, { body: { data: { attributes } } })
+      expect([attributes, response.status]).toEqual([attributes, 422])
+      expect(response.json.errors[0].details).toContain(details)
+    }
+  })
+
   it("lists, retrieves, creates, updates, tags, consolidates and redacts", async () => {
     const list = await conforms("GET", "/api/v1/accounts?page%5Bsize%5D=2", "/accounts", 200)
     expect(list.data).toHaveLength(2)

@@ -64,8 +64,11 @@ describe("Persona webhooks API (validated against Persona's OpenAPI schemas)", (
       [{ url: "https://[::1]/" }, "a loopback address"],
       [{ url: "https://localhost/" }, "a loopback address"],
       [{ url: "https://user:pw@example.com/" }, "user name or password"],
-      [{ "enabled-events": [] }, "enabled-events: name at least one event"],
-      [{ "enabled-events": ["Not An Event"] }, "is not an event name"]
+      [{ "enabled-events": [] }, "data.attributes.enabled-events: name at least one event"],
+      // Named as the body has it, entry and all (was "enabled-events: …", without the entry).
+      [{ "enabled-events": ["account.created", "Not An Event"] }, 'data.attributes.enabled-events[1]: "Not An Event" is not an event name'],
+      [{ name: " " }, "data.attributes.name: expected 1–200 characters"],
+      [{ "api-attributes-blocklist": ["ok", ""] }, "data.attributes.api-attributes-blocklist[1]: expected 1–200 characters"]
     ]
     for (const [attributes, message] of cases) {
       const response = await create({ name: "x", url: "https://example.com/", "enabled-events": ["*"], ...attributes })

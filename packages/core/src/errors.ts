@@ -37,6 +37,20 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   get retryable() { return false }
 }
 
+/**
+ * The error with its issues' paths as an edge's input names them — a Persona body's
+ * `data.attributes.account-status` for the store's `status` — in its message too: a message
+ * built from its issues (`what: path: problem; …`) ends with them formatted, and that ending is
+ * said again with the new paths; any other message is kept as it is.
+ */
+export const renameIssuePaths = <E>(error: E, rename: (path: ReadonlyArray<string | number>) => ReadonlyArray<string | number>): E => {
+  if (!(error instanceof InvalidRequest || error instanceof Unprocessable) || error.issues.length === 0) return error
+  const issues = error.issues.map((issue) => ({ path: rename(issue.path), message: issue.message }))
+  const before = formatIssues(error.issues)
+  const message = error.message.endsWith(before) ? `${error.message.slice(0, error.message.length - before.length)}${formatIssues(issues)}` : error.message
+  return (error instanceof InvalidRequest ? new InvalidRequest({ message, issues }) : new Unprocessable({ message, issues })) as E
+}
+
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
   message: Schema.String
 }) {

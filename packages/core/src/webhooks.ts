@@ -4,7 +4,7 @@
  * when made (create, clone, rotate-secret); the store keeps it encrypted.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { AccountsError, InvalidRequest } from "./errors.js"
+import type { AccountsError, InvalidRequest, Issue } from "./errors.js"
 import type { Page } from "./account.js"
 import type { PageQuery } from "./accounts.js"
 import { WebhookId } from "./ids.js"
@@ -161,23 +161,23 @@ export class WebhookUrlGuard extends Context.Tag("@acct/core/WebhookUrlGuard")<
 
 const EVENT_NAME = /^[a-z0-9][a-z0-9_-]*(?:\/[a-z0-9_-]+)?\.[a-z0-9][a-z0-9_.-]*$/
 
-/** Problems with an endpoint's settings (the URL aside), as `field: what is wrong` sentences. */
-export const webhookSettingsProblems = (changes: WebhookChanges): ReadonlyArray<string> => {
-  const problems: Array<string> = []
-  if (changes.name !== undefined && (changes.name.trim() === "" || changes.name.length > 200)) problems.push("name: expected 1–200 characters")
-  if (changes.description != null && changes.description.length > 1000) problems.push("description: at most 1,000 characters")
+/** Problems with an endpoint's settings (the URL aside), each at its setting (and list entry). */
+export const webhookSettingsProblems = (changes: WebhookChanges): ReadonlyArray<Issue> => {
+  const problems: Array<Issue> = []
+  if (changes.name !== undefined && (changes.name.trim() === "" || changes.name.length > 200)) problems.push({ path: ["name"], message: "expected 1–200 characters" })
+  if (changes.description != null && changes.description.length > 1000) problems.push({ path: ["description"], message: "at most 1,000 characters" })
   if (changes.enabledEvents !== undefined) {
-    if (changes.enabledEvents.length === 0) problems.push("enabled-events: name at least one event, or * for all")
-    if (changes.enabledEvents.length > 500) problems.push("enabled-events: at most 500 names")
-    for (const name of changes.enabledEvents) {
-      if (name !== "*" && !EVENT_NAME.test(name)) problems.push(`enabled-events: ${JSON.stringify(name.slice(0, 100))} is not an event name (like account.created), nor *`)
-    }
+    if (changes.enabledEvents.length === 0) problems.push({ path: ["enabled-events"], message: "name at least one event, or * for all" })
+    if (changes.enabledEvents.length > 500) problems.push({ path: ["enabled-events"], message: "at most 500 names" })
+    changes.enabledEvents.slice(0, 500).forEach((name, i) => {
+      if (name !== "*" && !EVENT_NAME.test(name)) problems.push({ path: ["enabled-events", i], message: `${JSON.stringify(name.slice(0, 100))} is not an event name (like account.created), nor *` })
+    })
   }
   if (changes.attributesBlocklist !== undefined) {
-    if (changes.attributesBlocklist.length > 100) problems.push("api-attributes-blocklist: at most 100 entries")
-    for (const entry of changes.attributesBlocklist) {
-      if (entry === "" || entry.length > 200) problems.push("api-attributes-blocklist: entries are 1–200 characters")
-    }
+    if (changes.attributesBlocklist.length > 100) problems.push({ path: ["api-attributes-blocklist"], message: "at most 100 entries" })
+    changes.attributesBlocklist.slice(0, 100).forEach((entry, i) => {
+      if (entry === "" || entry.length > 200) problems.push({ path: ["api-attributes-blocklist", i], message: "expected 1–200 characters" })
+    })
   }
   return problems
 }

@@ -29,7 +29,9 @@ import {
   checkTargetId,
   type EmittedEvent,
   type Events,
+  formatIssues,
   type InvalidRequest,
+  type Issue,
   InvalidState,
   NotFound,
   type Invocation,
@@ -71,11 +73,12 @@ const RunResultSchema = Schema.Struct({ account: Account, run: ActionRun })
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => (Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left))
 
-const invalidReferenceId = () =>
-  new Unprocessable({ message: "reference-id: expected 1–255 characters without spaces or control characters", issues: [{ path: ["reference-id"], message: "invalid reference id" }] })
+/** Refused input, its message said from its issues (so an edge can rename their paths: renameIssuePaths). */
+const refused = (issue: Issue) => new Unprocessable({ message: formatIssues([issue]), issues: [issue] })
 
-const notAStatus = (type: AccountType, status: string) =>
-  new Unprocessable({ message: `status: expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}`, issues: [{ path: ["status"], message: "not a status of this type" }] })
+const invalidReferenceId = () => refused({ path: ["reference-id"], message: "expected 1–255 characters without spaces or control characters" })
+
+const notAStatus = (type: AccountType, status: string) => refused({ path: ["status"], message: `expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}` })
 
 export const makeSqlAccounts = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient

@@ -1,0 +1,21 @@
+/** An edge naming the store's issue paths as its own input does (renameIssuePaths). */
+import { describe, expect, it } from "vitest"
+import { formatIssues, InvalidRequest, renameIssuePaths, Unprocessable } from "../src/index.js"
+
+describe("renameIssuePaths", () => {
+  it("says the issues' paths, in the issues and at the end of the message built from them, as the edge names them", () => {
+    const issues = [{ path: ["status"], message: "expected one of a, b" }, { path: ["fields", "birthdate"], message: "expected a date" }]
+    const error = new Unprocessable({ message: `invalid input: ${formatIssues(issues)}`, issues })
+    const renamed = renameIssuePaths(error, (path) => ["data", "attributes", ...path])
+    expect(renamed.message).toBe("invalid input: data.attributes.status: expected one of a, b; data.attributes.fields.birthdate: expected a date")
+    expect(renamed.issues.map((i) => i.path)).toEqual([["data", "attributes", "status"], ["data", "attributes", "fields", "birthdate"]])
+    expect(renamed).toBeInstanceOf(Unprocessable)
+  })
+
+  it("keeps a message not built from its issues, and errors without issues", () => {
+    const error = new InvalidRequest({ message: "something else", issues: [{ path: ["x"], message: "bad" }] })
+    expect(renameIssuePaths(error, () => ["y"]).message).toBe("something else")
+    const plain = new InvalidRequest({ message: "no issues" })
+    expect(renameIssuePaths(plain, () => ["y"])).toBe(plain)
+  })
+})
