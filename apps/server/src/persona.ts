@@ -358,7 +358,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       .handle("consolidateAccounts", ({ path, payload, urlParams }) =>
         persona(
           Effect.gen(function* () {
-            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id) => fromEither(parseAccountRef(id, owner)))
+            const sources = yield* Effect.forEach(payload.meta["source-account-ids"], (id, i) => fromEither(parseAccountRef(id, owner, ["meta", "source-account-ids", i])))
             const account = yield* accounts.consolidate({ id: path.accountId }, sources, yield* invocation)
             return yield* accountDocument(accounts, account, urlParams, 202)
           })
@@ -450,7 +450,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
               after: urlParams["page[after]"],
               before: urlParams["page[before]"],
               size: urlParams["page[size]"],
-              account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account, owner))
+              account: account === undefined ? undefined : yield* fromEither(parseAccountRef(account, owner, ["filter[account-id]"]))
             }).pipe(Effect.catchIf((e) => e._tag === "NotFound" && e.entity === "account", () => Effect.succeed({ items: [], next: null, prev: null })))
             return { data: page.items.map(toWorkflowRunResource), links: pageLinks(request, page) }
           })

@@ -50,6 +50,13 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
       expect([attributes, response.status]).toEqual([attributes, 422])
       expect(response.json.errors[0].details).toContain(details)
     }
+    // And ids in a body or query: which one of them (was "expected an account id …" alone).
+    const sources = await server.call("POST", `/api/v1/accounts/${jane}/consolidate`, { body: { meta: { "source-account-ids": ["abc-123", "has space"] } } })
+    expect(sources.status).toBe(400)
+    expect(sources.json.errors[0].details).toBe('meta.source-account-ids[1]: expected an account id or a reference id (1–255 characters, no spaces), got "has space"')
+    const filter = await server.call("GET", "/api/v1/workflow-runs?filter%5Baccount-id%5D=act_1")
+    expect(filter.status).toBe(400)
+    expect(filter.json.errors[0].details).toMatch(/^filter\[account-id\]: expected an account id/)
   })
 
   it("lists, retrieves, creates, updates, tags, consolidates and redacts", async () => {

@@ -1,5 +1,5 @@
 import { Either, Schema } from "effect"
-import { InvalidRequest } from "./errors.js"
+import { formatIssues, InvalidRequest } from "./errors.js"
 import { Fields } from "./fields.js"
 import { AccountActionId, AccountId, AccountTypeId, ActionRunId, type IdOwner } from "./ids.js"
 import { Actor } from "./principal.js"
@@ -103,7 +103,7 @@ export interface Page<A> {
 export type AccountRef = { readonly id: AccountId } | { readonly referenceId: string }
 
 /** `text` as an AccountRef, its id read as `owner` makes them (ids.ts `IdOwner`). */
-export const parseAccountRef = (text: string, owner: IdOwner = "acct"): Either.Either<AccountRef, InvalidRequest> => {
+export const parseAccountRef = (text: string, owner: IdOwner = "acct", at?: ReadonlyArray<string | number>): Either.Either<AccountRef, InvalidRequest> => {
   const shown = JSON.stringify(text.slice(0, 60))
   if (AccountId.isOf(owner)(text)) return Either.right({ id: text })
   const problem = text.startsWith("act_")
@@ -111,5 +111,7 @@ export const parseAccountRef = (text: string, owner: IdOwner = "acct"): Either.E
     : Schema.is(ReferenceId)(text)
       ? undefined
       : `expected an account id or a reference id (1–255 characters, no spaces), got ${shown}`
-  return problem ? Either.left(new InvalidRequest({ message: problem, issues: [{ path: ["account"], message: problem }] })) : Either.right({ referenceId: text })
+  if (problem === undefined) return Either.right({ referenceId: text })
+  // Where the text came from, when the caller says: `meta.source-account-ids[1]: expected …`.
+  return Either.left(new InvalidRequest({ message: at === undefined ? problem : formatIssues([{ path: at, message: problem }]), issues: [{ path: at ?? ["account"], message: problem }] }))
 }
