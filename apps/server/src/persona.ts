@@ -71,6 +71,28 @@ const namedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
     renameIssuePaths(error, (path) => (typeof path[0] === "string" && path[0] in BODY_ATTRIBUTES ? ["data", "attributes", BODY_ATTRIBUTES[path[0]]!, ...path.slice(1)] : path))
   )
 
+/**
+ * A tag change's refusal naming the tag as the request did. The store names the lists it was
+ * given (`add[0]`, `remove[0]`, `tags[3]` for set-tags); `named` says where each came from.
+ */
+const tagsNamedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>, named: (path: ReadonlyArray<string | number>) => ReadonlyArray<string | number>) =>
+  Effect.mapError(effect, (error) => renameIssuePaths(error, named))
+
+/** add-tag / remove-tag: the one tag, at tag-name or at tag-id, whichever the request gave. */
+const singleTagAt = (meta: { readonly "tag-name"?: string | undefined }) => (path: ReadonlyArray<string | number>) =>
+  path[0] === "add" || path[0] === "remove" ? ["meta", meta["tag-name"] !== undefined ? "tag-name" : "tag-id"] : path
+
+/** set-tags: the names first, then the tags the ids stand for (tagsOf), as the store got them. */
+const setTagsAt = (meta: { readonly "tag-name"?: ReadonlyArray<string> | undefined }) => (path: ReadonlyArray<string | number>) => {
+  const names = meta["tag-name"]?.length ?? 0
+  if (path[0] !== "tags" || typeof path[1] !== "number") return path
+  return path[1] < names ? ["meta", "tag-name", path[1], ...path.slice(2)] : ["meta", "tag-id", path[1] - names, ...path.slice(2)]
+}
+
+/** change-tags: `add[i]` / `remove[i]` are meta.add-tags[i] / meta.remove-tags[i]. */
+const changeTagsAt = (path: ReadonlyArray<string | number>) =>
+  path[0] === "add" ? ["meta", "add-tags", ...path.slice(1)] : path[0] === "remove" ? ["meta", "remove-tags", ...path.slice(1)] : path
+
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
 const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ message: formatIssues(issues), issues })
@@ -313,26 +335,26 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
       )
       .handle("addTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
+          const account = yield* tagsNamedAsSent(accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("removeTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation)
+          const account = yield* tagsNamedAsSent(accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("setTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation)
+          const account = yield* tagsNamedAsSent(accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation), setTagsAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("changeTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
           const changes = { add: payload.meta["add-tags"] ?? [], remove: payload.meta["remove-tags"] ?? [] }
-          const account = yield* accounts.changeTags({ id: path.accountId }, changes, yield* invocation)
+          const account = yield* tagsNamedAsSent(accounts.changeTags({ id: path.accountId }, changes, yield* invocation), changeTagsAt)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )

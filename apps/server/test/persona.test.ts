@@ -50,6 +50,20 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
       expect([attributes, response.status]).toEqual([attributes, 422])
       expect(response.json.errors[0].details).toContain(details)
     }
+    // Tags in the tag operations' meta, at the list and entry the request gave (was "tags[0]",
+    // whichever list it was in).
+    const tagRefusals: Array<[string, Record<string, unknown>, string]> = [
+      ["add-tag", { "tag-name": "a,b" }, "meta.tag-name: expected a tag"],
+      ["set-tags", { "tag-name": ["ok", "a,b"] }, "meta.tag-name[1]: expected a tag"],
+      ["change-tags", { "add-tags": ["ok"], "remove-tags": ["fine", "a,b"] }, "meta.remove-tags[1]: expected a tag"],
+      ["change-tags", { "add-tags": ["ok", "a,b"] }, "meta.add-tags[1]: expected a tag"],
+      ["change-tags", { "add-tags": ["same"], "remove-tags": ["other", "same"] }, 'meta.remove-tags[1]: tag "same" is both added and removed']
+    ]
+    for (const [operation, meta, details] of tagRefusals) {
+      const response = await server.call("POST", `/api/v1/accounts/${jane}/${operation}`, { body: { meta } })
+      expect([operation, meta, response.status]).toEqual([operation, meta, 422])
+      expect(response.json.errors[0].details).toContain(details)
+    }
     // And ids in a body or query: which one of them (was "expected an account id …" alone).
     const sources = await server.call("POST", `/api/v1/accounts/${jane}/consolidate`, { body: { meta: { "source-account-ids": ["abc-123", "has space"] } } })
     expect(sources.status).toBe(400)

@@ -17,6 +17,7 @@ import type { EventFeed } from "@acct/store-sql"
 import type { MustExist } from "@acct/store-sql/sqlite"
 import { InvalidRequest } from "@acct/core"
 import type { Profile } from "@acct/client"
+import { ACCT_SERVER_IDS } from "@acct/client/server-ids"
 import { isPostgresUrl } from "@acct/store-sql/database-url"
 import { findConfigFile } from "@acct/client/config-file"
 import type { HttpClient } from "@effect/platform"
@@ -59,10 +60,11 @@ export type Backend =
 /**
  * Whose ids a backend's records carry (core ids.ts `IdOwner`), which is how an app reads an id a
  * person names: acct's own on the local store, refused at once when not of acct's pattern; an
- * upstream's otherwise (Persona and SoftwareOne make their own, and an acct server may be a
- * gateway to one), passed on for the upstream to judge.
+ * upstream's otherwise (Persona and SoftwareOne make their own), passed on for the upstream to
+ * judge; and for an acct server, what @acct/client says its ids are (a gateway answers with its
+ * upstream's).
  */
-export const idOwnerOf = (backend: Backend): IdOwner => (backend.kind === "local" ? "acct" : "upstream")
+export const idOwnerOf = (backend: Backend): IdOwner => (backend.kind === "local" ? "acct" : backend.profile.provider === "remote" ? ACCT_SERVER_IDS : "upstream")
 
 /** The chosen backend's `idOwnerOf`, for the code that reads the ids people name. */
 export class BackendIds extends Context.Tag("@acct/backend/BackendIds")<BackendIds, IdOwner>() {}

@@ -42,7 +42,6 @@ import {
   ActionRun,
   Events,
   type EventsService,
-  type IdOwner,
   type Invocation,
   InvalidRequest,
   NotFound,
@@ -60,6 +59,7 @@ import { pageFromLinks } from "./page-links.js"
 import { recordFacts } from "./call-facts.js"
 import { retried, retriedKeyed } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
+import { ACCT_SERVER_IDS } from "./server-ids.js"
 
 export interface AccountsHttpOptions {
   /** The server, e.g. http://127.0.0.1:8080 */
@@ -81,12 +81,7 @@ export interface AccountsHttpOptions {
  */
 export const KEYED_RETRY: Partial<RetryConfig> = { maxAttempts: 60, maxElapsed: "35 seconds", baseDelay: "200 millis", maxDelay: "3 seconds" }
 
-/**
- * Whose ids an acct server's records carry (core ids.ts `IdOwner`): a server in gateway mode
- * answers with its upstream's own ids (Persona's `accac_ABC123`), and a server's own ids are
- * among those, so an id is told from a name (or a reference id) by its kind's prefix alone.
- */
-export const ACCT_SERVER_IDS: IdOwner = "upstream"
+export { ACCT_SERVER_IDS }
 const isActionId = AccountActionId.isOf(ACCT_SERVER_IDS)
 const isTypeId = AccountTypeId.isOf(ACCT_SERVER_IDS)
 

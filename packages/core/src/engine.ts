@@ -43,10 +43,13 @@ const MAX_TAG_ENTRIES = 10 * MAX_TAGS
 /** Enough problems to fix at once; the rest are not listed. */
 const MAX_TAG_ISSUES = 20
 
-/** Tags as stored: trimmed, unique, in first-seen order; each checked. Linear in the input. */
-export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<string>, Unprocessable> => {
+/**
+ * Tags as stored: trimmed, unique, in first-seen order; each checked. Linear in the input.
+ * `at` names the list in a refusal (`add[2]: expected a tag …`).
+ */
+export const normalizeTags = (tags: ReadonlyArray<unknown>, at: ReadonlyArray<string> = ["tags"]): Either.Either<ReadonlyArray<string>, Unprocessable> => {
   if (tags.length > MAX_TAG_ENTRIES) {
-    return Either.left(invalid("invalid tags", [{ path: ["tags"], message: `an account holds at most ${MAX_TAGS} tags; got a list of ${tags.length}` }]))
+    return Either.left(invalid("invalid tags", [{ path: at, message: `an account holds at most ${MAX_TAGS} tags; got a list of ${tags.length}` }]))
   }
   const issues: Array<Issue> = []
   const out = new Set<string>()
@@ -56,12 +59,12 @@ export const normalizeTags = (tags: ReadonlyArray<unknown>): Either.Either<Reado
     const trimmed = typeof tag === "string" ? tag.trim() : tag
     const problem = typeof trimmed === "string" ? textProblem(trimmed, 100) : undefined
     if (problem) {
-      issues.push({ path: ["tags", index], message: `tag ${problem}` })
+      issues.push({ path: [...at, index], message: `tag ${problem}` })
     } else if (!isTag(trimmed)) {
-      issues.push({ path: ["tags", index], message: `expected a tag (1–100 characters, no commas or control characters), got ${JSON.stringify(tag)}` })
+      issues.push({ path: [...at, index], message: `expected a tag (1–100 characters, no commas or control characters), got ${JSON.stringify(tag)}` })
     } else out.add(trimmed)
   }
-  if (out.size > MAX_TAGS) issues.push({ path: ["tags"], message: `an account holds at most ${MAX_TAGS} tags` })
+  if (out.size > MAX_TAGS) issues.push({ path: at, message: `an account holds at most ${MAX_TAGS} tags` })
   return issues.length > 0 ? Either.left(invalid("invalid tags", issues)) : Either.right([...out])
 }
 
@@ -73,11 +76,11 @@ export const changedTags = (
   current: ReadonlyArray<string>,
   changes: { readonly add?: ReadonlyArray<unknown> | undefined; readonly remove?: ReadonlyArray<unknown> | undefined }
 ): Either.Either<ReadonlyArray<string>, Unprocessable> =>
-  Either.all([normalizeTags(changes.add ?? []), normalizeTags(changes.remove ?? [])]).pipe(
+  Either.all([normalizeTags(changes.add ?? [], ["add"]), normalizeTags(changes.remove ?? [], ["remove"])]).pipe(
     Either.flatMap(([add, remove]) => {
       const both = add.filter((t) => remove.includes(t))
       return both.length > 0
-        ? Either.left(invalid("invalid tags", both.map((t) => ({ path: ["tags", t], message: `tag ${JSON.stringify(t)} is both added and removed` }))))
+        ? Either.left(invalid("invalid tags", both.map((t) => ({ path: ["remove", remove.indexOf(t)], message: `tag ${JSON.stringify(t)} is both added and removed` }))))
         : normalizeTags([...current.filter((t) => !remove.includes(t)), ...add])
     })
   )
