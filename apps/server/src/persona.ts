@@ -25,6 +25,7 @@ import {
   type AccountsService,
   type AccountType,
   Conflict,
+  flatAttributeName,
   flatAttributesToFields,
   formatIssues,
   InvalidRequest,
@@ -59,38 +60,63 @@ const asIs = (status = 200) => (document: object) => HttpServerResponse.unsafeJs
 /** Runs a use of the port and answers its failures in Persona's error format. */
 export const persona = <A, R>(effect: Effect.Effect<A, AccountsError, R>) => Effect.mapError(effect, PersonaErrors.toPersonaError)
 
-/** The store's names for an account's attributes, as a Persona body names them. */
-const BODY_ATTRIBUTES: Readonly<Record<string, string>> = { status: "account-status", "reference-id": "reference-id", fields: "fields", tags: "tags" }
+type IssuePath = ReadonlyArray<string | number>
 
 /**
- * A create's or an update's refusal naming the field as the request did: the store says
- * `status: expected one of …`, the caller sent `data.attributes.account-status`.
+ * A use of the port whose refusals name each field as the request did (`rename` says where
+ * each of the store's paths came from): the store says `status: expected one of …`, the caller
+ * sent `data.attributes.account-status`.
  */
-const namedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>) =>
-  Effect.mapError(effect, (error) =>
-    renameIssuePaths(error, (path) => (typeof path[0] === "string" && path[0] in BODY_ATTRIBUTES ? ["data", "attributes", BODY_ATTRIBUTES[path[0]]!, ...path.slice(1)] : path))
+const namedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>, rename: (path: IssuePath) => IssuePath) =>
+  Effect.mapError(effect, (error) => renameIssuePaths(error, rename))
+
+/**
+ * The fields Persona's flat attributes set, by field path (`name.first`), each with the
+ * attribute that set it (`name-first`, through the type's catalog mapping).
+ */
+const flatSources = (type: AccountType, attributes: Readonly<Record<string, unknown>>): ReadonlyMap<string, string> =>
+  new Map(
+    Object.keys(flatAttributesOf(attributes)).flatMap((key) => {
+      const name = flatAttributeName(key)
+      const target = name === undefined ? undefined : type.attributes?.[name]
+      return target === undefined ? [] : [[target, key] as const]
+    })
   )
 
 /**
- * A tag change's refusal naming the tag as the request did. The store names the lists it was
- * given (`add[0]`, `remove[0]`, `tags[3]` for set-tags); `named` says where each came from.
+ * An account body's names for the store's paths: `status` is `data.attributes.account-status`;
+ * a field a flat attribute set is that attribute (`fields.email_address` ← `email-address`), any
+ * other field is under `data.attributes.fields`.
  */
-const tagsNamedAsSent = <A, R>(effect: Effect.Effect<A, AccountsError, R>, named: (path: ReadonlyArray<string | number>) => ReadonlyArray<string | number>) =>
-  Effect.mapError(effect, (error) => renameIssuePaths(error, named))
+const inAccountBody = (flat: ReadonlyMap<string, string> = new Map()) => (path: IssuePath): IssuePath => {
+  const [first, ...rest] = path
+  if (first === "fields") {
+    for (let n = rest.length; n > 0; n--) {
+      const attribute = flat.get(rest.slice(0, n).join("."))
+      if (attribute !== undefined) return ["data", "attributes", attribute, ...rest.slice(n)]
+    }
+  }
+  if (first === "status") return ["data", "attributes", "account-status", ...rest]
+  return first === "reference-id" || first === "fields" || first === "tags" ? ["data", "attributes", first, ...rest] : path
+}
 
 /** add-tag / remove-tag: the one tag, at tag-name or at tag-id, whichever the request gave. */
-const singleTagAt = (meta: { readonly "tag-name"?: string | undefined }) => (path: ReadonlyArray<string | number>) =>
+const singleTagAt = (meta: { readonly "tag-name"?: string | undefined }) => (path: IssuePath): IssuePath =>
   path[0] === "add" || path[0] === "remove" ? ["meta", meta["tag-name"] !== undefined ? "tag-name" : "tag-id"] : path
 
-/** set-tags: the names first, then the tags the ids stand for (tagsOf), as the store got them. */
-const setTagsAt = (meta: { readonly "tag-name"?: ReadonlyArray<string> | undefined }) => (path: ReadonlyArray<string | number>) => {
+/**
+ * set-tags: the names first, then the tags the ids stand for (tagsOf), as the store got them;
+ * the list as a whole (too many tags) is the request's meta.
+ */
+const setTagsAt = (meta: { readonly "tag-name"?: ReadonlyArray<string> | undefined }) => (path: IssuePath): IssuePath => {
   const names = meta["tag-name"]?.length ?? 0
-  if (path[0] !== "tags" || typeof path[1] !== "number") return path
+  if (path[0] !== "tags") return path
+  if (typeof path[1] !== "number") return ["meta", ...path.slice(1)]
   return path[1] < names ? ["meta", "tag-name", path[1], ...path.slice(2)] : ["meta", "tag-id", path[1] - names, ...path.slice(2)]
 }
 
 /** change-tags: `add[i]` / `remove[i]` are meta.add-tags[i] / meta.remove-tags[i]. */
-const changeTagsAt = (path: ReadonlyArray<string | number>) =>
+const changeTagsAt = (path: IssuePath): IssuePath =>
   path[0] === "add" ? ["meta", "add-tags", ...path.slice(1)] : path[0] === "remove" ? ["meta", "remove-tags", ...path.slice(1)] : path
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
@@ -175,7 +201,7 @@ const tagOf = (meta: { readonly "tag-name"?: string | undefined; readonly "tag-i
 const tagsOf = (meta: { readonly "tag-name"?: ReadonlyArray<string> | undefined; readonly "tag-id"?: ReadonlyArray<string> | undefined }) =>
   Effect.gen(function* () {
     if (meta["tag-name"] === undefined && meta["tag-id"] === undefined) return yield* new InvalidRequest({ message: "meta: give the tags as tag-name and/or tag-id (lists)" })
-    const byId = yield* Effect.forEach(meta["tag-id"] ?? [], (id, i) => fromEither(tagNameOf(id, `meta.tag-id.${i}`)))
+    const byId = yield* Effect.forEach(meta["tag-id"] ?? [], (id, i) => fromEither(tagNameOf(id, `meta.tag-id[${i}]`)))
     return [...(meta["tag-name"] ?? []), ...byId]
   })
 
@@ -295,18 +321,21 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         )
       )
       .handle("createAccount", ({ payload, urlParams }) =>
-        persona(namedAsSent(
+        persona(
           Effect.gen(function* () {
             const a = payload.data.attributes
             // Refused callers learn nothing about the catalog from the type lookup.
             yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "create"))
             const type = yield* typeForCreate(accounts, a["account-type-id"])
             const input = { referenceId: a["reference-id"], status: a["account-status"], fields: yield* fieldsFor(type, a), tags: a.tags ?? undefined }
-            const { account, created } = yield* createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation)
+            const { account, created } = yield* namedAsSent(
+              createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation),
+              inAccountBody(flatSources(type, a))
+            )
             // An upsert that updated answers 200.
             return yield* accountDocument(accounts, account, urlParams, created ? 201 : 200)
           })
-        ))
+        )
       )
       .handle("getAccount", ({ path, urlParams }) =>
         persona(Effect.gen(function* () {
@@ -315,46 +344,46 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
         }))
       )
       .handle("updateAccount", ({ path, payload, urlParams }) =>
-        persona(namedAsSent(
+        persona(
           Effect.gen(function* () {
             const a = payload.data.attributes
             // Flat attributes need the account's type (its mapping) before the change.
             yield* Effect.flatMap(CurrentPrincipal, (principal) => requireAllowed(principal, "update"))
-            const fields = Object.keys(flatAttributesOf(a)).length === 0 ? a.fields : yield* fieldsFor(yield* accounts.getType((yield* accounts.get({ id: path.accountId })).accountTypeId), a)
-            const account = yield* accounts.update(
-              { id: path.accountId },
-              { referenceId: a["reference-id"], fields, status: a["account-status"], tags: a.tags === null ? [] : a.tags },
-              yield* invocation
+            const type = Object.keys(flatAttributesOf(a)).length === 0 ? undefined : yield* accounts.getType((yield* accounts.get({ id: path.accountId })).accountTypeId)
+            const fields = type === undefined ? a.fields : yield* fieldsFor(type, a)
+            const account = yield* namedAsSent(
+              accounts.update({ id: path.accountId }, { referenceId: a["reference-id"], fields, status: a["account-status"], tags: a.tags === null ? [] : a.tags }, yield* invocation),
+              inAccountBody(type === undefined ? undefined : flatSources(type, a))
             )
             return yield* accountDocument(accounts, account, urlParams)
           })
-        ))
+        )
       )
       .handle("redactAccount", ({ path, urlParams }) =>
         persona(Effect.flatMap(Effect.flatMap(invocation, (inv) => accounts.redact({ id: path.accountId }, inv)), (a) => accountDocument(accounts, a, urlParams)))
       )
       .handle("addTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* tagsNamedAsSent(accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
+          const account = yield* namedAsSent(accounts.addTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("removeTag", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* tagsNamedAsSent(accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
+          const account = yield* namedAsSent(accounts.removeTag({ id: path.accountId }, yield* tagOf(payload.meta), yield* invocation), singleTagAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("setTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
-          const account = yield* tagsNamedAsSent(accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation), setTagsAt(payload.meta))
+          const account = yield* namedAsSent(accounts.setTags({ id: path.accountId }, yield* tagsOf(payload.meta), yield* invocation), setTagsAt(payload.meta))
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )
       .handle("changeTags", ({ path, payload, urlParams }) =>
         persona(Effect.gen(function* () {
           const changes = { add: payload.meta["add-tags"] ?? [], remove: payload.meta["remove-tags"] ?? [] }
-          const account = yield* tagsNamedAsSent(accounts.changeTags({ id: path.accountId }, changes, yield* invocation), changeTagsAt)
+          const account = yield* namedAsSent(accounts.changeTags({ id: path.accountId }, changes, yield* invocation), changeTagsAt)
           return yield* accountDocument(accounts, account, urlParams)
         }))
       )

@@ -18,8 +18,12 @@ const persona = <A, R>(scope: Scope, doing: string, effect: Effect.Effect<A, Web
 export const read = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.read", "read webhooks", effect)
 export const write = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => persona("webhook.write", "change webhooks", effect)
 
-/** A refused setting named as the request body has it: `data.attributes.enabled-events[0]`. */
-const inBody = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) => Effect.mapError(effect, (error) => renameIssuePaths(error, (path) => ["data", "attributes", ...path]))
+/**
+ * A refused setting named as the request body has it: `data.attributes.enabled-events[0]`
+ * (a path already in the body's terms, or none, is left as it is).
+ */
+const inBody = <A, R>(effect: Effect.Effect<A, WebhooksError, R>) =>
+  Effect.mapError(effect, (error) => renameIssuePaths(error, (path) => (path.length === 0 || path[0] === "data" ? path : ["data", "attributes", ...path])))
 
 export const WebhooksLive = HttpApiBuilder.group(AcctApi, "webhooks", (handlers) =>
   Effect.gen(function* () {

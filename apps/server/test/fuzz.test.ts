@@ -165,7 +165,8 @@ const replaceAt = (value: unknown, path: ReadonlyArray<string>, junk: unknown): 
   if (path.length === 0) return junk
   const [key, ...rest] = path
   const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...(value as Record<string, unknown>) }
-  copy[key!] = replaceAt((value as Record<string, unknown>)[key!], rest, junk)
+  // defineProperty: a generated `__proto__` key stays a key (an assignment would set the prototype).
+  Object.defineProperty(copy, key!, { value: replaceAt((value as Record<string, unknown>)[key!], rest, junk), enumerable: true, writable: true, configurable: true })
   return copy
 }
 

@@ -226,7 +226,7 @@ describe("create and update with Persona's attributes", () => {
     expect(await version(id)).toBe(before + 1)
     // A refused part refuses all of it.
     const refused = await conforms("PATCH", `/api/v1/accounts/${id}`, "/accounts/{account-id}", 422, { body: { data: { attributes: { tags: ["z"], "account-status": "sideways" } } } })
-    expect(refused.json.errors[0].details).toContain("status: expected one of pending, activated, deactivated, disabled")
+    expect(refused.json.errors[0].details).toContain("data.attributes.account-status: expected one of pending, activated, deactivated, disabled")
     expect((await server.call("GET", `/api/v1/accounts/${id}`)).json.data.attributes.tags).toEqual(["new", "vip"])
     const cleared = await conforms("PATCH", `/api/v1/accounts/${id}`, "/accounts/{account-id}", 200, { body: { data: { attributes: { tags: null } } } })
     expect(cleared.json.data.attributes.tags).toEqual([])

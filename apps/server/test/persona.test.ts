@@ -43,7 +43,10 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
       ["PATCH", `/api/v1/accounts/${jane}`, { "reference-id": "has space" }, "data.attributes.reference-id: expected 1–255 characters without spaces or control characters"],
       ["PATCH", `/api/v1/accounts/${jane}`, { fields: { birthdate: "yesterday" } }, "invalid fields for User: data.attributes.fields.birthdate: expected a date as YYYY-MM-DD"],
       ["PATCH", `/api/v1/accounts/${jane}`, { tags: ["ok", "a,b"] }, "data.attributes.tags[1]: expected a tag"],
-      ["POST", "/api/v1/accounts", { "account-status": "sideways" }, "data.attributes.account-status: expected one of"]
+      ["POST", "/api/v1/accounts", { "account-status": "sideways" }, "data.attributes.account-status: expected one of"],
+      // A field set through a flat attribute is named by that attribute, not by the field it maps to.
+      ["PATCH", `/api/v1/accounts/${jane}`, { birthdate: "yesterday" }, "invalid fields for User: data.attributes.birthdate: expected a date as YYYY-MM-DD"],
+      ["PATCH", `/api/v1/accounts/${jane}`, { "email-address": "nope" }, "invalid fields for User: data.attributes.email-address: "]
     ]
     for (const [method, url, attributes, details] of refusals) {
       const response = await server.call(method, url, { body: { data: { attributes } } })
@@ -57,13 +60,19 @@ describe("Persona-compatible surface (validated against Persona's OpenAPI schema
       ["set-tags", { "tag-name": ["ok", "a,b"] }, "meta.tag-name[1]: expected a tag"],
       ["change-tags", { "add-tags": ["ok"], "remove-tags": ["fine", "a,b"] }, "meta.remove-tags[1]: expected a tag"],
       ["change-tags", { "add-tags": ["ok", "a,b"] }, "meta.add-tags[1]: expected a tag"],
-      ["change-tags", { "add-tags": ["same"], "remove-tags": ["other", "same"] }, 'meta.remove-tags[1]: tag "same" is both added and removed']
+      // At the entry as sent, before trimming and duplicates collapse.
+      ["change-tags", { "add-tags": ["same"], "remove-tags": [" other", "other", " same "] }, 'meta.remove-tags[2]: tag "same" is both added and removed'],
+      ["set-tags", { "tag-name": Array.from({ length: 101 }, (_, i) => `t${i}`) }, "meta: an account holds at most 100 tags"]
     ]
     for (const [operation, meta, details] of tagRefusals) {
       const response = await server.call("POST", `/api/v1/accounts/${jane}/${operation}`, { body: { meta } })
       expect([operation, meta, response.status]).toEqual([operation, meta, 422])
       expect(response.json.errors[0].details).toContain(details)
     }
+    // A value outside a literal's union is said as the literals, not as the field's OpenAPI description.
+    const upsert = await server.call("POST", "/api/v1/accounts", { body: { data: { attributes: {} }, meta: { "upsert-by": 7 } } })
+    expect(upsert.status).toBe(400)
+    expect(upsert.json.errors[0].details).toBe('meta.upsert-by: expected one of "reference-id", null; got 7')
     // And ids in a body or query: which one of them (was "expected an account id …" alone).
     const sources = await server.call("POST", `/api/v1/accounts/${jane}/consolidate`, { body: { meta: { "source-account-ids": ["abc-123", "has space"] } } })
     expect(sources.status).toBe(400)

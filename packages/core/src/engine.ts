@@ -70,17 +70,21 @@ export const normalizeTags = (tags: ReadonlyArray<unknown>, at: ReadonlyArray<st
 
 /**
  * The tags after adding and removing some: removals first, additions appended in order. A tag
- * named on both sides is refused rather than guessed at.
+ * named on both sides is refused rather than guessed at. `names` are the two lists' names in a
+ * refusal (`add[2]: …`; an action's tag step has one list, `tags`).
  */
 export const changedTags = (
   current: ReadonlyArray<string>,
-  changes: { readonly add?: ReadonlyArray<unknown> | undefined; readonly remove?: ReadonlyArray<unknown> | undefined }
+  changes: { readonly add?: ReadonlyArray<unknown> | undefined; readonly remove?: ReadonlyArray<unknown> | undefined },
+  names: { readonly add: string; readonly remove: string } = { add: "add", remove: "remove" }
 ): Either.Either<ReadonlyArray<string>, Unprocessable> =>
-  Either.all([normalizeTags(changes.add ?? [], ["add"]), normalizeTags(changes.remove ?? [], ["remove"])]).pipe(
+  Either.all([normalizeTags(changes.add ?? [], [names.add]), normalizeTags(changes.remove ?? [], [names.remove])]).pipe(
     Either.flatMap(([add, remove]) => {
       const both = add.filter((t) => remove.includes(t))
+      // At the removal's entry as given (before trimming and duplicates collapse).
+      const given = (t: string) => (changes.remove ?? []).findIndex((r) => typeof r === "string" && r.trim() === t)
       return both.length > 0
-        ? Either.left(invalid("invalid tags", both.map((t) => ({ path: ["remove", remove.indexOf(t)], message: `tag ${JSON.stringify(t)} is both added and removed` }))))
+        ? Either.left(invalid("invalid tags", both.map((t) => ({ path: [names.remove, given(t)], message: `tag ${JSON.stringify(t)} is both added and removed` }))))
         : normalizeTags([...current.filter((t) => !remove.includes(t)), ...add])
     })
   )
@@ -141,7 +145,7 @@ const applyStep = (
     case "add-tags":
     case "remove-tags": {
       const tags = step.tags.map((t) => resolve(t, params))
-      return changedTags(account.tags, step.type === "add-tags" ? { add: tags } : { remove: tags }).pipe(
+      return changedTags(account.tags, step.type === "add-tags" ? { add: tags } : { remove: tags }, { add: "tags", remove: "tags" }).pipe(
         Either.map((next) => ({ ...state, account: revise(account, { tags: next }, now) }))
       )
     }

@@ -161,6 +161,9 @@ export class WebhookUrlGuard extends Context.Tag("@acct/core/WebhookUrlGuard")<
 
 const EVENT_NAME = /^[a-z0-9][a-z0-9_-]*(?:\/[a-z0-9_-]+)?\.[a-z0-9][a-z0-9_.-]*$/
 
+/** Enough problems to fix at once (500 bad event names are not 500 sentences). */
+const MAX_SETTINGS_PROBLEMS = 20
+
 /** Problems with an endpoint's settings (the URL aside), each at its setting (and list entry). */
 export const webhookSettingsProblems = (changes: WebhookChanges): ReadonlyArray<Issue> => {
   const problems: Array<Issue> = []
@@ -170,13 +173,15 @@ export const webhookSettingsProblems = (changes: WebhookChanges): ReadonlyArray<
     if (changes.enabledEvents.length === 0) problems.push({ path: ["enabled-events"], message: "name at least one event, or * for all" })
     if (changes.enabledEvents.length > 500) problems.push({ path: ["enabled-events"], message: "at most 500 names" })
     changes.enabledEvents.slice(0, 500).forEach((name, i) => {
-      if (name !== "*" && !EVENT_NAME.test(name)) problems.push({ path: ["enabled-events", i], message: `${JSON.stringify(name.slice(0, 100))} is not an event name (like account.created), nor *` })
+      if (name !== "*" && !EVENT_NAME.test(name) && problems.length < MAX_SETTINGS_PROBLEMS) {
+        problems.push({ path: ["enabled-events", i], message: `${JSON.stringify(name.slice(0, 100))} is not an event name (like account.created), nor *` })
+      }
     })
   }
   if (changes.attributesBlocklist !== undefined) {
     if (changes.attributesBlocklist.length > 100) problems.push({ path: ["api-attributes-blocklist"], message: "at most 100 entries" })
     changes.attributesBlocklist.slice(0, 100).forEach((entry, i) => {
-      if (entry === "" || entry.length > 200) problems.push({ path: ["api-attributes-blocklist", i], message: "expected 1–200 characters" })
+      if ((entry === "" || entry.length > 200) && problems.length < MAX_SETTINGS_PROBLEMS) problems.push({ path: ["api-attributes-blocklist", i], message: "expected 1–200 characters" })
     })
   }
   return problems

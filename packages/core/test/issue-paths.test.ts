@@ -1,6 +1,7 @@
 /** An edge naming the store's issue paths as its own input does (renameIssuePaths). */
+import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { formatIssues, InvalidRequest, renameIssuePaths, Unprocessable } from "../src/index.js"
+import { changedTags, formatIssues, InvalidRequest, renameIssuePaths, Unprocessable } from "../src/index.js"
 
 describe("renameIssuePaths", () => {
   it("says the issues' paths, in the issues and at the end of the message built from them, as the edge names them", () => {
@@ -17,5 +18,16 @@ describe("renameIssuePaths", () => {
     expect(renameIssuePaths(error, () => ["y"]).message).toBe("something else")
     const plain = new InvalidRequest({ message: "no issues" })
     expect(renameIssuePaths(plain, () => ["y"])).toBe(plain)
+  })
+})
+
+describe("changedTags names the lists it refuses", () => {
+  const refusal = (either: Either.Either<unknown, Unprocessable>) => (Either.isLeft(either) ? either.left.message : "accepted")
+  it("add and remove by default, at the entry as given (before trimming and duplicates collapse)", () => {
+    expect(refusal(changedTags([], { add: ["ok", "a,b"] }))).toMatch(/^invalid tags: add\[1\]: expected a tag/)
+    expect(refusal(changedTags([], { add: ["same"], remove: [" other", "other", " same "] }))).toBe('invalid tags: remove[2]: tag "same" is both added and removed')
+  })
+  it("an action's tag step by its one list, tags", () => {
+    expect(refusal(changedTags([], { add: ["a,b"] }, { add: "tags", remove: "tags" }))).toMatch(/^invalid tags: tags\[0\]: expected a tag/)
   })
 })
