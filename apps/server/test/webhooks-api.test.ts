@@ -58,7 +58,7 @@ describe("Persona webhooks API (validated against Persona's OpenAPI schemas)", (
 
   it("refuses URLs the SSRF guard refuses and bad settings, in plain words", async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ url: "http://example.com/hook" }, "must use https"],
+      [{ url: "http://example.com/hook" }, "data.attributes.url: must use https"],
       [{ url: "https://10.0.0.1/hook" }, "a private address"],
       [{ url: "https://169.254.169.254/latest/meta-data" }, "a link-local address"],
       [{ url: "https://[::1]/" }, "a loopback address"],

@@ -33,20 +33,26 @@ export const guardedLookup = (allowed: ReadonlySet<string>): LookupFunction =>
     })
   }) as unknown as LookupFunction
 
+/**
+ * A refusal of the URL (its sentences all start `url: `), with the issue at `url` so that an
+ * edge can name it as its request does (`data.attributes.url: …`).
+ */
+const urlRefusal = (sentence: string) => new InvalidRequest({ message: sentence, issues: [{ path: ["url"], message: sentence.replace(/^url: /, "") }] })
+
 /** The save-time check: the URL's form, then every address its host resolves to now. */
 export const checkUrlNow = (url: string, allowed: ReadonlySet<string>): Effect.Effect<URL, InvalidRequest> =>
   Effect.gen(function* () {
-    const parsed = yield* Either.match(checkWebhookUrl(url, allowed), { onLeft: (m) => Effect.fail(new InvalidRequest({ message: m })), onRight: Effect.succeed })
+    const parsed = yield* Either.match(checkWebhookUrl(url, allowed), { onLeft: (m) => Effect.fail(urlRefusal(m)), onRight: Effect.succeed })
     const host = parsed.hostname.replace(/^\[|\]$/g, "")
     if (isIP(host)) return parsed
     const addresses = yield* Effect.async<ReadonlyArray<LookupAddress>, InvalidRequest>((resume) => {
       dnsLookup(host, { all: true }, (error, found) =>
-        resume(error ? Effect.fail(new InvalidRequest({ message: `url: cannot resolve ${host} (${error.code ?? error.message}); webhooks need a host that resolves` })) : Effect.succeed(found))
+        resume(error ? Effect.fail(urlRefusal(`url: cannot resolve ${host} (${error.code ?? error.message}); webhooks need a host that resolves`)) : Effect.succeed(found))
       )
     })
     for (const { address } of addresses) {
       const refusal = refuseAddress(host, address, allowed)
-      if (refusal) return yield* new InvalidRequest({ message: refusal })
+      if (refusal) return yield* urlRefusal(refusal)
     }
     return parsed
   })
