@@ -30,7 +30,6 @@ import {
   toUpdateAccountAttributes
 } from "@acct/api"
 import {
-  type Account,
   AccountActionId,
   type AccountId,
   type AccountRef,
@@ -38,8 +37,6 @@ import {
   type AccountsError,
   type AccountsService,
   AccountTypeId,
-  actingActors,
-  ActionRun,
   Events,
   type EventsService,
   type Invocation,
@@ -60,6 +57,7 @@ import { recordFacts } from "./call-facts.js"
 import { retried, retriedKeyed } from "./upstream/transport.js"
 import { fromResponse } from "./wire-errors.js"
 import { ACCT_SERVER_IDS } from "./server-ids.js"
+import { toldRun, type ToldRun } from "./told-run.js"
 
 export interface AccountsHttpOptions {
   /** The server, e.g. http://127.0.0.1:8080 */
@@ -89,44 +87,7 @@ const isTypeId = AccountTypeId.isOf(ACCT_SERVER_IDS)
 export const newIdempotencyKey = () => `acct-client-${randomAlphanumeric(24)}`
 
 /** What a run-action or lifecycle call asked for: its answer does not repeat it. */
-interface RunAsked {
-  readonly actionId: AccountActionId | null
-  readonly actionName: string
-  readonly parameters: Readonly<Record<string, unknown>>
-  readonly invocation: Invocation
-  readonly idempotencyKey: string
-  readonly startedAt: Date
-}
-
-/**
- * The run as the server's answer tells it. From the answer: the run's id (`meta.workflow-run-id`,
- * as the server made it) and the account after it (its status is `statusAfter`). Derived: the
- * action, its name and parameters as asked; the actors as the caller acts (the server may record
- * its key instead); `succeeded` (a server answers a run that failed with an error); no status
- * before and no events (the answer has neither, so the change reads "now <status>"); started
- * when asked, finished when answered.
- */
-const runFromAnswer = (account: Account, runId: string, asked: RunAsked, answeredAt: Date): ActionRun =>
-  ActionRun.make(
-    {
-      id: runId as ActionRun["id"],
-      accountId: account.id,
-      actionId: asked.actionId,
-      actionName: asked.actionName,
-      status: "succeeded",
-      ...actingActors(asked.invocation),
-      parameters: asked.parameters,
-      statusBefore: "",
-      statusAfter: account.status,
-      events: [],
-      error: null,
-      idempotencyKey: asked.idempotencyKey,
-      startedAt: asked.startedAt,
-      finishedAt: answeredAt
-    },
-    // Its ids are the server's (a gateway answers its upstream's): kept as they are.
-    true
-  )
+type RunAsked = Pick<ToldRun, "actionId" | "actionName" | "parameters" | "invocation" | "idempotencyKey" | "startedAt">
 
 /** The Accounts and Events ports over one HTTP client to an acct server. */
 export const makeAcctHttp = (options: AccountsHttpOptions) =>
@@ -210,13 +171,13 @@ export const makeAcctHttp = (options: AccountsHttpOptions) =>
     /**
      * The account and run of a run-action or lifecycle answer. The action has run once the server
      * answers, so nothing after that may fail the change: the run is the answer's
-     * (`runFromAnswer`), or the server's own record of it where the server gives one (an acct
+     * (`toldRun`), or the server's own record of it where the server gives one (an acct
      * server on its store; a gateway to Persona cannot, "not available from Persona's API", nor
      * can a key without account.read). Reading the record back is a plain read, not a change's.
      */
     const withRun = (asked: RunAsked) => (document: { readonly data: AccountResource; readonly meta: { readonly "workflow-run-id": string } }) => {
       const account = fromAccountResource(document.data)
-      const told = runFromAnswer(account, document.meta["workflow-run-id"], asked, new Date())
+      const told = toldRun({ ...asked, id: document.meta["workflow-run-id"], account, finishedAt: new Date() })
       return Effect.map(Effect.option(Effect.locally(service.getRun(told.id), inChange, false)), (recorded) => ({ account, run: Option.getOrElse(recorded, () => told) }))
     }
     /** What a change asks for, as `withRun` needs it. */

@@ -16,9 +16,7 @@ import {
   AccountTypeId,
   type ActionRun,
   ActionRunId,
-  decodeUpstreamRun,
   FieldValue,
-  actingActors,
   type Invocation,
   InvalidRequest,
   readImportFile,
@@ -33,6 +31,7 @@ import type { HttpClient } from "@effect/platform"
 import { Cache, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { pageFromLinks } from "../page-links.js"
 import { changeTagsOver } from "../tag-changes.js"
+import { toldRun } from "../told-run.js"
 import { makeUpstream } from "./transport.js"
 
 export const PERSONA_API = "https://api.withpersona.com/api/v1"
@@ -116,7 +115,8 @@ const runStatus = (status: string): ActionRun["status"] =>
   ["completed", "succeeded", "approved"].includes(status) ? "succeeded" : ["failed", "canceled", "cancelled", "errored", "declined"].includes(status) ? "failed" : "running"
 
 /** `text` when it is a date, else `fallback`, as ISO text. */
-const isoOr = (text: string | null | undefined, fallback: Date): string => (text != null && !Number.isNaN(Date.parse(text)) ? new Date(text).toISOString() : fallback.toISOString())
+/** A time Persona gave, if it can be read, else `fallback`. */
+const timeOr = (text: string | null | undefined, fallback: Date): Date => (text != null && !Number.isNaN(Date.parse(text)) ? new Date(text) : fallback)
 
 const notOnPersona = (what: string) =>
   Effect.fail(new InvalidRequest({ message: `${what} is not available from Persona's API; use Persona's dashboard, or a local or remote acct profile` }))
@@ -260,21 +260,17 @@ export const makePersonaAccounts = (options: PersonaOptions) =>
         const answeredAt = new Date()
         const recorded = yield* Effect.option(persona.request({ method: "GET", path: `/workflow-runs/${encodeURIComponent(document.meta["workflow-run-id"])}`, schema: WorkflowRunDocument }))
         const attributes = Option.getOrUndefined(recorded)?.data.attributes
-        const run = decodeUpstreamRun({
+        const run = toldRun({
           id: document.meta["workflow-run-id"],
-          accountId: account.id,
+          account,
           actionId,
           actionName: action,
-          status: attributes ? runStatus(attributes.status) : "succeeded",
-          ...actingActors(invocation),
           parameters,
-          statusBefore: "",
-          statusAfter: account.status,
-          events: [],
-          error: null,
+          invocation,
           idempotencyKey,
-          startedAt: isoOr(attributes?.["created-at"], started),
-          finishedAt: isoOr(attributes?.["completed-at"], answeredAt)
+          status: attributes ? runStatus(attributes.status) : undefined,
+          startedAt: timeOr(attributes?.["created-at"], started),
+          finishedAt: timeOr(attributes?.["completed-at"], answeredAt)
         })
         return { account, run }
       })

@@ -4,10 +4,11 @@
  * `<account>` argument names the SoftwareOne account. Problem details become typed errors; a 400
  * to a transition is an invalid state, with SoftwareOne's own explanation.
  */
-import { Account, actingActors, type AccountRef, Accounts, type AccountsService, AccountType, ActionRun, type Invocation, InvalidRequest, InvalidState, type LifecycleMapping, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
+import { Account, type AccountRef, Accounts, type AccountsService, AccountType, type Invocation, InvalidRequest, InvalidState, type LifecycleMapping, type LifecycleOperation, NotFound, randomAlphanumeric, type RetryPolicy } from "@acct/core"
 import { SOFTWAREONE_PREFIX, SOFTWAREONE_PUBLIC_PREFIX } from "@acct/api"
 import type { HttpClient } from "@effect/platform"
 import { type Duration, Effect, Layer, Schema } from "effect"
+import { toldRun } from "../told-run.js"
 import { fromResponse } from "../wire-errors.js"
 import { type ErrorReader, makeUpstream } from "./transport.js"
 
@@ -123,25 +124,8 @@ export const makeSoftwareOneAccounts = (options: SoftwareOneOptions) =>
       return Effect.map(upstream.request({ method: "POST", path: `${path(ref)}/${operation}`, idempotencyKey, onReplay: invocation.onReplay, schema: SoftwareOneAccount }), (answer) => {
         const account = read(answer)
         const at = new Date()
-        const run = ActionRun.make(
-          {
-            id: `wfr_${randomAlphanumeric(24)}` as ActionRun["id"],
-            accountId: account.id,
-            actionId: null,
-            actionName: operation,
-            status: "succeeded",
-            ...actingActors(invocation),
-            parameters: {},
-            statusBefore: "",
-            statusAfter: account.status,
-            events: [],
-            error: null,
-            idempotencyKey,
-            startedAt: at,
-            finishedAt: at
-          },
-          true
-        )
+        // SoftwareOne keeps no run record: the id is made here.
+        const run = toldRun({ id: `wfr_${randomAlphanumeric(24)}`, account, actionId: null, actionName: operation, parameters: {}, invocation, idempotencyKey, startedAt: at, finishedAt: at })
         return { account, run }
       })
     }
