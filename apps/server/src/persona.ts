@@ -85,12 +85,14 @@ const flatSources = (type: AccountType, attributes: Readonly<Record<string, unkn
 
 /**
  * An account body's names for the store's paths: `status` is `data.attributes.account-status`;
- * a field a flat attribute set is that attribute (`fields.email_address` ← `email-address`), any
- * other field is under `data.attributes.fields`.
+ * a field a flat attribute set is that attribute (`fields.email_address` ← `email-address`,
+ * through `type`'s mapping, looked up only for a refusal), any other field is under
+ * `data.attributes.fields`.
  */
-const inAccountBody = (flat: ReadonlyMap<string, string> = new Map()) => (path: IssuePath): IssuePath => {
+const inAccountBody = (type: AccountType | undefined, attributes: Readonly<Record<string, unknown>>) => (path: IssuePath): IssuePath => {
   const [first, ...rest] = path
-  if (first === "fields") {
+  if (first === "fields" && type !== undefined) {
+    const flat = flatSources(type, attributes)
     for (let n = rest.length; n > 0; n--) {
       const attribute = flat.get(rest.slice(0, n).join("."))
       if (attribute !== undefined) return ["data", "attributes", attribute, ...rest.slice(n)]
@@ -121,7 +123,7 @@ const changeTagsAt = (path: IssuePath): IssuePath =>
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
 
-const unprocessable = (issues: ReadonlyArray<Issue>) => new Unprocessable({ message: formatIssues(issues), issues })
+const unprocessable = (issues: ReadonlyArray<Issue>) => Unprocessable.fromIssues(issues)
 
 const decodeOwnPath = Schema.decodeUnknownEither(OwnPathIds)
 
@@ -330,7 +332,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             const input = { referenceId: a["reference-id"], status: a["account-status"], fields: yield* fieldsFor(type, a), tags: a.tags ?? undefined }
             const { account, created } = yield* namedAsSent(
               createOrUpsert(accounts, type, input, payload.meta?.["upsert-by"] === "reference-id", yield* invocation),
-              inAccountBody(flatSources(type, a))
+              inAccountBody(type, a)
             )
             // An upsert that updated answers 200.
             return yield* accountDocument(accounts, account, urlParams, created ? 201 : 200)
@@ -353,7 +355,7 @@ export const PersonaLive = HttpApiBuilder.group(AcctApi, "persona", (handlers) =
             const fields = type === undefined ? a.fields : yield* fieldsFor(type, a)
             const account = yield* namedAsSent(
               accounts.update({ id: path.accountId }, { referenceId: a["reference-id"], fields, status: a["account-status"], tags: a.tags === null ? [] : a.tags }, yield* invocation),
-              inAccountBody(type === undefined ? undefined : flatSources(type, a))
+              inAccountBody(type, a)
             )
             return yield* accountDocument(accounts, account, urlParams)
           })

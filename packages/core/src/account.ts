@@ -1,5 +1,5 @@
 import { Either, Schema } from "effect"
-import { formatIssues, InvalidRequest } from "./errors.js"
+import { InvalidRequest } from "./errors.js"
 import { Fields } from "./fields.js"
 import { AccountActionId, AccountId, AccountTypeId, ActionRunId, type IdOwner } from "./ids.js"
 import { Actor } from "./principal.js"
@@ -113,5 +113,5 @@ export const parseAccountRef = (text: string, owner: IdOwner = "acct", at?: Read
       : `expected an account id or a reference id (1–255 characters, no spaces), got ${shown}`
   if (problem === undefined) return Either.right({ referenceId: text })
   // Where the text came from, when the caller says: `meta.source-account-ids[1]: expected …`.
-  return Either.left(new InvalidRequest({ message: at === undefined ? problem : formatIssues([{ path: at, message: problem }]), issues: [{ path: at ?? ["account"], message: problem }] }))
+  return Either.left(at === undefined ? new InvalidRequest({ message: problem, issues: [{ path: ["account"], message: problem }] }) : InvalidRequest.fromIssues([{ path: at, message: problem }]))
 }

@@ -5,7 +5,7 @@
  */
 import { Either, Schema } from "effect"
 import YAML from "yaml"
-import { formatIssues, InvalidRequest, issuesOf } from "./errors.js"
+import { InvalidRequest, issuesOf } from "./errors.js"
 
 /** The text as data; `.json` files are JSON, anything else YAML (which JSON is part of). */
 export const parseDocument = (text: string, source: string, format: "yaml" | "json" = source.endsWith(".json") ? "json" : "yaml"): Either.Either<unknown, InvalidRequest> => {
@@ -25,6 +25,6 @@ export const decodeDocument = <A, I>(schema: Schema.Schema<A, I>, raw: unknown, 
   Schema.decodeUnknownEither(schema, { onExcessProperty: "error", errors: "all" })(raw).pipe(
     Either.mapLeft((e) => {
       const issues = issuesOf(e)
-      return new InvalidRequest({ message: `${source}: ${what}: ${formatIssues(issues)}`, issues })
+      return InvalidRequest.fromIssues(issues, `${source}: ${what}`)
     })
   )

@@ -5,7 +5,7 @@
 import { Either, Schema } from "effect"
 import { Account, Tag } from "./account.js"
 import type { AccountAction, AccountType, LifecycleOperation, Step, StepValue } from "./catalog.js"
-import { type Issue, InvalidState, Unprocessable, formatIssues } from "./errors.js"
+import { type Issue, InvalidState, Unprocessable } from "./errors.js"
 import { checkFields, checkValue, plainValue, textProblem, type FieldValue, type Fields } from "./fields.js"
 import { statusFor, transition } from "./lifecycle.js"
 
@@ -21,8 +21,7 @@ export const validateParameters = (
     Either.mapLeft((issues) => invalid(`invalid parameters for action "${action.name}"`, issues))
   )
 
-const invalid = (what: string, issues: ReadonlyArray<Issue>) =>
-  new Unprocessable({ message: `${what}: ${formatIssues(issues)}`, issues })
+const invalid = (what: string, issues: ReadonlyArray<Issue>) => Unprocessable.fromIssues(issues, what)
 
 export interface EmittedEvent {
   readonly event: string

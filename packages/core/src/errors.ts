@@ -28,11 +28,21 @@ export const formatIssues = (issues: ReadonlyArray<Issue>): string =>
 /** A schema decode failure as issues people can act on, in words (schema-words.ts). */
 export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> => plainIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
 
+/**
+ * A refusal's message said from its issues, `what: path: problem; …` (`what` optional) — the
+ * form `renameIssuePaths` relies on to name the paths again.
+ */
+const messageOf = (issues: ReadonlyArray<Issue>, what?: string) => (what === undefined ? formatIssues(issues) : `${what}: ${formatIssues(issues)}`)
+
 /** Malformed input: a bad id, an unknown option, a value of the wrong shape. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   message: Schema.String,
   issues: Schema.optionalWith(Schema.Array(Issue), { default: () => [] })
 }) {
+  /** The refusal of these issues, its message said from them (`what: path: problem; …`). */
+  static fromIssues(issues: ReadonlyArray<Issue>, what?: string) {
+    return new InvalidRequest({ message: messageOf(issues, what), issues })
+  }
   get status() { return 400 as const }
   get retryable() { return false }
 }
@@ -40,8 +50,8 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 /**
  * The error with its issues' paths as an edge's input names them — a Persona body's
  * `data.attributes.account-status` for the store's `status` — in its message too: a message
- * built from its issues (`what: path: problem; …`) ends with them formatted, and that ending is
- * said again with the new paths; any other message is kept as it is.
+ * built from its issues (`fromIssues`) ends with them formatted, and that ending is said again
+ * with the new paths; any other message is kept as it is.
  */
 export const renameIssuePaths = <E>(error: E, rename: (path: ReadonlyArray<string | number>) => ReadonlyArray<string | number>): E => {
   if (!(error instanceof InvalidRequest || error instanceof Unprocessable) || error.issues.length === 0) return error
@@ -100,6 +110,10 @@ export class Unprocessable extends Schema.TaggedError<Unprocessable>()("Unproces
   message: Schema.String,
   issues: Schema.optionalWith(Schema.Array(Issue), { default: () => [] })
 }) {
+  /** The refusal of these issues, its message said from them (`what: path: problem; …`). */
+  static fromIssues(issues: ReadonlyArray<Issue>, what?: string) {
+    return new Unprocessable({ message: messageOf(issues, what), issues })
+  }
   get status() { return 422 as const }
   get retryable() { return false }
 }

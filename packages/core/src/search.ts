@@ -10,7 +10,7 @@
 import { Either } from "effect"
 import type { PageQuery } from "./accounts.js"
 import type { AccountType } from "./catalog.js"
-import { InvalidRequest, type Issue, formatIssues } from "./errors.js"
+import { InvalidRequest, type Issue } from "./errors.js"
 import type { FieldSchema, Fields, FieldType } from "./fields.js"
 
 export const SEARCH_OPERATORS = ["eq", "gt", "gte", "lt", "lte"] as const
@@ -53,7 +53,7 @@ const shown = (u: unknown) => (typeof u === "string" ? JSON.stringify(u.length >
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const invalid = (issues: ReadonlyArray<Issue>) => new InvalidRequest({ message: formatIssues(issues), issues })
+const invalid = (issues: ReadonlyArray<Issue>) => InvalidRequest.fromIssues(issues)
 
 // ---- shape -------------------------------------------------------------------------------
 

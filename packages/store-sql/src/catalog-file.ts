@@ -10,7 +10,6 @@ import {
   AttributeMapping,
   checkAttributeMapping,
   FieldSchema,
-  formatIssues,
   type Issue,
   InvalidRequest,
   issuesOf,
@@ -57,8 +56,7 @@ export const CatalogFile = Schema.Struct({
 export type CatalogFile = typeof CatalogFile.Type
 export type CatalogInput = typeof CatalogFile.Encoded
 
-const catalogError = (source: string, issues: ReadonlyArray<Issue>) =>
-  new InvalidRequest({ message: `${source}: invalid catalog: ${formatIssues(issues)}`, issues })
+const catalogError = (source: string, issues: ReadonlyArray<Issue>) => InvalidRequest.fromIssues(issues, `${source}: invalid catalog`)
 
 /** Rules a schema cannot see: statuses that exist, unique names, steps that refer to real parameters. */
 const crossCheck = (catalog: CatalogFile, knownTypes: ReadonlyArray<string>): ReadonlyArray<Issue> => {

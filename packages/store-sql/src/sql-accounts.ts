@@ -29,9 +29,7 @@ import {
   checkTargetId,
   type EmittedEvent,
   type Events,
-  formatIssues,
   type InvalidRequest,
-  type Issue,
   InvalidState,
   NotFound,
   type Invocation,
@@ -73,12 +71,9 @@ const RunResultSchema = Schema.Struct({ account: Account, run: ActionRun })
 
 const fromEither = <A, E>(either: Either.Either<A, E>) => (Either.isRight(either) ? Effect.succeed(either.right) : Effect.fail(either.left))
 
-/** Refused input, its message said from its issues (so an edge can rename their paths: renameIssuePaths). */
-const refused = (issue: Issue) => new Unprocessable({ message: formatIssues([issue]), issues: [issue] })
+const invalidReferenceId = () => Unprocessable.fromIssues([{ path: ["reference-id"], message: "expected 1–255 characters without spaces or control characters" }])
 
-const invalidReferenceId = () => refused({ path: ["reference-id"], message: "expected 1–255 characters without spaces or control characters" })
-
-const notAStatus = (type: AccountType, status: string) => refused({ path: ["status"], message: `expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}` })
+const notAStatus = (type: AccountType, status: string) => Unprocessable.fromIssues([{ path: ["status"], message: `expected one of ${type.statuses.join(", ")}; got ${JSON.stringify(status)}` }])
 
 export const makeSqlAccounts = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient

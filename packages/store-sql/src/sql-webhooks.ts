@@ -17,7 +17,6 @@ import {
   type WebhookSecretsService,
   type WebhooksService,
   webhookSettingsProblems,
-  formatIssues,
   type WebhookStatus,
   WebhookUrlGuard
 } from "@acct/core"
@@ -85,7 +84,7 @@ export const makeSqlWebhooks = Effect.gen(function* () {
 
   const problems = (changes: WebhookChanges) => {
     const found = webhookSettingsProblems(changes)
-    return found.length > 0 ? Effect.fail(new InvalidRequest({ message: formatIssues(found), issues: found })) : Effect.void
+    return found.length > 0 ? Effect.fail(InvalidRequest.fromIssues(found)) : Effect.void
   }
 
   const find = (id: string) =>

@@ -37,7 +37,7 @@ export const guardedLookup = (allowed: ReadonlySet<string>): LookupFunction =>
  * A refusal of the URL (its sentences all start `url: `), with the issue at `url` so that an
  * edge can name it as its request does (`data.attributes.url: …`).
  */
-const urlRefusal = (sentence: string) => new InvalidRequest({ message: sentence, issues: [{ path: ["url"], message: sentence.replace(/^url: /, "") }] })
+const urlRefusal = (sentence: string) => InvalidRequest.fromIssues([{ path: ["url"], message: sentence.replace(/^url: /, "") }])
 
 /** The save-time check: the URL's form, then every address its host resolves to now. */
 export const checkUrlNow = (url: string, allowed: ReadonlySet<string>): Effect.Effect<URL, InvalidRequest> =>

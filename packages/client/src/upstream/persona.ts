@@ -114,7 +114,6 @@ const toAccount = (r: typeof PersonaAccount.Type) =>
 const runStatus = (status: string): ActionRun["status"] =>
   ["completed", "succeeded", "approved"].includes(status) ? "succeeded" : ["failed", "canceled", "cancelled", "errored", "declined"].includes(status) ? "failed" : "running"
 
-/** `text` when it is a date, else `fallback`, as ISO text. */
 /** A time Persona gave, if it can be read, else `fallback`. */
 const timeOr = (text: string | null | undefined, fallback: Date): Date => (text != null && !Number.isNaN(Date.parse(text)) ? new Date(text) : fallback)
 
